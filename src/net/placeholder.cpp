@@ -1,0 +1,1 @@
+// Asio glue lives here (net/).

@@ -15,7 +15,7 @@ TEST(result, holds_value) {
 }
 
 TEST(result, holds_error_enum) {
-  result<int> r{std::errc::message_size};
+  result<int> r{std::make_error_code(std::errc::message_size)};
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error(), std::errc::message_size);
 }

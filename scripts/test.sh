@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds and runs every test: unit, integration, fuzz regression, interop (pagekite.py),
+# under the release and ASan+UBSan presets (and TSan), then runs every fuzz target on its
+# corpus for a bounded time. This is the README's test command and what .ci/run calls.
+#   KITELINE_FUZZ_SECONDS   per-target fuzzing time (default 60; 0 skips fuzzing)
+#   KITELINE_PRESETS        presets to build and test (default "release asan tsan")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+bash scripts/install-deps.sh
+
+SHARED="${KITELINE_SHARED_DIR:-$ROOT/../shared}"
+if [ ! -d "$SHARED/vectors" ]; then
+  echo "test.sh: shared/ not found at $SHARED (set KITELINE_SHARED_DIR)" >&2
+  exit 1
+fi
+SHARED=$(cd "$SHARED" && pwd)
+JOBS=${KITELINE_JOBS:-$(nproc)}
+WERROR=OFF
+if [ "${CI:-}" = "true" ]; then WERROR=ON; fi
+FAILED=0
+summary=()
+
+for preset in ${KITELINE_PRESETS:-release asan tsan}; do
+  echo "=== preset $preset: configure + build"
+  cmake --preset "$preset" -DKITELINE_WERROR=$WERROR -DKITELINE_SHARED_DIR="$SHARED" \
+        -DKITELINE_INTEROP_TESTS=ON >/dev/null
+  cmake --build --preset "$preset" -j "$JOBS"
+  echo "=== preset $preset: ctest"
+  labels=""
+  # Interop tests run once (release); sanitizer presets run unit + integration + fuzz regression.
+  if [ "$preset" != release ]; then labels="-LE interop"; fi
+  if ctest --preset "$preset" -j "$JOBS" $labels --output-on-failure \
+       | tee "build/$preset/ctest.log"; then
+    summary+=("$preset: $(grep -E 'tests passed' "build/$preset/ctest.log" | tail -1)")
+  else
+    summary+=("$preset: FAILED ($(grep -E 'tests passed' "build/$preset/ctest.log" | tail -1))")
+    FAILED=1
+  fi
+done
+
+FUZZ_SECONDS=${KITELINE_FUZZ_SECONDS:-60}
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  echo "=== fuzz preset: build"
+  cmake --preset fuzz -DKITELINE_WERROR=$WERROR >/dev/null
+  cmake --build --preset fuzz -j "$JOBS"
+  for fuzzer in build/fuzz/fuzz/*_fuzz; do
+    name=$(basename "$fuzzer" _fuzz)
+    work=$(mktemp -d)
+    cp -r "fuzz/corpus/$name/." "$work/"
+    echo "=== fuzz $name: up to 1M runs or ${FUZZ_SECONDS}s"
+    if "$fuzzer" -runs=1000000 -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+         -print_final_stats=1 -artifact_prefix="build/fuzz/$name-" "$work" \
+         >"build/fuzz/$name.log" 2>&1; then
+      execs=$(grep -E 'stat::number_of_executed_units' "build/fuzz/$name.log" | awk '{print $2}')
+      summary+=("fuzz $name: ${execs:-?} executions, no finding")
+    else
+      tail -40 "build/fuzz/$name.log"
+      summary+=("fuzz $name: FINDING (see build/fuzz/$name.log and build/fuzz/$name-*)")
+      FAILED=1
+    fi
+    rm -rf "$work"
+  done
+fi
+
+echo "=== summary"
+printf '  %s\n' "${summary[@]}"
+exit $FAILED

@@ -1,1 +1,0 @@
-// Asio glue lives here (net/).

@@ -1,0 +1,56 @@
+#include "net/transport.hpp"
+
+namespace kiteline::net {
+
+tcp::socket& transport::socket() noexcept {
+  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
+    return p->socket();
+  }
+  return std::get<1>(v_)->next_layer().socket();
+}
+
+SSL* transport::ssl() noexcept {
+  if (auto* t = std::get_if<1>(&v_)) {
+    return (*t)->native_handle();
+  }
+  return nullptr;
+}
+
+awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::span<std::byte> buf) {
+  auto b = asio::buffer(buf.data(), buf.size());
+  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
+    auto [ec, n] = co_await p->async_read_some(b, use_tuple);
+    co_return std::tuple{ec, n};
+  }
+  auto [ec, n] = co_await std::get<1>(v_)->async_read_some(b, use_tuple);
+  co_return std::tuple{ec, n};
+}
+
+awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> bufs) {
+  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
+    auto [ec, n] = co_await asio::async_write(*p, bufs, use_tuple);
+    co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_write(*std::get<1>(v_), bufs, use_tuple);
+  co_return ec;
+}
+
+awaitable<std::error_code> transport::write(asio::const_buffer buf) {
+  std::array<asio::const_buffer, 1> one{buf};
+  co_return co_await write(std::span<const asio::const_buffer>(one));
+}
+
+awaitable<std::error_code> transport::shutdown_send() {
+  // TODO(kiteline): TLS half-close. asio's ssl::stream cannot send close_notify while a read
+  // is pending on the same stream, so for TLS we only half-close TCP; the peer sees EOF.
+  std::error_code ec;
+  socket().shutdown(tcp::socket::shutdown_send, ec);
+  co_return ec;
+}
+
+void transport::close() noexcept {
+  std::error_code ec;
+  socket().close(ec);
+}
+
+}  // namespace kiteline::net

@@ -1,0 +1,40 @@
+// A byte stream that is either plain TCP or TLS over TCP, with coroutine read/write/shutdown.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <tuple>
+#include <variant>
+
+#include "net/asio.hpp"
+#include "net/prefixed_socket.hpp"
+
+namespace kiteline::net {
+
+using tls_stream = asio::ssl::stream<prefixed_socket>;
+
+/// One connection (visitor, tunnel or origin), plain or TLS. Owned by one executor.
+/// Errors come back as values; nothing here throws on I/O failure.
+class transport {
+ public:
+  explicit transport(prefixed_socket&& plain) : v_(std::move(plain)) {}
+  explicit transport(std::unique_ptr<tls_stream> tls) : v_(std::move(tls)) {}
+
+  [[nodiscard]] bool is_tls() const noexcept { return v_.index() == 1; }
+  tcp::socket& socket() noexcept;
+  [[nodiscard]] SSL* ssl() noexcept;  ///< nullptr when plain
+
+  awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  /// Writes everything (gather write) or fails.
+  awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
+  awaitable<std::error_code> write(asio::const_buffer buf);
+  /// Half-close our sending direction (TLS: close_notify then TCP FIN).
+  awaitable<std::error_code> shutdown_send();
+  /// Closes the TCP socket immediately (cancels pending operations).
+  void close() noexcept;
+
+ private:
+  std::variant<prefixed_socket, std::unique_ptr<tls_stream>> v_;
+};
+
+}  // namespace kiteline::net

@@ -1,0 +1,120 @@
+#include "tls/client_context.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "tls/openssl_error.hpp"
+
+namespace kiteline::tls {
+
+std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s,
+                                                        std::string& error) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* c = ctx->native_handle();
+  ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (s.policy.legacy) {
+    ::SSL_CTX_set_security_level(c, 0);
+    ::SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
+  } else {
+    ::SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  }
+  if (!s.policy.ciphers.empty() && ::SSL_CTX_set_cipher_list(c, s.policy.ciphers.c_str()) != 1) {
+    error = "bad cipher list '" + s.policy.ciphers + "': " + drain_openssl_errors();
+    return nullptr;
+  }
+  if (s.no_verify) {
+    ::SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+    return ctx;
+  }
+  bool pinned_only = !s.names.empty();
+  for (const auto& n : s.names) {
+    pinned_only = pinned_only && n.sha1_pin.has_value();
+  }
+  if (pinned_only) {
+    // Every name is pinned: the pin is the trust anchor (self-signed relays work), checked in
+    // check_peer after the handshake.
+    ::SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+    return ctx;
+  }
+  if (!s.ca_file.empty()) {
+    if (::SSL_CTX_load_verify_locations(c, s.ca_file.c_str(), nullptr) != 1) {
+      error = "cannot load CA certificates from " + s.ca_file + ": " + drain_openssl_errors();
+      return nullptr;
+    }
+  } else if (::SSL_CTX_set_default_verify_paths(c) != 1) {
+    error = "cannot load the system CA store: " + drain_openssl_errors();
+    return nullptr;
+  }
+  // Verification result is checked after the handshake so the reason can be reported.
+  ::SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
+  return ctx;
+}
+
+std::string peer_sha1(SSL* ssl) {
+  X509* cert = ::SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) {
+    return {};
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  ::X509_digest(cert, ::EVP_sha1(), md, &len);
+  ::X509_free(cert);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 15];
+  }
+  return out;
+}
+
+std::string check_peer(SSL* ssl, const client_settings& s) {
+  if (s.no_verify) {
+    return {};
+  }
+  X509* cert = ::SSL_get1_peer_certificate(ssl);
+  if (cert == nullptr) {
+    return "relay sent no certificate";
+  }
+  std::string reason;
+  const std::string digest = peer_sha1(ssl);
+  bool any_unpinned = false;
+  bool pin_ok = false;
+  for (const auto& n : s.names) {
+    if (n.sha1_pin) {
+      pin_ok = pin_ok || *n.sha1_pin == digest;
+    } else {
+      any_unpinned = true;
+    }
+  }
+  if (pin_ok) {
+    ::X509_free(cert);
+    return {};
+  }
+  if (!any_unpinned && !s.names.empty()) {
+    ::X509_free(cert);
+    return "certificate pin mismatch: relay certificate SHA-1 is " + digest;
+  }
+  long v = ::SSL_get_verify_result(ssl);
+  if (v != X509_V_OK) {
+    reason = std::string("certificate verify failed: ") + ::X509_verify_cert_error_string(v);
+  } else if (!s.names.empty()) {
+    bool name_ok = false;
+    for (const auto& n : s.names) {
+      if (!n.sha1_pin &&
+          ::X509_check_host(cert, n.name.c_str(), n.name.size(), 0, nullptr) == 1) {
+        name_ok = true;
+        break;
+      }
+    }
+    if (!name_ok) {
+      reason = "certificate name mismatch: no configured --fe_certname matches the relay "
+               "certificate";
+    }
+  }
+  ::X509_free(cert);
+  return reason;
+}
+
+}  // namespace kiteline::tls

@@ -1,0 +1,85 @@
+#include "tls/server_context.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+
+#include "tls/openssl_error.hpp"
+
+namespace kiteline::tls {
+
+namespace {
+constexpr const char* modern_ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_file,
+                                                        const protocol_policy& policy,
+                                                        std::string& error) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* c = ctx->native_handle();
+  ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+                               SSL_OP_NO_RENEGOTIATION);
+  if (policy.legacy) {
+    ::SSL_CTX_set_security_level(c, 0);
+    ::SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
+  } else {
+    ::SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
+  }
+  const std::string ciphers = policy.ciphers.empty()
+                                  ? std::string(modern_ciphers) +
+                                        (policy.legacy ? ":HIGH:!aNULL:!eNULL:!MD5@SECLEVEL=0" : "")
+                                  : policy.ciphers;
+  if (::SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) {
+    error = "bad cipher list '" + ciphers + "': " + drain_openssl_errors();
+    return nullptr;
+  }
+  ::SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
+  if (::SSL_CTX_use_certificate_chain_file(c, pem_file.c_str()) != 1) {
+    error = "cannot load certificate chain from " + pem_file + ": " + drain_openssl_errors();
+    return nullptr;
+  }
+  if (::SSL_CTX_use_PrivateKey_file(c, pem_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    error = "cannot load private key from " + pem_file + ": " + drain_openssl_errors();
+    return nullptr;
+  }
+  if (::SSL_CTX_check_private_key(c) != 1) {
+    error = "private key does not match the certificate in " + pem_file + ": " +
+            drain_openssl_errors();
+    return nullptr;
+  }
+  return ctx;
+}
+
+const endpoint* endpoint_set::find(std::string_view name) const {
+  if (name.empty()) {
+    if (default_name_.empty()) {
+      return nullptr;
+    }
+    name = default_name_;
+  }
+  for (const auto& e : endpoints_) {
+    if (iequals(e.name, name)) {
+      return &e;
+    }
+  }
+  // "*." + everything after the first label, for names with at least three labels.
+  if (std::count(name.begin(), name.end(), '.') >= 2) {
+    std::string wild = "*" + std::string(name.substr(name.find('.')));
+    for (const auto& e : endpoints_) {
+      if (iequals(e.name, wild)) {
+        return &e;
+      }
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace kiteline::tls

@@ -1,0 +1,17 @@
+// Logging for kiteline's I/O code: one spdlog logger per relay/connector context, no globals.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace kiteline::net {
+
+/// Creates a logger writing to `target`: "" or "stdio" → stderr, "-" → stdout, else a file
+/// (appended). Level names follow pagekite.py (`none`, `err`, `warn`, `info`, `debug`, `all`).
+/// The logger is NOT registered in spdlog's global registry (each context owns its own).
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& target,
+                                            const std::string& level, std::string& error);
+
+}  // namespace kiteline::net

@@ -1,0 +1,155 @@
+#include "relay/kite_registry.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace kiteline::relay {
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+std::shared_ptr<const kite_registry::key_map> kite_registry::snapshot() const {
+  std::lock_guard lock(mu_);
+  return map_;
+}
+
+void kite_registry::add(const std::string& key, const tunnel_ref& ref) {
+  std::lock_guard lock(mu_);
+  auto next = std::make_shared<key_map>(*map_);
+  (*next)[key].push_back(ref);
+  map_ = std::move(next);
+}
+
+void kite_registry::remove_tunnel(std::uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto next = std::make_shared<key_map>(*map_);
+  for (auto it = next->begin(); it != next->end();) {
+    auto& v = it->second;
+    std::erase_if(v, [id](const tunnel_ref& r) { return r.id == id; });
+    it = v.empty() ? next->erase(it) : std::next(it);
+  }
+  map_ = std::move(next);
+}
+
+std::size_t kite_registry::key_count() const { return snapshot()->size(); }
+
+bool kite_registry::live_pick(const std::vector<tunnel_ref>& refs, std::size_t pick,
+                              tunnel_ref& out) {
+  const std::size_t n = refs.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& r = refs[(pick + i) % n];
+    if (!r.tunnel.expired()) {
+      out = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+bool served_by_other(const kite_registry::key_map& m, const std::string& key,
+                     std::uint64_t except) {
+  auto it = m.find(key);
+  if (it == m.end()) {
+    return false;
+  }
+  return std::any_of(it->second.begin(), it->second.end(), [except](const tunnel_ref& r) {
+    return r.id != except && !r.tunnel.expired();
+  });
+}
+}  // namespace
+
+bool kite_registry::is_served(std::string_view key, std::uint64_t except_id) const {
+  auto m = snapshot();
+  std::string k(key);
+  if (served_by_other(*m, k, except_id)) {
+    return true;
+  }
+  // A registered wildcard covering the domain also counts (spec §11.4 item 8).
+  auto colon = k.find(':');
+  if (colon == std::string::npos) {
+    return false;
+  }
+  std::string prefix = k.substr(0, colon + 1);
+  std::string_view domain = std::string_view(k).substr(colon + 1);
+  while (true) {
+    auto dot = domain.find('.');
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    domain = domain.substr(dot + 1);
+    if (domain.find('.') == std::string_view::npos) {
+      break;  // never "*.com"
+    }
+    if (served_by_other(*m, prefix + "*." + std::string(domain), except_id)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool kite_registry::find(std::string_view proto, std::string_view domain, std::uint32_t port,
+                         route& out, bool exact_only, std::size_t pick) const {
+  auto m = snapshot();
+  std::vector<std::string_view> candidates;
+  if (proto == "http") {
+    candidates = {"http", "http2", "http3"};
+  } else if (proto == "websocket") {
+    candidates = {"websocket", "http", "http2", "http3"};
+  } else {
+    candidates = {proto};
+  }
+  const std::string port_s = std::to_string(port);
+  auto try_key = [&](const std::string& key, std::string_view c, std::string_view kite) {
+    auto it = m->find(key);
+    if (it != m->end() && live_pick(it->second, pick, out.ref)) {
+      out.proto = std::string(c);
+      out.kite = std::string(kite);
+      return true;
+    }
+    return false;
+  };
+  auto try_domain = [&](std::string_view c, std::string_view d) {
+    const std::string with_port = std::string(c) + "-" + port_s + ":";
+    const std::string without = std::string(c) + ":";
+    for (const auto& pfx : {with_port, without}) {
+      if (try_key(pfx + std::string(d), c, d)) {
+        return true;
+      }
+      if (exact_only) {
+        continue;
+      }
+      std::string_view parent = d;
+      while (true) {
+        auto dot = parent.find('.');
+        if (dot == std::string_view::npos) {
+          break;
+        }
+        parent = parent.substr(dot + 1);
+        if (parent.find('.') == std::string_view::npos) {
+          break;
+        }
+        std::string wild = "*." + std::string(parent);
+        if (try_key(pfx + wild, c, wild)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  };
+  for (auto c : candidates) {
+    if (try_domain(c, domain)) {
+      return true;
+    }
+  }
+  return try_key(std::string(proto) + ":unknown", proto, "unknown");
+}
+
+}  // namespace kiteline::relay

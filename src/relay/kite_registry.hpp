@@ -1,0 +1,67 @@
+// The relay's kite registry: which live tunnels serve which kites (spec §4.6 step 8, §6.4).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiteline::relay {
+
+class tunnel;
+
+/// A registered tunnel: weak (the tunnel owns itself), plus the worker that owns it.
+struct tunnel_ref {
+  std::weak_ptr<tunnel> tunnel;
+  std::size_t worker = 0;
+  std::uint64_t id = 0;  ///< unique per relay, for logs and unregistering
+};
+
+/// What a lookup found: the tunnel, and the kite protocol that matched (goes into `Proto:`).
+struct route {
+  tunnel_ref ref;
+  std::string proto;    ///< matched protocol without port, e.g. "http2"
+  std::string kite;     ///< the registered key's domain (may be a wildcard)
+};
+
+/// Read-mostly map from "PROTO[-PORT]:DOMAIN" to the tunnels serving it. Lookups read an
+/// immutable snapshot (shared_ptr<const map>, swapped under a mutex), so they never block
+/// registration for long. Safe to call from any worker thread.
+class kite_registry {
+ public:
+  using key_map = std::map<std::string, std::vector<tunnel_ref>, std::less<>>;
+
+  /// Registers `ref` for `key` ("http:foo.test", "raw-22:foo.test", "http:*.foo.test").
+  void add(const std::string& key, const tunnel_ref& ref);
+  /// Removes every key of tunnel `id`.
+  void remove_tunnel(std::uint64_t id);
+  /// True when a live tunnel other than `except_id` serves `key` exactly, or a registered
+  /// wildcard covers it (spec §4.6 step 8: the Duplicate rule).
+  [[nodiscard]] bool is_served(std::string_view key, std::uint64_t except_id) const;
+
+  /// Routes a visitor (spec §6.4): candidate protocols for `proto` ("http" → http, http2,
+  /// http3; "websocket" → websocket, http, http2, http3; others → proto), each tried as
+  /// `c-port:domain` then `c:domain`, exact then wildcard parents (never "*.com"), then
+  /// `proto:unknown`. Among several live tunnels, the `pick`-th (round robin) is returned.
+  /// `exact_only` (raw CONNECT, spec §6.6) disables wildcards.
+  [[nodiscard]] bool find(std::string_view proto, std::string_view domain, std::uint32_t port,
+                          route& out, bool exact_only = false, std::size_t pick = 0) const;
+
+  [[nodiscard]] std::size_t key_count() const;
+
+ private:
+  [[nodiscard]] std::shared_ptr<const key_map> snapshot() const;
+  static bool live_pick(const std::vector<tunnel_ref>& refs, std::size_t pick, tunnel_ref& out);
+
+  mutable std::mutex mu_;
+  std::shared_ptr<const key_map> map_ = std::make_shared<const key_map>();
+};
+
+/// Lower-cases ASCII.
+std::string to_lower(std::string_view s);
+
+}  // namespace kiteline::relay

@@ -1,19 +1,105 @@
-// kiteline entry point: parses the command line and runs the relay or the connector.
+// kiteline entry point: parses the pagekite.py-compatible command line and runs the relay or
+// the connector until SIGINT/SIGTERM. The only code tests do not link (style §2).
+#include <csignal>
 #include <cstdio>
-#include <string_view>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <pthread.h>
+
+#include "config/parse.hpp"
+#include "net/log.hpp"
+#include "relay/server.hpp"
+
+namespace {
+
+using kiteline::config::action;
+
+/// Blocks the stop/reload signals in every thread (workers inherit the mask) so that main can
+/// sigwait() for them: no signal handler, no global state.
+sigset_t block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+int run_relay(const kiteline::config::relay_config& cfg) {
+  std::string error;
+  auto log = kiteline::net::make_logger("relay", cfg.process.logfile, cfg.process.loglevel, error);
+  if (!log) {
+    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+    return 1;
+  }
+  sigset_t signals = block_signals();
+  kiteline::relay::server relay(cfg, log);
+  if (!relay.start(error)) {
+    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+    log->error("start failed: {}", error);
+    return 1;
+  }
+  std::string ports;
+  for (auto p : relay.bound_ports()) {
+    ports += (ports.empty() ? "" : ",") + std::to_string(p);
+  }
+  // Machine-readable line for scripts and tests binding port 0 (style §9).
+  std::printf("kiteline relay ready ports=%s\n", ports.c_str());
+  std::fflush(stdout);
+  relay.start_threads();
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      log->info("SIGHUP received (certificate reload is not implemented yet)");
+      continue;
+    }
+    log->info("signal {} received, stopping", sig);
+    break;
+  }
+  relay.stop();
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--version" || a == "--appver") {
+  std::vector<std::string> args(argv, argv + argc);
+  kiteline::config::environment env;
+  if (const char* home = std::getenv("HOME")) {
+    env.home = home;
+  }
+  auto outcome = kiteline::config::parse_command_line(args, env);
+  for (const auto& w : outcome.warnings) {
+    std::fprintf(stderr, "kiteline: warning: %s\n", w.to_string().c_str());
+  }
+  if (!outcome.ok()) {
+    for (const auto& e : outcome.errors) {
+      std::fprintf(stderr, "kiteline: %s\n", e.to_string().c_str());
+    }
+    std::fprintf(stderr, "kiteline: see 'kiteline --help'\n");
+    return 2;
+  }
+  switch (outcome.what) {
+    case action::help:
+      std::fputs(outcome.help_text.c_str(), stdout);
+      return 0;
+    case action::version:
       std::printf("kiteline %s\n", KITELINE_VERSION);
       return 0;
-    }
+    case action::check_config:
+      std::printf("kiteline: configuration OK\n");
+      return 0;
+    case action::run_relay:
+      return run_relay(*outcome.relay);
+    case action::run_connector:
+      std::fprintf(stderr, "kiteline: the connector (backend) role is not implemented yet\n");
+      return 2;
   }
-  std::printf("kiteline %s: a PageKite relay and connector\n\n"
-              "usage: kiteline frontend|backend [options]\n"
-              "       kiteline [options] PORT NAME   (pagekite.py short form)\n\n"
-              "  --help       this text\n  --version    print the version\n",
-              KITELINE_VERSION);
   return 0;
 }

@@ -45,7 +45,7 @@ bool kite_registry::live_pick(const std::vector<tunnel_ref>& refs, std::size_t p
   const std::size_t n = refs.size();
   for (std::size_t i = 0; i < n; ++i) {
     const auto& r = refs[(pick + i) % n];
-    if (!r.tunnel.expired()) {
+    if (!r.target.expired()) {
       out = r;
       return true;
     }
@@ -61,7 +61,7 @@ bool served_by_other(const kite_registry::key_map& m, const std::string& key,
     return false;
   }
   return std::any_of(it->second.begin(), it->second.end(), [except](const tunnel_ref& r) {
-    return r.id != except && !r.tunnel.expired();
+    return r.id != except && !r.target.expired();
   });
 }
 }  // namespace

@@ -16,7 +16,7 @@ class tunnel;
 
 /// A registered tunnel: weak (the tunnel owns itself), plus the worker that owns it.
 struct tunnel_ref {
-  std::weak_ptr<tunnel> tunnel;
+  std::weak_ptr<relay::tunnel> target;
   std::size_t worker = 0;
   std::uint64_t id = 0;  ///< unique per relay, for logs and unregistering
 };

@@ -1,0 +1,654 @@
+// The pagekite.py option table and the in-order expansion of rc files and argv (§10.1).
+#include "config/options.hpp"
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <system_error>
+
+namespace kiteline::config {
+namespace {
+
+constexpr auto flag = option_kind::flag;
+constexpr auto scalar = option_kind::scalar;
+constexpr auto list = option_kind::list;
+constexpr auto both = option_role::both;
+constexpr auto relay = option_role::relay;
+constexpr auto connector = option_role::connector;
+constexpr auto impl = option_status::implemented;
+constexpr auto nyi = option_status::not_implemented;
+constexpr auto ign = option_status::ignored;
+constexpr auto gen = option_group::general;
+constexpr auto rel = option_group::relay;
+constexpr auto con = option_group::connector;
+constexpr auto tls = option_group::tls;
+
+// name, short, kind, role, status, group, value name, help, alias of
+constexpr std::array table{
+    // ---- general
+    option_spec{"help", '\0', flag, both, impl, gen, "", "print this help and exit", ""},
+    option_spec{"version", '\0', flag, both, impl, gen, "", "print the version and exit", ""},
+    option_spec{"appver", '\0', flag, both, impl, gen, "", "", "version"},
+    option_spec{"clean", '\0', flag, both, impl, gen, "",
+                "do not read ~/.pagekite.rc (only honoured on the command line)", ""},
+    option_spec{"optfile", 'o', list, both, impl, gen, "FILE",
+                "read options from FILE at this point (files may include files, 25 levels)", ""},
+    option_spec{"optdir", 'O', list, both, impl, gen, "DIR",
+                "read DIR/*.rc at this point, in lexical order, skipping dot files", ""},
+    option_spec{"isfrontend", 'f', flag, both, impl, gen, "",
+                "run as a relay (same as `kiteline frontend`)", ""},
+    option_spec{"check_config", '\0', flag, both, impl, gen, "",
+                "validate the configuration, print the result and exit", ""},
+    option_spec{"check-config", '\0', flag, both, impl, gen, "", "", "check_config"},
+    option_spec{"logfile", 'L', scalar, both, impl, gen, "FILE",
+                "log to FILE, or to `stdio` / `syslog`", ""},
+    option_spec{"loglevel", '\0', scalar, both, impl, gen, "LEVEL",
+                "none, err, warn, info, mach, debug, all, or a digit (default info)", ""},
+    option_spec{"threads", '\0', scalar, both, impl, gen, "N",
+                "worker threads; 0 = one per core (default 0; kiteline)", ""},
+    option_spec{"buffers", '\0', scalar, both, impl, gen, "KIB",
+                "global budget of buffered data in KiB (default 1024)", ""},
+    option_spec{"nozchunks", '\0', flag, both, impl, gen, "",
+                "never compress the tunnel (no ZChunks in either direction)", ""},
+    option_spec{"runas", 'U', scalar, both, impl, gen, "USER[:GROUP]",
+                "switch to USER (and GROUP) once the ports are bound", ""},
+    option_spec{"chroot", '\0', scalar, both, impl, gen, "DIR",
+                "enter DIR once every file is open (kiteline)", ""},
+    option_spec{"nullui", '\0', flag, both, ign, gen, "", "kiteline has a single, log-only UI", ""},
+    option_spec{"nocrashreport", '\0', flag, both, ign, gen, "", "legacy pagekite.py option", ""},
+    option_spec{"noloop", '\0', flag, both, ign, gen, "", "kiteline never restarts itself", ""},
+    option_spec{"nodaemonize", '\0', flag, both, ign, gen, "", "kiteline runs in the foreground",
+                ""},
+    option_spec{"nopyopenssl", '\0', flag, both, ign, gen, "", "pagekite.py TLS library choice",
+                ""},
+    option_spec{"noproxy", '\0', flag, both, ign, gen, "",
+                "kiteline never uses outbound proxies", ""},
+    option_spec{"noupgradeinfo", '\0', flag, both, ign, gen, "",
+                "kiteline sends no upgrade information", ""},
+    option_spec{"max_read_bytes", '\0', scalar, both, ign, gen, "N[xF]",
+                "pagekite.py read-size tuning", ""},
+    option_spec{"select_loop_min_ms", '\0', scalar, both, ign, gen, "MS",
+                "pagekite.py main-loop tuning", ""},
+    option_spec{"reloadfile", '\0', scalar, both, ign, gen, "FILE", "deprecated", ""},
+    option_spec{"autosave", '\0', flag, both, ign, gen, "", "deprecated", ""},
+    option_spec{"noautosave", '\0', flag, both, ign, gen, "", "deprecated", ""},
+    option_spec{"webroot", '\0', scalar, both, ign, gen, "DIR", "deprecated", ""},
+    option_spec{"webaccess", '\0', scalar, both, ign, gen, "X", "deprecated", ""},
+    option_spec{"webindexes", '\0', scalar, both, ign, gen, "X", "deprecated", ""},
+    option_spec{"delete_backend", '\0', scalar, both, ign, gen, "SPEC", "deprecated", ""},
+    option_spec{"daemonize", 'Z', flag, both, nyi, gen, "", "run in the background", ""},
+    option_spec{"pidfile", 'I', scalar, both, nyi, gen, "FILE", "write the process id", ""},
+    option_spec{"remoteui", '\0', flag, both, nyi, gen, "", "machine-readable UI", ""},
+    option_spec{"uiport", '\0', scalar, both, nyi, gen, "N", "UI port", ""},
+    option_spec{"debugio", '\0', flag, both, nyi, gen, "", "dump all I/O", ""},
+    option_spec{"watch", '\0', scalar, both, nyi, gen, "N", "show proxied data", ""},
+    option_spec{"watchdog", '\0', scalar, both, nyi, gen, "N", "self-kill on stalls", ""},
+    option_spec{"sslzlib", '\0', flag, both, nyi, gen, "", "TLS-level compression", ""},
+    option_spec{"nossl", '\0', flag, both, nyi, gen, "", "run without any TLS", ""},
+    option_spec{"savefile", 'S', scalar, both, nyi, gen, "FILE", "configuration save file", ""},
+    option_spec{"save", '\0', flag, both, nyi, gen, "", "save the configuration", ""},
+    option_spec{"settings", '\0', flag, both, nyi, gen, "", "print the configuration", ""},
+    option_spec{"list", '\0', flag, both, nyi, gen, "", "list kites", ""},
+    option_spec{"add", '\0', flag, both, nyi, gen, "", "add kites to the saved config", ""},
+    option_spec{"only", '\0', flag, both, nyi, gen, "", "enable only these kites", ""},
+    option_spec{"disable", '\0', flag, both, nyi, gen, "", "disable kites", ""},
+    option_spec{"remove", '\0', flag, both, nyi, gen, "", "remove kites", ""},
+    option_spec{"signup", '\0', flag, both, nyi, gen, "", "interactive pagekite.net sign-up", ""},
+    option_spec{"shell", '\0', flag, both, nyi, gen, "", "interactive shell", ""},
+    option_spec{"friendly", '\0', flag, both, nyi, gen, "", "interactive mode", ""},
+    option_spec{"controlpanel", '\0', flag, both, nyi, gen, "", "open the pagekite.net panel", ""},
+    option_spec{"controlpass", '\0', flag, both, nyi, gen, "", "print the panel password", ""},
+    option_spec{"service_xmlrpc", '\0', scalar, both, nyi, gen, "URL", "sign-up API URL", ""},
+    // ---- relay
+    option_spec{"host", 'h', scalar, relay, impl, rel, "ADDR",
+                "bind address (default: all addresses, IPv4 and IPv6)", ""},
+    option_spec{"ports", 'p', scalar, relay, impl, rel, "LIST",
+                "public ports, comma separated (default 80; 0 = a free port, see the ready line)", ""},
+    option_spec{"portalias", '\0', list, relay, impl, rel, "A:B",
+                "listen on port A, report and route it as port B", ""},
+    option_spec{"protos", '\0', scalar, relay, impl, rel, "LIST",
+                "accepted protocols (default http,http2,http3,https,websocket,irc,raw,"
+                "minecraft,xmpp)",
+                ""},
+    option_spec{"rawports", '\0', scalar, relay, impl, rel, "LIST",
+                "raw listeners; `virtual` allows HTTP CONNECT to any port", ""},
+    option_spec{"domain", '\0', list, relay, impl, rel, "PROTOS:DOMAIN:SECRET",
+                "connectors knowing SECRET may serve DOMAIN (`*.x` ok; PROTOS list or `*`)", ""},
+    option_spec{"motd", '\0', scalar, relay, impl, rel, "FILE",
+                "message of the day sent to connectors", ""},
+    option_spec{"visitor_timeout", '\0', scalar, relay, impl, rel, "SECONDS",
+                "close visitors that send no complete request head in time (default 10; "
+                "kiteline)",
+                ""},
+    option_spec{"authdomain", 'A', list, relay, nyi, rel, "[DOMAIN:]SUFFIX",
+                "DNS-delegated authentication", ""},
+    option_spec{"auththreads", '\0', scalar, relay, nyi, rel, "N", "authentication threads", ""},
+    option_spec{"authfail_closed", '\0', flag, relay, nyi, rel, "", "reject when auth fails",
+                ""},
+    option_spec{"client_acl", '\0', list, relay, nyi, rel, "POLICY:RE", "visitor ACL", ""},
+    option_spec{"tunnel_acl", '\0', list, relay, nyi, rel, "POLICY:RE", "connector ACL", ""},
+    option_spec{"accept_acl_file", '\0', scalar, relay, nyi, rel, "FILE", "ACL file", ""},
+    option_spec{"ratelimit_ips", '\0', list, relay, nyi, rel, "[KITE:]N/SECS",
+                "visitor-IP rate limit", ""},
+    option_spec{"overload", '\0', scalar, relay, nyi, rel, "N", "overload advertising", ""},
+    option_spec{"overload_file", '\0', scalar, relay, nyi, rel, "FILE", "overload input", ""},
+    option_spec{"overload_cpu", '\0', scalar, relay, nyi, rel, "F", "overload CPU threshold", ""},
+    option_spec{"overload_mem", '\0', scalar, relay, nyi, rel, "F", "overload memory threshold",
+                ""},
+    option_spec{"dns_hints", '\0', scalar, relay, nyi, rel, "DOM,...", "X-DNS ping hints", ""},
+    option_spec{"upgradeinfo", '\0', list, relay, nyi, rel, "INFO", "upgrade messages", ""},
+    option_spec{"register", '\0', scalar, relay, nyi, rel, "X", "pagekite.py placeholder", ""},
+    option_spec{"noisfrontend", '\0', flag, both, nyi, rel, "", "pagekite.py placeholder", ""},
+    // ---- connector
+    option_spec{"frontend", '\0', list, connector, impl, con, "HOST:PORT",
+                "connect to this relay (repeatable; default port 443; [v6]:PORT)", ""},
+    option_spec{"frontends", '\0', scalar, connector, impl, con, "N:NAME:PORT",
+                "relay pool: all addresses of NAME (or N:@FILE:PORT), keep the N best", ""},
+    option_spec{"defaults", '\0', flag, connector, impl, con, "",
+                "pagekite.net presets: relay pool, certificate names, error URL", ""},
+    option_spec{"whitelabel", '\0', scalar, connector, impl, con, "DOMAIN",
+                "white-label presets: pool 1:fe4_152.DOMAIN:443, names fe.DOMAIN, DOMAIN", ""},
+    option_spec{"whitelabels", '\0', scalar, connector, impl, con, "DOMAIN",
+                "as --whitelabel, with an https error URL", ""},
+    option_spec{"service_on", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
+                "serve a kite (shorter forms: see below)", ""},
+    option_spec{"backend", '\0', list, connector, impl, con, "SPEC", "", "service_on"},
+    option_spec{"service_off", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
+                "define a kite, disabled", ""},
+    option_spec{"define_backend", '\0', list, connector, impl, con, "SPEC", "", "service_off"},
+    option_spec{"service_cfg", '\0', list, connector, impl, con, "KITE/PORT:KEY:VALUE",
+                "set a per-kite flag (keys as the +flags below)", ""},
+    option_spec{"be_config", '\0', list, connector, impl, con, "SPEC", "", "service_cfg"},
+    option_spec{"kitename", '\0', scalar, connector, impl, con, "NAME",
+                "default kite name (@kitename)", ""},
+    option_spec{"kitesecret", '\0', scalar, connector, impl, con, "SECRET",
+                "default secret (@kitesecret; short-form kites without a secret)", ""},
+    option_spec{"keepalive", '\0', scalar, connector, impl, con, "N|auto",
+                "ping idle tunnels every N >= 20 seconds (default auto)", ""},
+    option_spec{"insecure", '\0', flag, connector, impl, con, "",
+                "disable the HTTP request firewall for every kite", ""},
+    option_spec{"noprobes", '\0', flag, connector, impl, con, "", "answer relay probes with down",
+                ""},
+    option_spec{"all", 'a', flag, connector, impl, con, "",
+                "fail unless every kite registers", ""},
+    option_spec{"noall", '\0', flag, connector, impl, con, "", "undo --all", ""},
+    option_spec{"new", 'N', flag, connector, impl, con, "",
+                "ignore relays found in the kites' own DNS (kiteline always does)", ""},
+    option_spec{"errorurl", 'E', list, both, impl, con, "[DOMAIN:]URL",
+                "error-page URL for connector-generated pages (relay: not implemented yet)", ""},
+    option_spec{"nofrontend", '\0', list, connector, nyi, con, "IP:PORT", "exclude a relay", ""},
+    option_spec{"proxy", '\0', list, connector, nyi, con, "TYPE:HOST:PORT", "outbound proxy",
+                ""},
+    option_spec{"socksify", '\0', list, connector, nyi, con, "HOST:PORT", "SOCKS proxy", ""},
+    option_spec{"torify", '\0', list, connector, nyi, con, "HOST:PORT", "Tor proxy", ""},
+    option_spec{"dyndns", 'D', scalar, connector, nyi, con, "PROVIDER", "dynamic DNS updates",
+                ""},
+    option_spec{"httpd", 'H', scalar, connector, nyi, con, "HOST:PORT", "built-in HTTP UI", ""},
+    option_spec{"httppass", 'X', scalar, connector, nyi, con, "PASS", "built-in HTTP password",
+                ""},
+    option_spec{"webpath", '\0', list, connector, nyi, con, "SPEC", "built-in HTTP paths", ""},
+    option_spec{"local", '\0', scalar, connector, nyi, con, "PORTS", "serve without relays", ""},
+    option_spec{"wschunks", '\0', flag, connector, nyi, con, "", "WebSocket tunnel transport",
+                ""},
+    // ---- TLS
+    option_spec{"tls_endpoint", '\0', list, relay, impl, tls, "NAME:PEMFILE",
+                "relay: terminate TLS for NAME (`*.x` ok) with key+chain PEMFILE", ""},
+    option_spec{"tls_default", '\0', scalar, relay, impl, tls, "NAME",
+                "relay: certificate name to use when a client sends no SNI", ""},
+    option_spec{"tls_legacy", '\0', flag, relay, impl, tls, "", "relay: allow TLS 1.0 and 1.1",
+                ""},
+    option_spec{"tls_ciphers", '\0', scalar, relay, impl, tls, "LIST",
+                "relay: OpenSSL cipher list (TLS <= 1.2)", ""},
+    option_spec{"tls_protocols", '\0', scalar, relay, impl, tls, "LIST",
+                "relay: Apache-like protocol list, e.g. `all -tlsv1 -tlsv1.1` (kiteline)", ""},
+    option_spec{"tls_client_ca", '\0', scalar, relay, impl, tls, "FILE",
+                "relay: accept connectors with a client certificate from this CA (kiteline)", ""},
+    option_spec{"fe_certname", '\0', list, connector, impl, tls, "NAME[/SHA1]",
+                "connector: TLS to relays, accept this certificate name (pin: /SHA1 of the "
+                "DER); empty value clears the list",
+                ""},
+    option_spec{"fe_nocertcheck", '\0', flag, connector, impl, tls, "",
+                "connector: TLS to relays WITHOUT verification (warns)", ""},
+    option_spec{"ca_certs", '\0', scalar, connector, impl, tls, "FILE",
+                "connector: CA bundle for relay verification (default: system store)", ""},
+    option_spec{"pemfile", 'P', scalar, connector, nyi, tls, "FILE", "built-in HTTP server cert",
+                ""},
+    option_spec{"selfsign", '\0', flag, connector, nyi, tls, "", "built-in HTTP self-signed cert",
+                ""},
+};
+
+bool is_blank(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::string_view strip(std::string_view s) noexcept {
+  while (!s.empty() && is_blank(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_blank(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// re.sub(r'\s*SEP\s*', SEP, s)
+std::string squeeze_around(std::string_view s, char sep) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == sep) {
+      while (!out.empty() && is_blank(out.back())) {
+        out.pop_back();
+      }
+      out += sep;
+      while (i + 1 < s.size() && is_blank(s[i + 1])) {
+        ++i;
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+bool has_blank(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), is_blank); }
+
+std::string show_option(const option_spec& spec) { return "--" + std::string(spec.name); }
+
+class expander {
+ public:
+  expander(const environment& env, expansion& out) : env_(env), out_(out) {}
+
+  void run(std::span<const std::string> argv) {
+    std::size_t first = 1;
+    if (argv.size() > 1 && (argv[1] == "frontend" || argv[1] == "backend")) {
+      out_.subcommand = argv[1];
+      first = 2;
+    }
+    if (!skips_rc(argv, first) && !env_.home.empty()) {
+      const auto rc = env_.home / ".pagekite.rc";
+      std::error_code ec;
+      if (std::filesystem::exists(rc, ec)) {
+        read_file(rc.string(), "", "", 1);
+      }
+    }
+    bool only_positionals = false;
+    for (std::size_t i = first; i < argv.size(); ++i) {
+      const std::string& word = argv[i];
+      const std::string origin = "argv[" + std::to_string(i) + "]";
+      const std::string* next = i + 1 < argv.size() ? &argv[i + 1] : nullptr;
+      bool consumed_next = false;
+      if (only_positionals || word.size() < 2 || word[0] != '-') {
+        out_.positionals.push_back(word);
+        out_.positional_origins.push_back(origin);
+      } else if (word == "--") {
+        only_positionals = true;
+      } else if (word[1] == '-') {
+        consumed_next = long_option(std::string_view(word).substr(2), next, origin, false, 0);
+      } else {
+        consumed_next = short_options(std::string_view(word).substr(1), next, origin, false, 0);
+      }
+      if (consumed_next) {
+        ++i;
+      }
+    }
+  }
+
+ private:
+  // pagekite.py skips ~/.pagekite.rc when --clean or --help is anywhere on the command line.
+  static bool skips_rc(std::span<const std::string> argv, std::size_t first) {
+    for (std::size_t i = first; i < argv.size(); ++i) {
+      if (argv[i] == "--") {
+        break;
+      }
+      if (argv[i] == "--clean" || argv[i] == "--help" || argv[i] == "--version" ||
+          argv[i] == "--appver") {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Returns true when the next word was taken as the value.
+  bool long_option(std::string_view body, const std::string* next, const std::string& origin,
+                   bool from_file, std::size_t depth) {
+    const auto eq = body.find('=');
+    const std::string_view name = body.substr(0, eq);
+    std::optional<std::string> value;
+    if (eq != std::string_view::npos) {
+      value = std::string(body.substr(eq + 1));
+    }
+    const option_spec* spec = find_option(name);
+    if (spec == nullptr) {
+      std::string msg = "unknown option --" + std::string(name);
+      if (from_file && has_blank(name)) {
+        msg += " (rc-file lines are `name = value`)";
+      }
+      add(out_.errors, origin, std::string(name), msg);
+      return false;
+    }
+    if (!spec->takes_value() && value) {
+      add(out_.errors, origin, std::string(spec->canonical()),
+          show_option(*spec) + " takes no value");
+      return false;
+    }
+    bool consumed = false;
+    if (spec->takes_value() && !value) {
+      if (from_file || next == nullptr) {
+        add(out_.errors, origin, std::string(spec->canonical()),
+            show_option(*spec) + " needs a value" +
+                (from_file ? " (write `" + std::string(spec->name) + " = " +
+                                 std::string(spec->value_name) + "`)"
+                           : " (--" + std::string(spec->name) + "=" +
+                                 std::string(spec->value_name) + ")"));
+        return false;
+      }
+      value = *next;
+      consumed = true;
+    }
+    emit(*spec, std::move(value), origin, depth);
+    return consumed;
+  }
+
+  bool short_options(std::string_view letters, const std::string* next,
+                     const std::string& origin, bool from_file, std::size_t depth) {
+    for (std::size_t j = 0; j < letters.size(); ++j) {
+      const option_spec* spec = find_short_option(letters[j]);
+      if (spec == nullptr) {
+        add(out_.errors, origin, std::string(1, letters[j]),
+            "unknown option -" + std::string(1, letters[j]));
+        return false;
+      }
+      if (!spec->takes_value()) {
+        emit(*spec, std::nullopt, origin, depth);
+        continue;
+      }
+      std::string_view rest = letters.substr(j + 1);
+      if (from_file) {
+        rest = strip(rest);
+      }
+      if (!rest.empty()) {
+        emit(*spec, std::string(rest), origin, depth);
+        return false;
+      }
+      if (from_file || next == nullptr) {
+        add(out_.errors, origin, std::string(spec->canonical()),
+            "-" + std::string(1, spec->short_name) + " needs a value");
+        return false;
+      }
+      emit(*spec, *next, origin, depth);
+      return true;
+    }
+    return false;
+  }
+
+  void emit(const option_spec& spec, std::optional<std::string> value, const std::string& origin,
+            std::size_t depth) {
+    const std::string_view name = spec.canonical();
+    if (name == "optfile") {
+      read_file(*value, origin, "optfile", depth + 1);
+      return;
+    }
+    if (name == "optdir") {
+      read_dir(*value, origin, depth + 1);
+      return;
+    }
+    if (out_.options.size() >= env_.limits.max_options) {
+      if (!too_many_reported_) {
+        add(out_.errors, origin, std::string(name),
+            "more than " + std::to_string(env_.limits.max_options) + " options");
+        too_many_reported_ = true;
+      }
+      return;
+    }
+    out_.options.push_back(raw_option{std::string(name), std::move(value), origin});
+  }
+
+  // Reads the whole file, at most max_file_bytes; reports problems at `origin` (the option
+  // that named the file) and returns nullopt.
+  std::optional<std::string> load(const std::string& path, const std::string& origin,
+                                  const std::string& key) {
+    std::error_code ec;
+    const auto st = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(st)) {
+      add(out_.errors, origin, key, "cannot read " + path + ": no such file");
+      return std::nullopt;
+    }
+    if (std::filesystem::is_directory(st)) {
+      add(out_.errors, origin, key, "cannot read " + path + ": is a directory");
+      return std::nullopt;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      add(out_.errors, origin, key, "cannot read " + path + ": cannot open (permissions?)");
+      return std::nullopt;
+    }
+    std::string data;
+    std::array<char, 4096> buf{};
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto got = static_cast<std::size_t>(in.gcount());
+      if (data.size() + got > env_.limits.max_file_bytes) {
+        add(out_.errors, origin, key,
+            "cannot read " + path + ": larger than " +
+                std::to_string(env_.limits.max_file_bytes) + " bytes");
+        return std::nullopt;
+      }
+      data.append(buf.data(), got);
+    }
+    if (in.bad()) {
+      add(out_.errors, origin, key, "cannot read " + path + ": read error");
+      return std::nullopt;
+    }
+    return data;
+  }
+
+  void read_file(const std::string& path, const std::string& origin, const std::string& key,
+                 std::size_t depth) {
+    if (depth > env_.limits.max_nesting) {
+      add(out_.errors, origin, key,
+          "files nested more than " + std::to_string(env_.limits.max_nesting) +
+              " levels deep (does " + path + " include itself?)");
+      return;
+    }
+    const auto data = load(path, origin, key);
+    if (!data) {
+      return;
+    }
+    // Python's universal newlines: \n, \r\n and \r all end a line.
+    std::string_view rest = *data;
+    std::size_t line_no = 0;
+    while (!rest.empty()) {
+      const auto end = rest.find_first_of("\r\n");
+      std::string_view line = rest.substr(0, end);
+      if (end == std::string_view::npos) {
+        rest = {};
+      } else {
+        const std::size_t skip =
+            (rest[end] == '\r' && end + 1 < rest.size() && rest[end + 1] == '\n') ? 2 : 1;
+        rest.remove_prefix(end + skip);
+      }
+      ++line_no;
+      if (is_rc_end_line(line)) {
+        break;
+      }
+      const auto word = rc_line_to_option(line);
+      if (!word) {
+        continue;
+      }
+      const std::string line_origin = path + ":" + std::to_string(line_no);
+      if (*word == "--" || *word == "-") {
+        add(out_.errors, line_origin, "", "`" + *word + "` is not an option");
+      } else if (word->starts_with("--")) {
+        long_option(std::string_view(*word).substr(2), nullptr, line_origin, true, depth);
+      } else {
+        short_options(std::string_view(*word).substr(1), nullptr, line_origin, true, depth);
+      }
+    }
+  }
+
+  void read_dir(const std::string& dir, const std::string& origin, std::size_t depth) {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(dir, ec);
+    if (ec) {
+      add(out_.errors, origin, "optdir", "cannot read directory " + dir + ": " + ec.message());
+      return;
+    }
+    std::vector<std::string> names;
+    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      if (!name.starts_with('.') && name.ends_with(".rc") && !it->is_directory(ec)) {
+        names.push_back(name);
+      }
+    }
+    if (ec) {
+      add(out_.errors, origin, "optdir", "cannot read directory " + dir + ": " + ec.message());
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      read_file((std::filesystem::path(dir) / name).string(), origin, "optdir", depth);
+    }
+  }
+
+  const environment& env_;
+  expansion& out_;
+  bool too_many_reported_ = false;
+};
+
+void append_padded(std::string& out, std::string left, std::string_view text) {
+  constexpr std::size_t column = 36;
+  out += left;
+  if (left.size() + 1 >= column) {
+    out += '\n';
+    out.append(column, ' ');
+  } else {
+    out.append(column - left.size(), ' ');
+  }
+  out += text;
+  out += '\n';
+}
+
+void append_group(std::string& out, option_group group, std::string_view title) {
+  out += '\n';
+  out += title;
+  out += '\n';
+  for (const auto& spec : table) {
+    if (spec.group != group || !spec.alias_of.empty()) {
+      continue;
+    }
+    std::string left = "  ";
+    if (spec.short_name != '\0') {
+      left += '-';
+      left += spec.short_name;
+      left += ", ";
+    } else {
+      left += "    ";
+    }
+    left += "--";
+    left += spec.name;
+    if (spec.takes_value()) {
+      left += '=';
+      left += spec.value_name;
+    }
+    std::string text(spec.help);
+    for (const auto& alias : table) {
+      if (alias.alias_of == spec.name) {
+        text += " (also --";
+        text += alias.name;
+        text += ')';
+      }
+    }
+    if (spec.kind == option_kind::list) {
+      text += " [repeatable]";
+    }
+    if (spec.status == option_status::not_implemented) {
+      text += " [not implemented yet: refused]";
+    } else if (spec.status == option_status::ignored) {
+      text += " [accepted and ignored]";
+    }
+    append_padded(out, std::move(left), text);
+  }
+}
+
+}  // namespace
+
+std::span<const option_spec> option_table() noexcept { return table; }
+
+const option_spec* find_option(std::string_view long_name) noexcept {
+  for (const auto& spec : table) {
+    if (spec.name == long_name) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
+const option_spec* find_short_option(char letter) noexcept {
+  if (letter == '\0') {
+    return nullptr;
+  }
+  for (const auto& spec : table) {
+    if (spec.short_name == letter) {
+      return &spec;
+    }
+  }
+  return nullptr;
+}
+
+bool is_rc_end_line(std::string_view line) { return strip(line).starts_with("END"); }
+
+std::optional<std::string> rc_line_to_option(std::string_view line) {
+  line = strip(line);
+  if (line.empty() || line.front() == '#') {
+    return std::nullopt;
+  }
+  std::string word = line.front() == '-' ? std::string(line) : "--" + std::string(line);
+  return squeeze_around(squeeze_around(word, '='), ':');
+}
+
+expansion expand_options(std::span<const std::string> argv, const environment& env) {
+  expansion out;
+  expander(env, out).run(argv);
+  return out;
+}
+
+std::string help_text() {
+  std::string out =
+      "kiteline: a PageKite relay (frontend) and connector (backend), pagekite.py compatible\n"
+      "\n"
+      "usage:\n"
+      "  kiteline frontend [options]      run a relay (same as --isfrontend / -f)\n"
+      "  kiteline backend [options]       run a connector (the default role)\n"
+      "  kiteline [options] [SERVICE] KITENAME [+flag ...] [AND [SERVICE] KITENAME ...]\n"
+      "                                   connector, pagekite.py short form\n"
+      "\n"
+      "short form (connector):\n"
+      "  SERVICE   8080 | HOST:PORT | PROTO:PORT | PROTO:HOST:PORT | http://HOST:PORT |\n"
+      "            /path/to/folder (built-in web server) | builtin | omitted (localhost:80,\n"
+      "            or the configured kite of that name); PROTO: http http2 http3 https tls\n"
+      "            ssh irc xmpp minecraft\n"
+      "  KITENAME  NAME | NAME:PUBLICPORT | PROTO://NAME | PROTO://NAME:PUBLICPORT\n"
+      "            (ssh://NAME = raw port 22)\n"
+      "  +flags    +rewritehost[=NAME] +rawheaders +proxyproto +insecure +ip/1.2.3.4\n"
+      "            +password/USER=PASS +indexes[=all] +hide +noFLAG\n"
+      "  The secret comes from --kitesecret or a configured service_on for that name.\n"
+      "  Example: kiteline --frontend=relay.example:443 --kitesecret=S 8080 name.example.com\n"
+      "\n"
+      "service specs (--service_on / --service_off):\n"
+      "  PROTOS:KITE:HOST:PORT:SECRET, PROTOS:KITE:HOST:PORT, PROTOS:KITE:PORT, KITE:PORT,\n"
+      "  PROTO:KITE, KITE; PROTOS = comma list of PROTO, PROTO-PORT or PROTO/PORT (public\n"
+      "  port); ssh = raw/22; tls* = https; PORT `builtin` = built-in web server;\n"
+      "  @kitename / @kitesecret are replaced by --kitename / --kitesecret.\n"
+      "\n"
+      "option files (~/.pagekite.rc unless --clean, --optfile, --optdir):\n"
+      "  one option per line without the leading --, e.g. `frontend = relay.example:443`;\n"
+      "  # comments; a line starting with END stops the file; later options win, lists\n"
+      "  accumulate. /etc/pagekite.d is read only when named with --optdir.\n";
+  append_group(out, option_group::general, "general options:");
+  append_group(out, option_group::relay, "relay options (kiteline frontend / --isfrontend):");
+  append_group(out, option_group::connector, "connector options (kiteline backend):");
+  append_group(out, option_group::tls, "TLS options:");
+  return out;
+}
+
+}  // namespace kiteline::config

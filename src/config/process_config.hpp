@@ -1,0 +1,22 @@
+// config::process_config: settings shared by the relay and the connector (logging, threads...).
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace kiteline::config {
+
+/// Process-wide settings that both roles accept.
+struct process_config {
+  std::string logfile;             ///< --logfile/-L: "" = default, "stdio", "syslog", or a path
+  std::string loglevel = "info";   ///< --loglevel: none, err, warn, info, mach, debug, all or 0-9
+  unsigned threads = 0;            ///< --threads: workers; 0 = one per core
+  std::size_t buffers_kib = 1024;  ///< --buffers: global buffered-data budget in KiB
+  bool nozchunks = false;          ///< --nozchunks: never compress chunks (ZChunks off)
+  std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
+  std::string chroot;              ///< --chroot: directory to enter after opening files
+
+  friend bool operator==(const process_config&, const process_config&) = default;
+};
+
+}  // namespace kiteline::config

@@ -1,0 +1,79 @@
+// config::relay_config: everything `kiteline frontend` (pagekite.py --isfrontend) runs with.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/process_config.hpp"
+#include "config/secret.hpp"
+
+namespace kiteline::config {
+
+/// A protocol with an optional public port: "http", "http-8080" (also written "http/8080").
+struct proto_port {
+  std::string proto;                   ///< lower-case protocol name
+  std::optional<std::uint16_t> port;   ///< public port, when the kite is port-specific
+
+  friend bool operator==(const proto_port&, const proto_port&) = default;
+};
+
+/// --portalias=A:B: listen on A, report and route as B (§6.1).
+struct port_alias {
+  std::uint16_t listen_port = 0;
+  std::uint16_t reported_port = 0;
+
+  friend bool operator==(const port_alias&, const port_alias&) = default;
+};
+
+/// --domain=PROTOS:DOMAIN:SECRET: connectors knowing SECRET may register kites under DOMAIN.
+struct domain_rule {
+  bool any_proto = false;          ///< PROTOS was `*` or empty: every protocol of --protos
+  std::vector<proto_port> protos;  ///< empty when any_proto
+  std::string domain;              ///< lower-cased; may be a wildcard `*.example.com`
+  secret shared_secret;
+  std::string origin;              ///< where it was configured (file:line / argv[N])
+
+  friend bool operator==(const domain_rule&, const domain_rule&) = default;
+};
+
+/// --tls_endpoint=NAME:PEMFILE: terminate TLS for NAME (wildcards allowed) with PEMFILE
+/// (private key + certificate chain in one file).
+struct tls_endpoint {
+  std::string name;  ///< lower-cased; may be `*.example.com`
+  std::string pem_file;
+  std::string origin;
+
+  friend bool operator==(const tls_endpoint&, const tls_endpoint&) = default;
+};
+
+/// The protocols a relay accepts by default (§6.1, §10.5).
+inline std::vector<std::string> default_relay_protos() {
+  return {"http", "http2", "http3", "https", "websocket", "irc", "raw", "minecraft", "xmpp"};
+}
+
+/// The relay's configuration. Plain and immutable once parse_command_line returns it.
+struct relay_config {
+  std::string host;                                ///< --host/-h; "" = all addresses, dual-stack
+  std::vector<std::uint16_t> ports{80};            ///< --ports/-p (last one wins; comma list)
+  std::vector<port_alias> port_aliases;            ///< --portalias (accumulates)
+  std::vector<std::string> protos = default_relay_protos();  ///< --protos
+  std::vector<std::uint16_t> raw_ports;            ///< --rawports numeric entries
+  bool raw_virtual = false;                        ///< --rawports contains `virtual`
+  std::vector<domain_rule> domains;                ///< --domain (accumulates)
+  std::vector<tls_endpoint> tls_endpoints;         ///< --tls_endpoint (accumulates)
+  std::string tls_default;                         ///< --tls_default: name when SNI is missing
+  bool tls_legacy = false;                         ///< --tls_legacy: allow TLS 1.0/1.1
+  std::string tls_ciphers;                         ///< --tls_ciphers; "" = built-in list
+  std::string tls_protocols;                       ///< --tls_protocols (kiteline; stored verbatim)
+  std::string tls_client_ca;                       ///< --tls_client_ca (kiteline; mutual TLS CA)
+  std::string motd_file;                           ///< --motd
+  std::chrono::seconds visitor_timeout{10};        ///< --visitor_timeout (kiteline)
+  process_config process;
+
+  friend bool operator==(const relay_config&, const relay_config&) = default;
+};
+
+}  // namespace kiteline::config

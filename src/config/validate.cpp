@@ -1,0 +1,124 @@
+// Whole-configuration checks for the relay and the connector (style §9).
+#include "config/validate.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+namespace kiteline::config {
+namespace {
+
+std::string origin_of(const origin_map& origins, std::string_view key) {
+  const auto it = origins.find(key);
+  return it == origins.end() ? std::string() : it->second;
+}
+
+// "" when PATH is a readable regular file, else the problem.
+std::string file_problem(const std::string& path) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) {
+    return "cannot read " + path + ": no such file";
+  }
+  if (!std::filesystem::is_regular_file(st)) {
+    return "cannot read " + path + ": not a regular file";
+  }
+  return {};
+}
+
+bool name_matches(std::string_view pattern, std::string_view name) {
+  if (pattern == name) {
+    return true;
+  }
+  if (pattern.starts_with("*.")) {
+    const std::string_view suffix = pattern.substr(1);  // ".example.com"
+    return name.size() > suffix.size() && name.ends_with(suffix);
+  }
+  return false;
+}
+
+}  // namespace
+
+void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
+              std::vector<diagnostic>& warnings, const origin_map& origins) {
+  if (cfg.domains.empty()) {
+    add(errors, "", "domain",
+        "the relay refuses to start with no way to authenticate connectors: give "
+        "--domain=PROTOS:DOMAIN:SECRET (DNS --authdomain is not implemented yet)");
+  }
+  if (cfg.ports.empty()) {
+    add(errors, origin_of(origins, "ports"), "ports", "no public ports");
+  }
+  for (const auto& d : cfg.domains) {
+    for (const auto& p : d.protos) {
+      if (std::find(cfg.protos.begin(), cfg.protos.end(), p.proto) == cfg.protos.end()) {
+        add(warnings, d.origin, "domain",
+            "protocol `" + p.proto + "` is not in --protos; such kites will be refused");
+      }
+    }
+  }
+  for (const auto& a : cfg.port_aliases) {
+    if (std::find(cfg.ports.begin(), cfg.ports.end(), a.listen_port) == cfg.ports.end()) {
+      add(warnings, origin_of(origins, "portalias"), "portalias",
+          "port " + std::to_string(a.listen_port) + " is not one of --ports");
+    }
+  }
+  for (const auto& e : cfg.tls_endpoints) {
+    if (auto problem = file_problem(e.pem_file); !problem.empty()) {
+      add(errors, e.origin, "tls_endpoint", problem);
+    }
+  }
+  if (!cfg.tls_default.empty()) {
+    const bool found =
+        std::any_of(cfg.tls_endpoints.begin(), cfg.tls_endpoints.end(),
+                    [&](const tls_endpoint& e) { return name_matches(e.name, cfg.tls_default); });
+    if (!found) {
+      add(warnings, origin_of(origins, "tls_default"), "tls_default",
+          "`" + cfg.tls_default + "` matches no --tls_endpoint");
+    }
+  }
+  if (!cfg.tls_client_ca.empty()) {
+    if (auto problem = file_problem(cfg.tls_client_ca); !problem.empty()) {
+      add(errors, origin_of(origins, "tls_client_ca"), "tls_client_ca", problem);
+    }
+  }
+  if (!cfg.motd_file.empty()) {
+    if (auto problem = file_problem(cfg.motd_file); !problem.empty()) {
+      add(errors, origin_of(origins, "motd"), "motd", problem);
+    }
+  }
+}
+
+void validate(const connector_config& cfg, std::vector<diagnostic>& errors,
+              std::vector<diagnostic>& warnings, const origin_map& origins) {
+  if (cfg.frontends.empty() && !cfg.pool) {
+    add(errors, "", "frontend",
+        "no relay to connect to: give --frontend=HOST:PORT, --frontends=N:NAME:PORT, "
+        "--defaults or --whitelabel=DOMAIN");
+  }
+  const bool any_enabled = std::any_of(cfg.services.begin(), cfg.services.end(),
+                                       [](const service& s) { return s.enabled; });
+  if (!any_enabled) {
+    add(errors, "", "service_on",
+        "no kites to serve: give --service_on=PROTO:KITE:HOST:PORT:SECRET or the short form "
+        "`kiteline PORT KITENAME`");
+  }
+  for (const auto& s : cfg.services) {
+    if (s.enabled && s.kite_secret.empty()) {
+      add(errors, s.origin, "service_on",
+          "no secret for kite `" + s.id() +
+              "`: add :SECRET to the spec or give --kitesecret=SECRET");
+    }
+  }
+  if (!cfg.ca_certs.empty() && cfg.ca_certs != "auto" && cfg.ca_certs != "curl") {
+    if (auto problem = file_problem(cfg.ca_certs); !problem.empty()) {
+      add(errors, origin_of(origins, "ca_certs"), "ca_certs", problem);
+    }
+  }
+  if (cfg.fe_nocertcheck) {
+    add(warnings, origin_of(origins, "fe_nocertcheck"), "fe_nocertcheck",
+        "relay certificates will NOT be verified" +
+            std::string(cfg.fe_certnames.empty() ? "" : " (this overrides --fe_certname)"));
+  }
+}
+
+}  // namespace kiteline::config

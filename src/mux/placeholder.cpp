@@ -1,1 +1,0 @@
-// mux module sources.

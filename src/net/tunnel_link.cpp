@@ -1,0 +1,483 @@
+#include "net/tunnel_link.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <variant>
+
+#include "wire/chunk_encoder.hpp"
+
+namespace kiteline::net {
+
+namespace {
+mux::time_point now() { return std::chrono::steady_clock::now(); }
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+void append_bytes(std::vector<std::byte>& v, std::span<const std::byte> b) {
+  v.insert(v.end(), b.begin(), b.end());
+}
+}  // namespace
+
+tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
+                         std::shared_ptr<spdlog::logger> log, std::string name)
+    : executor_(t.socket().get_executor()),
+      tunnel_(std::move(t)),
+      opts_(std::move(opts)),
+      hooks_(std::move(h)),
+      log_(std::move(log)),
+      name_(std::move(name)),
+      decoder_(opts_.frames, opts_.accept_compressed),
+      session_(opts_.role, opts_.session, now()),
+      wake_tunnel_writer_(executor_),
+      outbox_drained_(executor_),
+      resume_tunnel_read_(executor_),
+      tick_timer_(executor_) {}
+
+tunnel_link::~tunnel_link() = default;
+
+void tunnel_link::start(std::span<const std::byte> leftover) {
+  pending_leftover_.assign(leftover.begin(), leftover.end());
+  auto self = shared_from_this();
+  auto on_done = [self](const std::exception_ptr& e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        self->log_->error("tunnel={} coroutine failed: {}", self->name_, ex.what());
+      }
+      self->close("internal error");
+    }
+  };
+  asio::co_spawn(executor_, reader(self), on_done);
+  asio::co_spawn(executor_, writer(self), on_done);
+  asio::co_spawn(executor_, ticker(self), on_done);
+}
+
+void tunnel_link::note_buffered(std::int64_t delta) {
+  local_buffered_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(local_buffered_) + delta);
+  stats_.local_buffered_peak = std::max(stats_.local_buffered_peak, local_buffered_);
+}
+
+awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
+  tunnel_rbuf_.resize(opts_.tunnel_read_buffer);
+  if (!pending_leftover_.empty()) {
+    auto left = std::move(pending_leftover_);
+    session_.on_tunnel_bytes_received(now());
+    feed(left);
+  }
+  while (!closed_) {
+    while (session_.tunnel_read_paused() && !closed_) {
+      co_await resume_tunnel_read_.wait();
+    }
+    if (closed_) {
+      break;
+    }
+    auto [ec, n] = co_await tunnel_.read_some(tunnel_rbuf_);
+    if (ec || n == 0) {
+      close(ec == asio::error::eof || !ec ? "tunnel closed by peer" : ec.message());
+      break;
+    }
+    stats_.bytes_in += n;
+    session_.on_tunnel_bytes_received(now());
+    feed(std::span<const std::byte>(tunnel_rbuf_.data(), n));
+  }
+  co_return;
+}
+
+void tunnel_link::feed(std::span<const std::byte> in) {
+  while (!closed_) {
+    auto step = decoder_.feed(in);
+    in = in.subspan(step.consumed);
+    switch (step.event) {
+      case wire::frame_event::need_more:
+        return;
+      case wire::frame_event::headers:
+        (void)session_.on_chunk(decoder_.headers(), {}, decoder_.chunk_complete());
+        perform_actions();
+        break;
+      case wire::frame_event::data:
+        (void)session_.on_chunk_data(decoder_.data(), decoder_.chunk_complete());
+        perform_actions();
+        break;
+      case wire::frame_event::corrupt_frame: {
+        log_->warn("tunnel={} corrupt compressed chunk ({}), sent ZRST", name_,
+                   step.error.message());
+        auto z = wire::make_zrst();
+        append_bytes(out_, z.bytes());
+        wake_tunnel_writer_.notify();
+        break;
+      }
+      case wire::frame_event::error:
+        log_->warn("tunnel={} framing error: {}", name_, step.error.message());
+        close("framing error: " + step.error.message());
+        return;
+    }
+  }
+}
+
+void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data) {
+  std::size_t bound = wire::chunk_head_size_bound(h);
+  std::size_t at = out_.size();
+  out_.resize(at + bound);
+  std::size_t n = wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), h, data.size());
+  out_.resize(at + n);
+  append_bytes(out_, data);
+}
+
+void tunnel_link::perform_actions() {
+  // Actions may re-enter the session (never here: every handler below only records work), so
+  // iterate over the current outbox and clear it afterwards.
+  for (const auto& a : session_.actions()) {
+    std::visit(
+        overloaded{
+            [&](const mux::send_chunk& c) { append_chunk(c.headers.view(), c.data); },
+            [&](const mux::send_pong& c) { append_chunk(c.headers.view(), c.data); },
+            [&](const mux::deliver& d) {
+              auto it = streams_.find(d.sid);
+              if (it == streams_.end()) {
+                return;
+              }
+              auto& s = *it->second;
+              append_bytes(s.wbuf, d.data);
+              note_buffered(static_cast<std::int64_t>(d.data.size()));
+              s.wake_writer.notify();
+            },
+            [&](const mux::shutdown_local_write& x) {
+              auto it = streams_.find(x.sid);
+              if (it != streams_.end()) {
+                it->second->shutdown_after_flush = true;
+                it->second->wake_writer.notify();
+              }
+            },
+            [&](const mux::stop_local_read& x) {
+              auto it = streams_.find(x.sid);
+              if (it != streams_.end()) {
+                it->second->read_stopped = true;
+                it->second->wake_reader.notify();
+              }
+            },
+            [&](const mux::close_local& x) {
+              auto it = streams_.find(x.sid);
+              if (it != streams_.end()) {
+                it->second->close_after_flush = true;
+                it->second->read_stopped = true;
+                it->second->wake_writer.notify();
+                it->second->wake_reader.notify();
+              }
+            },
+            [&](const mux::open_local& o) {
+              auto s = std::make_shared<local_stream>(executor_);
+              streams_[o.sid] = s;
+              ++stats_.streams_opened;
+              if (hooks_.open_local) {
+                hooks_.open_local(o);
+              }
+            },
+            [&](const mux::pause_local_read& x) {
+              auto it = streams_.find(x.sid);
+              if (it != streams_.end()) {
+                it->second->read_paused = true;
+              }
+            },
+            [&](const mux::resume_local_read& x) {
+              auto it = streams_.find(x.sid);
+              if (it != streams_.end()) {
+                it->second->read_paused = false;
+                it->second->wake_reader.notify();
+              }
+            },
+            [&](const mux::pause_tunnel_read&) {},
+            [&](const mux::resume_tunnel_read&) { resume_tunnel_read_.notify(); },
+            [&](const mux::reset_compressor&) {},
+            [&](const mux::control_chunk& c) {
+              if (hooks_.control) {
+                hooks_.control(c);
+              }
+            },
+            [&](const mux::tunnel_dead&) {
+              log_->warn("tunnel={} dead: no reply to PING", name_);
+              close("no reply to PING");
+            },
+        },
+        a);
+    if (closed_) {
+      break;
+    }
+  }
+  session_.clear_actions();
+  if (!out_.empty()) {
+    wake_tunnel_writer_.notify();
+  }
+}
+
+awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
+  while (!closed_) {
+    if (out_.empty()) {
+      outbox_drained_.notify();
+      co_await wake_tunnel_writer_.wait();
+      continue;
+    }
+    out_writing_.clear();
+    std::swap(out_, out_writing_);
+    auto ec = co_await tunnel_.write(asio::buffer(out_writing_.data(), out_writing_.size()));
+    if (ec) {
+      close("tunnel write failed: " + ec.message());
+      break;
+    }
+    stats_.bytes_out += out_writing_.size();
+    if (out_writing_.capacity() > 4 * opts_.outbox_high_water) {
+      out_writing_ = {};
+    }
+    if (out_.size() < opts_.outbox_high_water) {
+      outbox_drained_.notify();
+    }
+  }
+  co_return;
+}
+
+awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
+  while (!closed_) {
+    tick_timer_.expires_after(opts_.tick);
+    (void)co_await tick_timer_.async_wait(use_tuple);
+    if (closed_) {
+      break;
+    }
+    session_.on_timer(now());
+    perform_actions();
+  }
+  co_return;
+}
+
+bool tunnel_link::attach_visitor(transport&& visitor, const mux::stream_open& info,
+                                 std::span<const std::byte> first) {
+  if (closed_) {
+    visitor.close();
+    return false;
+  }
+  auto sid = session_.open_stream(info, first);
+  if (!sid) {
+    log_->warn("tunnel={} cannot open stream: {}", name_, sid.error().message());
+    session_.clear_actions();
+    visitor.close();
+    return false;
+  }
+  auto s = std::make_shared<local_stream>(executor_);
+  s->t.emplace(std::move(visitor));
+  streams_[*sid] = s;
+  ++stats_.streams_opened;
+  perform_actions();
+  start_local(*sid, s);
+  return true;
+}
+
+void tunnel_link::attach_local(wire::sid_t sid, transport&& origin) {
+  auto it = streams_.find(sid);
+  if (it == streams_.end() || closed_) {
+    origin.close();
+    return;
+  }
+  it->second->t.emplace(std::move(origin));
+  start_local(sid, it->second);
+}
+
+void tunnel_link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
+  if (!reply.empty()) {
+    (void)session_.on_local_data(sid, reply);
+  }
+  (void)session_.close_stream(sid);
+  perform_actions();
+  drop_stream(sid, true);
+}
+
+void tunnel_link::send_control(std::span<const std::byte> encoded_chunk) {
+  append_bytes(out_, encoded_chunk);
+  wake_tunnel_writer_.notify();
+}
+
+void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
+  auto self = shared_from_this();
+  auto on_done = [self, sid](const std::exception_ptr& e) {
+    if (e) {
+      self->log_->error("tunnel={} sid={} stream coroutine failed", self->name_, sid);
+      self->drop_stream(sid, true);
+    }
+  };
+  if (!s->reader_running) {
+    s->reader_running = true;
+    asio::co_spawn(executor_, local_reader(self, sid, s), on_done);
+  }
+  if (!s->writer_running) {
+    s->writer_running = true;
+    asio::co_spawn(executor_, local_writer(self, sid, s), on_done);
+  }
+}
+
+awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+                                          stream_ptr s) {
+  while (!s->gone && !closed_) {
+    if (s->read_stopped) {
+      break;
+    }
+    if (s->read_paused || out_.size() >= opts_.outbox_high_water) {
+      if (s->read_paused) {
+        co_await s->wake_reader.wait();
+      } else {
+        co_await outbox_drained_.wait();
+        // Several readers may wait for the drain; pass the wake-up on.
+        if (out_.size() < opts_.outbox_high_water) {
+          outbox_drained_.notify();
+        }
+      }
+      continue;
+    }
+    std::error_code ec;
+    std::size_t n = 0;
+    if (!s->t->is_tls()) {
+      // Idle plain streams hold no buffer: wait for readability, then read into the link's
+      // shared buffer and hand the bytes to the session before the next suspension point.
+      auto [wec] = co_await s->t->socket().async_wait(tcp::socket::wait_read, use_tuple);
+      if (s->gone || closed_ || s->read_stopped) {
+        break;
+      }
+      if (wec) {
+        ec = wec;
+      } else {
+        if (local_rbuf_.size() != opts_.local_read_buffer) {
+          local_rbuf_.resize(opts_.local_read_buffer);
+        }
+        s->t->socket().non_blocking(true, ec);
+        n = s->t->socket().read_some(asio::buffer(local_rbuf_), ec);
+        if (ec == asio::error::would_block) {
+          continue;
+        }
+      }
+    } else {
+      std::vector<std::byte> buf(16 * 1024);
+      auto [rec, rn] = co_await s->t->read_some(buf);
+      ec = rec;
+      n = rn;
+      if (!ec && n > 0) {
+        local_rbuf_.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(rn));
+      }
+    }
+    if (s->gone || closed_) {
+      break;
+    }
+    if (ec == asio::error::eof || (!ec && n == 0)) {
+      (void)session_.on_local_eof(sid);
+      perform_actions();
+      break;
+    }
+    if (ec) {
+      (void)session_.close_stream(sid);
+      perform_actions();
+      drop_stream(sid, true);
+      break;
+    }
+    (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
+    perform_actions();
+  }
+  co_return;
+}
+
+awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+                                          stream_ptr s) {
+  while (!s->gone && !closed_) {
+    if (!s->wbuf.empty()) {
+      // Swap so that deliveries during the write append to the other buffer (the one being
+      // written must not move).
+      std::swap(s->wbuf, s->wbuf_busy);
+      const std::size_t len = s->wbuf_busy.size();
+      auto ec = co_await s->t->write(asio::buffer(s->wbuf_busy.data(), len));
+      s->wbuf_busy.clear();
+      if (s->wbuf_busy.capacity() > 256 * 1024) {
+        s->wbuf_busy.shrink_to_fit();
+      }
+      note_buffered(-static_cast<std::int64_t>(len));
+      if (s->gone || closed_) {
+        break;
+      }
+      if (ec) {
+        note_buffered(-static_cast<std::int64_t>(s->wbuf.size()));
+        s->wbuf.clear();
+        (void)session_.on_local_write_failed(sid);
+        perform_actions();
+        if (!session_.has_stream(sid)) {
+          drop_stream(sid, true);
+          break;
+        }
+        continue;
+      }
+      (void)session_.on_local_written(sid, len);
+      perform_actions();
+      continue;
+    }
+    if (s->close_after_flush) {
+      drop_stream(sid, false);
+      break;
+    }
+    if (s->shutdown_after_flush) {
+      s->shutdown_after_flush = false;
+      (void)co_await s->t->shutdown_send();
+      continue;
+    }
+    co_await s->wake_writer.wait();
+  }
+  co_return;
+}
+
+void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
+  auto it = streams_.find(sid);
+  if (it == streams_.end()) {
+    return;
+  }
+  auto s = it->second;
+  streams_.erase(it);
+  s->gone = true;
+  // Bytes still queued (wbuf) or in flight (wbuf_busy, accounted when its write returns).
+  note_buffered(-static_cast<std::int64_t>(s->wbuf.size()));
+  s->wbuf = {};
+  if (s->t) {
+    (void)abortive;
+    s->t->close();
+  }
+  s->wake_reader.notify();
+  s->wake_writer.notify();
+}
+
+void tunnel_link::close(const std::string& why) {
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  close_reason_ = why;
+  tunnel_.close();
+  tick_timer_.cancel();
+  session_.on_tunnel_lost();
+  session_.clear_actions();
+  std::vector<wire::sid_t> sids;
+  sids.reserve(streams_.size());
+  for (const auto& [sid, s] : streams_) {
+    sids.push_back(sid);
+  }
+  for (auto sid : sids) {
+    drop_stream(sid, true);
+  }
+  wake_tunnel_writer_.notify();
+  outbox_drained_.notify();
+  resume_tunnel_read_.notify();
+  if (!closed_notified_) {
+    closed_notified_ = true;
+    if (hooks_.closed) {
+      auto h = hooks_.closed;
+      h(why);
+    }
+  }
+}
+
+}  // namespace kiteline::net

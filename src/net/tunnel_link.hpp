@@ -1,0 +1,152 @@
+// The I/O driver of one tunnel after its handshake: frames in and out, the mux session, and the
+// local sockets (visitors on a relay, origins on a connector) of its streams.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "mux/session.hpp"
+#include "net/asio.hpp"
+#include "net/signal.hpp"
+#include "net/transport.hpp"
+#include "wire/frame_decoder.hpp"
+
+namespace kiteline::net {
+
+/// Tuning of one tunnel link.
+struct link_options {
+  mux::role role = mux::role::relay;
+  mux::session_limits session{};
+  wire::frame_limits frames{};
+  bool accept_compressed = false;           ///< we advertised ZChunks
+  std::size_t tunnel_read_buffer = 256 * 1024;
+  std::size_t local_read_buffer = 64 * 1024;  ///< shared by all plain local sockets of the link
+  std::size_t outbox_high_water = 1024 * 1024;  ///< local reads pause above this many bytes
+  std::chrono::milliseconds tick{1000};
+};
+
+/// Counters, readable on the link's executor.
+struct link_stats {
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t streams_opened = 0;
+  std::uint64_t local_buffered_peak = 0;  ///< max bytes waiting for local sockets
+};
+
+/// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
+/// public function must be called there. Owns itself through the coroutines it runs: call
+/// start(), and close() (or lose the transport) to end it; `on_closed` then fires once.
+class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
+ public:
+  struct hooks {
+    /// Connector: a new stream arrived; dial an origin and call attach_local() or
+    /// refuse_local(). Called on the link's executor.
+    std::function<void(const mux::open_local&)> open_local;
+    /// A NOOP chunk carried X-PageKite* / Quota lines (kite rounds, quota).
+    std::function<void(const mux::control_chunk&)> control;
+    /// The tunnel ended (after every stream was closed). `why` is empty on a local close().
+    std::function<void(const std::string& why)> closed;
+  };
+
+  tunnel_link(transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
+              std::string name);
+  ~tunnel_link();
+
+  /// Starts the reader, writer and timer. `leftover` = tunnel bytes read past the handshake.
+  void start(std::span<const std::byte> leftover);
+
+  /// Relay: a visitor for this tunnel. `first` = the bytes already read from it (sent as the
+  /// stream's first chunk). Returns false (and closes the visitor) when the stream cannot open.
+  bool attach_visitor(transport&& visitor, const mux::stream_open& info,
+                      std::span<const std::byte> first);
+
+  /// Connector: the origin for stream `sid` is connected; buffered data is flushed to it.
+  void attach_local(wire::sid_t sid, transport&& origin);
+  /// Connector: no origin for `sid`; `reply` (e.g. an error page) is sent, then the stream ends.
+  void refuse_local(wire::sid_t sid, std::span<const std::byte> reply);
+
+  /// Sends a raw control chunk (header block + filler) such as a kite-round result.
+  void send_control(std::span<const std::byte> encoded_chunk);
+
+  /// Ends the tunnel: closes the transport and every stream.
+  void close(const std::string& why = {});
+
+  [[nodiscard]] bool closed() const noexcept { return closed_; }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  [[nodiscard]] const link_stats& stats() const noexcept { return stats_; }
+  [[nodiscard]] std::size_t stream_count() const noexcept { return streams_.size(); }
+  /// Bytes waiting to be written to local sockets, all streams (the receive budget in use).
+  [[nodiscard]] std::uint64_t local_buffered() const noexcept { return local_buffered_; }
+  [[nodiscard]] std::size_t outbox_size() const noexcept { return out_.size(); }
+  [[nodiscard]] const mux::session& session() const noexcept { return session_; }
+  [[nodiscard]] asio::any_io_executor executor() const { return executor_; }
+
+ private:
+  struct local_stream {
+    explicit local_stream(const asio::any_io_executor& ex) : wake_writer(ex), wake_reader(ex) {}
+    std::optional<transport> t;         // nullopt while a connector dials its origin
+    std::vector<std::byte> wbuf;        // bytes delivered, waiting for the writer
+    std::vector<std::byte> wbuf_busy;   // bytes being written (never touched by deliver)
+    signal wake_writer;
+    signal wake_reader;
+    bool read_paused = false;
+    bool read_stopped = false;
+    bool shutdown_after_flush = false;
+    bool close_after_flush = false;
+    bool reader_running = false;
+    bool writer_running = false;
+    bool gone = false;                  // closed and removed from the table
+  };
+  using stream_ptr = std::shared_ptr<local_stream>;
+
+  awaitable<void> reader(std::shared_ptr<tunnel_link> self);
+  awaitable<void> writer(std::shared_ptr<tunnel_link> self);
+  awaitable<void> ticker(std::shared_ptr<tunnel_link> self);
+  awaitable<void> local_reader(std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+                               stream_ptr s);
+  awaitable<void> local_writer(std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+                               stream_ptr s);
+
+  void feed(std::span<const std::byte> in);
+  void perform_actions();
+  void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
+  void start_local(wire::sid_t sid, const stream_ptr& s);
+  void drop_stream(wire::sid_t sid, bool abortive);
+  void note_buffered(std::int64_t delta);
+
+  asio::any_io_executor executor_;
+  transport tunnel_;
+  link_options opts_;
+  hooks hooks_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::string name_;
+  wire::frame_decoder decoder_;
+  mux::session session_;
+  std::unordered_map<wire::sid_t, stream_ptr> streams_;
+  std::vector<std::byte> out_;          // encoded chunks waiting for the writer
+  std::vector<std::byte> out_writing_;  // being written
+  signal wake_tunnel_writer_;
+  signal outbox_drained_;
+  signal resume_tunnel_read_;
+  std::vector<std::byte> tunnel_rbuf_;
+  std::vector<std::byte> local_rbuf_;
+  std::vector<std::byte> pending_leftover_;
+  asio::steady_timer tick_timer_;
+  std::uint64_t local_buffered_ = 0;
+  link_stats stats_;
+  bool closed_ = false;
+  bool closed_notified_ = false;
+  std::string close_reason_;
+};
+
+}  // namespace kiteline::net

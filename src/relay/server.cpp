@@ -1,0 +1,901 @@
+#include "relay/server.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <future>
+#include <thread>
+
+#include "core/assert.hpp"
+#include "net/listener.hpp"
+#include "net/prefixed_socket.hpp"
+#include "net/transport.hpp"
+#include "sniff/classify.hpp"
+#include "wire/chunk_encoder.hpp"
+#include "wire/handshake.hpp"
+#include "wire/head.hpp"
+#include "wire/kite_auth.hpp"
+#include "wire/ping.hpp"
+#include "wire/sha1.hpp"
+
+namespace kiteline::relay {
+
+using net::awaitable;
+using net::tcp;
+using net::use_tuple;
+
+namespace {
+
+std::string random_hex(std::size_t n_bytes) {
+  std::vector<unsigned char> b(n_bytes);
+  if (::RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    KL_PANIC("RAND_bytes failed");
+  }
+  return wire::to_hex(std::span<const std::uint8_t>(b.data(), b.size()));
+}
+
+std::uint64_t unix_now() {
+  return static_cast<std::uint64_t>(std::time(nullptr));
+}
+
+std::span<const std::byte> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+std::string_view as_text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+std::string hex_len(std::size_t n) {
+  char buf[32];
+  int k = std::snprintf(buf, sizeof buf, "%zx\r\n", n);
+  return std::string(buf, static_cast<std::size_t>(k));
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+/// Does a --domain rule's DOMAIN cover `domain` (exact, or a wildcard parent)?
+bool domain_matches(std::string_view rule, std::string_view domain) {
+  if (rule == domain) {
+    return true;
+  }
+  if (rule.size() > 2 && rule.substr(0, 2) == "*.") {
+    std::string_view suffix = rule.substr(1);  // ".example.com"
+    return domain.size() > suffix.size() &&
+           domain.substr(domain.size() - suffix.size()) == suffix;
+  }
+  return false;
+}
+
+struct owned_open {
+  std::string proto;
+  std::string host;
+  std::uint32_t port = 0;
+  std::string rip;
+  std::uint32_t rport = 0;
+  bool rtls = false;
+  [[nodiscard]] mux::stream_open view() const {
+    return mux::stream_open{proto, host, port, rip, rport, rtls};
+  }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+struct server::impl {
+  impl(server& s, std::size_t threads) : srv(s), pool(threads) {}
+
+  server& srv;
+  net::worker_pool pool;
+  std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors;  // [worker][port]
+  std::vector<std::uint16_t> listen_ports;                             // bound, per acceptor
+  tls::endpoint_set endpoints;
+  std::string fe_secret = random_hex(32);
+  std::atomic<std::uint64_t> next_tunnel_id{1};
+  std::atomic<std::size_t> round_robin{0};
+  std::atomic<bool> stopping{false};
+  // Tunnels by worker; each map is touched only on its worker's thread.
+  std::vector<std::map<std::uint64_t, std::shared_ptr<tunnel>>> tunnels;
+  std::mutex sessions_mu;
+  std::map<std::string, std::pair<std::size_t, std::weak_ptr<tunnel>>> by_session;
+
+  [[nodiscard]] const config::relay_config& cfg() const { return srv.cfg_; }
+  spdlog::logger& log() { return *srv.log_; }
+
+  std::uint16_t reported_port(std::uint16_t listen) const {
+    for (const auto& a : cfg().port_aliases) {
+      if (a.listen_port == listen) {
+        return a.reported_port;
+      }
+    }
+    return listen;
+  }
+
+  std::string unavailable_page(std::string_view proto_label, std::string_view host) {
+    return wire::format_unavailable_page(srv.uuid_, proto_label, host, "fe");
+  }
+
+  awaitable<void> accept_loop(std::size_t worker, tcp::acceptor* acc, std::uint16_t port);
+  awaitable<void> serve(std::size_t worker, net::transport t, std::uint16_t port,
+                        std::vector<std::byte> buf, bool via_tls, bool moved, std::string peer,
+                        std::uint16_t peer_port);
+  awaitable<void> handle_tunnel(std::size_t worker, net::transport t, std::vector<std::byte> buf,
+                                std::size_t head_len, std::string peer);
+  awaitable<void> handle_connect(std::size_t worker, net::transport t, std::uint16_t port,
+                                 std::vector<std::byte> buf, sniff::classification c,
+                                 std::string peer, std::uint16_t peer_port);
+  awaitable<void> terminate_tls(std::size_t worker, net::transport t, std::uint16_t port,
+                                std::vector<std::byte> buf, const tls::endpoint* ep,
+                                std::string peer, std::uint16_t peer_port);
+  awaitable<void> refuse(net::transport& t, std::string_view reply) {
+    (void)co_await t.write(asio::buffer(reply.data(), reply.size()));
+    (void)co_await t.shutdown_send();
+    // Give the peer a moment to read before the close (pagekite.py sends an RST here).
+    asio::steady_timer linger(co_await asio::this_coro::executor);
+    linger.expires_after(std::chrono::milliseconds(50));
+    (void)co_await linger.async_wait(use_tuple);
+    t.close();
+  }
+
+  /// Hands a visitor to the tunnel `r`, moving the socket to the tunnel's worker if needed.
+  void dispatch_stream(std::size_t worker, net::transport t, const route& r, owned_open info,
+                       std::vector<std::byte> first);
+
+  wire::handshake_response process_kites(tunnel& tun, const std::vector<wire::kite_request>& kites,
+                                         std::vector<std::string>& ok_keys, bool& rejected);
+  void register_keys(const std::shared_ptr<tunnel>& tun, const std::vector<std::string>& keys);
+  std::string new_session_id(tunnel& tun);
+  void replace_session(const std::string& id);
+  void on_control(const std::shared_ptr<tunnel>& tun, const mux::control_chunk& c);
+  void on_tunnel_closed(std::size_t worker, std::uint64_t id, const std::string& why);
+};
+
+// ---------------------------------------------------------------------------------------------
+
+server::server(config::relay_config cfg, std::shared_ptr<spdlog::logger> log)
+    : cfg_(std::move(cfg)), log_(std::move(log)), uuid_(random_hex(20)) {
+  std::size_t threads = cfg_.process.threads;
+  if (threads == 0) {
+    threads = std::max(1U, std::thread::hardware_concurrency());
+  }
+  impl_ = std::make_unique<impl>(*this, threads);
+  impl_->tunnels.resize(threads);
+  impl_->acceptors.resize(threads);
+}
+
+server::~server() { stop(); }
+
+result<void> server::start(std::string& error) {
+  tls::protocol_policy policy;
+  policy.legacy = cfg_.tls_legacy;
+  policy.ciphers = cfg_.tls_ciphers;
+  for (const auto& e : cfg_.tls_endpoints) {
+    auto ctx = tls::make_server_context(e.pem_file, policy, error);
+    if (!ctx) {
+      error = e.origin + ": tls_endpoint " + e.name + ": " + error;
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    impl_->endpoints.add(tls::endpoint{e.name, std::move(ctx)});
+  }
+  impl_->endpoints.set_default(cfg_.tls_default);
+
+  for (std::uint16_t want : cfg_.ports) {
+    std::uint16_t port = want;
+    for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
+      auto ep = net::bind_endpoint(cfg_.host, port);
+      if (!ep) {
+        error = "bad --host '" + cfg_.host + "': " + ep.error().message();
+        return ep.error();
+      }
+      auto acc = net::make_acceptor(impl_->pool.context(w), *ep);
+      if (!acc) {
+        error = "cannot listen on " + (cfg_.host.empty() ? std::string("*") : cfg_.host) + ":" +
+                std::to_string(port) + ": " + acc.error().message();
+        return acc.error();
+      }
+      port = acc->local_endpoint().port();
+      impl_->acceptors[w].push_back(std::make_unique<tcp::acceptor>(std::move(*acc)));
+    }
+    ports_.push_back(port);
+  }
+  for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
+    for (std::size_t i = 0; i < ports_.size(); ++i) {
+      asio::co_spawn(impl_->pool.context(w),
+                     impl_->accept_loop(w, impl_->acceptors[w][i].get(), ports_[i]),
+                     asio::detached);
+    }
+  }
+  std::string list;
+  for (auto p : ports_) {
+    list += (list.empty() ? "" : ",") + std::to_string(p);
+  }
+  log_->info("relay ready ports={} uuid={} workers={}", list, uuid_, impl_->pool.size());
+  return {};
+}
+
+void server::run() { impl_->pool.run_here(); }
+void server::start_threads() { impl_->pool.start(); }
+
+void server::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) {
+    return;
+  }
+  // Close everything on its own worker, then stop the contexts.
+  for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
+    asio::post(impl_->pool.context(w), [this, w] {
+      for (auto& a : impl_->acceptors[w]) {
+        std::error_code ec;
+        a->close(ec);
+      }
+      auto tunnels = impl_->tunnels[w];
+      for (auto& [id, t] : tunnels) {
+        t->link->close("relay stopping");
+      }
+    });
+  }
+  impl_->pool.stop();
+}
+
+std::uint64_t server::buffered_bytes_for_test() {
+  std::uint64_t total = 0;
+  for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
+    std::promise<std::uint64_t> p;
+    auto f = p.get_future();
+    asio::post(impl_->pool.context(w), [this, w, &p] {
+      std::uint64_t n = 0;
+      for (auto& [id, t] : impl_->tunnels[w]) {
+        n += t->link->local_buffered();
+      }
+      p.set_value(n);
+    });
+    total += f.get();
+  }
+  return total;
+}
+
+std::size_t server::tunnel_count() {
+  std::size_t total = 0;
+  for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
+    std::promise<std::size_t> p;
+    auto f = p.get_future();
+    asio::post(impl_->pool.context(w), [this, w, &p] { p.set_value(impl_->tunnels[w].size()); });
+    total += f.get();
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc,
+                                          std::uint16_t port) {
+  auto ex = co_await asio::this_coro::executor;
+  while (!stopping) {
+    auto [ec, sock] = co_await acc->async_accept(use_tuple);
+    if (stopping) {
+      break;
+    }
+    if (ec) {
+      if (ec == asio::error::operation_aborted) {
+        break;
+      }
+      // EMFILE and friends: back off briefly instead of spinning (style §6.7).
+      log().warn("accept failed on port {}: {}", port, ec.message());
+      asio::steady_timer t(ex);
+      t.expires_after(std::chrono::milliseconds(100));
+      (void)co_await t.async_wait(use_tuple);
+      continue;
+    }
+    ++srv.counters_.connections;
+    std::error_code pec;
+    auto remote = sock.remote_endpoint(pec);
+    std::string peer = pec ? std::string("?") : remote.address().to_string();
+    std::uint16_t peer_port = pec ? 0 : remote.port();
+    sock.set_option(tcp::no_delay(true), pec);
+    net::transport t{net::prefixed_socket(std::move(sock))};
+    asio::co_spawn(ex, serve(worker, std::move(t), port, {}, false, false, peer, peer_port),
+                   [this](const std::exception_ptr& e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& x) {
+                         log().error("connection handler failed: {}", x.what());
+                       }
+                     }
+                   });
+  }
+}
+
+awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::uint16_t port,
+                                    std::vector<std::byte> buf, bool via_tls, bool moved,
+                                    std::string peer, std::uint16_t peer_port) {
+  using namespace asio::experimental::awaitable_operators;
+  auto ex = co_await asio::this_coro::executor;
+  const auto deadline = std::chrono::steady_clock::now() + cfg().visitor_timeout;
+  sniff::classify_limits limits;
+  const std::size_t cap = limits.http.max_head_bytes + limits.tls.max_client_hello_bytes + 1024;
+  sniff::classification c;
+  std::vector<std::byte> chunk;
+  while (true) {
+    if (!buf.empty()) {
+      c = sniff::classify(buf, limits);
+      if (c.what != sniff::kind::need_more) {
+        break;
+      }
+      if (buf.size() >= cap) {
+        c.what = sniff::kind::reject;
+        break;
+      }
+    }
+    asio::steady_timer timer(ex);
+    timer.expires_at(deadline);
+    if (!t.is_tls()) {
+      // Idle connections hold no buffer until they become readable.
+      auto r = co_await (t.socket().async_wait(tcp::socket::wait_read, use_tuple) ||
+                         timer.async_wait(use_tuple));
+      if (r.index() == 1) {
+        ++srv.counters_.visitors_timed_out;
+        log().debug("visitor timeout rip={} (no complete request within {}s)", peer,
+                    cfg().visitor_timeout.count());
+        t.close();
+        co_return;
+      }
+    }
+    chunk.resize(4096);
+    auto r = co_await (t.read_some(chunk) || timer.async_wait(use_tuple));
+    if (r.index() == 1) {
+      ++srv.counters_.visitors_timed_out;
+      log().debug("visitor timeout rip={}", peer);
+      t.close();
+      co_return;
+    }
+    auto [ec, n] = std::get<0>(r);
+    if (ec || n == 0) {
+      t.close();
+      co_return;
+    }
+    buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  chunk = {};
+
+  switch (c.what) {
+    case sniff::kind::ping: {
+      ++srv.counters_.pings;
+      auto reply = wire::format_ping_reply(srv.uuid_);
+      co_await refuse(t, reply);
+      co_return;
+    }
+    case sniff::kind::reject:
+      ++srv.counters_.visitors_refused;
+      log().info("visitor refused rip={} reason=\"{}\"", peer,
+                 c.error ? c.error.message() : std::string("request head too large"));
+      t.close();
+      co_return;
+    case sniff::kind::tunnel_request:
+      co_await handle_tunnel(worker, std::move(t), std::move(buf), c.head_length, peer);
+      co_return;
+    case sniff::kind::visitor_connect:
+      co_await handle_connect(worker, std::move(t), port, std::move(buf), std::move(c), peer,
+                              peer_port);
+      co_return;
+    case sniff::kind::visitor_http: {
+      if (c.ping_method) {
+        std::string_view head = as_text(buf).substr(0, c.head_length);
+        auto sp1 = head.find(' ');
+        auto sp2 = head.find(' ', sp1 + 1);
+        std::string reply = "PONG " + std::string(head.substr(sp1 + 1, sp2 - sp1 - 1)) +
+                            "\r\n\r\n";
+        co_await refuse(t, reply);
+        co_return;
+      }
+      if (!c.has_host || c.host.empty()) {
+        ++srv.counters_.visitors_refused;
+        log().info("visitor refused rip={} reason=\"no Host header\"", peer);
+        std::string page =
+            "HTTP/1.1 400 Bad request\r\nX-PageKite-UUID: " + srv.uuid_ +
+            "\r\nContent-Type: text/html; charset=utf-8\r\nPragma: no-cache\r\nExpires: 0\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+            "<html><body><h1>400 Bad request</h1><p>Your request has no Host header.</p>"
+            "</body></html>\n";
+        co_await refuse(t, page);
+        co_return;
+      }
+      std::string proto =
+          (c.websocket && contains(cfg().protos, "websocket")) ? "websocket" : "http";
+      route r;
+      if (!srv.registry_.find(proto, c.host, reported_port(port), r, false,
+                              round_robin.fetch_add(1))) {
+        ++srv.counters_.visitors_refused;
+        log().info("visitor unavailable rip={} proto={} kite={} reason=\"no tunnel\"", peer,
+                   proto, c.host);
+        co_await refuse(t, unavailable_page("HTTP", c.host));
+        co_return;
+      }
+      owned_open info{r.proto, c.host, reported_port(port), peer, peer_port, via_tls};
+      dispatch_stream(worker, std::move(t), r, std::move(info), std::move(buf));
+      co_return;
+    }
+    case sniff::kind::visitor_tls: {
+      if (via_tls) {
+        log().info("visitor refused rip={} reason=\"TLS inside TLS\"", peer);
+        t.close();
+        co_return;
+      }
+      std::string name = c.has_sni ? c.host : cfg().tls_default;
+      route r;
+      if (!name.empty() && contains(cfg().protos, "https") &&
+          srv.registry_.find("https", name, reported_port(port), r, false,
+                             round_robin.fetch_add(1))) {
+        owned_open info{"https", name, reported_port(port), peer, peer_port, false};
+        dispatch_stream(worker, std::move(t), r, std::move(info), std::move(buf));
+        co_return;
+      }
+      const tls::endpoint* ep = endpoints.find(c.has_sni ? std::string_view(c.host) : "");
+      if (ep != nullptr) {
+        // Terminate TLS on the worker of the kite named by SNI (so the plaintext stream never
+        // crosses threads), unless this connection was moved here already.
+        route hr;
+        if (!moved && pool.size() > 1 && c.has_sni &&
+            srv.registry_.find("http", c.host, reported_port(port), hr) && hr.ref.worker != worker) {
+          int fd = t.socket().release();
+          auto protocol = t.socket().local_endpoint().protocol();
+          (void)protocol;
+          std::size_t target = hr.ref.worker;
+          asio::post(pool.context(target), [this, fd, target, port, b = std::move(buf), peer,
+                                            peer_port]() mutable {
+            tcp::socket s(pool.context(target));
+            std::error_code ec;
+            sockaddr_storage ss{};
+            socklen_t len = sizeof ss;
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+            s.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+            if (ec) {
+              ::close(fd);
+              return;
+            }
+            net::transport moved_t{net::prefixed_socket(std::move(s))};
+            asio::co_spawn(pool.context(target),
+                           serve(target, std::move(moved_t), port, std::move(b), false, true,
+                                 peer, peer_port),
+                           asio::detached);
+          });
+          co_return;
+        }
+        co_await terminate_tls(worker, std::move(t), port, std::move(buf), ep, peer, peer_port);
+        co_return;
+      }
+      ++srv.counters_.visitors_refused;
+      log().info("visitor refused rip={} sni={} reason=\"no https kite or TLS endpoint\"", peer,
+                 c.has_sni ? c.host : std::string("(none)"));
+      auto alert = wire::tls_alert_unavailable();
+      co_await refuse(t, as_text(alert));
+      co_return;
+    }
+    case sniff::kind::need_more:
+      break;
+  }
+  t.close();
+}
+
+awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t,
+                                            std::uint16_t port, std::vector<std::byte> buf,
+                                            const tls::endpoint* ep, std::string peer,
+                                            std::uint16_t peer_port) {
+  using namespace asio::experimental::awaitable_operators;
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket sock = std::move(t.socket());
+  auto stream = std::make_unique<net::tls_stream>(
+      net::prefixed_socket(std::move(sock), buf), *ep->context);
+  asio::steady_timer timer(ex);
+  timer.expires_after(cfg().visitor_timeout);
+  auto r = co_await (stream->async_handshake(asio::ssl::stream_base::server, use_tuple) ||
+                     timer.async_wait(use_tuple));
+  if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
+    log().info("visitor refused rip={} reason=\"TLS handshake failed{}\"", peer,
+               r.index() == 1 ? ": timeout"
+                              : ": " + std::get<0>(std::get<0>(r)).message());
+    std::error_code ec;
+    stream->lowest_layer().close(ec);
+    co_return;
+  }
+  net::transport tt{std::move(stream)};
+  co_await serve(worker, std::move(tt), port, {}, true, true, peer, peer_port);
+}
+
+awaitable<void> server::impl::handle_connect(std::size_t worker, net::transport t,
+                                             std::uint16_t port, std::vector<std::byte> buf,
+                                             sniff::classification c, std::string peer,
+                                             std::uint16_t peer_port) {
+  const std::string host = c.host;
+  const std::uint16_t cport = c.port;
+  std::vector<std::byte> rest(buf.begin() + static_cast<std::ptrdiff_t>(c.head_length), buf.end());
+  auto established = wire::connect_established_reply();
+  route r;
+  auto accept_with = [&](std::string proto) -> awaitable<bool> {
+    auto ec = co_await t.write(asio::buffer(established.data(), established.size()));
+    if (ec) {
+      t.close();
+      co_return false;
+    }
+    owned_open info{std::move(proto), host, cport, peer, peer_port, false};
+    dispatch_stream(worker, std::move(t), r, std::move(info), std::move(rest));
+    co_return true;
+  };
+  if (cport == 443) {
+    if (contains(cfg().protos, "https") && srv.registry_.find("https", host, 443, r, true)) {
+      co_await accept_with("https");
+      co_return;
+    }
+    const tls::endpoint* ep = endpoints.find(host);
+    if (ep != nullptr) {
+      // pagekite.py --fe_certname: CONNECT <relay name>:443, then TLS, then the tunnel request.
+      auto ec = co_await t.write(asio::buffer(established.data(), established.size()));
+      if (ec) {
+        t.close();
+        co_return;
+      }
+      co_await terminate_tls(worker, std::move(t), port, std::move(rest), ep, peer, peer_port);
+      co_return;
+    }
+  } else if (cport == 80 || cport == 8080) {
+    for (const char* p : {"http", "http2", "http3"}) {
+      if (srv.registry_.find(p, host, cport, r, true) && r.proto == p) {
+        co_await accept_with(r.proto);
+        co_return;
+      }
+    }
+  }
+  const bool raw_ok = cfg().raw_virtual || std::find(cfg().raw_ports.begin(), cfg().raw_ports.end(),
+                                                     cport) != cfg().raw_ports.end();
+  if (raw_ok && contains(cfg().protos, "raw") && srv.registry_.find("raw", host, cport, r, true)) {
+    co_await accept_with("raw");
+    co_return;
+  }
+  ++srv.counters_.visitors_refused;
+  log().info("visitor unavailable rip={} connect={}:{} reason=\"no tunnel\"", peer, host, cport);
+  co_await refuse(t, wire::connect_unavailable());
+}
+
+void server::impl::dispatch_stream(std::size_t worker, net::transport t, const route& r,
+                                   owned_open info, std::vector<std::byte> first) {
+  ++srv.counters_.visitors_routed;
+  if (r.ref.worker == worker || t.is_tls()) {
+    auto tun = r.ref.target.lock();
+    if (!tun || tun->worker != worker) {
+      // A terminated-TLS visitor whose kite lives on another worker (Host differs from SNI).
+      log().info("visitor refused rip={} kite={} reason=\"tunnel on another worker\"", info.rip,
+                 info.host);
+      t.close();
+      return;
+    }
+    tun->link->attach_visitor(std::move(t), info.view(), first);
+    return;
+  }
+  // Move the plain socket to the tunnel's worker once; from then on the stream and its tunnel
+  // share a thread (style §4).
+  std::error_code ec;
+  auto protocol = t.socket().local_endpoint(ec).protocol();
+  int fd = t.socket().release(ec);
+  if (ec) {
+    t.close();
+    return;
+  }
+  std::size_t target = r.ref.worker;
+  std::weak_ptr<tunnel> weak = r.ref.target;
+  asio::post(pool.context(target), [this, fd, protocol, target, weak, info = std::move(info),
+                                    first = std::move(first)]() mutable {
+    tcp::socket s(pool.context(target));
+    std::error_code aec;
+    s.assign(protocol, fd, aec);
+    if (aec) {
+      ::close(fd);
+      return;
+    }
+    auto tun = weak.lock();
+    if (!tun) {
+      std::error_code cec;
+      s.close(cec);
+      return;
+    }
+    tun->link->attach_visitor(net::transport{net::prefixed_socket(std::move(s))}, info.view(),
+                              first);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+wire::handshake_response server::impl::process_kites(tunnel& tun,
+                                                     const std::vector<wire::kite_request>& kites,
+                                                     std::vector<std::string>& ok_keys,
+                                                     bool& rejected) {
+  wire::handshake_response resp;
+  const auto& c = cfg();
+  const std::uint64_t now = unix_now();
+  for (const auto& k : kites) {
+    const std::string kkey = wire::kite_key(k);
+    auto invalid = [&](std::string why) {
+      resp.results.push_back({wire::kite_status::invalid, kkey, {}, std::move(why)});
+      rejected = true;
+      log().info("kite refused tunnel={} peer={} kite={}:{} reason={}", tun.id, tun.peer,
+                 k.proto, k.domain, resp.results.back().why);
+    };
+    if (k.fsalt.empty() || k.signature.empty()) {
+      std::string token =
+          wire::make_token(fe_secret, k.proto, k.domain, k.bsalt, now, random_hex(4).substr(0, 7));
+      resp.results.push_back({wire::kite_status::sign_this, kkey, token, {}});
+      continue;
+    }
+    auto pp = wire::split_proto(k.proto);
+    if (!pp) {
+      invalid("proto");
+      continue;
+    }
+    const std::string base(pp->base);
+    if (pp->port) {
+      bool port_ok = false;
+      if (base == "raw") {
+        port_ok = c.raw_virtual || std::find(c.raw_ports.begin(), c.raw_ports.end(), *pp->port) !=
+                                       c.raw_ports.end();
+      } else {
+        for (auto p : srv.ports_) {
+          port_ok = port_ok || reported_port(p) == *pp->port;
+        }
+      }
+      if (!port_ok) {
+        invalid("port");
+        continue;
+      }
+    }
+    if (!contains(c.protos, base)) {
+      invalid("proto");
+      continue;
+    }
+    if (!tun.authenticated && !wire::check_token(fe_secret, k, now)) {
+      invalid("unauthorized");
+      continue;
+    }
+    bool matched = false;
+    bool verified = false;
+    for (const auto& rule : c.domains) {
+      if (!domain_matches(rule.domain, k.domain)) {
+        continue;
+      }
+      bool proto_ok = false;
+      if (rule.any_proto) {
+        proto_ok = true;
+      } else {
+        for (const auto& rp : rule.protos) {
+          proto_ok = proto_ok || (rp.proto == base && (!rp.port || rp.port == pp->port));
+        }
+      }
+      if (!proto_ok) {
+        continue;
+      }
+      matched = true;
+      if (wire::verify_kite_signature(rule.shared_secret.reveal(), k)) {
+        verified = true;
+        break;
+      }
+    }
+    if (!matched) {
+      invalid("unauthorized");
+      continue;
+    }
+    if (!verified) {
+      invalid("signature");
+      continue;
+    }
+    const std::string key = k.proto + ":" + k.domain;
+    if (srv.registry_.is_served(key, tun.id) || contains(tun.keys, key)) {
+      if (contains(tun.keys, key)) {
+        resp.results.push_back({wire::kite_status::ok, kkey, {}, {}});
+        continue;
+      }
+      resp.results.push_back({wire::kite_status::duplicate, kkey, {}, {}});
+      rejected = true;
+      log().info("kite refused tunnel={} peer={} kite={} reason=duplicate", tun.id, tun.peer, key);
+      continue;
+    }
+    resp.results.push_back({wire::kite_status::ok, kkey, {}, {}});
+    if (base.rfind("http", 0) == 0 && endpoints.find(k.domain) != nullptr) {
+      resp.results.push_back({wire::kite_status::ssl_ok, kkey, {}, {}});
+    }
+    ok_keys.push_back(key);
+  }
+  if (!ok_keys.empty()) {
+    tun.authenticated = true;
+  }
+  resp.misc = wire::make_misc("");
+  return resp;
+}
+
+std::string server::impl::new_session_id(tunnel& tun) {
+  std::string id = wire::make_session_id(unix_now(), wire::sha1_hex(fe_secret + std::to_string(tun.id) +
+                                                                     random_hex(8)));
+  tun.session_ids.push_back(id);
+  return id;
+}
+
+void server::impl::replace_session(const std::string& id) {
+  std::pair<std::size_t, std::weak_ptr<tunnel>> found;
+  {
+    std::lock_guard lock(sessions_mu);
+    auto it = by_session.find(id);
+    if (it == by_session.end()) {
+      return;
+    }
+    found = it->second;
+  }
+  auto [w, weak] = found;
+  asio::post(pool.context(w), [this, weak] {
+    if (auto t = weak.lock()) {
+      log().info("tunnel={} replaced by a reconnecting connector", t->id);
+      t->link->close("replaced");
+    }
+  });
+}
+
+void server::impl::register_keys(const std::shared_ptr<tunnel>& tun,
+                                 const std::vector<std::string>& keys) {
+  for (const auto& k : keys) {
+    srv.registry_.add(k, tunnel_ref{tun, tun->worker, tun->id});
+    tun->keys.push_back(k);
+    log().info("kite up tunnel={} peer={} kite={}", tun->id, tun->peer, k);
+  }
+}
+
+awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t,
+                                            std::vector<std::byte> buf, std::size_t head_len,
+                                            std::string peer) {
+  std::string_view head = as_text(buf).substr(0, head_len);
+  auto req = wire::parse_handshake_request(head);
+  if (!req) {
+    ++srv.counters_.handshakes_refused;
+    log().info("tunnel refused peer={} reason=\"{}\"", peer, req.error().message());
+    co_await refuse(t, "HTTP/1.0 503 Unavailable\r\n\r\n");
+    co_return;
+  }
+  auto tun = std::make_shared<tunnel>();
+  tun->id = next_tunnel_id.fetch_add(1);
+  tun->worker = worker;
+  tun->peer = peer;
+  tun->add_kites = req->add_kites;
+  if (!req->replace.empty()) {
+    replace_session(req->replace);
+  }
+  std::vector<std::string> ok_keys;
+  bool rejected = false;
+  auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
+  resp.add_kites = true;
+  resp.zchunks = false;
+  resp.protos = cfg().protos;
+  for (auto p : srv.ports_) {
+    resp.ports.push_back(std::to_string(reported_port(p)));
+  }
+  if (cfg().raw_virtual) {
+    resp.raw_ports.push_back("virtual");
+  }
+  for (auto p : cfg().raw_ports) {
+    resp.raw_ports.push_back(std::to_string(p));
+  }
+  resp.session_id = new_session_id(*tun);
+  auto text = wire::format_handshake_response(resp);
+  auto ec = co_await t.write(asio::buffer(text.data(), text.size()));
+  if (ec) {
+    t.close();
+    co_return;
+  }
+  if (ok_keys.empty() && !(req->add_kites && !rejected)) {
+    // Flow A round one (challenge only), or everything rejected: close after the reply.
+    if (rejected) {
+      ++srv.counters_.handshakes_refused;
+      log().info("tunnel refused peer={} reason=\"no kite accepted\"", peer);
+    }
+    co_await refuse(t, "");
+    co_return;
+  }
+  net::link_options opts;
+  opts.role = mux::role::relay;
+  opts.session.receive_budget = cfg().process.buffers_kib * 1024;
+  opts.accept_compressed = false;
+  std::weak_ptr<tunnel> weak = tun;
+  net::tunnel_link::hooks hooks;
+  hooks.control = [this, weak](const mux::control_chunk& cc) {
+    if (auto t2 = weak.lock()) {
+      on_control(t2, cc);
+    }
+  };
+  hooks.closed = [this, worker, id = tun->id](const std::string& why) {
+    on_tunnel_closed(worker, id, why);
+  };
+  std::vector<std::byte> leftover(buf.begin() + static_cast<std::ptrdiff_t>(head_len), buf.end());
+  tun->link = std::make_shared<net::tunnel_link>(std::move(t), opts, std::move(hooks), srv.log_,
+                                                 std::to_string(tun->id));
+  tunnels[worker][tun->id] = tun;
+  {
+    std::lock_guard lock(sessions_mu);
+    by_session[tun->session_ids.back()] = {worker, tun};
+  }
+  register_keys(tun, ok_keys);
+  ++srv.counters_.tunnels_up;
+  log().info("tunnel up id={} peer={} kites={} flow={}", tun->id, peer, ok_keys.size(),
+             ok_keys.empty() ? "B (awaiting signed kites)" : "A");
+  tun->link->start(leftover);
+  if (ok_keys.empty()) {
+    // Flow B: the connector has 60 s to sign its kites in-tunnel (spec §4.5).
+    auto timer = std::make_shared<asio::steady_timer>(pool.context(worker));
+    timer->expires_after(std::chrono::seconds(60));
+    timer->async_wait([this, weak, timer](std::error_code tec) {
+      auto t2 = weak.lock();
+      if (!tec && t2 && t2->keys.empty()) {
+        log().info("tunnel={} closed: no kite signed within 60 s", t2->id);
+        t2->link->close("no kite signed");
+      }
+    });
+  }
+}
+
+void server::impl::on_control(const std::shared_ptr<tunnel>& tun, const mux::control_chunk& cc) {
+  std::vector<wire::header_field> fields;
+  fields.reserve(cc.fields.size());
+  for (const auto& f : cc.fields) {
+    fields.push_back({f.name, f.value});
+  }
+  if (!wire::has_handshake_fields(fields)) {
+    return;
+  }
+  auto req = wire::parse_kite_round(fields);
+  if (!req) {
+    log().info("tunnel={} bad kite round: {}", tun->id, req.error().message());
+    tun->link->close("bad kite round");
+    return;
+  }
+  std::vector<std::string> ok_keys;
+  bool rejected = false;
+  auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
+  resp.session_id = new_session_id(*tun);
+  {
+    std::lock_guard lock(sessions_mu);
+    by_session[tun->session_ids.back()] = {tun->worker, tun};
+  }
+  auto payload = wire::format_result_payload(resp);
+  std::string framed = hex_len(payload.size()) + payload;
+  tun->link->send_control(as_bytes(framed));
+  register_keys(tun, ok_keys);
+  const bool any_ok = std::any_of(resp.results.begin(), resp.results.end(), [](const auto& r) {
+    return r.status == wire::kite_status::ok;
+  });
+  if (!any_ok && rejected) {
+    log().info("tunnel={} closed: kite round rejected", tun->id);
+    tun->link->close("kite round rejected");
+  }
+}
+
+void server::impl::on_tunnel_closed(std::size_t worker, std::uint64_t id, const std::string& why) {
+  auto it = tunnels[worker].find(id);
+  if (it == tunnels[worker].end()) {
+    return;
+  }
+  auto tun = it->second;
+  srv.registry_.remove_tunnel(id);
+  {
+    std::lock_guard lock(sessions_mu);
+    for (const auto& s : tun->session_ids) {
+      by_session.erase(s);
+    }
+  }
+  ++srv.counters_.tunnels_down;
+  log().info("tunnel down id={} peer={} kites={} reason=\"{}\" bytes_in={} bytes_out={}", id,
+             tun->peer, tun->keys.size(), why, tun->link->stats().bytes_in,
+             tun->link->stats().bytes_out);
+  // Erase after this call stack unwinds (the link is still executing its close()).
+  asio::post(pool.context(worker), [this, worker, id] { tunnels[worker].erase(id); });
+}
+
+}  // namespace kiteline::relay

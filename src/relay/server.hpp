@@ -1,0 +1,91 @@
+// relay::server: one PageKite relay (pagekite.py --isfrontend) as a self-contained context.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "config/relay_config.hpp"
+#include "core/result.hpp"
+#include "net/asio.hpp"
+#include "net/tunnel_link.hpp"
+#include "net/worker.hpp"
+#include "relay/kite_registry.hpp"
+#include "tls/server_context.hpp"
+
+namespace kiteline::relay {
+
+/// Relay-wide counters (atomics: read from any thread, e.g. by tests).
+struct relay_counters {
+  std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> pings{0};
+  std::atomic<std::uint64_t> tunnels_up{0};
+  std::atomic<std::uint64_t> tunnels_down{0};
+  std::atomic<std::uint64_t> handshakes_refused{0};
+  std::atomic<std::uint64_t> visitors_routed{0};
+  std::atomic<std::uint64_t> visitors_refused{0};
+  std::atomic<std::uint64_t> visitors_timed_out{0};
+};
+
+/// A registered tunnel: its link plus the bookkeeping of its handshake.
+class tunnel {
+ public:
+  std::uint64_t id = 0;
+  std::size_t worker = 0;
+  std::shared_ptr<net::tunnel_link> link;
+  std::vector<std::string> keys;         ///< registered "proto[-port]:domain" keys
+  std::vector<std::string> session_ids;  ///< every session id issued on this tunnel
+  bool authenticated = false;            ///< a kite was accepted on this connection
+  bool add_kites = false;                ///< connector advertised AddKites
+  std::string peer;                      ///< connector address, for logs
+};
+
+/// The relay. Construct, start() (binds every port on every worker), then run() or
+/// start_threads(). Every piece of state lives in this object (no globals), so several relays
+/// can run in one process (tests do).
+class server {
+ public:
+  server(config::relay_config cfg, std::shared_ptr<spdlog::logger> log);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Loads TLS endpoints, binds the listeners. Returns a human error on failure.
+  result<void> start(std::string& error);
+  /// The ports actually bound (port 0 in the config becomes the ephemeral port).
+  [[nodiscard]] const std::vector<std::uint16_t>& bound_ports() const noexcept { return ports_; }
+  /// Runs the workers on this thread (worker 0) and others until stop().
+  void run();
+  /// Runs every worker on its own thread (tests).
+  void start_threads();
+  /// Stops accepting, closes every tunnel and visitor, joins the threads.
+  void stop();
+
+  [[nodiscard]] const relay_counters& counters() const noexcept { return counters_; }
+  [[nodiscard]] kite_registry& registry() noexcept { return registry_; }
+  [[nodiscard]] const std::string& uuid() const noexcept { return uuid_; }
+  /// Sum over live tunnels of bytes buffered toward visitors (call only while no worker runs
+  /// tunnels concurrently, or accept a racy snapshot in tests).
+  [[nodiscard]] std::uint64_t buffered_bytes_for_test();
+  [[nodiscard]] std::size_t tunnel_count();
+
+  // --- internals used by the connection handlers (same translation unit family) ---
+  struct impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+  config::relay_config cfg_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::vector<std::uint16_t> ports_;
+  relay_counters counters_;
+  kite_registry registry_;
+  std::string uuid_;
+};
+
+}  // namespace kiteline::relay

@@ -1,0 +1,139 @@
+#include "sniff/host_name.hpp"
+
+namespace kiteline::sniff {
+namespace {
+
+constexpr std::size_t max_label_length = 63;
+
+constexpr bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+constexpr char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool all_hex(std::string_view s) noexcept {
+  for (char c : s) {
+    if (!is_hex(c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// "0x<8 or 32 hex>--" prefix length, or 0.
+std::size_t embedded_ip_prefix(std::string_view name) noexcept {
+  if (name.size() < 2 || name[0] != '0' || name[1] != 'x') {
+    return 0;
+  }
+  for (std::size_t digits : {std::size_t{8}, std::size_t{32}}) {
+    if (name.size() >= 2 + digits + 2 && all_hex(name.substr(2, digits)) &&
+        name.substr(2 + digits, 2) == "--") {
+      return 2 + digits + 2;
+    }
+  }
+  return 0;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
+  if (digits.empty() || digits.size() > 5) {
+    return std::nullopt;
+  }
+  std::uint32_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (v == 0 || v > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(v);
+}
+
+}  // namespace
+
+bool is_valid_host_name(std::string_view name) noexcept {
+  if (name.empty() || name.size() > max_host_name_length) {
+    return false;
+  }
+  std::size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) {
+        return false;  // leading dot or ".."
+      }
+      label = 0;
+      continue;
+    }
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok || ++label > max_label_length) {
+      return false;
+    }
+  }
+  return label != 0;  // no trailing dot
+}
+
+std::string to_lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    c = lower(c);
+  }
+  return out;
+}
+
+std::optional<authority> parse_authority(std::string_view text, bool strip_embedded_ip) {
+  authority a;
+  std::string_view host_part;
+  std::string_view rest;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close == 1 || close + 1 > max_host_name_length) {
+      return std::nullopt;
+    }
+    for (char c : text.substr(1, close - 1)) {
+      if (!is_hex(c) && c != ':' && c != '.') {
+        return std::nullopt;
+      }
+    }
+    host_part = text.substr(0, close + 1);
+    rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') {
+      return std::nullopt;
+    }
+    a.host = to_lower_ascii(host_part);
+  } else {
+    const auto colon = text.find(':');
+    host_part = text.substr(0, colon);
+    rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
+    if (host_part.size() > max_host_name_length) {
+      return std::nullopt;
+    }
+    a.host = to_lower_ascii(host_part);
+    if (!is_valid_host_name(a.host)) {
+      return std::nullopt;
+    }
+    if (strip_embedded_ip) {
+      const std::size_t skip = embedded_ip_prefix(a.host);
+      if (skip != 0) {
+        a.host.erase(0, skip);
+        if (!is_valid_host_name(a.host)) {
+          return std::nullopt;
+        }
+      }
+    }
+  }
+  if (!rest.empty()) {  // ":port"; a second ':' makes the digits check fail
+    const auto port = parse_port(rest.substr(1));
+    if (!port) {
+      return std::nullopt;
+    }
+    a.port = *port;
+    a.has_port = true;
+  }
+  return a;
+}
+
+}  // namespace kiteline::sniff

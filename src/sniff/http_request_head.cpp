@@ -1,0 +1,290 @@
+#include "sniff/http_request_head.hpp"
+
+#include "sniff/host_name.hpp"
+
+#include <array>
+
+namespace kiteline::sniff {
+namespace {
+
+constexpr std::array<std::string_view, 17> methods{
+    "OPTIONS", "CONNECT", "GET",  "HEAD", "POST", "PUT",    "TRACE", "PROPFIND", "PROPPATCH",
+    "MKCOL",   "DELETE",  "COPY", "MOVE", "LOCK", "UNLOCK", "PING",  "PATCH"};
+
+constexpr std::size_t max_method_length = 9;  // "PROPFIND" is 8, "PROPPATCH" 9
+
+bool is_method(std::string_view token) noexcept {
+  for (auto m : methods) {
+    if (m == token) {
+      return true;
+    }
+  }
+  return false;
+}
+
+constexpr bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+    return true;
+  }
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_ows(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// Upgrade: a comma-separated list of protocols; true if one of them is "websocket".
+bool lists_websocket(std::string_view value) noexcept {
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    if (iequals(trim_ows(value.substr(0, comma)), "websocket")) {
+      return true;
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+/// Method check that also works on a partial line: scans [A-Z]* from the start. ok means a
+/// method followed by SP; need_more means everything seen is a method prefix.
+enum class method_scan { ok, need_more, bad_method, bad_request_line };
+method_scan scan_method(std::string_view data, std::string_view& method) noexcept {
+  std::size_t i = 0;
+  while (i < data.size() && data[i] >= 'A' && data[i] <= 'Z') {
+    ++i;
+    if (i > max_method_length) {  // cannot be a method
+      return method_scan::bad_method;
+    }
+  }
+  method = data.substr(0, i);
+  if (i == data.size()) {
+    return is_method_prefix(method) ? method_scan::need_more : method_scan::bad_method;
+  }
+  if (!is_method(method)) {
+    return method_scan::bad_method;
+  }
+  return data[i] == ' ' ? method_scan::ok : method_scan::bad_request_line;
+}
+
+errc to_errc(method_scan s) noexcept {
+  return s == method_scan::bad_method ? errc::bad_method : errc::bad_request_line;
+}
+
+/// Parses a complete request line (line ending removed) into head.
+errc parse_request_line(std::string_view line, request_head& head) noexcept {
+  std::string_view method;
+  if (const auto s = scan_method(line, method); s != method_scan::ok) {
+    // need_more here means the whole line is [A-Z]* ("GET"): a method without target, or no
+    // method at all. Same answers as the partial-line scan gives once the CR/LF is seen.
+    return s == method_scan::need_more
+               ? (is_method(method) ? errc::bad_request_line : errc::bad_method)
+               : to_errc(s);
+  }
+  std::string_view rest = line.substr(method.size() + 1);
+  const auto sp = rest.find(' ');
+  const std::string_view target = rest.substr(0, sp);
+  if (target.empty()) {
+    return errc::bad_request_line;
+  }
+  for (char c : target) {
+    if (c <= ' ' || c >= 0x7f) {
+      return errc::bad_request_line;
+    }
+  }
+  if (sp == std::string_view::npos) {
+    return errc::bad_version;  // HTTP/0.9-style "GET /"
+  }
+  const std::string_view version = rest.substr(sp + 1);
+  if (version == "HTTP/1.1") {
+    head.version = http_version::http_1_1;
+  } else if (version == "HTTP/1.0") {
+    head.version = http_version::http_1_0;
+  } else {
+    return errc::bad_version;
+  }
+  head.method = method;
+  head.target = target;
+  return errc::ok;
+}
+
+/// Parses one complete header line (line ending removed) into head.
+errc parse_header_line(std::string_view line, request_head& head, std::string_view& host_raw,
+                       const http_limits& limits) {
+  if (is_ows(line.front())) {
+    return errc::obs_fold;
+  }
+  if (head.fields.size() >= limits.max_header_lines) {
+    return errc::too_many_headers;
+  }
+  const auto colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return errc::bad_header_line;
+  }
+  const std::string_view name = line.substr(0, colon);
+  for (char c : name) {
+    if (!is_tchar(c)) {
+      return errc::bad_header_line;
+    }
+  }
+  const std::string_view value = trim_ows(line.substr(colon + 1));
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      return errc::bad_header_value;
+    }
+  }
+  head.fields.push_back({name, value});
+  if (iequals(name, "host")) {
+    if (head.has_host) {
+      return errc::duplicate_host;
+    }
+    head.has_host = true;
+    host_raw = value;
+  } else if (iequals(name, "upgrade") && lists_websocket(value)) {
+    head.websocket_upgrade = true;
+  }
+  return errc::ok;
+}
+
+/// After the blank line: Host and CONNECT target.
+errc finish(request_head& head, std::string_view host_raw) {
+  if (!host_raw.empty()) {
+    auto a = parse_authority(host_raw, /*strip_embedded_ip=*/true);
+    if (!a) {
+      return errc::bad_host;
+    }
+    head.host = std::move(a->host);
+    head.host_port = a->port;
+  }
+  if (head.method == "CONNECT") {
+    if (istarts_with(head.target, "pagekite:")) {
+      head.pagekite_tunnel = true;
+      return errc::ok;
+    }
+    auto a = parse_authority(head.target, /*strip_embedded_ip=*/false);
+    if (!a || !a->has_port) {
+      return errc::bad_connect_target;
+    }
+    head.connect_host = std::move(a->host);
+    head.connect_port = a->port;
+  }
+  return errc::ok;
+}
+
+}  // namespace
+
+bool is_method_prefix(std::string_view token) noexcept {
+  for (auto m : methods) {
+    if (m.substr(0, token.size()) == token) {
+      return true;
+    }
+  }
+  return false;
+}
+
+result<head_parse> parse_request_head(std::string_view in, const http_limits& limits) {
+  // Only the first max_head_bytes are ever looked at; a head not ending inside them is too
+  // large once that many bytes are present (and need_more before).
+  const std::string_view window = in.substr(0, limits.max_head_bytes);
+  const auto incomplete = [&]() -> result<head_parse> {
+    if (in.size() >= limits.max_head_bytes) {
+      return errc::head_too_large;
+    }
+    return head_parse{};
+  };
+
+  head_parse out;
+  request_head& head = out.head;
+  std::string_view host_raw;
+  std::size_t pos = 0;
+  bool first = true;
+  while (true) {
+    const auto lf = window.find('\n', pos);
+    if (lf == std::string_view::npos) {
+      if (first) {  // quick reject on a partial request line
+        std::string_view method;
+        const auto s = scan_method(window, method);
+        if (s == method_scan::bad_method || s == method_scan::bad_request_line) {
+          return to_errc(s);
+        }
+      }
+      return incomplete();
+    }
+    std::string_view line = window.substr(pos, lf - pos);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    pos = lf + 1;
+    if (first) {
+      if (const errc e = parse_request_line(line, head); e != errc::ok) {
+        return e;
+      }
+      first = false;
+      continue;
+    }
+    if (line.empty()) {
+      break;
+    }
+    if (const errc e = parse_header_line(line, head, host_raw, limits); e != errc::ok) {
+      return e;
+    }
+  }
+  head.head_length = pos;
+  if (const errc e = finish(head, host_raw); e != errc::ok) {
+    return e;
+  }
+  out.complete = true;
+  return out;
+}
+
+}  // namespace kiteline::sniff

@@ -1,1 +1,0 @@
-// sniff module sources.

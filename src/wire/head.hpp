@@ -1,0 +1,63 @@
+// Finding the end of an HTTP-like head (handshake request/response, ping, CONNECT) under a cap,
+// and splitting its lines; shared by the handshake, ping and CONNECT-preamble code.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "wire/chunk_headers.hpp"
+#include "wire/errc.hpp"
+
+namespace kiteline::wire {
+
+/// Outcome of find_head_end when no error occurred.
+struct head_scan {
+  std::size_t end = 0;  ///< 0: need more bytes; else the offset just past the blank line
+  [[nodiscard]] bool need_more() const noexcept { return end == 0; }
+  friend bool operator==(const head_scan&, const head_scan&) = default;
+};
+
+/// Looks for the blank line that ends a head in `buf` (the bytes received so far).
+/// A line ends at LF; a blank line is "\r\n\r\n", "\n\r\n" or "\n\n" (pagekite.py's reader
+/// accepts "\r\n\r\n" and "\n\n"; its line parser strips the CR, so "\n\r\n" ends it too).
+/// Returns {end} with end <= max_head when found, {0} (need_more) when `buf` is shorter than
+/// `max_head` and holds no blank line yet, and errc::head_too_large when the first `max_head`
+/// bytes hold no blank line. The result depends only on the bytes, never on how they were split
+/// across calls. Pure; callable from any executor.
+[[nodiscard]] result<head_scan> find_head_end(std::string_view buf, std::size_t max_head) noexcept;
+
+/// Iterates the lines of a head: each line ends at LF (or at the end of the text), and one
+/// trailing CR is removed. Views point into the text given to the constructor.
+class line_reader {
+ public:
+  explicit line_reader(std::string_view text) noexcept : rest_(text) {}
+  /// Stores the next line in `line`; false when the text is exhausted.
+  bool next(std::string_view& line) noexcept;
+  /// The text not yet returned.
+  [[nodiscard]] std::string_view rest() const noexcept { return rest_; }
+
+ private:
+  std::string_view rest_;
+};
+
+/// Splits "Name: value" at the first ':'; name and value are trimmed of spaces, tabs and CRs
+/// (pagekite.py trims both). std::nullopt when the line holds no ':' or the name is empty.
+[[nodiscard]] std::optional<header_field> split_header_line(std::string_view line) noexcept;
+
+/// Removes leading and trailing spaces, tabs, CRs and LFs.
+[[nodiscard]] std::string_view trim(std::string_view s) noexcept;
+
+/// ASCII case-insensitive equality.
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// ASCII case-insensitive prefix test.
+[[nodiscard]] bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
+
+/// ASCII lower-case of one character.
+[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace kiteline::wire

@@ -1,0 +1,70 @@
+// ZChunks sender (spec §5.5): one zlib deflate stream per tunnel direction, one Z frame per chunk.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/result.hpp"
+#include "wire/chunk_headers.hpp"
+
+namespace kiteline::wire {
+
+/// pagekite.py compresses a stream chunk only when its payload exceeds this many bytes; control
+/// chunks (NOOP, EOF, SKB, PING, PONG, ZRST) are always sent plain. The policy is the caller's.
+inline constexpr std::size_t zchunk_min_payload = 65;
+
+/// Compresses chunks into `SIZE Z ZSIZE [R] CRLF <zlib bytes>` frames (written without blanks:
+/// "a5Z89\r\n"). One RFC 1950 stream per tunnel direction, Z_SYNC_FLUSH after every frame, so
+/// only the first frame (and the first after reset()) carries the zlib header.
+///
+/// Ordering contract: after receiving a ZRST, call reset(); the NEXT frame we send, compressed
+/// or not, must carry "R". encode() applies it to Z frames by itself; before sending any plain
+/// frame (encode_chunk_head, make_pong, ...) pass `take_reset_flag()` as its reset_flag.
+/// Owned by the tunnel's executor; not thread-safe.
+class zchunk_encoder {
+ public:
+  /// `level`: zlib level 1..9 (pagekite.py: FE 1, BE 9). Throws std::bad_alloc if zlib cannot
+  /// allocate its state (startup-time, never on untrusted input).
+  explicit zchunk_encoder(int level);
+  ~zchunk_encoder();
+  zchunk_encoder(zchunk_encoder&&) noexcept;
+  zchunk_encoder& operator=(zchunk_encoder&&) noexcept;
+  zchunk_encoder(const zchunk_encoder&) = delete;
+  zchunk_encoder& operator=(const zchunk_encoder&) = delete;
+
+  /// Bytes of `out` that always suffice for encode() of a chunk with these headers and data.
+  [[nodiscard]] static std::size_t frame_bound(const chunk_headers& h, std::size_t data_len) noexcept;
+
+  /// Compresses the header block of `h` plus `data` into one complete Z frame at the start of
+  /// `out`. Returns the frame length, 0 if `out` is smaller than frame_bound() or the headers
+  /// are refused (see encode_header_block; nothing is consumed then), or errc::zlib_error if
+  /// zlib fails (the stream is then restarted and the next frame marked "R").
+  [[nodiscard]] result<std::size_t> encode(std::span<std::byte> out, const chunk_headers& h,
+                                           std::span<const std::byte> data);
+
+  /// The peer sent ZRST: start a new deflate stream and mark our next frame with "R".
+  void reset() noexcept;
+
+  /// True (once) if the next frame must carry "R"; clears the flag. Call it when the next frame
+  /// is a plain one and pass the result as that frame's reset_flag.
+  [[nodiscard]] bool take_reset_flag() noexcept;
+
+  /// True if the next frame must carry "R" (without clearing the flag).
+  [[nodiscard]] bool reset_pending() const noexcept { return reset_pending_; }
+
+ private:
+  struct deflater;
+  struct deflater_deleter {
+    void operator()(deflater* p) const noexcept;
+  };
+  bool deflate_span(std::span<const std::byte> in, std::span<std::byte> out, std::size_t& out_off,
+                    bool flush) noexcept;
+
+  std::unique_ptr<deflater, deflater_deleter> deflater_;
+  std::vector<std::byte> block_;  // scratch for the header block, reused
+  bool reset_pending_ = false;
+};
+
+}  // namespace kiteline::wire

@@ -36,7 +36,11 @@ tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
       wake_tunnel_writer_(executor_),
       outbox_drained_(executor_),
       resume_tunnel_read_(executor_),
-      tick_timer_(executor_) {}
+      tick_timer_(executor_) {
+  if (opts_.send_compressed) {
+    zenc_.emplace(opts_.compression_level);
+  }
+}
 
 tunnel_link::~tunnel_link() = default;
 
@@ -107,7 +111,7 @@ void tunnel_link::feed(std::span<const std::byte> in) {
       case wire::frame_event::corrupt_frame: {
         log_->warn("tunnel={} corrupt compressed chunk ({}), sent ZRST", name_,
                    step.error.message());
-        auto z = wire::make_zrst();
+        auto z = wire::make_zrst(zenc_ ? zenc_->take_reset_flag() : false);
         append_bytes(out_, z.bytes());
         wake_tunnel_writer_.notify();
         break;
@@ -120,13 +124,43 @@ void tunnel_link::feed(std::span<const std::byte> in) {
   }
 }
 
-void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data) {
+void tunnel_link::append_plain(const wire::chunk_headers& h, std::span<const std::byte> data) {
   std::size_t bound = wire::chunk_head_size_bound(h);
   std::size_t at = out_.size();
   out_.resize(at + bound);
-  std::size_t n = wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), h, data.size());
+  const bool reset = zenc_ ? zenc_->take_reset_flag() : false;
+  std::size_t n =
+      wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), h, data.size(), reset);
   out_.resize(at + n);
   append_bytes(out_, data);
+}
+
+void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data) {
+  // ZChunks (spec §5.5): only stream data chunks over 64 bytes, and only while compressing a
+  // stream's chunks does not make them bigger.
+  const bool stream_chunk = h.sid && !h.noop && !h.eof;
+  if (!zenc_ || !stream_chunk ||
+      wire::header_block_size(h) + data.size() < wire::zchunk_min_payload) {
+    append_plain(h, data);
+    return;
+  }
+  auto it = streams_.find(*h.sid);
+  if (it != streams_.end() && it->second->no_compress) {
+    append_plain(h, data);
+    return;
+  }
+  const std::size_t at = out_.size();
+  out_.resize(at + wire::zchunk_encoder::frame_bound(h, data.size()));
+  auto n = zenc_->encode(std::span<std::byte>(out_).subspan(at), h, data);
+  if (!n || *n == 0) {
+    out_.resize(at);
+    append_plain(h, data);
+    return;
+  }
+  out_.resize(at + *n);
+  if (*n > data.size() + wire::header_block_size(h) + 16 && it != streams_.end()) {
+    it->second->no_compress = true;
+  }
 }
 
 void tunnel_link::perform_actions() {
@@ -143,7 +177,12 @@ void tunnel_link::perform_actions() {
                 return;
               }
               auto& s = *it->second;
-              append_bytes(s.wbuf, d.data);
+              if (s.filter) {
+                s.filter->transform(d.data, s.wbuf);
+              } else {
+                append_bytes(s.wbuf, d.data);
+              }
+              s.wbuf_delivered += d.data.size();
               note_buffered(static_cast<std::int64_t>(d.data.size()));
               s.wake_writer.notify();
             },
@@ -193,7 +232,11 @@ void tunnel_link::perform_actions() {
             },
             [&](const mux::pause_tunnel_read&) {},
             [&](const mux::resume_tunnel_read&) { resume_tunnel_read_.notify(); },
-            [&](const mux::reset_compressor&) {},
+            [&](const mux::reset_compressor&) {
+              if (zenc_) {
+                zenc_->reset();
+              }
+            },
             [&](const mux::control_chunk& c) {
               if (hooks_.control) {
                 hooks_.control(c);
@@ -292,6 +335,13 @@ void tunnel_link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply
   (void)session_.close_stream(sid);
   perform_actions();
   drop_stream(sid, true);
+}
+
+void tunnel_link::set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f) {
+  auto it = streams_.find(sid);
+  if (it != streams_.end()) {
+    it->second->filter = std::move(f);
+  }
 }
 
 void tunnel_link::send_control(std::span<const std::byte> encoded_chunk) {
@@ -393,18 +443,21 @@ awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunne
       // written must not move).
       std::swap(s->wbuf, s->wbuf_busy);
       const std::size_t len = s->wbuf_busy.size();
+      const std::uint64_t delivered = s->wbuf_delivered;
+      s->wbuf_delivered = 0;
       auto ec = co_await s->t->write(asio::buffer(s->wbuf_busy.data(), len));
       s->wbuf_busy.clear();
       if (s->wbuf_busy.capacity() > 256 * 1024) {
         s->wbuf_busy.shrink_to_fit();
       }
-      note_buffered(-static_cast<std::int64_t>(len));
+      note_buffered(-static_cast<std::int64_t>(delivered));
       if (s->gone || closed_) {
         break;
       }
       if (ec) {
-        note_buffered(-static_cast<std::int64_t>(s->wbuf.size()));
+        note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
         s->wbuf.clear();
+        s->wbuf_delivered = 0;
         (void)session_.on_local_write_failed(sid);
         perform_actions();
         if (!session_.has_stream(sid)) {
@@ -413,7 +466,7 @@ awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunne
         }
         continue;
       }
-      (void)session_.on_local_written(sid, len);
+      (void)session_.on_local_written(sid, delivered);
       perform_actions();
       continue;
     }
@@ -440,7 +493,8 @@ void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
   streams_.erase(it);
   s->gone = true;
   // Bytes still queued (wbuf) or in flight (wbuf_busy, accounted when its write returns).
-  note_buffered(-static_cast<std::int64_t>(s->wbuf.size()));
+  note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
+  s->wbuf_delivered = 0;
   s->wbuf = {};
   if (s->t) {
     (void)abortive;

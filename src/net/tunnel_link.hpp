@@ -20,6 +20,7 @@
 #include "net/signal.hpp"
 #include "net/transport.hpp"
 #include "wire/frame_decoder.hpp"
+#include "wire/zchunk.hpp"
 
 namespace kiteline::net {
 
@@ -29,6 +30,8 @@ struct link_options {
   mux::session_limits session{};
   wire::frame_limits frames{};
   bool accept_compressed = false;           ///< we advertised ZChunks
+  bool send_compressed = false;             ///< the peer advertised ZChunks (and we allow it)
+  int compression_level = 1;                ///< zlib level (pagekite.py: relay 1, connector 9)
   std::size_t tunnel_read_buffer = 256 * 1024;
   std::size_t local_read_buffer = 64 * 1024;  ///< shared by all plain local sockets of the link
   std::size_t outbox_high_water = 1024 * 1024;  ///< local reads pause above this many bytes
@@ -41,6 +44,15 @@ struct link_stats {
   std::uint64_t bytes_out = 0;
   std::uint64_t streams_opened = 0;
   std::uint64_t local_buffered_peak = 0;  ///< max bytes waiting for local sockets
+};
+
+/// Rewrites the bytes delivered to one local socket (the connector's X-Forwarded-* injection).
+/// Flow control keeps counting the bytes the peer sent, not the rewritten ones.
+class delivery_filter {
+ public:
+  virtual ~delivery_filter() = default;
+  /// Appends the rewritten form of `in` to `out`. Called in delivery order.
+  virtual void transform(std::span<const std::byte> in, std::vector<std::byte>& out) = 0;
 };
 
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
@@ -75,6 +87,9 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// Connector: no origin for `sid`; `reply` (e.g. an error page) is sent, then the stream ends.
   void refuse_local(wire::sid_t sid, std::span<const std::byte> reply);
 
+  /// Installs a filter on stream `sid` (call from the open_local hook, before data arrives).
+  void set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f);
+
   /// Sends a raw control chunk (header block + filler) such as a kite-round result.
   void send_control(std::span<const std::byte> encoded_chunk);
 
@@ -97,6 +112,9 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
     std::optional<transport> t;         // nullopt while a connector dials its origin
     std::vector<std::byte> wbuf;        // bytes delivered, waiting for the writer
     std::vector<std::byte> wbuf_busy;   // bytes being written (never touched by deliver)
+    std::uint64_t wbuf_delivered = 0;   // delivered (peer) bytes behind wbuf
+    std::unique_ptr<delivery_filter> filter;
+    bool no_compress = false;           // a compressed chunk of this stream grew: send plain
     signal wake_writer;
     signal wake_reader;
     bool read_paused = false;
@@ -120,6 +138,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   void feed(std::span<const std::byte> in);
   void perform_actions();
   void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
+  void append_plain(const wire::chunk_headers& h, std::span<const std::byte> data);
   void start_local(wire::sid_t sid, const stream_ptr& s);
   void drop_stream(wire::sid_t sid, bool abortive);
   void note_buffered(std::int64_t delta);
@@ -131,6 +150,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::shared_ptr<spdlog::logger> log_;
   std::string name_;
   wire::frame_decoder decoder_;
+  std::optional<wire::zchunk_encoder> zenc_;
   mux::session session_;
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
   std::vector<std::byte> out_;          // encoded chunks waiting for the writer

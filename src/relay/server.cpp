@@ -773,7 +773,8 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   bool rejected = false;
   auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
   resp.add_kites = true;
-  resp.zchunks = false;
+  const bool zchunks_ok = !cfg().process.nozchunks;
+  resp.zchunks = zchunks_ok;
   resp.protos = cfg().protos;
   for (auto p : srv.ports_) {
     resp.ports.push_back(std::to_string(reported_port(p)));
@@ -803,7 +804,10 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   net::link_options opts;
   opts.role = mux::role::relay;
   opts.session.receive_budget = cfg().process.buffers_kib * 1024;
-  opts.accept_compressed = false;
+  opts.accept_compressed = zchunks_ok;
+  // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
+  opts.send_compressed = zchunks_ok && req->zchunks;
+  opts.compression_level = 1;
   std::weak_ptr<tunnel> weak = tun;
   net::tunnel_link::hooks hooks;
   hooks.control = [this, weak](const mux::control_chunk& cc) {

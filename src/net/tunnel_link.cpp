@@ -132,6 +132,12 @@ void tunnel_link::append_plain(const wire::chunk_headers& h, std::span<const std
   std::size_t n =
       wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), h, data.size(), reset);
   out_.resize(at + n);
+  if (n == 0) {
+    // The encoder refused the headers (CR/LF in a value): never send data without its head.
+    log_->error("tunnel={} refused to encode a chunk head; closing the tunnel", name_);
+    close("chunk encoding refused");
+    return;
+  }
   append_bytes(out_, data);
 }
 

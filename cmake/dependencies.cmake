@@ -12,6 +12,12 @@ add_library(kiteline_asio INTERFACE)
 target_include_directories(kiteline_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
 target_compile_definitions(kiteline_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
 target_link_libraries(kiteline_asio INTERFACE Threads::Threads)
+# Asio 1.22 enables co_await for clang only through the Coroutines TS macro (__cpp_coroutines);
+# clang 14 in C++20 mode implements standard coroutines (__cpp_impl_coroutine) with libstdc++'s
+# <coroutine>, which Asio already detects as ASIO_HAS_STD_COROUTINE.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  target_compile_definitions(kiteline_asio INTERFACE ASIO_HAS_CO_AWAIT=1)
+endif()
 
 if(KITELINE_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -732,8 +732,8 @@ void server::impl::replace_session(const std::string& id) {
     }
     found = it->second;
   }
-  auto [w, weak] = found;
-  asio::post(pool.context(w), [this, weak] {
+  std::weak_ptr<tunnel> weak = found.second;
+  asio::post(pool.context(found.first), [this, weak] {
     if (auto t = weak.lock()) {
       log().info("tunnel={} replaced by a reconnecting connector", t->id);
       t->link->close("replaced");

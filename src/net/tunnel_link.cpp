@@ -81,6 +81,13 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
     if (closed_) {
       break;
     }
+    if (!paused_rest_.empty()) {
+      // Bytes read before the last pause_tunnel_read (see feed()).
+      auto rest = std::move(paused_rest_);
+      paused_rest_.clear();
+      feed(rest);
+      continue;
+    }
     auto [ec, n] = co_await tunnel_.read_some(tunnel_rbuf_);
     if (ec || n == 0) {
       close(ec == asio::error::eof || !ec ? "tunnel closed by peer" : ec.message());
@@ -113,6 +120,7 @@ void tunnel_link::feed(std::span<const std::byte> in) {
                    step.error.message());
         auto z = wire::make_zrst(zenc_ ? zenc_->take_reset_flag() : false);
         append_bytes(out_, z.bytes());
+        note_frame(z.bytes().size());
         wake_tunnel_writer_.notify();
         break;
       }
@@ -121,7 +129,53 @@ void tunnel_link::feed(std::span<const std::byte> in) {
         close("framing error: " + step.error.message());
         return;
     }
+    // The receive budget is full (pause_tunnel_read, emitted at a chunk boundary): keep the
+    // rest of this read for later instead of delivering up to a whole tunnel read beyond the
+    // budget (RelayTransfer.SlowVisitorStaysWithinBudget saw budget + 256 KiB).
+    if (session_.tunnel_read_paused() && decoder_.chunk_complete() && !in.empty() &&
+        (step.event == wire::frame_event::headers || step.event == wire::frame_event::data)) {
+      paused_rest_.assign(in.begin(), in.end());
+      return;
+    }
   }
+}
+
+// pagekite.py reads the tunnel 50,393 bytes at a time and handles at most 150 frames per read.
+// We cut the byte stream into segments of at least segment_min_bytes holding at most
+// segment_max_frames frames each: when a segment collects that many frames before reaching the
+// size, a NOOP frame whose (ignored) body fills it up closes it. A read then spans at most two
+// segments plus one partial frame: <= 2 * 71 + 1 frames.
+namespace {
+constexpr std::size_t segment_min_bytes = 50400;
+constexpr std::size_t segment_max_frames = 70;
+}  // namespace
+
+void tunnel_link::note_frame(std::size_t frame_bytes) {
+  if (!opts_.limit_frame_density) {
+    return;
+  }
+  segment_bytes_ += frame_bytes;
+  ++segment_frames_;
+  if (segment_bytes_ >= segment_min_bytes) {
+    segment_bytes_ = 0;
+    segment_frames_ = 0;
+    return;
+  }
+  if (segment_frames_ < segment_max_frames) {
+    return;
+  }
+  wire::chunk_headers noop;
+  noop.noop = true;
+  const std::size_t fill = segment_min_bytes - segment_bytes_;
+  std::size_t at = out_.size();
+  out_.resize(at + wire::chunk_head_size_bound(noop));
+  const bool reset = zenc_ ? zenc_->take_reset_flag() : false;
+  std::size_t n =
+      wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), noop, fill, reset);
+  out_.resize(at + n);
+  out_.insert(out_.end(), fill, std::byte{'!'});
+  segment_bytes_ = 0;
+  segment_frames_ = 0;
 }
 
 void tunnel_link::append_plain(const wire::chunk_headers& h, std::span<const std::byte> data) {
@@ -139,6 +193,7 @@ void tunnel_link::append_plain(const wire::chunk_headers& h, std::span<const std
     return;
   }
   append_bytes(out_, data);
+  note_frame(n + data.size());
 }
 
 void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data) {
@@ -164,6 +219,7 @@ void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std
     return;
   }
   out_.resize(at + *n);
+  note_frame(*n);
   if (*n > data.size() + wire::header_block_size(h) + 16 && it != streams_.end()) {
     it->second->no_compress = true;
   }
@@ -267,6 +323,10 @@ void tunnel_link::perform_actions() {
 awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
   while (!closed_) {
     if (out_.empty()) {
+      if (close_when_drained_) {
+        close(drain_reason_);
+        break;
+      }
       outbox_drained_.notify();
       co_await wake_tunnel_writer_.wait();
       continue;
@@ -296,10 +356,24 @@ awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link
     if (closed_) {
       break;
     }
+    if (close_when_drained_ && std::chrono::steady_clock::now() >= drain_deadline_) {
+      close(drain_reason_ + " (flush timed out)");
+      break;
+    }
     session_.on_timer(now());
     perform_actions();
   }
   co_return;
+}
+
+void tunnel_link::close_when_flushed(const std::string& why, std::chrono::milliseconds limit) {
+  if (closed_ || close_when_drained_) {
+    return;
+  }
+  close_when_drained_ = true;
+  drain_reason_ = why;
+  drain_deadline_ = std::chrono::steady_clock::now() + limit;
+  wake_tunnel_writer_.notify();
 }
 
 bool tunnel_link::attach_visitor(transport&& visitor, const mux::stream_open& info,
@@ -352,6 +426,7 @@ void tunnel_link::set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f
 
 void tunnel_link::send_control(std::span<const std::byte> encoded_chunk) {
   append_bytes(out_, encoded_chunk);
+  note_frame(encoded_chunk.size());
   wake_tunnel_writer_.notify();
 }
 

@@ -32,6 +32,10 @@ struct link_options {
   bool accept_compressed = false;           ///< we advertised ZChunks
   bool send_compressed = false;             ///< the peer advertised ZChunks (and we allow it)
   int compression_level = 1;                ///< zlib level (pagekite.py: relay 1, connector 9)
+  /// The peer is pagekite.py, which processes at most 150 frames per 50,393-byte tunnel read
+  /// and crashes beyond ("BugFoundError: Too much data"). Bursts of small frames (SKB, EOF,
+  /// small requests) are then spread out with NOOP filler frames (see note_frame()).
+  bool limit_frame_density = false;
   std::size_t tunnel_read_buffer = 256 * 1024;
   std::size_t local_read_buffer = 64 * 1024;  ///< shared by all plain local sockets of the link
   std::size_t outbox_high_water = 1024 * 1024;  ///< local reads pause above this many bytes
@@ -95,6 +99,11 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
 
   /// Ends the tunnel: closes the transport and every stream.
   void close(const std::string& why = {});
+  /// Ends the tunnel once everything already queued (e.g. a refusal result chunk from
+  /// send_control) was written, or after `limit` at the latest (a peer that does not read).
+  /// Call on the link's executor.
+  void close_when_flushed(const std::string& why,
+                         std::chrono::milliseconds limit = std::chrono::seconds(5));
 
   [[nodiscard]] bool closed() const noexcept { return closed_; }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
@@ -139,6 +148,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   void perform_actions();
   void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
   void append_plain(const wire::chunk_headers& h, std::span<const std::byte> data);
+  void note_frame(std::size_t frame_bytes);
   void start_local(wire::sid_t sid, const stream_ptr& s);
   void drop_stream(wire::sid_t sid, bool abortive);
   void note_buffered(std::int64_t delta);
@@ -161,12 +171,19 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::vector<std::byte> tunnel_rbuf_;
   std::vector<std::byte> local_rbuf_;
   std::vector<std::byte> pending_leftover_;
+  std::vector<std::byte> paused_rest_;  // tunnel bytes read but not fed while paused
   asio::steady_timer tick_timer_;
   std::uint64_t local_buffered_ = 0;
+  std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment
+  std::size_t segment_frames_ = 0;  // ... and frames in it
   link_stats stats_;
   bool closed_ = false;
   bool closed_notified_ = false;
   std::string close_reason_;
+  // close_when_flushed(): close once out_ is written, or at drain_deadline_.
+  bool close_when_drained_ = false;
+  std::string drain_reason_;
+  std::chrono::steady_clock::time_point drain_deadline_{};
 };
 
 }  // namespace kiteline::net

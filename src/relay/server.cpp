@@ -107,6 +107,20 @@ struct server::impl {
   std::map<std::string, std::pair<std::size_t, std::weak_ptr<tunnel>>> by_session;
 
   [[nodiscard]] const config::relay_config& cfg() const { return srv.cfg_; }
+
+  /// Completion handler body of every co_spawn: one connection failed, nothing else.
+  void log_exception(const std::exception_ptr& e) {
+    if (!e) {
+      return;
+    }
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      log().error("connection handler failed: {}", x.what());
+    } catch (...) {
+      log().error("connection handler failed: unknown exception");
+    }
+  }
   spdlog::logger& log() { return *srv.log_; }
 
   std::uint16_t reported_port(std::uint16_t listen) const {
@@ -209,7 +223,7 @@ result<void> server::start(std::string& error) {
     for (std::size_t i = 0; i < ports_.size(); ++i) {
       asio::co_spawn(impl_->pool.context(w),
                      impl_->accept_loop(w, impl_->acceptors[w][i].get(), ports_[i]),
-                     asio::detached);
+                     [this](const std::exception_ptr& e) { impl_->log_exception(e); });
     }
   }
   std::string list;
@@ -300,15 +314,7 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
     sock.set_option(tcp::no_delay(true), pec);
     net::transport t{net::prefixed_socket(std::move(sock))};
     asio::co_spawn(ex, serve(worker, std::move(t), port, {}, false, false, peer, peer_port),
-                   [this](const std::exception_ptr& e) {
-                     if (e) {
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& x) {
-                         log().error("connection handler failed: {}", x.what());
-                       }
-                     }
-                   });
+                   [this](const std::exception_ptr& e) { log_exception(e); });
   }
 }
 
@@ -443,18 +449,22 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
         route hr;
         if (!moved && pool.size() > 1 && c.has_sni &&
             srv.registry_.find("http", c.host, reported_port(port), hr) && hr.ref.worker != worker) {
-          int fd = t.socket().release();
-          auto protocol = t.socket().local_endpoint().protocol();
-          (void)protocol;
+          // The protocol must be read before release(): the socket is empty afterwards.
+          std::error_code rec;
+          const auto protocol = t.socket().local_endpoint(rec).protocol();
+          const int fd = rec ? -1 : t.socket().release(rec);
+          if (rec || fd < 0) {
+            log().info("visitor refused rip={} reason=\"cannot move socket: {}\"", peer,
+                       rec.message());
+            t.close();
+            co_return;
+          }
           std::size_t target = hr.ref.worker;
-          asio::post(pool.context(target), [this, fd, target, port, b = std::move(buf), peer,
-                                            peer_port]() mutable {
+          asio::post(pool.context(target), [this, fd, protocol, target, port, b = std::move(buf),
+                                            peer, peer_port]() mutable {
             tcp::socket s(pool.context(target));
             std::error_code ec;
-            sockaddr_storage ss{};
-            socklen_t len = sizeof ss;
-            ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-            s.assign(ss.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+            s.assign(protocol, fd, ec);
             if (ec) {
               ::close(fd);
               return;
@@ -463,7 +473,7 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
             asio::co_spawn(pool.context(target),
                            serve(target, std::move(moved_t), port, std::move(b), false, true,
                                  peer, peer_port),
-                           asio::detached);
+                           [this](const std::exception_ptr& e) { log_exception(e); });
           });
           co_return;
         }
@@ -808,6 +818,10 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
   opts.send_compressed = zchunks_ok && req->zchunks;
   opts.compression_level = 1;
+  // pagekite.py (any version string not starting with "kiteline") cannot take dense bursts of
+  // small frames; spread them out.
+  opts.limit_frame_density =
+      req->versions.empty() || req->versions.front().rfind("kiteline", 0) != 0;
   std::weak_ptr<tunnel> weak = tun;
   net::tunnel_link::hooks hooks;
   hooks.control = [this, weak](const mux::control_chunk& cc) {
@@ -877,7 +891,9 @@ void server::impl::on_control(const std::shared_ptr<tunnel>& tun, const mux::con
   });
   if (!any_ok && rejected) {
     log().info("tunnel={} closed: kite round rejected", tun->id);
-    tun->link->close("kite round rejected");
+    // Flush the result chunk first: a plain close() dropped it, so the connector never saw its
+    // X-PageKite-Duplicate / Invalid lines (RelayLifecycle.SecondConnectorTakesOverAfterFirstDies).
+    tun->link->close_when_flushed("kite round rejected");
   }
 }
 

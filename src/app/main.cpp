@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "config/parse.hpp"
+#include "connector/client.hpp"
 #include "net/log.hpp"
 #include "relay/server.hpp"
 
@@ -66,6 +67,42 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   return 0;
 }
 
+int run_connector(const kiteline::config::connector_config& cfg) {
+  std::string error;
+  auto log =
+      kiteline::net::make_logger("connector", cfg.process.logfile, cfg.process.loglevel, error);
+  if (!log) {
+    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+    return 1;
+  }
+  sigset_t signals = block_signals();
+  kiteline::connector::client_options opts;
+  // Machine-readable line for scripts and tests: printed on the worker when a kite goes live.
+  opts.on_kite_live = [](const std::string& kite, const std::string& relay) {
+    std::printf("kiteline connector: kite %s live on relay %s\n", kite.c_str(), relay.c_str());
+    std::fflush(stdout);
+  };
+  kiteline::connector::client connector(cfg, log, std::move(opts));
+  if (!connector.start(error)) {
+    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+    log->error("start failed: {}", error);
+    return 1;
+  }
+  connector.start_threads();
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      log->info("SIGHUP received (nothing to reload)");
+      continue;
+    }
+    log->info("signal {} received, stopping", sig);
+    break;
+  }
+  connector.stop();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,8 +135,7 @@ int main(int argc, char** argv) {
     case action::run_relay:
       return run_relay(*outcome.relay);
     case action::run_connector:
-      std::fprintf(stderr, "kiteline: the connector (backend) role is not implemented yet\n");
-      return 2;
+      return run_connector(*outcome.connector);
   }
   return 0;
 }

@@ -120,6 +120,7 @@ struct connector_config {
   std::vector<cert_name> fe_certnames;         ///< --fe_certname (accumulates; "" clears)
   std::string ca_certs;                        ///< --ca_certs: file, or auto/curl; "" = system
   bool fe_nocertcheck = false;                 ///< --fe_nocertcheck: TLS without verification
+  bool tls_direct = false;  ///< --tls_direct (kiteline): TLS at once with SNI, no CONNECT preamble
   std::vector<service> services;               ///< --service_on/--service_off + short form
   std::string kitename;                        ///< --kitename (or the first service's name)
   secret kitesecret;                           ///< --kitesecret (or the first service's secret)

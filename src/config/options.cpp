@@ -209,6 +209,10 @@ constexpr std::array table{
                 ""},
     option_spec{"fe_nocertcheck", '\0', flag, connector, impl, tls, "",
                 "connector: TLS to relays WITHOUT verification (warns)", ""},
+    option_spec{"tls_direct", '\0', flag, connector, impl, tls, "",
+                "connector: TLS at once with SNI = the first --fe_certname, no CONNECT "
+                "preamble (libpagekite's way; kiteline)",
+                ""},
     option_spec{"ca_certs", '\0', scalar, connector, impl, tls, "FILE",
                 "connector: CA bundle for relay verification (default: system store)", ""},
     option_spec{"pemfile", 'P', scalar, connector, nyi, tls, "FILE", "built-in HTTP server cert",

@@ -441,6 +441,8 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     }
   } else if (n == "fe_nocertcheck") {
     cfg.fe_nocertcheck = true;
+  } else if (n == "tls_direct") {
+    cfg.tls_direct = true;
   } else if (n == "ca_certs") {
     if (v.empty()) {
       ctx.error(o, "needs a file, `auto` or `curl`");

@@ -1,0 +1,65 @@
+// connector::client: one PageKite connector (pagekite.py's back-end) as a self-contained context:
+// a tunnel_client per relay, relay discovery for --frontends, the folder web servers.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "config/connector_config.hpp"
+#include "connector/client_context.hpp"
+#include "connector/tunnel_client.hpp"
+#include "core/result.hpp"
+#include "net/worker.hpp"
+
+namespace kiteline::connector {
+
+class static_site;
+
+/// The connector. Construct, start(), then run() or start_threads(); stop() ends it. Every piece
+/// of state lives here (no globals), so tests run several connectors in one process.
+/// Threading: one worker (io_context + thread); every tunnel_client, origin stream and static
+/// site lives on it (a connector's load is its origins', one thread is plenty; style §4 v1).
+class client {
+ public:
+  client(config::connector_config cfg, std::shared_ptr<spdlog::logger> log,
+         client_options opts = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Checks the configuration (kites, relays, TLS files), starts the folder servers and the
+  /// tunnel loops (they run once run()/start_threads() is called). Calling thread, before
+  /// run(). Returns a human error in `error` on failure.
+  result<void> start(std::string& error);
+  /// Runs the worker on this thread until stop().
+  void run();
+  /// Runs the worker on its own thread (tests, main).
+  void start_threads();
+  /// Closes every tunnel and stops the worker. Any thread except the worker's; idempotent.
+  void stop();
+
+  /// Relays with a live tunnel (at least one kite accepted). Any thread.
+  [[nodiscard]] std::size_t live_tunnels() const;
+  /// One status per relay currently wanted (configured, or chosen from the pool). Any thread.
+  [[nodiscard]] std::vector<relay_status> relays() const;
+  [[nodiscard]] const client_counters& counters() const noexcept { return ctx_->counters; }
+
+ private:
+  net::awaitable<void> discover(std::shared_ptr<client_context> ctx);
+
+  std::shared_ptr<client_context> ctx_;
+  net::worker_pool pool_;
+  mutable std::mutex mu_;  // guards tunnels_ (the pool re-evaluation replaces entries)
+  std::vector<std::shared_ptr<tunnel_client>> tunnels_;
+  std::vector<std::shared_ptr<static_site>> sites_;
+  bool started_ = false;
+  bool threads_started_ = false;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace kiteline::connector

@@ -1,0 +1,76 @@
+// connector client_context: the immutable settings and shared counters every tunnel_client of
+// one connector reads (owned by connector::client; no globals).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "config/connector_config.hpp"
+#include "connector/backoff.hpp"
+#include "net/asio.hpp"
+#include "tls/client_context.hpp"
+
+namespace kiteline::connector {
+
+/// kiteline-only knobs of the connector (timeouts, test hooks). Defaults are for production.
+struct client_options {
+  backoff::settings retry{};                           ///< after a failed attempt / a lost tunnel
+  std::chrono::milliseconds rejected_retry{30000};     ///< after a round with zero OK (§4.5)
+  std::chrono::milliseconds ping_timeout{3000};        ///< relay ping (§3)
+  std::chrono::milliseconds connect_timeout{10000};    ///< TCP connect + TLS handshake
+  std::chrono::milliseconds handshake_timeout{30000};  ///< reading the relay's reply (§5.8)
+  std::chrono::milliseconds origin_timeout{2000};      ///< connecting an origin (§7.1)
+  std::chrono::milliseconds stable_after{5000};        ///< tunnel up this long: backoff reset
+  std::chrono::milliseconds pool_interval{15 * 60 * 1000};  ///< --frontends re-evaluation (§9.2)
+  /// zlib level of our ZChunks. pagekite.py's connector uses 9; 6 (zlib's default) gives nearly
+  /// the same ratio for far less CPU on bulk transfers.
+  int compression_level = 6;
+  bool force_flow_a_for_test = false;  ///< never use the in-tunnel round (Flow B)
+  /// Called on the tunnel's worker when a kite is accepted: ("http:foo.test", "127.0.0.1:443").
+  std::function<void(const std::string& kite, const std::string& relay)> on_kite_live;
+};
+
+/// Connector-wide counters (atomics: tests read them from any thread).
+struct client_counters {
+  std::atomic<std::uint64_t> attempts{0};          ///< connection attempts to relays
+  std::atomic<std::uint64_t> tunnels_up{0};        ///< tunnels with at least one live kite
+  std::atomic<std::uint64_t> tunnels_lost{0};
+  std::atomic<std::uint64_t> tls_failures{0};      ///< TLS handshake or certificate refused
+  std::atomic<std::uint64_t> kites_rejected{0};    ///< Invalid / Duplicate results
+  std::atomic<std::uint64_t> streams_opened{0};    ///< new SIDs from relays
+  std::atomic<std::uint64_t> streams_refused{0};   ///< no service, +ip refusal, origin down
+  std::atomic<std::uint64_t> origin_connects{0};   ///< successful origin connections
+  std::atomic<std::uint64_t> origin_failures{0};
+  std::atomic<std::uint64_t> nocertcheck_warnings{0};
+};
+
+/// How the tunnel's bytes are carried (spec §2.1).
+enum class tunnel_security {
+  plain,     ///< no --fe_certname, no --ca_certs
+  preamble,  ///< pagekite.py: clear CONNECT <name>:443, then TLS without SNI, verified
+  direct,    ///< --tls_direct: TLS at once with SNI = first cert name, verified
+  nocheck,   ///< --fe_nocertcheck: TLS at once, no SNI, NOT verified (warned on every connect)
+};
+
+/// Everything shared by the tunnel clients of one connector. Immutable once the tunnels run,
+/// except the counters.
+struct client_context {
+  config::connector_config cfg;
+  client_options opts;
+  std::shared_ptr<spdlog::logger> log;
+  std::string process_secret;  ///< random, per process: BSALT material
+  tunnel_security security = tunnel_security::plain;
+  tls::client_settings tls_settings;
+  std::shared_ptr<asio::ssl::context> tls;     ///< null for plain tunnels
+  std::map<std::string, std::uint16_t> folder_ports;  ///< service id -> static_site port
+  client_counters counters;
+};
+
+}  // namespace kiteline::connector

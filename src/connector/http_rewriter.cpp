@@ -1,0 +1,575 @@
+// Streaming HTTP/1.x request rewriter for one stream (see http_rewriter.hpp).
+#include "connector/http_rewriter.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+namespace kiteline::connector {
+namespace {
+
+constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
+constexpr std::size_t max_chunk_end = 2;       // CRLF after chunk data
+constexpr std::uint64_t max_content_length = std::uint64_t{1} << 62;
+
+void append(std::vector<std::byte>& out, std::string_view s) {
+  const auto* p = reinterpret_cast<const std::byte*>(s.data());
+  out.insert(out.end(), p, p + s.size());
+}
+
+void append(std::vector<std::byte>& out, std::span<const std::byte> s) {
+  out.insert(out.end(), s.begin(), s.end());
+}
+
+std::string_view as_chars(std::span<const std::byte> s) {
+  return {reinterpret_cast<const char*>(s.data()), s.size()};
+}
+
+char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+    return true;
+  }
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_token(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
+}
+
+bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_ows(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// Strips the line feed and at most one carriage return before it.
+std::string_view line_content(std::string_view line) noexcept {
+  if (!line.empty() && line.back() == '\n') {
+    line.remove_suffix(1);
+  }
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  return line;
+}
+
+std::string sanitize(std::string_view s) {
+  std::string r;
+  for (char c : s) {
+    if (c != '\r' && c != '\n' && c != '\0') {
+      r.push_back(c);
+    }
+  }
+  return r;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string r;
+  for (char c : s) {
+    switch (c) {
+      case '&': r += "&amp;"; break;
+      case '<': r += "&lt;"; break;
+      case '>': r += "&gt;"; break;
+      case '"': r += "&quot;"; break;
+      case '\'': r += "&#39;"; break;
+      default: r.push_back(c);
+    }
+  }
+  return r;
+}
+
+/// METHOD SP request-target SP HTTP/1.d (RFC 9112 §3). Returns the method, or nullopt.
+std::optional<std::string_view> parse_request_line(std::string_view line) noexcept {
+  const std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view rest = line.substr(sp1 + 1);
+  const std::size_t sp2 = rest.find(' ');
+  if (!is_token(method) || sp2 == std::string_view::npos || sp2 == 0) {
+    return std::nullopt;
+  }
+  const std::string_view target = rest.substr(0, sp2);
+  const std::string_view version = rest.substr(sp2 + 1);
+  for (char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return std::nullopt;
+    }
+  }
+  if (version.size() != 8 || !version.starts_with("HTTP/1.") || version[7] < '0' ||
+      version[7] > '9') {
+    return std::nullopt;
+  }
+  return method;
+}
+
+/// Parses a Content-Length value ("12" or "12, 12"): all elements equal decimal numbers.
+std::optional<std::uint64_t> parse_content_length(std::string_view v) noexcept {
+  std::optional<std::uint64_t> result;
+  while (true) {
+    const std::size_t comma = v.find(',');
+    const std::string_view item = trim(v.substr(0, comma));
+    if (item.empty()) {
+      return std::nullopt;
+    }
+    std::uint64_t n = 0;
+    for (char c : item) {
+      if (c < '0' || c > '9') {
+        return std::nullopt;
+      }
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      if (n > max_content_length) {
+        return std::nullopt;
+      }
+    }
+    if (result && *result != n) {
+      return std::nullopt;
+    }
+    result = n;
+    if (comma == std::string_view::npos) {
+      return result;
+    }
+    v.remove_prefix(comma + 1);
+  }
+}
+
+/// chunk-size [BWS ";" chunk-ext] (RFC 9112 §7.1). nullopt when malformed or over 16 digits.
+std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
+  std::uint64_t n = 0;
+  std::size_t digits = 0;
+  while (digits < line.size()) {
+    const char c = line[digits];
+    unsigned v = 0;
+    if (c >= '0' && c <= '9') {
+      v = static_cast<unsigned>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = static_cast<unsigned>(c - 'a' + 10);
+    } else if (c >= 'A' && c <= 'F') {
+      v = static_cast<unsigned>(c - 'A' + 10);
+    } else {
+      break;
+    }
+    n = (n << 4) | v;
+    ++digits;
+  }
+  if (digits == 0 || digits > 16) {
+    return std::nullopt;
+  }
+  std::string_view rest = line.substr(digits);
+  while (!rest.empty() && is_ows(rest.front())) {
+    rest.remove_prefix(1);
+  }
+  if (!rest.empty() && rest.front() != ';') {
+    return std::nullopt;
+  }
+  for (char c : rest) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      return std::nullopt;
+    }
+  }
+  return n;
+}
+
+/// Standard base64 with padding (RFC 4648 §4); nullopt on any other character or bad length.
+std::optional<std::string> base64_decode(std::string_view s) {
+  if (s.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t pad = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    std::uint32_t v = 0;
+    if (c == '=') {
+      if (i + 2 < s.size()) {
+        return std::nullopt;
+      }
+      ++pad;
+      continue;
+    }
+    if (pad != 0) {
+      return std::nullopt;
+    }
+    if (c >= 'A' && c <= 'Z') {
+      v = static_cast<std::uint32_t>(c - 'A');
+    } else if (c >= 'a' && c <= 'z') {
+      v = static_cast<std::uint32_t>(c - 'a' + 26);
+    } else if (c >= '0' && c <= '9') {
+      v = static_cast<std::uint32_t>(c - '0' + 52);
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xffu));
+    }
+  }
+  return out;
+}
+
+/// Compares without an early exit on the first differing byte (lengths may leak).
+bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
+  unsigned diff = a.size() == b.size() ? 0u : 1u;
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    diff |= static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^
+                                  static_cast<unsigned char>(b[i]));
+  }
+  return diff == 0;
+}
+
+constexpr std::array<std::string_view, 6> spoofable = {
+    "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port",
+    "X-PageKite-For",  "X-PageKite-Proto",  "X-PageKite-Port",
+};
+
+}  // namespace
+
+http_rewriter::http_rewriter(rewrite_options opts) : opts_(std::move(opts)) {
+  opts_.rip = sanitize(opts_.rip);
+  if (opts_.rewrite_host) {
+    opts_.rewrite_host = sanitize(*opts_.rewrite_host);
+  }
+  opts_.kite_name = sanitize(opts_.kite_name);
+  opts_.uuid = sanitize(opts_.uuid);
+  auth_pending_ = !opts_.passwords.empty();
+  if (auth_pending_) {
+    reply_ = "HTTP/1.1 401 Unauthorized\r\n";
+    if (!opts_.uuid.empty()) {
+      reply_ += "X-PageKite-UUID: " + opts_.uuid + "\r\n";
+    }
+    reply_ +=
+        "WWW-Authenticate: Basic realm=PageKite\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n"
+        "Pragma: no-cache\r\n"
+        "Expires: 0\r\n"
+        "Cache-Control: no-store\r\n"
+        "Connection: close\r\n"
+        "\r\n"
+        "<html><body><h1>Sorry! (be)</h1><p>The HTTP <a href=\"https://pagekite.net/\"><i>"
+        "PageKite</i></a> for <b>";
+    reply_ += html_escape(opts_.kite_name);
+    reply_ +=
+        "</b> requires a user name and password.</p><p>Please try again.</p><!--  -->"
+        "</body></html>\n";
+  }
+}
+
+std::string_view http_rewriter::error_reply() const { return reply_; }
+
+rewrite_verdict http_rewriter::feed(std::span<const std::byte> in, std::vector<std::byte>& out) {
+  std::size_t pos = 0;
+  while (pos < in.size()) {
+    const std::span<const std::byte> rest = in.subspan(pos);
+    switch (state_) {
+      case state::head:
+        pos += on_head(rest, out);
+        break;
+      case state::body_length:
+      case state::chunk_data: {
+        const auto n = static_cast<std::size_t>(
+            std::min<std::uint64_t>(remaining_, static_cast<std::uint64_t>(rest.size())));
+        append(out, rest.first(n));
+        remaining_ -= n;
+        pos += n;
+        if (remaining_ == 0) {
+          state_ = state_ == state::body_length ? state::head : state::chunk_end;
+        }
+        break;
+      }
+      case state::chunk_size:
+      case state::chunk_end:
+      case state::trailers:
+        pos += on_line_state(rest, out);
+        break;
+      case state::passthrough:
+        append(out, rest);
+        pos = in.size();
+        break;
+      case state::refused:
+        pos = in.size();
+        break;
+    }
+  }
+  return state_ == state::refused ? rewrite_verdict::unauthorized : rewrite_verdict::pass;
+}
+
+std::size_t http_rewriter::on_head(std::span<const std::byte> in, std::vector<std::byte>& out) {
+  const std::string_view chars = as_chars(in);
+  const std::size_t lf = chars.find('\n');
+  const std::size_t take = lf == std::string_view::npos ? chars.size() : lf + 1;
+  head_.append(chars.substr(0, take));
+  if (head_.size() > opts_.max_head) {
+    // The head is longer than the cap whether or not it ends here: give up for good.
+    enter_passthrough(out);
+    return take;
+  }
+  if (lf == std::string_view::npos) {
+    return take;
+  }
+  const std::string_view line =
+      line_content(std::string_view(head_).substr(line_start_));
+  if (!line.empty()) {
+    line_start_ = head_.size();
+    return take;
+  }
+  if (line_start_ == 0) {
+    // An empty line before the request line (RFC 9112 §2.2): forward it as it came, except
+    // while a password check is pending (nothing is forwarded before the check).
+    if (!auth_pending_) {
+      append(out, head_);
+    }
+    head_.clear();
+    return take;
+  }
+  finish_head(out);
+  return take;
+}
+
+void http_rewriter::finish_head(std::vector<std::byte>& out) {
+  struct line_info {
+    std::string_view text;  // including its line ending
+    bool rename = false;
+  };
+  std::vector<line_info> lines;
+  std::string_view head(head_);
+  while (!head.empty()) {
+    const std::size_t lf = head.find('\n');  // every line of a complete head ends in LF
+    lines.push_back({head.substr(0, lf + 1)});
+    head.remove_prefix(lf + 1);
+  }
+
+  bool ok = true;
+  const std::optional<std::string_view> method = parse_request_line(line_content(lines[0].text));
+  ok = method.has_value();
+  std::optional<std::uint64_t> content_length;
+  bool has_te = false;
+  bool chunked = false;
+  bool upgrade = false;
+  std::optional<std::string_view> authorization;
+  for (std::size_t i = 1; ok && i + 1 < lines.size(); ++i) {
+    const std::string_view l = line_content(lines[i].text);
+    const std::size_t colon = l.find(':');
+    if (colon == std::string_view::npos || !is_token(l.substr(0, colon)) ||
+        l.find('\r') != std::string_view::npos || l.find('\0') != std::string_view::npos) {
+      ok = false;  // also catches obs-fold (a leading SP/HTAB is not a token char)
+      break;
+    }
+    const std::string_view name = l.substr(0, colon);
+    const std::string_view value = trim(l.substr(colon + 1));
+    if (!opts_.raw_headers) {
+      for (std::string_view s : spoofable) {
+        lines[i].rename = lines[i].rename || iequals(name, s);
+      }
+      if (opts_.rewrite_host && iequals(name, "Host")) {
+        lines[i].rename = true;
+      }
+    }
+    if (iequals(name, "Content-Length")) {
+      const std::optional<std::uint64_t> n = parse_content_length(value);
+      if (!n || (content_length && *content_length != *n)) {
+        ok = false;
+      }
+      content_length = n;
+    } else if (iequals(name, "Transfer-Encoding")) {
+      has_te = true;
+      std::string_view v = value;
+      while (ok) {
+        const std::size_t comma = v.find(',');
+        const std::string_view coding = trim(v.substr(0, comma));
+        if (!coding.empty()) {
+          if (chunked) {
+            ok = false;  // chunked must be the final coding, applied once (RFC 9112 §6.1)
+          }
+          chunked = iequals(coding, "chunked");
+        }
+        if (comma == std::string_view::npos) {
+          break;
+        }
+        v.remove_prefix(comma + 1);
+      }
+    } else if (iequals(name, "Upgrade")) {
+      upgrade = true;
+    } else if (iequals(name, "Authorization") && !authorization) {
+      authorization = value;
+    }
+  }
+  if (ok && has_te && (!chunked || content_length)) {
+    ok = false;  // a non-chunked final coding, or TE with CL (a smuggling signal)
+  }
+
+  if (auth_pending_) {
+    if (!ok || !authorization || !authorized(*authorization)) {
+      state_ = state::refused;
+      head_.clear();
+      return;
+    }
+    auth_pending_ = false;
+  }
+  if (!ok) {
+    enter_passthrough(out);
+    return;
+  }
+
+  ++requests_;
+  if (opts_.raw_headers) {
+    append(out, head_);
+  } else {
+    const std::string_view first = lines[0].text;
+    const std::string_view eol = first.ends_with("\r\n") ? "\r\n" : "\n";
+    append(out, first);
+    std::string added;
+    added.append("X-Forwarded-For: ").append(opts_.rip).append(eol);
+    added.append("X-Forwarded-Proto: ").append(opts_.rtls ? "https" : "http").append(eol);
+    added.append("X-PageKite-Port: ").append(std::to_string(opts_.port)).append(eol);
+    if (opts_.rewrite_host) {
+      added.append("Host: ").append(*opts_.rewrite_host).append(eol);
+    }
+    append(out, added);
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+      if (lines[i].rename) {
+        append(out, std::string_view("X-Old-"));
+      }
+      append(out, lines[i].text);
+    }
+  }
+  const bool tunnel = upgrade || iequals(*method, "CONNECT");  // before head_ (its bytes) goes
+  head_.clear();
+  line_start_ = 0;
+
+  if (tunnel) {
+    state_ = state::passthrough;
+  } else if (chunked) {
+    state_ = state::chunk_size;
+    line_.clear();
+  } else if (content_length && *content_length > 0) {
+    state_ = state::body_length;
+    remaining_ = *content_length;
+  } else {
+    state_ = state::head;
+  }
+}
+
+std::size_t http_rewriter::on_line_state(std::span<const std::byte> in,
+                                         std::vector<std::byte>& out) {
+  const std::string_view chars = as_chars(in);
+  const std::size_t lf = chars.find('\n');
+  const std::size_t take = lf == std::string_view::npos ? chars.size() : lf + 1;
+  append(out, in.first(take));  // framing bytes are always forwarded verbatim
+  line_.append(chars.substr(0, take));
+  const std::size_t cap = state_ == state::chunk_size  ? max_chunk_line
+                          : state_ == state::chunk_end ? max_chunk_end
+                                                       : opts_.max_head - std::min(opts_.max_head, trailer_bytes_);
+  if (line_.size() > cap) {
+    line_.clear();
+    state_ = state::passthrough;
+    return take;
+  }
+  if (lf != std::string_view::npos) {
+    finish_line();
+  }
+  return take;
+}
+
+void http_rewriter::finish_line() {
+  const std::string_view l = line_content(line_);
+  switch (state_) {
+    case state::chunk_size: {
+      const std::optional<std::uint64_t> n = parse_chunk_size(l);
+      if (!n) {
+        state_ = state::passthrough;
+      } else if (*n == 0) {
+        state_ = state::trailers;
+        trailer_bytes_ = 0;
+      } else {
+        state_ = state::chunk_data;
+        remaining_ = *n;
+      }
+      break;
+    }
+    case state::chunk_end:
+      state_ = l.empty() ? state::chunk_size : state::passthrough;
+      break;
+    case state::trailers:
+      trailer_bytes_ += line_.size();
+      if (l.empty()) {
+        state_ = state::head;  // the request is complete
+      }
+      break;
+    default:
+      break;
+  }
+  line_.clear();
+}
+
+void http_rewriter::enter_passthrough(std::vector<std::byte>& out) {
+  if (auth_pending_) {
+    state_ = state::refused;  // the head cannot be checked
+  } else {
+    append(out, head_);
+    state_ = state::passthrough;
+  }
+  head_.clear();
+  line_start_ = 0;
+}
+
+bool http_rewriter::authorized(std::string_view value) const {
+  std::size_t sp = 0;
+  while (sp < value.size() && !is_ows(value[sp])) {
+    ++sp;
+  }
+  if (!iequals(value.substr(0, sp), "basic")) {
+    return false;
+  }
+  const std::optional<std::string> decoded = base64_decode(trim(value.substr(sp)));
+  if (!decoded) {
+    return false;
+  }
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) {
+    return false;
+  }
+  const std::string_view user = std::string_view(*decoded).substr(0, colon);
+  const std::string_view pass = std::string_view(*decoded).substr(colon + 1);
+  bool ok = false;
+  for (const auto& [u, p] : opts_.passwords) {
+    // Evaluate both comparisons for every pair: no early exit that depends on secrets.
+    const bool user_ok = constant_time_equals(user, u);
+    const bool pass_ok = constant_time_equals(pass, p);
+    ok = ok || (user_ok && pass_ok);
+  }
+  return ok;
+}
+
+}  // namespace kiteline::connector

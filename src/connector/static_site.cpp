@@ -1,0 +1,852 @@
+// pagekite.py's built-in web server: a read-only HTTP/1.1 server for one folder (see .hpp).
+#include "connector/static_site.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <ctime>
+#include <optional>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace kiteline::connector {
+namespace {
+
+namespace fs = std::filesystem;
+using net::tcp;
+using net::use_tuple;
+
+constexpr std::size_t file_piece = 64 * 1024;
+constexpr std::size_t read_piece = 4096;
+
+/// Owns a POSIX file descriptor.
+class file_handle {
+ public:
+  file_handle() = default;
+  explicit file_handle(int fd) noexcept : fd_(fd) {}
+  file_handle(const file_handle&) = delete;
+  file_handle& operator=(const file_handle&) = delete;
+  file_handle(file_handle&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  file_handle& operator=(file_handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~file_handle() { reset(); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
+
+ private:
+  void reset() noexcept {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  int fd_ = -1;
+};
+
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// True when the comma-separated `list` holds `token` (case-insensitive), e.g. Connection.
+bool has_token(std::string_view list, std::string_view token) noexcept {
+  while (true) {
+    const std::size_t comma = list.find(',');
+    if (iequals(trim(list.substr(0, comma)), token)) {
+      return true;
+    }
+    if (comma == std::string_view::npos) {
+      return false;
+    }
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+    return true;
+  }
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+struct request {
+  std::string method;
+  std::string target;
+  int minor = 1;  // HTTP/1.<minor>
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  [[nodiscard]] const std::string* header(std::string_view name) const {
+    for (const auto& [n, v] : headers) {
+      if (iequals(n, name)) {
+        return &v;
+      }
+    }
+    return nullptr;
+  }
+};
+
+enum class parse_status { ok, bad, too_many_headers };
+
+std::string_view strip_eol(std::string_view line) noexcept {
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  return line;
+}
+
+/// Parses a complete head (request line .. blank line) into `req`.
+parse_status parse_request(std::string_view head, std::size_t max_headers, request& req) {
+  std::size_t lf = head.find('\n');
+  const std::string_view first = strip_eol(head.substr(0, lf));
+  head.remove_prefix(lf + 1);
+  const std::size_t sp1 = first.find(' ');
+  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : first.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp1 == 0 || sp2 == sp1 + 1) {
+    return parse_status::bad;
+  }
+  const std::string_view method = first.substr(0, sp1);
+  const std::string_view target = first.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = first.substr(sp2 + 1);
+  if (!std::all_of(method.begin(), method.end(), is_tchar) || version.size() != 8 ||
+      !version.starts_with("HTTP/1.") || version[7] < '0' || version[7] > '9') {
+    return parse_status::bad;
+  }
+  for (char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return parse_status::bad;
+    }
+  }
+  req.method = method;
+  req.target = target;
+  req.minor = version[7] - '0';
+  while (!head.empty()) {
+    lf = head.find('\n');
+    const std::string_view line = strip_eol(head.substr(0, lf));
+    head.remove_prefix(lf == std::string_view::npos ? head.size() : lf + 1);
+    if (line.empty()) {
+      break;
+    }
+    if (req.headers.size() >= max_headers) {
+      return parse_status::too_many_headers;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(colon), is_tchar)) {
+      return parse_status::bad;
+    }
+    req.headers.emplace_back(line.substr(0, colon), trim(line.substr(colon + 1)));
+  }
+  return parse_status::ok;
+}
+
+/// Index just past the blank line ending the head, or npos. `buf` has no leading empty lines.
+std::size_t find_head_end(std::string_view buf) noexcept {
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t lf = buf.find('\n', pos);
+    if (lf == std::string_view::npos) {
+      return std::string_view::npos;
+    }
+    const std::size_t next = lf + 1;
+    if (next < buf.size() && buf[next] == '\n') {
+      return next + 1;
+    }
+    if (next + 1 < buf.size() && buf[next] == '\r' && buf[next + 1] == '\n') {
+      return next + 2;
+    }
+    pos = next;
+  }
+}
+
+std::string_view reason(int status) noexcept {
+  switch (status) {
+    case 200: return "OK";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    default: return "Internal Server Error";
+  }
+}
+
+std::string html_escape(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': r += "&amp;"; break;
+      case '<': r += "&lt;"; break;
+      case '>': r += "&gt;"; break;
+      case '"': r += "&quot;"; break;
+      case '\'': r += "&#39;"; break;
+      default: r.push_back(c);
+    }
+  }
+  return r;
+}
+
+/// Percent-encodes everything but unreserved characters (so ':' cannot start a scheme).
+std::string url_encode(std::string_view s) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  std::string r;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      r.push_back(c);
+    } else {
+      r.push_back('%');
+      r.push_back(hex[u >> 4]);
+      r.push_back(hex[u & 0xf]);
+    }
+  }
+  return r;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+std::string http_date(std::time_t t) {
+  static constexpr std::array<std::string_view, 7> days = {"Sun", "Mon", "Tue", "Wed",
+                                                           "Thu", "Fri", "Sat"};
+  static constexpr std::array<std::string_view, 12> months = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) {
+    return "Thu, 01 Jan 1970 00:00:00 GMT";
+  }
+  auto two = [](int v) {
+    std::string s = std::to_string(v);
+    return s.size() < 2 ? "0" + s : s;
+  };
+  std::string r(days[static_cast<std::size_t>(tm.tm_wday) % 7]);
+  r += ", " + two(tm.tm_mday) + " ";
+  r += months[static_cast<std::size_t>(tm.tm_mon) % 12];
+  r += " " + std::to_string(tm.tm_year + 1900) + " " + two(tm.tm_hour) + ":" + two(tm.tm_min) +
+       ":" + two(tm.tm_sec) + " GMT";
+  return r;
+}
+
+std::string_view content_type(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), lower);
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 21> types = {{
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".svg", "image/svg+xml"},
+      {".ico", "image/x-icon"},
+      {".pdf", "application/pdf"},
+      {".wasm", "application/wasm"},
+      {".mp4", "video/mp4"},
+      {".webm", "video/webm"},
+      {".xml", "application/xml"},
+      {".zip", "application/zip"},
+      {".tar", "application/x-tar"},
+      {".gz", "application/gzip"},
+      {".tgz", "application/gzip"},
+  }};
+  for (const auto& [e, t] : types) {
+    if (ext == e) {
+      return t;
+    }
+  }
+  return "application/octet-stream";
+}
+
+/// Where a request target leads.
+struct target_path {
+  enum class kind { bad, ok } k = kind::bad;
+  std::vector<std::string> segments;  // decoded, no "", ".", ".."
+  bool trailing_slash = false;
+  std::string query;  // with its '?', kept for redirects
+};
+
+target_path decode_target(std::string_view t) {
+  target_path r;
+  if (t.starts_with("http://") || t.starts_with("https://")) {  // absolute-form: use its path
+    const std::size_t authority = t.find("//") + 2;
+    const std::size_t slash = t.find('/', authority);
+    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+  }
+  if (t.empty() || t.front() != '/') {
+    return r;  // not origin-form ("*", "etc/passwd", "C:\...")
+  }
+  t = t.substr(0, t.find('#'));
+  const std::size_t q = t.find('?');
+  if (q != std::string_view::npos) {
+    r.query = t.substr(q);
+    t = t.substr(0, q);
+  }
+  std::string decoded;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '%') {
+      if (i + 2 >= t.size()) {
+        return r;
+      }
+      const int hi = hex_value(t[i + 1]);
+      const int lo = hex_value(t[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return r;
+      }
+      c = static_cast<char>(hi * 16 + lo);
+      if (c == '/' || c == '\\') {
+        return r;  // encoded separators
+      }
+      i += 2;
+    }
+    if (c == '\0' || c == '\\') {
+      return r;
+    }
+    decoded.push_back(c);
+  }
+  r.trailing_slash = decoded.ends_with('/');
+  std::string_view d = decoded;
+  while (!d.empty()) {
+    const std::size_t slash = d.find('/');
+    const std::string_view seg = d.substr(0, slash);
+    d.remove_prefix(slash == std::string_view::npos ? d.size() : slash + 1);
+    if (seg == "..") {
+      return r;
+    }
+    if (!seg.empty() && seg != ".") {
+      r.segments.emplace_back(seg);
+    }
+  }
+  r.k = target_path::kind::ok;
+  return r;
+}
+
+bool inside(const fs::path& root, const fs::path& p) {
+  const auto [ri, pi] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+  return ri == root.end();
+}
+
+/// One parsed `Range:` header against a file size.
+struct byte_range {
+  enum class kind { none, range, unsatisfiable } k = kind::none;
+  std::uint64_t first = 0;
+  std::uint64_t length = 0;
+};
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 19) {
+    return std::nullopt;
+  }
+  std::uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+byte_range parse_range(std::string_view v, std::uint64_t size) {
+  byte_range r;
+  v = trim(v);
+  const std::size_t eq = v.find('=');
+  if (eq == std::string_view::npos || !iequals(trim(v.substr(0, eq)), "bytes")) {
+    return r;  // unknown unit: ignored
+  }
+  const std::string_view spec = trim(v.substr(eq + 1));
+  const std::size_t dash = spec.find('-');
+  if (spec.find(',') != std::string_view::npos || dash == std::string_view::npos) {
+    return r;  // several ranges or malformed: ignored (full 200)
+  }
+  const std::string_view a = trim(spec.substr(0, dash));
+  const std::string_view b = trim(spec.substr(dash + 1));
+  if (a.empty()) {  // suffix: -n
+    const std::optional<std::uint64_t> n = parse_u64(b);
+    if (!n) {
+      return r;
+    }
+    if (*n == 0 || size == 0) {
+      r.k = byte_range::kind::unsatisfiable;
+      return r;
+    }
+    r.k = byte_range::kind::range;
+    r.length = std::min(*n, size);
+    r.first = size - r.length;
+    return r;
+  }
+  const std::optional<std::uint64_t> first = parse_u64(a);
+  const std::optional<std::uint64_t> last = b.empty() ? std::optional<std::uint64_t>(UINT64_MAX)
+                                                      : parse_u64(b);
+  if (!first || !last || *last < *first) {
+    return r;  // invalid range-spec: ignored
+  }
+  if (*first >= size) {
+    r.k = byte_range::kind::unsatisfiable;
+    return r;
+  }
+  r.k = byte_range::kind::range;
+  r.first = *first;
+  r.length = std::min(*last, size - 1) - *first + 1;
+  return r;
+}
+
+struct response {
+  int status = 200;
+  std::string headers;  // extra header lines, CRLF-terminated
+  std::string body;     // small generated bodies
+  file_handle file;     // or a file range
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  bool has_file = false;            // the body comes from `file` (GET of a file)
+  bool file_body = false;           // Content-Length is `length` (GET or HEAD of a file)
+  bool close = false;
+  bool no_content_length = false;  // 304
+};
+
+response error_response(int status, bool close = false) {
+  response r;
+  r.status = status;
+  const std::string title = std::to_string(status) + " " + std::string(reason(status));
+  r.headers = "Content-Type: text/html; charset=utf-8\r\n";
+  r.body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
+           "</h1></body></html>\n";
+  r.close = close;
+  return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+/// Per-request work that touches the filesystem (blocking, on the site's executor).
+struct static_site::connection {
+  static response handle(const static_site& site, const request& req) {
+    const bool head = req.method == "HEAD";
+    if (req.method != "GET" && !head) {
+      response r = error_response(405);
+      r.headers += "Allow: GET, HEAD\r\n";
+      return r;
+    }
+    const target_path t = decode_target(req.target);
+    if (t.k != target_path::kind::ok) {
+      return error_response(400);
+    }
+    fs::path p = site.root_;
+    for (const std::string& s : t.segments) {
+      p /= s;
+    }
+    std::error_code ec;
+    const fs::path canon = fs::weakly_canonical(p, ec);
+    if (ec || !inside(site.root_, canon)) {
+      return error_response(404);
+    }
+    const fs::file_status st = fs::status(canon, ec);
+    if (ec || !fs::exists(st)) {
+      return error_response(404);
+    }
+    if (fs::is_directory(st)) {
+      std::string url = "/";
+      for (const std::string& s : t.segments) {
+        url += url_encode(s) + "/";
+      }
+      if (!t.trailing_slash && !t.segments.empty()) {
+        response r = error_response(301);
+        r.headers += "Location: " + url + t.query + "\r\n";
+        return r;
+      }
+      const fs::path index = fs::weakly_canonical(canon / "index.html", ec);
+      if (!ec && inside(site.root_, index) && fs::is_regular_file(index, ec)) {
+        return serve_file(req, index, head);
+      }
+      return listing(site, canon, t.segments);
+    }
+    if (t.trailing_slash) {
+      return error_response(404);  // "/file.txt/"
+    }
+    return serve_file(req, canon, head);
+  }
+
+  static response serve_file(const request& req, const fs::path& path, bool head) {
+    // O_NONBLOCK: opening a FIFO must not block (it is refused below anyway).
+    file_handle f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!f.valid()) {
+      return error_response(errno == EACCES ? 403 : 404);
+    }
+    struct stat sb {};
+    if (::fstat(f.get(), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+      return error_response(404);
+    }
+    const auto size = static_cast<std::uint64_t>(sb.st_size);
+    const std::string modified = http_date(sb.st_mtim.tv_sec);
+    response r;
+    r.headers = "Content-Type: " + std::string(content_type(path)) +
+                "\r\nLast-Modified: " + modified + "\r\nAccept-Ranges: bytes\r\n";
+    const std::string* ims = req.header("If-Modified-Since");
+    if (ims != nullptr && *ims == modified) {
+      r.status = 304;
+      r.headers = "Last-Modified: " + modified + "\r\n";
+      r.no_content_length = true;
+      return r;
+    }
+    byte_range range;
+    const std::string* rh = req.header("Range");
+    const std::string* if_range = req.header("If-Range");
+    if (rh != nullptr && (if_range == nullptr || *if_range == modified)) {
+      range = parse_range(*rh, size);
+    }
+    r.offset = 0;
+    r.length = size;
+    r.file_body = true;
+    if (range.k == byte_range::kind::unsatisfiable) {
+      response e = error_response(416);
+      e.headers += "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+      return e;
+    }
+    if (range.k == byte_range::kind::range) {
+      r.status = 206;
+      r.offset = range.first;
+      r.length = range.length;
+      r.headers += "Content-Range: bytes " + std::to_string(range.first) + "-" +
+                   std::to_string(range.first + range.length - 1) + "/" + std::to_string(size) +
+                   "\r\n";
+    }
+    if (!head) {
+      r.file = std::move(f);
+      r.has_file = true;
+    }
+    return r;
+  }
+
+  static response listing(const static_site& site, const fs::path& dir,
+                          const std::vector<std::string>& segments) {
+    struct entry {
+      std::string name;
+      bool is_dir;
+    };
+    std::vector<entry> entries;
+    bool truncated = false;
+    std::error_code ec;
+    fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+      return error_response(403);
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) {
+        break;
+      }
+      if (entries.size() >= site.opts_.max_listing) {
+        truncated = true;
+        break;
+      }
+      std::error_code dec;
+      entries.push_back({it->path().filename().string(), it->is_directory(dec)});
+    }
+    std::sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) {
+      if (a.is_dir != b.is_dir) {
+        return a.is_dir;
+      }
+      return a.name < b.name;
+    });
+    std::string shown = "/";
+    for (const std::string& s : segments) {
+      shown += s + "/";
+    }
+    const std::string title = "Index of " + html_escape(shown);
+    response r;
+    r.headers = "Content-Type: text/html; charset=utf-8\r\n";
+    r.body = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + title +
+             "</title></head>\n<body><h1>" + title + "</h1>\n<ul>\n";
+    if (!segments.empty()) {
+      r.body += "<li><a href=\"../\">../</a></li>\n";
+    }
+    for (const entry& e : entries) {
+      const std::string slash = e.is_dir ? "/" : "";
+      r.body += "<li><a href=\"./" + url_encode(e.name) + slash + "\">" + html_escape(e.name) +
+                slash + "</a></li>\n";
+    }
+    r.body += "</ul>\n";
+    if (truncated) {
+      r.body += "<p>(listing truncated)</p>\n";
+    }
+    r.body += "</body></html>\n";
+    return r;
+  }
+};
+
+std::shared_ptr<static_site> static_site::start(const asio::any_io_executor& ex, fs::path root,
+                                                std::shared_ptr<spdlog::logger> log,
+                                                std::string& error) {
+  return start(ex, std::move(root), std::move(log), error, static_site_options{});
+}
+
+std::shared_ptr<static_site> static_site::start(const asio::any_io_executor& ex, fs::path root,
+                                                std::shared_ptr<spdlog::logger> log,
+                                                std::string& error, static_site_options opts) {
+  std::error_code ec;
+  fs::path canon = fs::canonical(root, ec);
+  if (ec) {
+    error = "cannot share folder " + root.string() + ": " + ec.message();
+    return nullptr;
+  }
+  if (!fs::is_directory(canon, ec)) {
+    error = "cannot share " + root.string() + ": not a directory";
+    return nullptr;
+  }
+  if (!log) {
+    log = std::make_shared<spdlog::logger>("static_site");  // no sinks: silent
+  }
+  auto site = std::make_shared<static_site>(private_tag{}, ex, std::move(canon), std::move(log),
+                                            opts);
+  const tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
+  site->acceptor_.open(ep.protocol(), ec);
+  if (!ec) {
+    site->acceptor_.bind(ep, ec);
+  }
+  if (!ec) {
+    site->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    error = "cannot listen on 127.0.0.1 for the folder server: " + ec.message();
+    return nullptr;
+  }
+  site->port_ = site->acceptor_.local_endpoint(ec).port();
+  site->log_->debug("static_site serving {} on 127.0.0.1:{}", site->root_.string(), site->port_);
+  asio::co_spawn(ex, site->accept_loop(),
+                 [site](const std::exception_ptr& e) { site->log_exception(e); });
+  return site;
+}
+
+static_site::static_site(private_tag, const asio::any_io_executor& ex, fs::path root,
+                         std::shared_ptr<spdlog::logger> log, static_site_options opts)
+    : ex_(ex), acceptor_(ex), root_(std::move(root)), log_(std::move(log)), opts_(opts) {}
+
+void static_site::stop() {
+  asio::dispatch(ex_, [self = shared_from_this()] {
+    self->stopped_ = true;
+    std::error_code ec;
+    self->acceptor_.close(ec);
+    for (tcp::socket* s : self->open_) {
+      s->close(ec);
+    }
+  });
+}
+
+void static_site::log_exception(const std::exception_ptr& e) const {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    log_->error("static_site: connection handler failed: {}", x.what());
+  } catch (...) {
+    log_->error("static_site: connection handler failed");
+  }
+}
+
+net::awaitable<void> static_site::accept_loop() {
+  const std::shared_ptr<static_site> self = shared_from_this();
+  asio::steady_timer pause(ex_);
+  while (!stopped_) {
+    auto [ec, sock] = co_await acceptor_.async_accept(use_tuple);
+    if (stopped_ || ec == asio::error::operation_aborted) {
+      break;
+    }
+    if (ec) {
+      // EMFILE and friends: a short pause instead of a spin.
+      log_->warn("static_site: accept failed: {}", ec.message());
+      pause.expires_after(std::chrono::milliseconds(100));
+      auto [pec] = co_await pause.async_wait(use_tuple);
+      (void)pec;
+      continue;
+    }
+    asio::co_spawn(ex_, serve(std::move(sock)),
+                   [self](const std::exception_ptr& e) { self->log_exception(e); });
+  }
+}
+
+net::awaitable<void> static_site::serve(tcp::socket sock) {
+  using namespace asio::experimental::awaitable_operators;
+  const std::shared_ptr<static_site> self = shared_from_this();
+  if (stopped_) {
+    co_return;
+  }
+  struct registration {
+    static_site& site;
+    tcp::socket* s;
+    ~registration() { site.open_.erase(s); }
+  };
+  open_.insert(&sock);
+  const registration reg{*this, &sock};
+
+  std::error_code ec;
+  const tcp::endpoint peer = sock.remote_endpoint(ec);
+  asio::steady_timer timer(ex_);
+  std::string buf;
+  std::vector<char> piece(read_piece);
+  std::vector<char> file_buf;
+
+  for (std::size_t n = 0; n < opts_.max_requests && !stopped_; ++n) {
+    // 1. Read one head (bounded in size and time).
+    timer.expires_after(opts_.read_timeout);
+    std::size_t end = std::string::npos;
+    bool too_large = false;
+    while (true) {
+      const std::size_t skip = buf.find_first_not_of("\r\n");  // empty lines before a request
+      buf.erase(0, skip == std::string::npos ? buf.size() : skip);
+      end = find_head_end(buf);
+      if (end != std::string::npos || buf.size() > opts_.max_head) {
+        too_large = end == std::string::npos || end > opts_.max_head;
+        break;
+      }
+      auto r = co_await (sock.async_read_some(asio::buffer(piece), use_tuple) ||
+                         timer.async_wait(use_tuple));
+      if (r.index() != 0) {
+        log_->debug("static_site {}: read timeout", peer.address().to_string());
+        co_return;
+      }
+      const auto [rec, got] = std::get<0>(r);
+      if (rec || got == 0) {
+        co_return;  // EOF, reset or stop()
+      }
+      buf.append(piece.data(), got);
+    }
+
+    request req;
+    response resp;
+    if (too_large) {
+      resp = error_response(431, true);
+    } else {
+      const parse_status ps = parse_request(std::string_view(buf).substr(0, end),
+                                            opts_.max_headers, req);
+      buf.erase(0, end);
+      if (ps == parse_status::too_many_headers) {
+        resp = error_response(431, true);
+      } else if (ps == parse_status::bad) {
+        resp = error_response(400, true);
+      } else {
+        resp = connection::handle(*this, req);
+        const std::string* conn = req.header("Connection");
+        const bool keep = req.minor >= 1 ? !(conn != nullptr && has_token(*conn, "close"))
+                                         : (conn != nullptr && has_token(*conn, "keep-alive"));
+        const std::string* cl = req.header("Content-Length");
+        const bool body = req.header("Transfer-Encoding") != nullptr ||
+                          (cl != nullptr && *cl != "0");
+        resp.close = resp.close || !keep || body;  // request bodies are never read
+        if (keep && !resp.close && req.minor == 0) {
+          resp.headers += "Connection: keep-alive\r\n";
+        }
+      }
+    }
+
+    // 2. Write the head, then the body (a generated page or a file range in 64 KiB pieces).
+    std::string head = "HTTP/1.1 " + std::to_string(resp.status) + " " +
+                       std::string(reason(resp.status)) + "\r\nServer: kiteline\r\n" +
+                       "X-Content-Type-Options: nosniff\r\n" + resp.headers;
+    if (!resp.no_content_length) {
+      head += "Content-Length: " +
+              std::to_string(resp.file_body ? resp.length : std::uint64_t{resp.body.size()}) +
+              "\r\n";
+    }
+    if (resp.close) {
+      head += "Connection: close\r\n";
+    }
+    head += "\r\n";
+    const bool is_head = req.method == "HEAD";
+    std::vector<asio::const_buffer> out{asio::buffer(head)};
+    if (!is_head && !resp.body.empty()) {
+      out.push_back(asio::buffer(resp.body));
+    }
+    // Every write is bounded by write_timeout (a visitor that stops reading is dropped).
+    timer.expires_after(opts_.write_timeout);
+    auto w = co_await (asio::async_write(sock, out, use_tuple) || timer.async_wait(use_tuple));
+    if (w.index() != 0 || std::get<0>(std::get<0>(w))) {
+      co_return;
+    }
+    std::uint64_t sent = 0;
+    if (resp.has_file) {
+      file_buf.resize(file_piece);
+      while (sent < resp.length) {
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(file_piece, resp.length - sent));
+        const ssize_t got = ::pread(resp.file.get(), file_buf.data(), want,
+                                    static_cast<off_t>(resp.offset + sent));
+        if (got <= 0) {
+          log_->debug("static_site {}: file read failed or file shrank",
+                      peer.address().to_string());
+          co_return;  // Content-Length was promised: closing is the only honest end
+        }
+        const auto g = static_cast<std::size_t>(got);
+        timer.expires_after(opts_.write_timeout);
+        auto fw = co_await (asio::async_write(sock, asio::buffer(file_buf.data(), g), use_tuple) ||
+                            timer.async_wait(use_tuple));
+        if (fw.index() != 0 || std::get<0>(std::get<0>(fw))) {
+          co_return;
+        }
+        sent += g;
+      }
+    }
+    log_->debug("static_site {} \"{} {}\" {} {}", peer.address().to_string(), req.method,
+                req.target, resp.status, resp.has_file ? sent : resp.body.size());
+    if (resp.close) {
+      sock.shutdown(tcp::socket::shutdown_send, ec);
+      // Drain briefly so the close does not reset unread request bytes before the reply lands.
+      timer.expires_after(std::chrono::milliseconds(500));
+      for (int i = 0; i < 64; ++i) {
+        auto r = co_await (sock.async_read_some(asio::buffer(piece), use_tuple) ||
+                           timer.async_wait(use_tuple));
+        if (r.index() != 0 || std::get<0>(std::get<0>(r))) {
+          break;
+        }
+      }
+      co_return;
+    }
+  }
+}
+
+}  // namespace kiteline::connector

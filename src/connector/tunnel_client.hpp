@@ -1,0 +1,107 @@
+// connector::tunnel_client: keeps one tunnel to one relay up (ping, connect, TLS, handshake in
+// Flow A or B, the tunnel_link, reconnection with backoff) and dials origins for its streams.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "connector/client_context.hpp"
+#include "connector/relay_ping.hpp"
+#include "net/asio.hpp"
+#include "net/signal.hpp"
+#include "net/transport.hpp"
+#include "net/tunnel_link.hpp"
+#include "wire/handshake.hpp"
+
+namespace kiteline::connector {
+
+/// A snapshot of one relay's state (copied under a lock; readable from any thread).
+struct relay_status {
+  std::string label;            ///< "host:port" as configured
+  bool live = false;            ///< a tunnel with at least one accepted kite is up
+  std::size_t live_kites = 0;
+  std::uint64_t attempts = 0;   ///< connection attempts
+  std::uint64_t tunnels = 0;    ///< tunnels that went live
+  std::string uuid;             ///< from the last ping
+  std::string session_id;       ///< latest X-PageKite-SessionID
+  std::string flow;             ///< "A" or "B" of the last successful handshake
+  std::string last_error;       ///< why the last attempt or tunnel ended
+};
+
+/// One relay. Lives on one executor (a connector worker); start()/stop() may be called from any
+/// thread (they post). Owns itself through its coroutine while running.
+class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
+ public:
+  /// `ctx` must outlive the executor's io_context run (connector::client guarantees it).
+  tunnel_client(asio::any_io_executor ex, std::shared_ptr<client_context> ctx, std::string host,
+                std::uint16_t port);
+  ~tunnel_client();
+
+  /// Starts the connect/reconnect loop. Any thread.
+  void start();
+  /// Ends the loop and closes the tunnel. Any thread; idempotent.
+  void stop();
+
+  [[nodiscard]] relay_status status() const;
+  [[nodiscard]] const std::string& label() const noexcept { return label_; }
+  [[nodiscard]] asio::any_io_executor executor() const { return ex_; }
+
+ private:
+  enum class outcome { failed, rejected, duplicate, ended };
+
+  net::awaitable<void> run(std::shared_ptr<tunnel_client> self);
+  net::awaitable<outcome> attempt();
+  net::awaitable<std::error_code> open(net::tcp::endpoint ep);
+  net::awaitable<std::tuple<std::error_code, std::size_t>> read_head(std::size_t max_head);
+  net::awaitable<std::optional<wire::handshake_response>> exchange(
+      wire::handshake_request req);
+  net::awaitable<void> dial_origin(std::shared_ptr<tunnel_client> self,
+                                   std::weak_ptr<net::tunnel_link> link, wire::sid_t sid,
+                                   std::string host, std::uint16_t port, std::string preface,
+                                   std::string refusal);
+
+  std::vector<wire::kite_request> signed_kites(const std::map<std::string, std::string>& fsalts);
+  /// Applies one round's results; returns the number of OK results.
+  std::size_t apply_results(const wire::handshake_response& r, bool& any_invalid,
+                            bool& any_duplicate);
+  void on_open(const mux::open_local& o);
+  void on_control(const mux::control_chunk& c);
+  void refuse_later(wire::sid_t sid, std::string reply);
+  void set_error(std::string why);
+  void close_conn();
+
+  asio::any_io_executor ex_;
+  std::shared_ptr<client_context> ctx_;
+  std::string host_;
+  std::uint16_t port_;
+  std::string label_;
+  std::mt19937_64 rng_;
+  std::map<std::string, std::size_t> kite_index_;  // kite_key (proto:domain:bsalt) -> service
+  std::vector<std::string> bsalts_;                // per service
+
+  // Executor-owned state.
+  bool stopped_ = false;
+  std::optional<net::transport> conn_;        // during connect + handshake
+  std::vector<std::byte> rbuf_;               // bytes read during the handshake
+  std::shared_ptr<net::tunnel_link> link_;
+  net::signal link_closed_;
+  net::signal round_done_;
+  std::optional<wire::handshake_response> round_result_;
+  std::string round_error_;
+  std::string uuid_;
+  std::string session_id_;
+  asio::steady_timer sleep_;
+  std::vector<bool> live_;                    // per service
+
+  mutable std::mutex status_mu_;
+  relay_status status_;
+};
+
+}  // namespace kiteline::connector

@@ -1,0 +1,242 @@
+// Relay integration: bulk transfers through a tunnel (64 MiB download, 16 MiB upload), 200
+// concurrent streams, half-close both ways, and flow control toward a slow visitor; with one
+// and two workers (visitors accepted on one worker move to the tunnel's worker).
+#include <algorithm>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "support/fake_connector.hpp"
+#include "support/fake_visitor.hpp"
+#include "support/loopback_relay.hpp"
+
+namespace kiteline::test {
+namespace {
+
+class RelayTransfer : public testing::TestWithParam<unsigned> {
+ protected:
+  relay_options options() const {
+    relay_options o;
+    o.threads = GetParam();
+    return o;
+  }
+};
+
+TEST_P(RelayTransfer, Download64MiB) {
+  loopback_relay relay(options());
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  constexpr std::uint64_t size = 64ULL << 20;
+  auto opts = with_kites({{"http", "big.test"}});
+  opts.handler = behaviour::serve_pattern(size, 7);
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket v;
+  ASSERT_TRUE(v.connect(relay.port()));
+  ASSERT_TRUE(v.send_all(http_get("big.test", "/big.bin")));
+  const auto t0 = clock::now();
+  auto head = v.read_head();
+  ASSERT_EQ(head.rfind("HTTP/1.1 200 OK", 0), 0U) << head;
+  sha256 h;
+  std::uint64_t got = 0;
+  std::vector<std::byte> buf(256 * 1024);
+  while (got < size) {
+    std::size_t n = 0;
+    auto st = v.read_some(std::span<std::byte>(buf.data(),
+                                               std::min<std::uint64_t>(buf.size(), size - got)),
+                          n, test_timeout());
+    ASSERT_EQ(st, read_status::data) << "after " << got << " bytes";
+    h.update(std::span<const std::byte>(buf.data(), n));
+    got += n;
+  }
+  const auto ms = std::chrono::duration_cast<milliseconds>(clock::now() - t0).count();
+  EXPECT_EQ(h.hex(), pattern(7).sha256_of(size));
+  EXPECT_TRUE(v.wait_closed());  // EOF R from the connector closes the visitor's read side
+  std::printf("64 MiB download, %u worker(s): %lld ms (%.0f MiB/s)\n", GetParam(),
+              static_cast<long long>(ms), 64000.0 / static_cast<double>(std::max<long long>(ms, 1)));
+}
+
+TEST_P(RelayTransfer, Upload16MiB) {
+  loopback_relay relay(options());
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  constexpr std::uint64_t size = 16ULL << 20;
+  auto opts = with_kites({{"http", "up.test"}});
+  opts.handler = behaviour::hash_upload();
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket v;
+  ASSERT_TRUE(v.connect(relay.port()));
+  ASSERT_TRUE(v.send_all("POST /up HTTP/1.1\r\nHost: up.test\r\nContent-Length: " +
+                         std::to_string(size) + "\r\n\r\n"));
+  pattern p(11);
+  std::vector<std::byte> buf(256 * 1024);
+  for (std::uint64_t off = 0; off < size; off += buf.size()) {
+    p.fill(off, buf);
+    ASSERT_TRUE(v.send_all(buf)) << "at " << off;
+  }
+  auto r = read_response(v);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body_text(), p.sha256_of(size));
+}
+
+TEST_P(RelayTransfer, TwoHundredConcurrentStreams) {
+  loopback_relay relay(options());
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  auto opts = with_kites({{"raw", "echo.test"}, {"http", "echo.test"}});
+  opts.handler = behaviour::echo();
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  constexpr std::size_t n = 200;
+  std::vector<test_socket> v(n);
+  std::vector<std::string> sent(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(v[i].connect(relay.port())) << i;
+    // Distinct payloads of distinct lengths: a request head, then pattern bytes.
+    auto body = pattern(1000 + i).bytes(1024 + 37 * i);
+    sent[i] = http_get("echo.test", "/" + std::to_string(i)) + std::string(as_text(body));
+    ASSERT_TRUE(v[i].send_all(sent[i])) << i;
+  }
+  ASSERT_TRUE(c.wait_streams(n));
+  EXPECT_GE(relay.server().counters().visitors_routed.load(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i].shutdown_write();
+  }
+  std::size_t good = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    read_status st{};
+    auto back = v[i].read_to_eof(st);
+    EXPECT_EQ(st, read_status::eof) << i;
+    if (as_text(back) == sent[i]) {
+      ++good;
+    } else {
+      ADD_FAILURE() << "stream " << i << ": got " << back.size() << " bytes, want "
+                    << sent[i].size();
+    }
+  }
+  EXPECT_EQ(good, n);
+}
+
+TEST_P(RelayTransfer, HalfCloseVisitorFirst) {
+  loopback_relay relay(options());
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  fake_connector c(relay.port(), with_kites({{"http", "half.test"}}));
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket v;
+  ASSERT_TRUE(v.connect(relay.port()));
+  const std::string req = http_get("half.test");
+  ASSERT_TRUE(v.send_all(req));
+  v.shutdown_write();
+  ASSERT_TRUE(c.wait_streams(1));
+  auto s = c.stream_at(0);
+  ASSERT_TRUE(s->wait_eof());
+  EXPECT_TRUE(wire::has_read(*s->eof()));
+  EXPECT_FALSE(wire::has_write(*s->eof()));  // the visitor can still receive
+  EXPECT_EQ(as_text(s->received()), req);
+  // The connector still answers after the visitor's EOF.
+  const std::string reply = "HTTP/1.0 200 OK\r\n\r\nlate reply";
+  ASSERT_TRUE(s->send(reply));
+  ASSERT_TRUE(s->send_eof(wire::eof_flags::read));
+  read_status st{};
+  auto back = v.read_to_eof(st);
+  EXPECT_EQ(st, read_status::eof);
+  EXPECT_EQ(as_text(back), reply);
+}
+
+TEST_P(RelayTransfer, HalfCloseConnectorFirst) {
+  loopback_relay relay(options());
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  fake_connector c(relay.port(), with_kites({{"http", "half.test"}}));
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket v;
+  ASSERT_TRUE(v.connect(relay.port()));
+  const std::string req = http_get("half.test");
+  ASSERT_TRUE(v.send_all(req));
+  ASSERT_TRUE(c.wait_streams(1));
+  auto s = c.stream_at(0);
+  ASSERT_TRUE(s->wait_received(req.size()));
+  ASSERT_TRUE(s->send("banner\n"));
+  ASSERT_TRUE(s->send_eof(wire::eof_flags::read));
+  read_status st{};
+  auto back = v.read_to_eof(st);
+  EXPECT_EQ(st, read_status::eof);
+  EXPECT_EQ(as_text(back), "banner\n");
+  // The visitor's direction is still open.
+  const std::string more = "more bytes after the connector's EOF";
+  ASSERT_TRUE(v.send_all(more));
+  ASSERT_TRUE(s->wait_received(req.size() + more.size()));
+  EXPECT_EQ(as_text(s->received()).substr(req.size()), more);
+  EXPECT_FALSE(s->eof().has_value());
+  v.shutdown_write();
+  ASSERT_TRUE(s->wait_eof());
+}
+
+TEST_P(RelayTransfer, SlowVisitorStaysWithinBudget) {
+  relay_options ro = options();
+  ro.buffers_kib = 256;
+  loopback_relay relay(ro);
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  auto opts = with_kites({{"http", "slow.test"}});
+  opts.send_window = 0;  // a connector that ignores SKB: only the relay's budget protects it
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket v;
+  ASSERT_TRUE(v.connect(relay.port()));
+  ASSERT_TRUE(v.send_all(http_get("slow.test")));
+  ASSERT_TRUE(c.wait_streams(1));
+  auto s = c.stream_at(0);
+  constexpr std::uint64_t size = 32ULL << 20;
+  s->send_pattern_async(size, 5, {}, true);
+  // The visitor does not read. Watch the relay until the connector's writes stall.
+  std::uint64_t max_buffered = 0;
+  std::uint64_t last_sent = 0;
+  auto stable_since = clock::now();
+  const auto deadline = clock::now() + test_timeout();
+  while (clock::now() < deadline) {
+    max_buffered = std::max(max_buffered, relay.server().buffered_bytes_for_test());
+    auto now_sent = s->sent_total();
+    if (now_sent != last_sent) {
+      last_sent = now_sent;
+      stable_since = clock::now();
+    } else if (clock::now() - stable_since > milliseconds(700)) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  const std::uint64_t budget = ro.buffers_kib * 1024;
+  const std::uint64_t slack = 16 * 1024;  // the chunk that crossed the budget
+  std::printf("slow visitor: stalled after %llu bytes sent, max relay buffered %llu "
+              "(budget %llu), SKB %llu KiB\n",
+              static_cast<unsigned long long>(last_sent),
+              static_cast<unsigned long long>(max_buffered),
+              static_cast<unsigned long long>(budget),
+              static_cast<unsigned long long>(s->skb_kib()));
+  EXPECT_LT(last_sent, size) << "the relay never stopped reading the tunnel";
+  EXPECT_LE(max_buffered, budget + slack);
+  EXPECT_GT(max_buffered, 0U);
+  // Acks never run ahead of what was sent (and so of what the visitor's socket took).
+  EXPECT_LE(s->skb_kib() * 1024, last_sent);
+  // Now the visitor reads everything: byte-exact.
+  sha256 h;
+  std::uint64_t got = 0;
+  std::vector<std::byte> buf(256 * 1024);
+  while (got < size) {
+    std::size_t n = 0;
+    auto st = v.read_some(std::span<std::byte>(buf.data(),
+                                               std::min<std::uint64_t>(buf.size(), size - got)),
+                          n, test_timeout());
+    ASSERT_EQ(st, read_status::data) << "after " << got;
+    h.update(std::span<const std::byte>(buf.data(), n));
+    got += n;
+    max_buffered = std::max(max_buffered, relay.server().buffered_bytes_for_test());
+  }
+  EXPECT_EQ(h.hex(), pattern(5).sha256_of(size));
+  EXPECT_LE(max_buffered, budget + slack);
+  EXPECT_TRUE(wait_for([&] { return s->skb_kib() == size / 1024; }, "the final SKB"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, RelayTransfer, testing::Values(1U, 2U),
+                         [](const testing::TestParamInfo<unsigned>& i) {
+                           return "threads" + std::to_string(i.param);
+                         });
+
+}  // namespace
+}  // namespace kiteline::test

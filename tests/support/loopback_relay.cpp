@@ -1,0 +1,218 @@
+#include "support/loopback_relay.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+
+#include "config/parse.hpp"
+
+namespace kiteline::test {
+
+// --- capture_sink ----------------------------------------------------------------------------
+
+std::vector<std::string> capture_sink::lines() {
+  std::lock_guard lock(mutex_);
+  return lines_;
+}
+
+bool capture_sink::contains(std::initializer_list<std::string_view> parts) {
+  std::lock_guard lock(mutex_);
+  for (const auto& l : lines_) {
+    bool all = true;
+    for (auto p : parts) {
+      all = all && l.find(p) != std::string::npos;
+    }
+    if (all) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t capture_sink::count(std::string_view part) {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& l : lines_) {
+    n += l.find(part) != std::string::npos ? std::size_t{1} : std::size_t{0};
+  }
+  return n;
+}
+
+void capture_sink::sink_it_(const spdlog::details::log_msg& msg) {
+  spdlog::memory_buf_t buf;
+  formatter_->format(msg, buf);
+  lines_.emplace_back(buf.data(), buf.size());
+  if (lines_.size() > 200000) {  // bounded: the 2000-connection test logs a line per visitor
+    lines_.erase(lines_.begin(), lines_.begin() + 100000);
+  }
+}
+
+std::shared_ptr<spdlog::logger> make_capture_logger(const std::string& name,
+                                                    const std::shared_ptr<capture_sink>& sink) {
+  auto logger = std::make_shared<spdlog::logger>(name, sink);
+  logger->set_pattern("%H:%M:%S.%e %l %v");
+  logger->set_level(spdlog::level::debug);
+  return logger;
+}
+
+// --- test_cert -------------------------------------------------------------------------------
+
+test_cert::test_cert(const std::vector<std::string>& names) {
+  char tmpl[] = "/tmp/kiteline-cert-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) {
+    return;
+  }
+  dir_ = tmpl;
+  pem_ = dir_ + "/endpoint.pem";
+  crt_ = dir_ + "/endpoint.crt";
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
+  X509_set_version(x.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(x.get()), 7L * 24 * 3600);
+  X509_set_pubkey(x.get(), key.get());
+  X509_NAME* subject = X509_get_subject_name(x.get());
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(names.at(0).c_str()), -1, -1,
+                             0);
+  X509_set_issuer_name(x.get(), subject);
+  std::string san;
+  for (const auto& n : names) {
+    san += (san.empty() ? "DNS:" : ",DNS:") + n;
+  }
+  X509V3_CTX v3;
+  X509V3_set_ctx_nodb(&v3);
+  X509V3_set_ctx(&v3, x.get(), x.get(), nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
+                            {NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
+    X509_add_ext(x.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  X509_sign(x.get(), key.get(), EVP_sha256());
+  FILE* f = std::fopen(pem_.c_str(), "w");
+  PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  PEM_write_X509(f, x.get());
+  std::fclose(f);
+  f = std::fopen(crt_.c_str(), "w");
+  PEM_write_X509(f, x.get());
+  std::fclose(f);
+}
+
+test_cert::~test_cert() {
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+// --- loopback_relay --------------------------------------------------------------------------
+
+loopback_relay::loopback_relay(relay_options opts) {
+  std::vector<std::string> argv{"kiteline", "frontend", "--clean", "--host=127.0.0.1",
+                                "--ports=0", "--rawports=virtual"};
+  std::string protos;
+  for (const auto& p : opts.protos) {
+    protos += (protos.empty() ? "" : ",") + p;
+  }
+  argv.push_back("--protos=" + protos);
+  argv.push_back("--domain=http,https,raw:*.test:" + std::string(default_secret));
+  for (const auto& d : opts.extra_domains) {
+    argv.push_back("--domain=" + d);
+  }
+  argv.push_back("--threads=" + std::to_string(opts.threads));
+  argv.push_back("--buffers=" + std::to_string(opts.buffers_kib));
+  argv.push_back("--visitor_timeout=" + std::to_string(opts.visitor_timeout.count()));
+  if (opts.nozchunks) {
+    argv.emplace_back("--nozchunks");
+  }
+  if (!opts.tls_names.empty()) {
+    cert_ = std::make_unique<test_cert>(opts.tls_names);
+    for (const auto& n : opts.tls_names) {
+      argv.push_back("--tls_endpoint=" + n + ":" + cert_->pem_file());
+    }
+    if (!opts.tls_default.empty()) {
+      argv.push_back("--tls_default=" + opts.tls_default);
+    }
+  }
+  auto out = config::parse_command_line(argv, config::environment{});
+  if (!out.ok() || !out.relay) {
+    for (const auto& e : out.errors) {
+      error_ += e.to_string() + "\n";
+    }
+    error_ += "(no relay config)";
+    return;
+  }
+  cfg_ = *out.relay;
+  sink_ = std::make_shared<capture_sink>();
+  server_ = std::make_unique<relay::server>(cfg_, make_capture_logger("relay", sink_));
+  std::string err;
+  if (!server_->start(err)) {
+    error_ = "relay start failed: " + err;
+    return;
+  }
+  server_->start_threads();
+}
+
+loopback_relay::~loopback_relay() {
+  if (server_) {
+    server_->stop();
+  }
+}
+
+testing::AssertionResult loopback_relay::wait_for_log(std::initializer_list<std::string_view> parts,
+                                                      milliseconds timeout) {
+  std::vector<std::string> want(parts.begin(), parts.end());
+  auto r = wait_for(
+      [&] {
+        for (const auto& l : sink_->lines()) {
+          bool all = true;
+          for (const auto& p : want) {
+            all = all && l.find(p) != std::string::npos;
+          }
+          if (all) {
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout, "a log line");
+  if (!r) {
+    std::string joined;
+    for (const auto& p : want) {
+      joined += "[" + p + "]";
+    }
+    return r << " with " << joined << "; log:\n" << log_dump();
+  }
+  return r;
+}
+
+testing::AssertionResult loopback_relay::wait_for_route(std::string_view proto,
+                                                        std::string_view domain, bool found) {
+  const std::uint32_t port = server_->bound_ports().at(0);
+  return wait_for(
+      [&] {
+        relay::route r;
+        return server_->registry().find(proto, domain, port, r) == found;
+      },
+      found ? "the kite to be routable" : "the kite to be unregistered");
+}
+
+std::string loopback_relay::log_dump() {
+  std::string out;
+  auto lines = sink_->lines();
+  std::size_t from = lines.size() > 200 ? lines.size() - 200 : 0;
+  for (std::size_t i = from; i < lines.size(); ++i) {
+    out += lines[i];
+  }
+  return out;
+}
+
+}  // namespace kiteline::test

@@ -55,21 +55,22 @@ bool kite_registry::live_pick(const std::vector<tunnel_ref>& refs, std::size_t p
 
 namespace {
 bool served_by_other(const kite_registry::key_map& m, const std::string& key,
-                     std::uint64_t except) {
+                     std::uint64_t except, std::string_view bsalt) {
   auto it = m.find(key);
   if (it == m.end()) {
     return false;
   }
-  return std::any_of(it->second.begin(), it->second.end(), [except](const tunnel_ref& r) {
-    return r.id != except && !r.target.expired();
+  return std::any_of(it->second.begin(), it->second.end(), [&](const tunnel_ref& r) {
+    return r.id != except && r.bsalt == bsalt && !r.target.expired();
   });
 }
 }  // namespace
 
-bool kite_registry::is_served(std::string_view key, std::uint64_t except_id) const {
+bool kite_registry::is_served(std::string_view key, std::uint64_t except_id,
+                              std::string_view bsalt) const {
   auto m = snapshot();
   std::string k(key);
-  if (served_by_other(*m, k, except_id)) {
+  if (served_by_other(*m, k, except_id, bsalt)) {
     return true;
   }
   // A registered wildcard covering the domain also counts (spec §11.4 item 8).
@@ -88,7 +89,7 @@ bool kite_registry::is_served(std::string_view key, std::uint64_t except_id) con
     if (domain.find('.') == std::string_view::npos) {
       break;  // never "*.com"
     }
-    if (served_by_other(*m, prefix + "*." + std::string(domain), except_id)) {
+    if (served_by_other(*m, prefix + "*." + std::string(domain), except_id, bsalt)) {
       return true;
     }
   }

@@ -19,6 +19,7 @@ struct tunnel_ref {
   std::weak_ptr<relay::tunnel> target;
   std::size_t worker = 0;
   std::uint64_t id = 0;  ///< unique per relay, for logs and unregistering
+  std::string bsalt;     ///< the connector's BSALT for this kite: its identity (see is_served)
 };
 
 /// What a lookup found: the tunnel, and the kite protocol that matched (goes into `Proto:`).
@@ -39,9 +40,13 @@ class kite_registry {
   void add(const std::string& key, const tunnel_ref& ref);
   /// Removes every key of tunnel `id`.
   void remove_tunnel(std::uint64_t id);
-  /// True when a live tunnel other than `except_id` serves `key` exactly, or a registered
-  /// wildcard covers it (spec §4.6 step 8: the Duplicate rule).
-  [[nodiscard]] bool is_served(std::string_view key, std::uint64_t except_id) const;
+  /// The Duplicate rule (spec §4.6 step 8, kiteline variant): true when a live tunnel other than
+  /// `except_id` serves `key` exactly, or through a registered wildcard covering it, FOR THE SAME
+  /// CONNECTOR, i.e. with the same BSALT (pagekite.py's BSALT is stable per process and relay,
+  /// so this is a process reconnecting while its old tunnel still looks alive). Different
+  /// connectors may serve one kite together: visitors are spread over them and fail over.
+  [[nodiscard]] bool is_served(std::string_view key, std::uint64_t except_id,
+                               std::string_view bsalt) const;
 
   /// Routes a visitor (spec §6.4): candidate protocols for `proto` ("http" → http, http2,
   /// http3; "websocket" → websocket, http, http2, http3; others → proto), each tried as

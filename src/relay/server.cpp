@@ -702,7 +702,7 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       continue;
     }
     const std::string key = k.proto + ":" + k.domain;
-    if (srv.registry_.is_served(key, tun.id) || contains(tun.keys, key)) {
+    if (srv.registry_.is_served(key, tun.id, k.bsalt) || contains(tun.keys, key)) {
       if (contains(tun.keys, key)) {
         resp.results.push_back({wire::kite_status::ok, kkey, {}, {}});
         continue;
@@ -717,6 +717,7 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       resp.results.push_back({wire::kite_status::ssl_ok, kkey, {}, {}});
     }
     ok_keys.push_back(key);
+    tun.bsalts[key] = k.bsalt;
   }
   if (!ok_keys.empty()) {
     tun.authenticated = true;
@@ -754,7 +755,7 @@ void server::impl::replace_session(const std::string& id) {
 void server::impl::register_keys(const std::shared_ptr<tunnel>& tun,
                                  const std::vector<std::string>& keys) {
   for (const auto& k : keys) {
-    srv.registry_.add(k, tunnel_ref{tun, tun->worker, tun->id});
+    srv.registry_.add(k, tunnel_ref{tun, tun->worker, tun->id, tun->bsalts[k]});
     tun->keys.push_back(k);
     log().info("kite up tunnel={} peer={} kite={}", tun->id, tun->peer, k);
   }

@@ -40,6 +40,7 @@ class tunnel {
   std::size_t worker = 0;
   std::shared_ptr<net::tunnel_link> link;
   std::vector<std::string> keys;         ///< registered "proto[-port]:domain" keys
+  std::map<std::string, std::string> bsalts;  ///< key -> the connector's BSALT for it
   std::vector<std::string> session_ids;  ///< every session id issued on this tunnel
   bool authenticated = false;            ///< a kite was accepted on this connection
   bool add_kites = false;                ///< connector advertised AddKites

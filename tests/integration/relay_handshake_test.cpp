@@ -136,12 +136,17 @@ TEST(RelayHandshake, UnknownKiteIsUnauthorizedLikePagekite) {
   EXPECT_TRUE(relay.wait_for_log({"kite refused", "kite=http:foo.example", "unauthorized"}));
 }
 
-TEST(RelayHandshake, DuplicateKiteFromSecondConnector) {
+// The same connector (same BSALT, as a reconnecting pagekite.py process sends) registering a
+// kite that its old tunnel still serves gets Duplicate (spec §4.6 step 8).
+TEST(RelayHandshake, DuplicateKiteFromTheSameConnector) {
   loopback_relay relay;
   ASSERT_TRUE(relay.ok()) << relay.error();
-  fake_connector first(relay.port(), with_kites({{"http", "foo.test"}}));
+  auto first_opts = with_kites({{"http", "foo.test"}});
+  first_opts.bsalt = "244695ef30b8d4efea04972ab412885e5c10";
+  fake_connector first(relay.port(), first_opts);
   ASSERT_TRUE(first.connect_flow_b().tunnel_up);
   auto opts = with_kites({{"http", "foo.test"}});
+  opts.bsalt = first_opts.bsalt;
   opts.add_kites = false;
   fake_connector second(relay.port(), opts);
   auto out = second.connect_flow_a();

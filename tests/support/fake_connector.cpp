@@ -351,7 +351,7 @@ std::vector<wire::kite_request> fake_connector::sign(const std::vector<kite_spec
     const std::string key = k.proto + ":" + k.domain;
     auto& bsalt = bsalts_[key];
     if (bsalt.empty()) {
-      bsalt = random_hex(36);
+      bsalt = opts_.bsalt.empty() ? random_hex(36) : opts_.bsalt;
     }
     wire::kite_request r;
     r.proto = k.proto;

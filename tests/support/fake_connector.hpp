@@ -121,6 +121,9 @@ struct connector_options {
   bool add_kites = true;           ///< X-PageKite-Features: AddKites
   std::string replace;             ///< X-PageKite-Replace for the (last) request
   std::string version = "1.5.2.201011";
+  /// BSALT for every kite; "" = a random one per kite. Two connectors with the same BSALT are
+  /// the same connector to the relay (a reconnecting process), which then answers Duplicate.
+  std::string bsalt;
   /// TLS tunnel: `tls_connect_name` non-empty → send "CONNECT name:443" first (pagekite.py
   /// --fe_certname); `tls` → TLS handshake with SNI tls_sni (may be empty) verified by ca_file.
   bool tls = false;

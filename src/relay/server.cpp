@@ -347,8 +347,8 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
                          timer.async_wait(use_tuple));
       if (r.index() == 1) {
         ++srv.counters_.visitors_timed_out;
-        log().debug("visitor timeout rip={} (no complete request within {}s)", peer,
-                    cfg().visitor_timeout.count());
+        log().info("visitor closed rip={} reason=\"no request within {}s\"", peer,
+                   cfg().visitor_timeout.count());
         t.close();
         co_return;
       }
@@ -357,7 +357,8 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
     auto r = co_await (t.read_some(chunk) || timer.async_wait(use_tuple));
     if (r.index() == 1) {
       ++srv.counters_.visitors_timed_out;
-      log().debug("visitor timeout rip={}", peer);
+      log().info("visitor closed rip={} reason=\"request head incomplete after {}s\"", peer,
+                 cfg().visitor_timeout.count());
       t.close();
       co_return;
     }

@@ -242,6 +242,12 @@ void session::apply_peer_eof(sid_t sid, wire::eof_flags flags) {
   s.down_done = s.down_done || wire::has_read(flags);
   s.up_done = s.up_done || wire::has_write(flags);
   if (s.up_done && s.down_done) {
+    if (wire::has_read(flags) && wire::has_write(flags)) {
+      // The peer tore the stream down (EOF: 1WR): answer with our own 1WR, as pagekite.py's
+      // connector does (spec §5.6 captured tear-down). pagekite.py relays keep the stream
+      // half-open until then. No loop: an EOF for an unknown SID is never answered.
+      send_eof(sid, wire::eof_flags::both);
+    }
     outbox_.emplace_back(close_local{sid});
     forget(sid);
     return;

@@ -1,12 +1,19 @@
 // Streaming HTTP/1.x request rewriter for one stream (see http_rewriter.hpp).
 #include "connector/http_rewriter.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
 
 namespace kiteline::connector {
 namespace {
+
+using kiteline::html_escape;
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  return ascii_iequals(a, b);
+}
 
 constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
 constexpr std::size_t max_chunk_end = 2;       // CRLF after chunk data
@@ -25,19 +32,6 @@ std::string_view as_chars(std::span<const std::byte> s) {
   return {reinterpret_cast<const char*>(s.data()), s.size()};
 }
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool is_tchar(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
@@ -83,20 +77,6 @@ std::string sanitize(std::string_view s) {
   return r;
 }
 
-std::string html_escape(std::string_view s) {
-  std::string r;
-  for (char c : s) {
-    switch (c) {
-      case '&': r += "&amp;"; break;
-      case '<': r += "&lt;"; break;
-      case '>': r += "&gt;"; break;
-      case '"': r += "&quot;"; break;
-      case '\'': r += "&#39;"; break;
-      default: r.push_back(c);
-    }
-  }
-  return r;
-}
 
 /// METHOD SP request-target SP HTTP/1.d (RFC 9112 §3). Returns the method, or nullopt.
 std::optional<std::string_view> parse_request_line(std::string_view line) noexcept {

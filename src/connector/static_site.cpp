@@ -1,6 +1,8 @@
 // pagekite.py's built-in web server: a read-only HTTP/1.1 server for one folder (see .hpp).
 #include "connector/static_site.hpp"
 
+#include "core/text.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +18,8 @@
 
 namespace kiteline::connector {
 namespace {
+
+using kiteline::html_escape;
 
 namespace fs = std::filesystem;
 using net::tcp;
@@ -53,14 +57,7 @@ class file_handle {
   int fd_ = -1;
 };
 
-char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
-}
+bool iequals(std::string_view a, std::string_view b) noexcept { return ascii_iequals(a, b); }
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
@@ -199,21 +196,6 @@ std::string_view reason(int status) noexcept {
   }
 }
 
-std::string html_escape(std::string_view s) {
-  std::string r;
-  r.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': r += "&amp;"; break;
-      case '<': r += "&lt;"; break;
-      case '>': r += "&gt;"; break;
-      case '"': r += "&quot;"; break;
-      case '\'': r += "&#39;"; break;
-      default: r.push_back(c);
-    }
-  }
-  return r;
-}
 
 /// Percent-encodes everything but unreserved characters (so ':' cannot start a scheme).
 std::string url_encode(std::string_view s) {
@@ -233,18 +215,6 @@ std::string url_encode(std::string_view s) {
   return r;
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 std::string http_date(std::time_t t) {
   static constexpr std::array<std::string_view, 7> days = {"Sun", "Mon", "Tue", "Wed",
@@ -269,7 +239,7 @@ std::string http_date(std::time_t t) {
 
 std::string_view content_type(const fs::path& p) {
   std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), lower);
+  std::transform(ext.begin(), ext.end(), ext.begin(), ascii_lower);
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 21> types = {{
       {".html", "text/html; charset=utf-8"},
       {".htm", "text/html; charset=utf-8"},
@@ -332,8 +302,8 @@ target_path decode_target(std::string_view t) {
       if (i + 2 >= t.size()) {
         return r;
       }
-      const int hi = hex_value(t[i + 1]);
-      const int lo = hex_value(t[i + 2]);
+      const int hi = hex_digit_value(t[i + 1]);
+      const int lo = hex_digit_value(t[i + 2]);
       if (hi < 0 || lo < 0) {
         return r;
       }

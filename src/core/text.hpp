@@ -1,0 +1,59 @@
+// Small ASCII text helpers shared by the codec and the I/O code (pure, header-only).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace kiteline {
+
+/// Lower-cases one ASCII letter; every other byte is returned unchanged.
+[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// ASCII case-insensitive equality (header names, tokens).
+[[nodiscard]] constexpr bool ascii_iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Value of one hex digit (either case), or -1.
+[[nodiscard]] constexpr int hex_digit_value(char c) noexcept {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/// Escapes & < > " ' for HTML text and attribute values (error pages, listings).
+[[nodiscard]] inline std::string html_escape(std::string_view s) {
+  std::string r;
+  r.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': r += "&amp;"; break;
+      case '<': r += "&lt;"; break;
+      case '>': r += "&gt;"; break;
+      case '"': r += "&quot;"; break;
+      case '\'': r += "&#39;"; break;
+      default: r.push_back(c);
+    }
+  }
+  return r;
+}
+
+}  // namespace kiteline

@@ -668,7 +668,9 @@ class hostile_relay {
     stop_ = true;
     thread_.join();
     for (auto& t : drains_) {
-      t.join();
+      if (t.joinable()) {
+        t.join();
+      }
     }
     ::close(fd_);
   }
@@ -728,7 +730,12 @@ class hostile_relay {
       for (int i = 0; i < 40 && !stop_; ++i) {
         std::this_thread::sleep_for(milliseconds(25));
       }
+      // shutdown() ends the drain thread's recv(); join it before close() so the fd is never
+      // closed (and possibly reused) under a concurrent recv().
       ::shutdown(c, SHUT_RDWR);
+      if (drains_.back().joinable()) {
+        drains_.back().join();
+      }
       ::close(c);
     }
   }

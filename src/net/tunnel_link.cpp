@@ -100,7 +100,43 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
   co_return;
 }
 
+std::span<const std::byte> tunnel_link::write_now(wire::sid_t sid, local_stream& s,
+                                                  std::span<const std::byte> data) {
+  // Nothing queued or in flight for this socket: hand the bytes to the kernel at once (the
+  // socket is non-blocking). Saves a copy and a writer wake-up per chunk; the rest queues.
+  if (!s.wbuf.empty() || !s.wbuf_busy.empty() || !s.t || s.t->is_tls() || s.gone) {
+    return data;
+  }
+  std::error_code ec;
+  const std::size_t n = s.t->socket().write_some(asio::buffer(data.data(), data.size()), ec);
+  if (ec || n == 0) {
+    return data;  // would block, or an error the writer will meet and report
+  }
+  written_now_.emplace_back(sid, n);
+  return data.subspan(n);
+}
+
+void tunnel_link::apply_written_now() {
+  // Bounded: on_local_written() emits acks and resumes, never deliveries (no new entries).
+  while (!written_now_.empty() && !closed_) {
+    auto done = std::move(written_now_);
+    written_now_.clear();
+    for (const auto& [sid, n] : done) {
+      note_buffered(-static_cast<std::int64_t>(n));
+      (void)session_.on_local_written(sid, n);
+    }
+    perform_actions();
+  }
+  written_now_.clear();
+}
+
 void tunnel_link::feed(std::span<const std::byte> in) {
+  feed_frames(in);
+  // Acknowledge what went straight to local sockets once per tunnel read, not per chunk.
+  apply_written_now();
+}
+
+void tunnel_link::feed_frames(std::span<const std::byte> in) {
   while (!closed_) {
     auto step = decoder_.feed(in);
     in = in.subspan(step.consumed);
@@ -239,14 +275,19 @@ void tunnel_link::perform_actions() {
                 return;
               }
               auto& s = *it->second;
+              note_buffered(static_cast<std::int64_t>(d.data.size()));
               if (s.filter) {
                 s.filter->transform(d.data, s.wbuf);
-              } else {
-                append_bytes(s.wbuf, d.data);
+                s.wbuf_delivered += d.data.size();
+                s.wake_writer.notify();
+                return;
               }
-              s.wbuf_delivered += d.data.size();
-              note_buffered(static_cast<std::int64_t>(d.data.size()));
-              s.wake_writer.notify();
+              auto rest = write_now(d.sid, s, d.data);
+              if (!rest.empty()) {
+                append_bytes(s.wbuf, rest);
+                s.wbuf_delivered += rest.size();
+                s.wake_writer.notify();
+              }
             },
             [&](const mux::shutdown_local_write& x) {
               auto it = streams_.find(x.sid);
@@ -431,6 +472,11 @@ void tunnel_link::send_control(std::span<const std::byte> encoded_chunk) {
 }
 
 void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
+  if (s->t && !s->t->is_tls()) {
+    // Plain local sockets are read and written directly (read_some / write_now).
+    std::error_code ec;
+    s->t->socket().non_blocking(true, ec);
+  }
   auto self = shared_from_this();
   auto on_done = [self, sid](const std::exception_ptr& e) {
     if (e) {
@@ -481,7 +527,6 @@ awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunne
         if (local_rbuf_.size() != opts_.local_read_buffer) {
           local_rbuf_.resize(opts_.local_read_buffer);
         }
-        s->t->socket().non_blocking(true, ec);
         n = s->t->socket().read_some(asio::buffer(local_rbuf_), ec);
         if (ec == asio::error::would_block) {
           continue;

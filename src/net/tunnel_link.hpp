@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -145,6 +146,10 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
                                stream_ptr s);
 
   void feed(std::span<const std::byte> in);
+  void feed_frames(std::span<const std::byte> in);
+  std::span<const std::byte> write_now(wire::sid_t sid, local_stream& s,
+                                       std::span<const std::byte> data);
+  void apply_written_now();
   void perform_actions();
   void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
   void append_plain(const wire::chunk_headers& h, std::span<const std::byte> data);
@@ -172,6 +177,8 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::vector<std::byte> local_rbuf_;
   std::vector<std::byte> pending_leftover_;
   std::vector<std::byte> paused_rest_;  // tunnel bytes read but not fed while paused
+  // Bytes written straight to local sockets during this feed(), acknowledged after it.
+  std::vector<std::pair<wire::sid_t, std::uint64_t>> written_now_;
   asio::steady_timer tick_timer_;
   std::uint64_t local_buffered_ = 0;
   std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment

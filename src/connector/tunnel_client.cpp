@@ -524,9 +524,9 @@ net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
                     label_);
   }
   timer.expires_at(deadline);
-  auto h = co_await (stream->async_handshake(asio::ssl::stream_base::client, use_tuple) ||
+  auto h = co_await (stream->handshake(asio::ssl::stream_base::client) ||
                      timer.async_wait(use_tuple));
-  ec = h.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(h));
+  ec = h.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(h);
   if (ec) {
     ++ctx_->counters.tls_failures;
     set_error("TLS handshake failed: " + ec.message());

@@ -505,12 +505,11 @@ awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t
       net::prefixed_socket(std::move(sock), buf), *ep->context);
   asio::steady_timer timer(ex);
   timer.expires_after(cfg().visitor_timeout);
-  auto r = co_await (stream->async_handshake(asio::ssl::stream_base::server, use_tuple) ||
+  auto r = co_await (stream->handshake(asio::ssl::stream_base::server) ||
                      timer.async_wait(use_tuple));
-  if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
+  if (r.index() == 1 || std::get<0>(r)) {
     log().info("visitor refused rip={} reason=\"TLS handshake failed{}\"", peer,
-               r.index() == 1 ? ": timeout"
-                              : ": " + std::get<0>(std::get<0>(r)).message());
+               r.index() == 1 ? ": timeout" : ": " + std::get<0>(r).message());
     std::error_code ec;
     stream->lowest_layer().close(ec);
     co_return;

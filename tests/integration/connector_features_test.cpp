@@ -62,6 +62,13 @@ bool echo_ok(test_socket& s, std::size_t n, std::uint64_t seed = 3) {
   return sent && back.size() == n && sha256_hex(back) == sha256_hex(data);
 }
 
+/// echo_ok(s, n), then half-closes: true when the origin's echo also ends (EOF comes back).
+bool echo_then_close(test_socket& s, std::size_t n) {
+  const bool ok = echo_ok(s, n);
+  s.shutdown_write();
+  return ok && s.wait_closed();
+}
+
 std::uint16_t local_port(int fd) {
   sockaddr_in a{};
   socklen_t len = sizeof a;
@@ -236,9 +243,7 @@ TEST(connector_scenarios, websocket_echo) {
   ASSERT_TRUE(s.send_all(fake));
   const auto back = s.read_exact(fake.size());
   EXPECT_EQ(as_text(back), fake);
-  EXPECT_TRUE(echo_ok(s, 4 * mib));
-  s.shutdown_write();
-  EXPECT_TRUE(s.wait_closed());
+  EXPECT_TRUE(echo_then_close(s, 4 * mib));
   const auto heads = origin.heads();
   ASSERT_EQ(heads.size(), 1u);
   EXPECT_NE(heads[0].find("\r\nX-Forwarded-For: 127.0.0.1\r\n"), std::string::npos) << heads[0];
@@ -255,9 +260,7 @@ TEST(connector_scenarios, raw_kite_via_connect) {
   ASSERT_TRUE(s.send_all("CONNECT foo.test:22 HTTP/1.1\r\nHost: foo.test:22\r\n\r\n"));
   const auto head = s.read_head();
   EXPECT_EQ(head, "HTTP/1.0 200 Connection Established\r\n\r\n");
-  EXPECT_TRUE(echo_ok(s, 4 * mib));
-  s.shutdown_write();
-  EXPECT_TRUE(s.wait_closed());
+  EXPECT_TRUE(echo_then_close(s, 4 * mib));
   // Raw kites get no HTTP rewriting: the origin saw exactly the pattern (checked by echo_ok).
 }
 
@@ -272,9 +275,7 @@ TEST(connector_scenarios, https_kite_end_to_end_via_sni) {
   std::string err;
   // Verified against the ORIGIN's certificate: the relay and the connector only pass bytes.
   ASSERT_TRUE(s.start_tls("foo.test", origin.cert().cert_file(), err)) << err << conn->log_dump();
-  EXPECT_TRUE(echo_ok(s, 4 * mib));
-  s.shutdown_write();
-  EXPECT_TRUE(s.wait_closed());
+  EXPECT_TRUE(echo_then_close(s, 4 * mib));
 }
 
 TEST(connector_scenarios, fifty_concurrent_one_mib_downloads) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "config/parse.hpp"
 #include "connector/client.hpp"
@@ -82,6 +83,8 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     std::printf("kiteline connector: kite %s live on relay %s\n", kite.c_str(), relay.c_str());
     std::fflush(stdout);
   };
+  // --all gave up: wake the sigwait() below (the signal is blocked in every thread).
+  opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGTERM); };
   kiteline::connector::client connector(cfg, log, std::move(opts));
   if (!connector.start(error)) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
@@ -100,6 +103,10 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     break;
   }
   connector.stop();
+  if (const auto why = connector.failure(); !why.empty()) {
+    std::fprintf(stderr, "kiteline: %s\n", why.c_str());
+    return 1;
+  }
   return 0;
 }
 

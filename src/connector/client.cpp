@@ -6,6 +6,7 @@
 
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
+#include "tls/client_auth.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::connector {
@@ -63,7 +64,24 @@ result<void> client::start(std::string& error) {
     }
     st.ca_file = (cfg.ca_certs == "auto" || cfg.ca_certs == "curl") ? "" : cfg.ca_certs;
     st.no_verify = cfg.fe_nocertcheck;
+    std::vector<std::string> policy_warnings;
+    auto policy = tls::make_policy(cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
+                                   policy_warnings, error);
+    if (!policy) {
+      error = "TLS protocol policy: " + error;
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    st.policy = *policy;
+    if (policy->min < config::tls_version::tls1_2) {
+      log.warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 need "
+               "SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
+               config::display_name(policy->min));
+    }
     ctx_->tls = tls::make_client_context(st, error);
+    if (ctx_->tls && !cfg.tls_client_cert.empty() &&
+        !tls::use_client_certificate(ctx_->tls->native_handle(), cfg.tls_client_cert, error)) {
+      ctx_->tls.reset();
+    }
     if (!ctx_->tls) {
       return std::make_error_code(std::errc::invalid_argument);
     }
@@ -123,15 +141,23 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
   while (!stopped_) {
     // Candidates: every A/AAAA record (asynchronous resolver), or the file's addresses.
     std::vector<tcp::endpoint> candidates;
-    tcp::resolver resolver(ex);
-    auto [ec, results] =
-        co_await resolver.async_resolve(pool.dns_name, std::to_string(pool.port), use_tuple);
-    if (ec) {
-      ctx->log->warn("relay discovery: cannot resolve {}: {}", pool.dns_name, ec.message());
-    }
-    for (const auto& r : results) {
-      if (std::find(candidates.begin(), candidates.end(), r.endpoint()) == candidates.end()) {
-        candidates.push_back(r.endpoint());
+    if (ctx->opts.resolver) {
+      candidates = ctx->opts.resolver(pool.dns_name, pool.port);
+      if (candidates.empty()) {
+        ctx->log->warn("relay discovery: cannot resolve {}: not in the local resolver table",
+                       pool.dns_name);
+      }
+    } else {
+      tcp::resolver resolver(ex);
+      auto [ec, results] =
+          co_await resolver.async_resolve(pool.dns_name, std::to_string(pool.port), use_tuple);
+      if (ec) {
+        ctx->log->warn("relay discovery: cannot resolve {}: {}", pool.dns_name, ec.message());
+      }
+      for (const auto& r : results) {
+        if (std::find(candidates.begin(), candidates.end(), r.endpoint()) == candidates.end()) {
+          candidates.push_back(r.endpoint());
+        }
       }
     }
     // Measure every candidate (bounded: one ping timeout each).
@@ -157,7 +183,13 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
     std::sort(ok.begin(), ok.end(),
               [](const measured& a, const measured& b) { return a.p.rtt < b.p.rtt; });
     std::vector<std::string> uuids;
-    std::vector<std::string> chosen;
+    // Chosen relays as (address, port): the port is the pool's, except from a local resolver
+    // table (tests map the pool name to an ephemeral loopback port).
+    std::vector<std::pair<std::string, std::uint16_t>> chosen;
+    const auto label_of = [](const std::pair<std::string, std::uint16_t>& c) {
+      return (c.first.find(':') != std::string::npos ? "[" + c.first + "]" : c.first) + ":" +
+             std::to_string(c.second);
+    };
     for (const auto& m : ok) {
       if (chosen.size() >= pool.count) {
         break;
@@ -167,7 +199,7 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
         continue;  // same relay process behind two addresses counts once (§9.2)
       }
       uuids.push_back(m.p.uuid);
-      chosen.push_back(m.ep.address().to_string());
+      chosen.emplace_back(m.ep.address().to_string(), m.ep.port());
     }
     {
       std::lock_guard lock(mu_);
@@ -178,8 +210,7 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
         const auto st = t->status();
         bool keep = false;
         for (const auto& c : chosen) {
-          keep = keep || st.label == (c.find(':') != std::string::npos ? "[" + c + "]" : c) +
-                                         ":" + std::to_string(pool.port);
+          keep = keep || st.label == label_of(c);
         }
         if (!keep) {
           ctx->log->info("relay discovery: dropping relay {}", st.label);
@@ -190,15 +221,14 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
         }
       }
       for (const auto& c : chosen) {
-        const std::string label =
-            (c.find(':') != std::string::npos ? "[" + c + "]" : c) + ":" + std::to_string(pool.port);
+        const std::string label = label_of(c);
         bool have = false;
         for (const auto& t : tunnels_) {
           have = have || t->label() == label;
         }
         if (!have) {
           ctx->log->info("relay discovery: using relay {}", label);
-          auto t = std::make_shared<tunnel_client>(ex, ctx, c, pool.port);
+          auto t = std::make_shared<tunnel_client>(ex, ctx, c.first, c.second);
           tunnels_.push_back(t);
           t->start();
         }

@@ -104,21 +104,23 @@ relay_options mtls_relay(const test_cert& client_ca, bool required) {
   return o;
 }
 
-std::vector<std::string> tls_args(const loopback_relay& relay) {
+/// A TLS connector (CONNECT fe.test, relay verified) serving `site` as `kite`, authenticated by
+/// `auth`: "--tls_client_cert=PEM" or "--kitesecret=SECRET".
+std::vector<std::string> connector_args(const loopback_relay& relay, const site_dir& site,
+                                        const std::string& kite, const std::string& auth) {
   return {"--frontend=127.0.0.1:" + std::to_string(relay.port()), "--fe_certname=fe.test",
-          "--ca_certs=" + relay.ca_file()};
+          "--ca_certs=" + relay.ca_file(), auth, site.path(), kite};
 }
+
+std::string cert_auth(const test_cert& c) { return "--tls_client_cert=" + c.pem_file(); }
+std::string secret_auth() { return "--kitesecret=" + std::string(default_secret); }
 
 TEST(MutualTls, CertificateNamingTheKiteNeedsNoSecret) {
   test_cert client_cert({"cert.example"});
   loopback_relay relay(mtls_relay(client_cert, false));
   ASSERT_TRUE(relay.ok()) << relay.error();
   site_dir site;
-  auto args = tls_args(relay);
-  args.push_back("--tls_client_cert=" + client_cert.pem_file());
-  args.push_back(site.path());
-  args.emplace_back("cert.example");  // no --kitesecret anywhere
-  running_connector conn(args);
+  running_connector conn(connector_args(relay, site, "cert.example", cert_auth(client_cert)));
   ASSERT_TRUE(conn.client) << conn.error;
   ASSERT_TRUE(conn.wait_live()) << conn.dump() << relay.log_dump();
   EXPECT_TRUE(relay.wait_for_log({"kite authenticated by client certificate",
@@ -132,9 +134,7 @@ TEST(MutualTls, SecretsStillWorkWithoutACertificate) {
   loopback_relay relay(mtls_relay(client_cert, false));
   ASSERT_TRUE(relay.ok()) << relay.error();
   site_dir site;
-  auto args = tls_args(relay);
-  args.insert(args.end(), {"--kitesecret=" + std::string(default_secret), site.path(), "a.test"});
-  running_connector conn(args);
+  running_connector conn(connector_args(relay, site, "a.test", secret_auth()));
   ASSERT_TRUE(conn.client) << conn.error;
   ASSERT_TRUE(conn.wait_live()) << conn.dump() << relay.log_dump();
   EXPECT_EQ(get_hello(relay.port(), "a.test"), "hello over mutual TLS\n");
@@ -146,11 +146,8 @@ TEST(MutualTls, CertificateForAnotherNameDoesNotAuthenticateTheKite) {
   loopback_relay relay(mtls_relay(client_cert, false));
   ASSERT_TRUE(relay.ok()) << relay.error();
   site_dir site;
-  auto args = tls_args(relay);
-  args.push_back("--tls_client_cert=" + client_cert.pem_file());
-  args.push_back(site.path());
-  args.emplace_back("other.example");  // not in the certificate, no secret
-  running_connector conn(args);
+  // other.example is not in the certificate, and there is no secret.
+  running_connector conn(connector_args(relay, site, "other.example", cert_auth(client_cert)));
   ASSERT_TRUE(conn.client) << conn.error;
   EXPECT_TRUE(relay.wait_for_log({"kite refused", "kite=http:other.example"}))
       << relay.log_dump();
@@ -174,11 +171,7 @@ TEST(MutualTls, CertificateFromAnotherCaIsRefusedInTheHandshake) {
   EXPECT_TRUE(good.ok) << good.error;
   // And the real connector with the rogue certificate never gets a tunnel.
   site_dir site;
-  auto args = tls_args(relay);
-  args.push_back("--tls_client_cert=" + rogue.pem_file());
-  args.push_back(site.path());
-  args.emplace_back("cert.example");
-  running_connector conn(args);
+  running_connector conn(connector_args(relay, site, "cert.example", cert_auth(rogue)));
   ASSERT_TRUE(conn.client) << conn.error;
   EXPECT_TRUE(wait_for([&] { return conn.client->counters().attempts.load() >= 2; },
                        milliseconds(10000), "two attempts"))
@@ -193,20 +186,13 @@ TEST(MutualTls, RequiredRefusesASecretWithoutCertificate) {
   ASSERT_TRUE(relay.ok()) << relay.error();
   site_dir site;
   {
-    auto args = tls_args(relay);
-    args.insert(args.end(),
-                {"--kitesecret=" + std::string(default_secret), site.path(), "a.test"});
-    running_connector conn(args);
+    running_connector conn(connector_args(relay, site, "a.test", secret_auth()));
     ASSERT_TRUE(conn.client) << conn.error;
     EXPECT_TRUE(relay.wait_for_log({"kite refused", "--tls_client_required"}))
         << relay.log_dump();
     EXPECT_EQ(conn.client->live_tunnels(), 0u);
   }
-  auto args = tls_args(relay);
-  args.push_back("--tls_client_cert=" + client_cert.pem_file());
-  args.push_back(site.path());
-  args.emplace_back("cert.example");
-  running_connector conn(args);
+  running_connector conn(connector_args(relay, site, "cert.example", cert_auth(client_cert)));
   ASSERT_TRUE(conn.client) << conn.error;
   ASSERT_TRUE(conn.wait_live()) << conn.dump() << relay.log_dump();
   EXPECT_EQ(get_hello(relay.port(), "cert.example"), "hello over mutual TLS\n");

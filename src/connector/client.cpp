@@ -9,6 +9,7 @@
 #include "connector/kite_signing.hpp"
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
+#include "tls/client_auth.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::connector {
@@ -92,7 +93,24 @@ result<void> client::start(std::string& error) {
     }
     st.ca_file = (cfg.ca_certs == "auto" || cfg.ca_certs == "curl") ? "" : cfg.ca_certs;
     st.no_verify = cfg.fe_nocertcheck;
+    std::vector<std::string> policy_warnings;
+    auto policy = tls::make_policy(cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
+                                   policy_warnings, error);
+    if (!policy) {
+      error = "TLS protocol policy: " + error;
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    st.policy = *policy;
+    if (policy->min < config::tls_version::tls1_2) {
+      log.warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 need "
+               "SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
+               config::display_name(policy->min));
+    }
     ctx_->tls = tls::make_client_context(st, error);
+    if (ctx_->tls && !cfg.tls_client_cert.empty() &&
+        !tls::use_client_certificate(ctx_->tls->native_handle(), cfg.tls_client_cert, error)) {
+      ctx_->tls.reset();
+    }
     if (!ctx_->tls) {
       return std::make_error_code(std::errc::invalid_argument);
     }
@@ -215,6 +233,19 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
     // Candidates: every A/AAAA record (asynchronous resolver), or the file's addresses.
     std::vector<tcp::endpoint> candidates;
     for (const auto& host : pool_hosts(pool, *ctx->log)) {
+      if (ctx->opts.resolver) {  // local resolver table (tests, white-label discovery)
+        auto mapped = ctx->opts.resolver(host, pool.port);
+        if (mapped.empty()) {
+          ctx->log->warn("relay discovery: cannot resolve {}: not in the local resolver table",
+                         host);
+        }
+        for (const auto& ep : mapped) {
+          if (std::find(candidates.begin(), candidates.end(), ep) == candidates.end()) {
+            candidates.push_back(ep);
+          }
+        }
+        continue;
+      }
       tcp::resolver resolver(ex);
       auto [ec, results] =
           co_await resolver.async_resolve(host, std::to_string(pool.port), use_tuple);

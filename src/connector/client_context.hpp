@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -54,6 +55,11 @@ struct client_options {
   bool force_flow_a_for_test = false;  ///< never use the in-tunnel round (Flow B)
   /// Called on the tunnel's worker when a kite is accepted: ("http:foo.test", "127.0.0.1:443").
   std::function<void(const std::string& kite, const std::string& relay)> on_kite_live;
+  /// Local resolver table for relay-pool names (--frontends, --defaults, --whitelabel): when
+  /// set, discovery asks it instead of DNS, on the worker; it must not block. Returns the
+  /// endpoints for (name, pool port), empty = unknown. Tests map `fe4_152.DOMAIN` to loopback.
+  std::function<std::vector<net::tcp::endpoint>(const std::string& name, std::uint16_t port)>
+      resolver;
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).

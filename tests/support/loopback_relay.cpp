@@ -142,6 +142,7 @@ loopback_relay::loopback_relay(relay_options opts) {
       argv.push_back("--tls_default=" + opts.tls_default);
     }
   }
+  argv.insert(argv.end(), opts.extra_args.begin(), opts.extra_args.end());
   auto out = config::parse_command_line(argv, config::environment{});
   if (!out.ok() || !out.relay) {
     for (const auto& e : out.errors) {

@@ -77,6 +77,8 @@ struct relay_options {
   std::vector<std::string> tls_names;
   std::string tls_default;
   bool nozchunks = false;
+  /// More command-line words, appended last (e.g. "--tls_legacy", "--tls_client_ca=FILE").
+  std::vector<std::string> extra_args;
 };
 
 /// A running relay. Construct, check `ok()`, use `port()`; the destructor stops it.

@@ -409,22 +409,17 @@ def _targets(med, present, idle_ns):
     line("throughput_1 >= 40% of direct", None if r is None else r >= 0.4,
          f"{_fmt(med(k, 'throughput_1'), 1)} vs {_fmt(med('direct', 'throughput_1'), 1)} MB/s"
          f" = {_fmt(None if r is None else 100 * r, 1)}%")
-    r = ratio(med(k, "cpu_per_gib"), med("haproxy-stunnel", "cpu_per_gib"))
-    line("cpu_per_gib <= 0.6x haproxy-stunnel", None if r is None else r <= 0.6,
-         f"{_fmt(med(k, 'cpu_per_gib'), 2)} vs {_fmt(med('haproxy-stunnel', 'cpu_per_gib'), 2)}"
-         f" CPU-s/GiB = {_x(r)}")
-    r = ratio(med(k, "rps_1k"), med("haproxy-stunnel", "rps_1k"))
-    line("rps_1k >= 1.5x haproxy-stunnel", None if r is None else r >= 1.5,
-         f"{_fmt(med(k, 'rps_1k'), 0)} vs {_fmt(med('haproxy-stunnel', 'rps_1k'), 0)} req/s"
-         f" = {_x(r)}")
-    r = ratio(med(k, "rps_1k_p99"), med("direct", "rps_1k_p99"))
-    line("rps_1k p99 <= 2x direct p99", None if r is None else r <= 2.0,
-         f"{_fmt(med(k, 'rps_1k_p99'), 2)} vs {_fmt(med('direct', 'rps_1k_p99'), 2)} ms"
-         f" = {_x(r)}")
-    r = ratio(med(k, "setup_rate"), med("ssh-reverse", "setup_rate"))
-    line("setup_rate >= 1.5x ssh-reverse", None if r is None else r >= 1.5,
-         f"{_fmt(med(k, 'setup_rate'), 0)} vs {_fmt(med('ssh-reverse', 'setup_rate'), 0)} conn/s"
-         f" = {_x(r)}")
+    # metric, reference chain, limit factor, kiteline must be >= (or <=), unit, decimals
+    for metric, ref, factor, at_least, unit, dec in (
+            ("cpu_per_gib", "haproxy-stunnel", 0.6, False, "CPU-s/GiB", 2),
+            ("rps_1k", "haproxy-stunnel", 1.5, True, "req/s", 0),
+            ("rps_1k_p99", "direct", 2.0, False, "ms", 2),
+            ("setup_rate", "ssh-reverse", 1.5, True, "conn/s", 0)):
+        a, b = med(k, metric), med(ref, metric)
+        r = ratio(a, b)
+        ok = None if r is None else (r >= factor if at_least else r <= factor)
+        line(f"{metric} {'>=' if at_least else '<='} {factor}x {ref}", ok,
+             f"{_fmt(a, dec)} vs {_fmt(b, dec)} {unit} = {_x(r)}")
     for n, limit in (("1000", 16.0), ("10000", 64.0)):
         if n not in idle_ns:
             line(f"rss_idle_{n} <= {limit:.0f} MiB, all alive", None, "not measured (BENCH_IDLE_N)")

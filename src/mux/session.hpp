@@ -30,7 +30,7 @@ using duration = std::chrono::steady_clock::duration;
 
 /// Limits and tuning of one session. All sizes in bytes.
 struct session_limits {
-  std::size_t max_streams = 1024;              ///< live streams; more are refused (EOF: 1WR)
+  std::size_t max_streams = 16384;  ///< live streams; more are refused (EOF: 1WR)
   std::uint64_t stream_send_window = 256 * 1024;  ///< unacked bytes per stream before pausing
   std::uint64_t ack_threshold = 16 * 1024;     ///< send SKB at least every this many written
   std::uint64_t receive_budget = 4 * 1024 * 1024;  ///< delivered-but-unwritten bytes, all streams

@@ -355,10 +355,13 @@ void tunnel_link::perform_actions() {
               flush_gathered();
               auto it = streams_.find(x.sid);
               if (it != streams_.end()) {
-                it->second->close_after_flush = true;
-                it->second->read_stopped = true;
-                wake_writer(*it->second);
-                wake_reader(*it->second);
+                // wake_writer may drop the stream (nothing left to flush): that erases `it`,
+                // so keep the stream alive through a reference of our own.
+                const stream_ptr s = it->second;
+                s->close_after_flush = true;
+                s->read_stopped = true;
+                wake_writer(*s);
+                wake_reader(*s);
               }
             },
             [&](const mux::open_local& o) {

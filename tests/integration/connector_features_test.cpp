@@ -264,6 +264,44 @@ TEST(connector_scenarios, raw_kite_via_connect) {
   // Raw kites get no HTTP rewriting: the origin saw exactly the pattern (checked by echo_ok).
 }
 
+// Visitors that hang up first: the relay sends EOF, the origin closes, the connector's EOF
+// reaches the relay as close_local with nothing left to flush. With many at once this used
+// to touch an erased stream entry in the relay (crash seen by the bench at 1000 idle visitors).
+TEST(connector_scenarios, three_hundred_visitors_hanging_up_at_once) {
+  loopback_relay relay;
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  echo_origin origin(echo_origin::mode::raw);
+  auto conn = live_connector(relay.port(), {service_on("raw-22:foo.test", origin.port())});
+  ASSERT_TRUE(conn);
+  constexpr std::size_t n = 300;
+  const std::string hello = "hello through the tunnel\n";
+  std::vector<test_socket> socks(n);
+  std::size_t echoed = 0;
+  for (auto& s : socks) {
+    ASSERT_TRUE(s.connect(relay.port()));
+    ASSERT_TRUE(s.send_all("CONNECT foo.test:22 HTTP/1.1\r\nHost: foo.test:22\r\n\r\n" + hello));
+  }
+  for (auto& s : socks) {
+    const auto got = s.read_head() == "HTTP/1.0 200 Connection Established\r\n\r\n"
+                         ? s.read_exact(hello.size())
+                         : std::vector<std::byte>{};
+    if (std::string(reinterpret_cast<const char*>(got.data()), got.size()) == hello) {
+      ++echoed;
+    }
+  }
+  EXPECT_EQ(echoed, n);
+  socks.clear();  // all hang up at once
+  // Every stream ends on both sides, and the relay still serves.
+  EXPECT_TRUE(wait_for([&] { return relay.server().buffered_bytes_for_test() == 0 &&
+                                    origin.active() == 0; },
+                       std::chrono::milliseconds(10000), "streams never ended"));
+  test_socket again;
+  ASSERT_TRUE(again.connect(relay.port()));
+  ASSERT_TRUE(again.send_all("CONNECT foo.test:22 HTTP/1.1\r\nHost: foo.test:22\r\n\r\n"));
+  EXPECT_EQ(again.read_head(), "HTTP/1.0 200 Connection Established\r\n\r\n");
+  EXPECT_TRUE(echo_then_close(again, 64 * 1024));
+}
+
 TEST(connector_scenarios, https_kite_end_to_end_via_sni) {
   loopback_relay relay;
   ASSERT_TRUE(relay.ok()) << relay.error();

@@ -68,11 +68,15 @@ void thread_server::accept_loop() {
       continue;
     }
     ++accepted_;
+    ++active_;
     timeval tv{20, 0};
     ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     std::lock_guard lock(mu_);
-    workers_.emplace_back([this, c] { serve(c); });
+    workers_.emplace_back([this, c] {
+      serve(c);
+      --active_;
+    });
   }
 }
 

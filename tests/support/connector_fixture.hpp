@@ -31,6 +31,8 @@ class thread_server {
 
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
   [[nodiscard]] std::uint64_t accepted() const noexcept { return accepted_.load(); }
+  /// Connections being served now (accepted, serve() not yet returned).
+  [[nodiscard]] std::uint64_t active() const noexcept { return active_.load(); }
 
  protected:
   /// Starts accepting (call at the end of the subclass constructor).
@@ -52,6 +54,7 @@ class thread_server {
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> accepted_{0};
+  std::atomic<std::uint64_t> active_{0};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<std::thread> workers_;

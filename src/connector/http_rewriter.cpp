@@ -445,7 +445,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
     }
   }
   const bool tunnel = upgrade || iequals(*method, "CONNECT");  // before head_ (its bytes) goes
-  head_.clear();
+  head_ = std::string();  // an idle keep-alive stream keeps no head buffer
   line_start_ = 0;
 
   if (tunnel) {

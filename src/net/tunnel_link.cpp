@@ -101,6 +101,20 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
   co_return;
 }
 
+void tunnel_link::release_write_buffers(local_stream& s) {
+  // A stream with nothing more queued is idle: it holds no payload buffer (10 000 idle
+  // visitors must fit in a few KiB each). One with more queued keeps the spare for the swap,
+  // unless it grew huge.
+  if (s.wbuf.empty() || s.wbuf_busy.capacity() > 256 * 1024) {
+    s.wbuf_busy = {};
+  } else {
+    s.wbuf_busy.clear();
+  }
+  if (s.wbuf.empty()) {
+    s.wbuf = {};
+  }
+}
+
 void tunnel_link::queue_local(local_stream& s, std::span<const std::byte> data) {
   if (data.empty()) {
     return;
@@ -108,6 +122,22 @@ void tunnel_link::queue_local(local_stream& s, std::span<const std::byte> data) 
   append_bytes(s.wbuf, data);
   s.wbuf_delivered += data.size();
   wake_writer(s);
+}
+
+void tunnel_link::write_now_or_queue(local_stream& s, std::span<const std::byte> data) {
+  // Inside feed() (acks applied at its end), a plain socket with nothing queued takes the
+  // bytes now (non-blocking); only the rest is copied to the queue. Inflated ZChunk data of
+  // many streams at once would otherwise sit in as many heap buffers until their writers ran.
+  if (!feed_input_.empty() && !data.empty() && s.t && !s.t->is_tls() && !s.gone &&
+      s.wbuf.empty() && s.wbuf_busy.empty()) {
+    std::error_code ec;
+    const std::size_t n = s.t->socket().write_some(asio::buffer(data.data(), data.size()), ec);
+    if (!ec && n > 0) {
+      written_now_.emplace_back(s.sid, n);
+      data = data.subspan(n);
+    }
+  }
+  queue_local(s, data);
 }
 
 bool tunnel_link::gatherable(const local_stream& s, std::span<const std::byte> data) const {
@@ -334,7 +364,7 @@ void tunnel_link::perform_actions() {
                 return;
               }
               flush_gathered();
-              queue_local(s, d.data);
+              write_now_or_queue(s, d.data);
             },
             [&](const mux::shutdown_local_write& x) {
               flush_gathered();
@@ -658,10 +688,7 @@ void tunnel_link::kick_writer(const stream_ptr& s) {
 }
 
 void tunnel_link::on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec) {
-  s->wbuf_busy.clear();
-  if (s->wbuf_busy.capacity() > 256 * 1024) {
-    s->wbuf_busy = {};
-  }
+  release_write_buffers(*s);
   note_buffered(-static_cast<std::int64_t>(delivered));
   if (s->gone || closed_) {
     return;
@@ -736,10 +763,7 @@ awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunne
       const std::uint64_t delivered = s->wbuf_delivered;
       s->wbuf_delivered = 0;
       auto ec = co_await s->t->write(asio::buffer(s->wbuf_busy.data(), len));
-      s->wbuf_busy.clear();
-      if (s->wbuf_busy.capacity() > 256 * 1024) {
-        s->wbuf_busy.shrink_to_fit();
-      }
+      release_write_buffers(*s);
       note_buffered(-static_cast<std::int64_t>(delivered));
       if (s->gone || closed_) {
         break;

@@ -155,6 +155,12 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   void feed(std::span<const std::byte> in);
   void feed_frames(std::span<const std::byte> in);
   void queue_local(local_stream& s, std::span<const std::byte> data);
+  /// A delivery that is not gatherable: written at once when the stream is plain and idle,
+  /// the rest queued (event-loop thread, inside feed()).
+  void write_now_or_queue(local_stream& s, std::span<const std::byte> data);
+  /// After a local write completed: drops the written buffer, and every buffer of an idle
+  /// stream (nothing more queued).
+  void release_write_buffers(local_stream& s);
   [[nodiscard]] bool gatherable(const local_stream& s, std::span<const std::byte> data) const;
   void flush_gathered();
   void apply_written_now();

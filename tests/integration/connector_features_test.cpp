@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 namespace kiteline::test {
 namespace {
@@ -79,24 +80,12 @@ std::uint16_t local_port(int fd) {
 // --- §10.4 flags ---------------------------------------------------------------------------
 
 std::string basic(const std::string& user_pass) {
-  // Tiny base64 for the test credentials.
-  static constexpr char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < user_pass.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(user_pass[i]) << 16) |
-                       (static_cast<unsigned char>(user_pass[i + 1]) << 8) |
-                       static_cast<unsigned char>(user_pass[i + 2]);
-    out += {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], tbl[(v >> 6) & 63], tbl[v & 63]};
-  }
-  if (i + 1 == user_pass.size()) {
-    const unsigned v = static_cast<unsigned char>(user_pass[i]) << 16;
-    out += {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == user_pass.size()) {
-    const unsigned v = (static_cast<unsigned char>(user_pass[i]) << 16) |
-                       (static_cast<unsigned char>(user_pass[i + 1]) << 8);
-    out += {tbl[(v >> 18) & 63], tbl[(v >> 12) & 63], tbl[(v >> 6) & 63], '='};
-  }
+  // Base64 of the test credentials (OpenSSL's encoder; 4 output bytes per 3 input + NUL).
+  std::string out(4 * ((user_pass.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(user_pass.data()),
+                                static_cast<int>(user_pass.size()));
+  out.resize(static_cast<std::size_t>(n));
   return out;
 }
 

@@ -203,6 +203,15 @@ constexpr std::array table{
                 "relay: Apache-like protocol list, e.g. `all -tlsv1 -tlsv1.1` (kiteline)", ""},
     option_spec{"tls_client_ca", '\0', scalar, relay, impl, tls, "FILE",
                 "relay: accept connectors with a client certificate from this CA (kiteline)", ""},
+    option_spec{"tls_keys_inprocess", '\0', flag, relay, impl, tls, "",
+                "relay: keep private keys in the network process (no key process; kiteline)",
+                ""},
+    option_spec{"tls_reload_seconds", '\0', scalar, relay, impl, tls, "SECONDS",
+                "relay: check --tls_endpoint files for changes every SECONDS (0 = only on "
+                "SIGHUP; default 5; kiteline)",
+                ""},
+    option_spec{"tls_endpoint_ca", '\0', scalar, relay, impl, tls, "FILE",
+                "relay: a reloaded certificate must verify against this CA (kiteline)", ""},
     option_spec{"fe_certname", '\0', list, connector, impl, tls, "NAME[/SHA1]",
                 "connector: TLS to relays, accept this certificate name (pin: /SHA1 of the "
                 "DER); empty value clears the list",

@@ -1,0 +1,108 @@
+#include "tls/key_reload.hpp"
+
+#include <sys/stat.h>
+
+namespace kiteline::tls {
+
+namespace {
+
+std::vector<std::uint8_t> der_of(X509* x) {
+  const int n = ::i2d_X509(x, nullptr);
+  std::vector<std::uint8_t> der(static_cast<std::size_t>(n > 0 ? n : 0));
+  unsigned char* p = der.data();
+  if (n > 0) {
+    ::i2d_X509(x, &p);
+  }
+  return der;
+}
+
+}  // namespace
+
+file_stamp stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return {};
+  }
+  return file_stamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                    static_cast<std::int64_t>(st.st_size),
+                    static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                        static_cast<std::int64_t>(st.st_mtim.tv_nsec)};
+}
+
+certificate_reloader::certificate_reloader(std::shared_ptr<key_store> keys,
+                                           protocol_policy policy, std::string ca_file,
+                                           std::shared_ptr<spdlog::logger> log)
+    : keys_(std::move(keys)),
+      policy_(std::move(policy)),
+      ca_file_(std::move(ca_file)),
+      log_(std::move(log)) {}
+
+std::shared_ptr<asio::ssl::context> certificate_reloader::build(const std::string& pem_file,
+                                                                certified_key& pair,
+                                                                bool strict, std::string& why) {
+  auto loaded = keys_->load(pem_file, why);  // the key match is checked where the key is
+  if (!loaded) {
+    return nullptr;
+  }
+  pair = std::move(*loaded);
+  if (auto problem = check_certificate(pair, ca_file_); !problem.empty()) {
+    if (strict) {
+      why = problem;
+      return nullptr;
+    }
+    log_->warn("certificate {} (serial {}): {}", pem_file, serial_hex(pair.leaf()), problem);
+  }
+  return make_server_context(pair, policy_, why);
+}
+
+bool certificate_reloader::add(endpoint_set& set, const std::string& name,
+                               const std::string& pem_file, std::string& error) {
+  slot s;
+  s.pem_file = pem_file;
+  s.stamp = stamp_of(pem_file);
+  certified_key pair;
+  auto ctx = build(pem_file, pair, false, error);
+  if (!ctx) {
+    return false;
+  }
+  s.serial = serial_hex(pair.leaf());
+  s.leaf_der = der_of(pair.leaf());
+  s.target = &set.add(name, std::move(ctx));
+  log_->info("tls endpoint {}: serial {} valid until {} (key {})", name, s.serial,
+             not_after_text(pair.leaf()), keys_->isolated() ? "in the key process" : "in-process");
+  slots_.push_back(std::move(s));
+  return true;
+}
+
+void certificate_reloader::reload(bool forced) {
+  for (auto& s : slots_) {
+    const file_stamp now = stamp_of(s.pem_file);
+    if (!forced && now == s.stamp) {
+      continue;
+    }
+    // Remember the stamp whatever the outcome: a refused file is tried again when it changes
+    // again (a half-written pair is refused, the finished one is taken) or on SIGHUP.
+    s.stamp = now;
+    const std::string& name = s.target->name();
+    certified_key pair;
+    std::string why;
+    auto ctx = build(s.pem_file, pair, true, why);
+    if (!ctx) {
+      log_->warn("certificate reload for {} refused: {} (kept serial {})", name, why, s.serial);
+      continue;
+    }
+    auto der = der_of(pair.leaf());
+    if (der == s.leaf_der) {
+      log_->info("certificate reload for {}: unchanged (serial {})", name, s.serial);
+      continue;
+    }
+    const std::string old = s.serial;
+    s.serial = serial_hex(pair.leaf());
+    s.leaf_der = std::move(der);
+    s.target->replace_context(std::move(ctx));
+    log_->info("certificate reload for {}: serial {} installed (was {}), valid until {}", name,
+               s.serial, old, not_after_text(pair.leaf()));
+  }
+}
+
+}  // namespace kiteline::tls

@@ -99,6 +99,18 @@ class key_client final : public key_store, public std::enable_shared_from_this<k
   bool start(std::string& error);
   std::optional<certified_key> load(const std::string& pem_file, std::string& error) override;
   [[nodiscard]] bool isolated() const noexcept override { return true; }
+  [[nodiscard]] std::string status_for_test() override {
+    std::vector<std::uint8_t> out;
+    std::string error;
+    if (!call(op::status, 0, 0, {}, out, error)) {
+      return "error: " + error;
+    }
+    std::span<const std::uint8_t> in(out);
+    bool ok = true;
+    const std::uint32_t dumpable = get_u32(in, ok);
+    const std::uint32_t pid = get_u32(in, ok);
+    return "pid=" + std::to_string(pid) + " dumpable=" + std::to_string(dumpable);
+  }
 
   /// One request/response, restarting the key process once if it died. Any thread.
   bool call(op what, std::uint32_t key_id, std::uint32_t param, std::span<const std::uint8_t> in,

@@ -26,6 +26,9 @@ class key_store {
   virtual std::optional<certified_key> load(const std::string& pem_file, std::string& error) = 0;
   /// True when private keys live in a separate process.
   [[nodiscard]] virtual bool isolated() const noexcept = 0;
+  /// The key process's own view of itself, "pid=N dumpable=D" ("" when not isolated).
+  /// Blocking; any thread.
+  [[nodiscard]] virtual std::string status_for_test() { return {}; }
 };
 
 /// Keys parsed and held in this process (--tls_keys_inprocess; embedding; tests).

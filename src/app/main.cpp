@@ -4,19 +4,28 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include <netdb.h>
 #include <pthread.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "config/parse.hpp"
 #include "connector/client.hpp"
 #include "net/log.hpp"
+#include "net/privileges.hpp"
 #include "relay/server.hpp"
 #include "tls/key_store.hpp"
+#include "tls/client_auth.hpp"
+#include "tls/client_context.hpp"
+#include "tls/policy.hpp"
+#include "tls/server_context.hpp"
 
 namespace {
 
@@ -33,6 +42,105 @@ sigset_t block_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return set;
+}
+
+/// --chroot / --runas once ports are bound and files are open; logs the outcome. False: the
+/// caller must exit (the error is printed and logged).
+bool drop_privileges(const kiteline::config::process_config& p, spdlog::logger& log) {
+  if (p.runas.empty() && p.chroot.empty()) {
+    return true;
+  }
+  std::string error;
+  std::string summary;
+  if (!kiteline::net::drop_privileges(p.runas, p.chroot, error, summary)) {
+    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+    log.error("refusing to run: {}", error);
+    return false;
+  }
+  log.info("privileges dropped: {}", summary);
+  return true;
+}
+
+/// --check-config: the effective TLS policy of `role`, as OpenSSL resolves it, on stdout.
+/// Builds the contexts for real (relay: every --tls_endpoint PEM and the client CA), so a bad
+/// file or cipher list fails here too. Returns the exit code.
+int check_tls(const char* role, const std::string& protocols, bool legacy,
+              const std::string& ciphers, const std::function<std::string(
+                                                  const kiteline::tls::protocol_policy&)>& load) {
+  std::vector<std::string> warnings;
+  std::string error;
+  const auto policy = kiteline::tls::make_policy(protocols, legacy, ciphers, warnings, error);
+  if (!policy) {
+    std::fprintf(stderr, "kiteline: %s TLS protocol policy: %s\n", role, error.c_str());
+    return 2;
+  }
+  asio::ssl::context ctx(role == std::string("relay") ? asio::ssl::context::tls_server
+                                                      : asio::ssl::context::tls_client);
+  if (!kiteline::tls::apply_policy(ctx.native_handle(), *policy, error) ||
+      !(error = load(*policy)).empty()) {
+    std::fprintf(stderr, "kiteline: %s TLS: %s\n", role, error.c_str());
+    return 2;
+  }
+  std::printf("kiteline: configuration OK (%s)\n%s", role,
+              kiteline::tls::format_report(role, kiteline::tls::describe(ctx.native_handle()))
+                  .c_str());
+  return 0;
+}
+
+int check_relay(const kiteline::config::relay_config& cfg) {
+  return check_tls("relay", cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
+                   [&](const kiteline::tls::protocol_policy& policy) {
+                     std::string error;
+                     for (const auto& e : cfg.tls_endpoints) {
+                       auto ctx = kiteline::tls::make_server_context(e.pem_file, policy, error);
+                       if (ctx && !cfg.tls_client_ca.empty() &&
+                           !kiteline::tls::request_client_certificates(
+                               ctx->native_handle(), cfg.tls_client_ca, error)) {
+                         ctx.reset();
+                       }
+                       if (!ctx) {
+                         return e.origin + ": tls_endpoint " + e.name + ": " + error;
+                       }
+                     }
+                     return std::string();
+                   });
+}
+
+int check_connector(const kiteline::config::connector_config& cfg) {
+  return check_tls("connector", cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
+                   [&](const kiteline::tls::protocol_policy& policy) {
+                     kiteline::tls::client_settings st;
+                     st.policy = policy;
+                     st.no_verify = true;  // the CA file was checked by validate()
+                     std::string error;
+                     auto ctx = kiteline::tls::make_client_context(st, error);
+                     if (ctx && !cfg.tls_client_cert.empty()) {
+                       kiteline::tls::use_client_certificate(ctx->native_handle(),
+                                                             cfg.tls_client_cert, error);
+                     }
+                     return error;
+                   });
+}
+
+/// Inside a chroot, name lookups need the resolver files under DIR; load the NSS modules now
+/// (they are dlopen()ed on first use) and warn when DIR lacks etc/resolv.conf or etc/hosts.
+void prepare_connector_chroot(const kiteline::config::connector_config& cfg,
+                              spdlog::logger& log) {
+  if (cfg.process.chroot.empty()) {
+    return;
+  }
+  addrinfo* res = nullptr;
+  if (::getaddrinfo("localhost", nullptr, nullptr, &res) == 0) {
+    ::freeaddrinfo(res);
+  }
+  for (const char* f : {"/etc/resolv.conf", "/etc/hosts"}) {
+    struct stat st {};
+    if (::stat((cfg.process.chroot + f).c_str(), &st) != 0) {
+      log.warn("--chroot={}: no {} inside: relay names will not resolve after the chroot "
+               "(copy it there, or give relays as addresses)",
+               cfg.process.chroot, f);
+    }
+  }
 }
 
 int run_relay(const kiteline::config::relay_config& cfg) {
@@ -67,6 +175,10 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   if (!relay.start(error)) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     log->error("start failed: {}", error);
+    return 1;
+  }
+  // Ports are bound, certificates and the log file are open: now --chroot and --runas.
+  if (!drop_privileges(cfg.process, *log)) {
     return 1;
   }
   std::string ports;
@@ -107,10 +219,16 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     std::printf("kiteline connector: kite %s live on relay %s\n", kite.c_str(), relay.c_str());
     std::fflush(stdout);
   };
+  // --all gave up: wake the sigwait() below (the signal is blocked in every thread).
+  opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGTERM); };
   kiteline::connector::client connector(cfg, log, std::move(opts));
   if (!connector.start(error)) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     log->error("start failed: {}", error);
+    return 1;
+  }
+  prepare_connector_chroot(cfg, *log);
+  if (!drop_privileges(cfg.process, *log)) {
     return 1;
   }
   connector.start_threads();
@@ -125,6 +243,10 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     break;
   }
   connector.stop();
+  if (const auto why = connector.failure(); !why.empty()) {
+    std::fprintf(stderr, "kiteline: %s\n", why.c_str());
+    return 1;
+  }
   return 0;
 }
 
@@ -139,6 +261,7 @@ int main(int argc, char** argv) {
   if (const char* home = std::getenv("HOME")) {
     env.home = home;
   }
+  env.tls = kiteline::tls::linked_support();
   auto outcome = kiteline::config::parse_command_line(args, env);
   for (const auto& w : outcome.warnings) {
     std::fprintf(stderr, "kiteline: warning: %s\n", w.to_string().c_str());
@@ -158,8 +281,7 @@ int main(int argc, char** argv) {
       std::printf("kiteline %s\n", KITELINE_VERSION);
       return 0;
     case action::check_config:
-      std::printf("kiteline: configuration OK\n");
-      return 0;
+      return outcome.relay ? check_relay(*outcome.relay) : check_connector(*outcome.connector);
     case action::run_relay:
       return run_relay(*outcome.relay);
     case action::run_connector:

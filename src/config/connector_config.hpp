@@ -121,6 +121,10 @@ struct connector_config {
   std::string ca_certs;                        ///< --ca_certs: file, or auto/curl; "" = system
   bool fe_nocertcheck = false;                 ///< --fe_nocertcheck: TLS without verification
   bool tls_direct = false;  ///< --tls_direct (kiteline): TLS at once with SNI, no CONNECT preamble
+  bool tls_legacy = false;                     ///< --tls_legacy: allow TLS 1.0/1.1
+  std::string tls_ciphers;                     ///< --tls_ciphers; "" = built-in list
+  std::string tls_protocols;                   ///< --tls_protocols (kiteline; verbatim)
+  std::string tls_client_cert;                 ///< --tls_client_cert: key + chain PEM (kiteline)
   std::vector<service> services;               ///< --service_on/--service_off + short form
   std::string kitename;                        ///< --kitename (or the first service's name)
   secret kitesecret;                           ///< --kitesecret (or the first service's secret)

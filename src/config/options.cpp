@@ -38,7 +38,9 @@ constexpr std::array table{
     option_spec{"isfrontend", 'f', flag, both, impl, gen, "",
                 "run as a relay (same as `kiteline frontend`)", ""},
     option_spec{"check_config", '\0', flag, both, impl, gen, "",
-                "validate the configuration, print the result and exit", ""},
+                "validate the configuration, print the effective TLS policy (protocol range, "
+                "cipher suites) and exit 0, or the errors and exit 2",
+                ""},
     option_spec{"check-config", '\0', flag, both, impl, gen, "", "", "check_config"},
     option_spec{"logfile", 'L', scalar, both, impl, gen, "FILE",
                 "log to FILE, or to `stdio` / `syslog`", ""},
@@ -147,7 +149,8 @@ constexpr std::array table{
     option_spec{"defaults", '\0', flag, connector, impl, con, "",
                 "pagekite.net presets: relay pool, certificate names, error URL", ""},
     option_spec{"whitelabel", '\0', scalar, connector, impl, con, "DOMAIN",
-                "white-label presets: pool 1:fe4_152.DOMAIN:443, names fe.DOMAIN, DOMAIN", ""},
+                "white-label presets (pagekite.py 1.5.2): relay pool 1:fe4_152.DOMAIN:443, relay "
+                "certificate names fe.DOMAIN, DOMAIN (+ pagekite.net's), error URL", ""},
     option_spec{"whitelabels", '\0', scalar, connector, impl, con, "DOMAIN",
                 "as --whitelabel, with an https error URL", ""},
     option_spec{"service_on", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
@@ -195,14 +198,18 @@ constexpr std::array table{
                 "relay: terminate TLS for NAME (`*.x` ok) with key+chain PEMFILE", ""},
     option_spec{"tls_default", '\0', scalar, relay, impl, tls, "NAME",
                 "relay: certificate name to use when a client sends no SNI", ""},
-    option_spec{"tls_legacy", '\0', flag, relay, impl, tls, "", "relay: allow TLS 1.0 and 1.1",
+    option_spec{"tls_legacy", '\0', flag, both, impl, tls, "",
+                "allow TLS 1.0 and 1.1 (lowers OpenSSL's security level to 0; default: TLS 1.2 "
+                "minimum)",
                 ""},
-    option_spec{"tls_ciphers", '\0', scalar, relay, impl, tls, "LIST",
-                "relay: OpenSSL cipher list (TLS <= 1.2)", ""},
-    option_spec{"tls_protocols", '\0', scalar, relay, impl, tls, "LIST",
-                "relay: Apache-like protocol list, e.g. `all -tlsv1 -tlsv1.1` (kiteline)", ""},
-    option_spec{"tls_client_ca", '\0', scalar, relay, impl, tls, "FILE",
-                "relay: accept connectors with a client certificate from this CA (kiteline)", ""},
+    option_spec{"tls_ciphers", '\0', scalar, both, impl, tls, "LIST",
+                "OpenSSL cipher list for TLS <= 1.2 (default: ECDHE with AES-GCM/ChaCha20)", ""},
+    option_spec{"tls_protocols", '\0', scalar, both, impl, tls, "LIST",
+                "protocol list, entries all SSLv3 TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 with optional "
+                "+/- prefix, left to right; first entry bare = start empty, signed = start from "
+                "TLSv1.2+TLSv1.3; bare entries ADD; e.g. `all -tlsv1 -tlsv1.1`, `-tlsv1.2` "
+                "(kiteline; see docs/tls.md)",
+                ""},
     option_spec{"tls_keys_inprocess", '\0', flag, relay, impl, tls, "",
                 "relay: keep private keys in the network process (no key process; kiteline)",
                 ""},
@@ -212,6 +219,18 @@ constexpr std::array table{
                 ""},
     option_spec{"tls_endpoint_ca", '\0', scalar, relay, impl, tls, "FILE",
                 "relay: a reloaded certificate must verify against this CA (kiteline)", ""},
+    option_spec{"tls_client_ca", '\0', scalar, relay, impl, tls, "FILE",
+                "relay: ask connectors for a client certificate and verify it with this CA; a "
+                "kite named in a verified certificate needs no secret (kiteline)",
+                ""},
+    option_spec{"tls_client_required", '\0', flag, relay, impl, tls, "",
+                "relay: accept kites ONLY from connectors with a verified client certificate "
+                "(needs --tls_client_ca; kiteline)",
+                ""},
+    option_spec{"tls_client_cert", '\0', scalar, connector, impl, tls, "PEMFILE",
+                "connector: present this client certificate (key + chain in one PEM) to relays "
+                "(kiteline)",
+                ""},
     option_spec{"fe_certname", '\0', list, connector, impl, tls, "NAME[/SHA1]",
                 "connector: TLS to relays, accept this certificate name (pin: /SHA1 of the "
                 "DER); empty value clears the list",

@@ -16,9 +16,6 @@ namespace {
 constexpr std::array service_certs{"b5p.us",       "frontends.b5p.us", "pagekite.net",
                                    "pagekite.me",  "pagekite.com",     "pagekite.org",
                                    "testing.is",   "302.is"};
-/// Relay pool name prefix for the pagekite.py version kiteline is compatible with (1.5.2.x):
-/// fe4_<digits of the first three version numbers> (§9.3, pk.py APPVER_DNS).
-constexpr std::string_view versioned_relay_prefix = "fe4_152.";
 
 constexpr std::array deprecated{"reloadfile", "autosave",   "noautosave",    "webroot",
                                 "webaccess",  "webindexes", "delete_backend"};
@@ -98,6 +95,31 @@ bool apply_process(process_config& p, const raw_option& o, const context& ctx) {
     return false;
   }
   ctx.origins[o.name] = o.origin;
+  return true;
+}
+
+// --tls_legacy / --tls_ciphers / --tls_protocols, shared by both roles. False when `o` is not
+// one of them.
+bool apply_tls_policy(bool& legacy, std::string& ciphers, std::string& protocols,
+                      const raw_option& o, const context& ctx) {
+  const std::string v = value_of(o);
+  if (o.name == "tls_legacy") {
+    legacy = true;
+  } else if (o.name == "tls_ciphers") {
+    if (v.empty()) {
+      ctx.error(o, "needs an OpenSSL cipher list");
+    } else {
+      ciphers = v;
+    }
+  } else if (o.name == "tls_protocols") {
+    if (v.empty()) {
+      ctx.error(o, "needs a protocol list, e.g. `all -tlsv1 -tlsv1.1`");
+    } else {
+      protocols = v;
+    }
+  } else {
+    return false;
+  }
   return true;
 }
 
@@ -242,20 +264,8 @@ void apply_relay(relay_config& cfg, const raw_option& o, const context& ctx) {
     } else {
       cfg.tls_default = name;
     }
-  } else if (n == "tls_legacy") {
-    cfg.tls_legacy = true;
-  } else if (n == "tls_ciphers") {
-    if (v.empty()) {
-      ctx.error(o, "needs an OpenSSL cipher list");
-    } else {
-      cfg.tls_ciphers = v;
-    }
-  } else if (n == "tls_protocols") {
-    if (v.empty()) {
-      ctx.error(o, "needs a protocol list, e.g. `all -tlsv1 -tlsv1.1`");
-    } else {
-      cfg.tls_protocols = v;
-    }
+  } else if (apply_tls_policy(cfg.tls_legacy, cfg.tls_ciphers, cfg.tls_protocols, o, ctx)) {
+    return;
   } else if (n == "tls_client_ca") {
     cfg.tls_client_ca = v;
   } else if (n == "tls_keys_inprocess") {
@@ -269,6 +279,8 @@ void apply_relay(relay_config& cfg, const raw_option& o, const context& ctx) {
     }
   } else if (n == "tls_endpoint_ca") {
     cfg.tls_endpoint_ca = v;
+  } else if (n == "tls_client_required") {
+    cfg.tls_client_required = true;
   } else if (n == "motd") {
     cfg.motd_file = v;
   } else if (n == "visitor_timeout") {
@@ -288,7 +300,8 @@ void apply_relay(relay_config& cfg, const raw_option& o, const context& ctx) {
 void apply_presets(connector_config& cfg, std::string_view domain, bool secure_url,
                    std::vector<std::string> first_names, const raw_option& o,
                    const context& ctx) {
-  cfg.pool = frontend_pool{1, std::string(versioned_relay_prefix) + std::string(domain), "", 443};
+  // pk.py APPVER_DNS (§9.3): fe4_152.DOMAIN for the pagekite.py 1.5.2.x kiteline follows.
+  cfg.pool = frontend_pool{1, versioned_relay_name(domain), "", 443};
   for (const char* c : service_certs) {
     if (c != domain) {
       first_names.emplace_back(c);
@@ -454,6 +467,14 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     cfg.fe_nocertcheck = true;
   } else if (n == "tls_direct") {
     cfg.tls_direct = true;
+  } else if (apply_tls_policy(cfg.tls_legacy, cfg.tls_ciphers, cfg.tls_protocols, o, ctx)) {
+    return;
+  } else if (n == "tls_client_cert") {
+    if (v.empty()) {
+      ctx.error(o, "needs a PEM file (private key + certificate chain)");
+    } else {
+      cfg.tls_client_cert = v;
+    }
   } else if (n == "ca_certs") {
     if (v.empty()) {
       ctx.error(o, "needs a file, `auto` or `curl`");
@@ -564,7 +585,7 @@ parse_outcome parse_command_line(std::span<const std::string> argv, const enviro
           "unexpected argument `" + exp.positionals.front() +
               "`: the short form (SERVICE KITENAME) is for the connector");
     }
-    validate(relay, out.errors, out.warnings, origins);
+    validate(relay, out.errors, out.warnings, origins, env.tls);
     out.relay = std::move(relay);
     out.what = check ? action::check_config : action::run_relay;
     return out;
@@ -595,7 +616,7 @@ parse_outcome parse_command_line(std::span<const std::string> argv, const enviro
   }
   apply_flags(connector, flags, out.warnings);
   const std::size_t before_validation = out.errors.size();
-  validate(connector, out.errors, out.warnings, origins);
+  validate(connector, out.errors, out.warnings, origins, env.tls);
   if (short_form_failed) {
     // "no kites to serve" only repeats the short-form problem already reported.
     out.errors.erase(std::remove_if(out.errors.begin() + static_cast<std::ptrdiff_t>(

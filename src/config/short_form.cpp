@@ -227,7 +227,7 @@ void parse_set(const one_set& set, const connector_config& cfg, short_form_resul
     }
   }
   for (auto& s : made) {
-    if (s.kite_secret.empty()) {
+    if (s.kite_secret.empty() && cfg.tls_client_cert.empty()) {
       add(out.errors, origin, "",
           "no secret for kite `" + s.kite_name +
               "`: give --kitesecret=SECRET, or configure it with "

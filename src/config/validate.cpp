@@ -36,15 +36,41 @@ bool name_matches(std::string_view pattern, std::string_view name) {
   return false;
 }
 
+// The --tls_protocols / --tls_legacy diagnostics, under the option that caused them.
+void check_tls_policy(std::string_view protocols, bool legacy, const tls_support& tls,
+                      std::vector<diagnostic>& errors, std::vector<diagnostic>& warnings,
+                      const origin_map& origins) {
+  const auto range = resolve_tls_protocols(protocols, legacy, tls);
+  const std::string key = protocols.empty() ? "tls_legacy" : "tls_protocols";
+  for (const auto& w : range.warnings) {
+    add(warnings, origin_of(origins, key), key, w);
+  }
+  for (const auto& e : range.errors) {
+    add(errors, origin_of(origins, key), key, e);
+  }
+}
+
 }  // namespace
 
 void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
-              std::vector<diagnostic>& warnings, const origin_map& origins) {
-  if (cfg.domains.empty()) {
+              std::vector<diagnostic>& warnings, const origin_map& origins,
+              const tls_support& tls) {
+  if (cfg.domains.empty() && cfg.tls_client_ca.empty()) {
     add(errors, "", "domain",
         "the relay refuses to start with no way to authenticate connectors: give "
-        "--domain=PROTOS:DOMAIN:SECRET (DNS --authdomain is not implemented yet)");
+        "--domain=PROTOS:DOMAIN:SECRET or --tls_client_ca=FILE (DNS --authdomain is not "
+        "implemented yet)");
   }
+  if (cfg.tls_client_required && cfg.tls_client_ca.empty()) {
+    add(errors, origin_of(origins, "tls_client_required"), "tls_client_required",
+        "needs --tls_client_ca=FILE (the CA that signs the connectors' certificates)");
+  }
+  if (!cfg.tls_client_ca.empty() && cfg.tls_endpoints.empty()) {
+    add(warnings, origin_of(origins, "tls_client_ca"), "tls_client_ca",
+        "no --tls_endpoint: the relay terminates no TLS, so no connector can present a "
+        "certificate");
+  }
+  check_tls_policy(cfg.tls_protocols, cfg.tls_legacy, tls, errors, warnings, origins);
   if (cfg.ports.empty()) {
     add(errors, origin_of(origins, "ports"), "ports", "no public ports");
   }
@@ -94,7 +120,8 @@ void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
 }
 
 void validate(const connector_config& cfg, std::vector<diagnostic>& errors,
-              std::vector<diagnostic>& warnings, const origin_map& origins) {
+              std::vector<diagnostic>& warnings, const origin_map& origins,
+              const tls_support& tls) {
   if (cfg.frontends.empty() && !cfg.pool) {
     add(errors, "", "frontend",
         "no relay to connect to: give --frontend=HOST:PORT, --frontends=N:NAME:PORT, "
@@ -108,7 +135,7 @@ void validate(const connector_config& cfg, std::vector<diagnostic>& errors,
         "`kiteline PORT KITENAME`");
   }
   for (const auto& s : cfg.services) {
-    if (s.enabled && s.kite_secret.empty()) {
+    if (s.enabled && s.kite_secret.empty() && cfg.tls_client_cert.empty()) {
       add(errors, s.origin, "service_on",
           "no secret for kite `" + s.id() +
               "`: add :SECRET to the spec or give --kitesecret=SECRET");
@@ -119,6 +146,16 @@ void validate(const connector_config& cfg, std::vector<diagnostic>& errors,
       add(errors, origin_of(origins, "ca_certs"), "ca_certs", problem);
     }
   }
+  if (!cfg.tls_client_cert.empty()) {
+    if (auto problem = file_problem(cfg.tls_client_cert); !problem.empty()) {
+      add(errors, origin_of(origins, "tls_client_cert"), "tls_client_cert", problem);
+    }
+    if (cfg.fe_certnames.empty() && cfg.ca_certs.empty() && !cfg.fe_nocertcheck) {
+      add(warnings, origin_of(origins, "tls_client_cert"), "tls_client_cert",
+          "ignored: the tunnels are not TLS (give --fe_certname or --ca_certs)");
+    }
+  }
+  check_tls_policy(cfg.tls_protocols, cfg.tls_legacy, tls, errors, warnings, origins);
   if (cfg.fe_nocertcheck) {
     add(warnings, origin_of(origins, "fe_nocertcheck"), "fe_nocertcheck",
         "relay certificates will NOT be verified" +

@@ -138,4 +138,18 @@ std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t de
   return out;
 }
 
+std::string versioned_relay_name(std::string_view domain, std::string_view version) {
+  std::string digits;
+  std::size_t dots = 0;
+  for (char c : version) {
+    if (c == '.' && ++dots == 3) {
+      break;
+    }
+    if (c >= '0' && c <= '9') {
+      digits += c;
+    }
+  }
+  return "fe4_" + digits + "." + std::string(domain);
+}
+
 }  // namespace kiteline::config

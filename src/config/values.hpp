@@ -40,4 +40,13 @@ struct host_port {
 /// empty host or an unbracketed IPv6 literal without a port.
 std::optional<host_port> parse_host_port(std::string_view text, std::uint16_t default_port);
 
+/// The pagekite.py release kiteline is compatible with (Debian 12's package): it decides the
+/// versioned relay-pool names of --defaults and --whitelabel (spec §9.3).
+inline constexpr std::string_view pagekite_compatible_version = "1.5.2.201011";
+
+/// pk.py APPVER_DNS: "fe4_" + the digits of the first three numbers of `version` + "." +
+/// `domain`, e.g. ("example.net", "1.5.2.201011") -> "fe4_152.example.net".
+std::string versioned_relay_name(std::string_view domain,
+                                 std::string_view version = pagekite_compatible_version);
+
 }  // namespace kiteline::config

@@ -1,11 +1,15 @@
 #include "connector/client.hpp"
 
 #include <algorithm>
+#include <fstream>
 #include <future>
 #include <random>
+#include <thread>
 
+#include "connector/kite_signing.hpp"
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
+#include "tls/client_auth.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::connector {
@@ -26,10 +30,36 @@ std::string random_secret() {
 
 }  // namespace
 
+namespace {
+
+/// --threads: N workers; 0 = one per relay (the pool's N counts), at most one per core.
+std::size_t worker_count(const config::connector_config& cfg) {
+  if (cfg.process.threads > 0) {
+    return cfg.process.threads;
+  }
+  const std::size_t relays = cfg.frontends.size() + (cfg.pool ? cfg.pool->count : 0);
+  return std::clamp<std::size_t>(relays, 1, std::max(1U, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
 client::client(config::connector_config cfg, std::shared_ptr<spdlog::logger> log,
                client_options opts)
-    : ctx_(std::make_shared<client_context>()), pool_(1) {
+    : ctx_(std::make_shared<client_context>()), pool_(worker_count(cfg)) {
   ctx_->cfg = std::move(cfg);
+  // Remember which kites went live (for --all), then call the caller's hook.
+  opts.on_kite_live = [this, hook = std::move(opts.on_kite_live)](const std::string& kite,
+                                                                  const std::string& relay) {
+    {
+      std::lock_guard lock(mu_);
+      if (std::find(live_kites_.begin(), live_kites_.end(), kite) == live_kites_.end()) {
+        live_kites_.push_back(kite);
+      }
+    }
+    if (hook) {
+      hook(kite, relay);
+    }
+  };
   ctx_->opts = std::move(opts);
   ctx_->log = std::move(log);
   ctx_->process_secret = random_secret();
@@ -63,7 +93,24 @@ result<void> client::start(std::string& error) {
     }
     st.ca_file = (cfg.ca_certs == "auto" || cfg.ca_certs == "curl") ? "" : cfg.ca_certs;
     st.no_verify = cfg.fe_nocertcheck;
+    std::vector<std::string> policy_warnings;
+    auto policy = tls::make_policy(cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
+                                   policy_warnings, error);
+    if (!policy) {
+      error = "TLS protocol policy: " + error;
+      return std::make_error_code(std::errc::invalid_argument);
+    }
+    st.policy = *policy;
+    if (policy->min < config::tls_version::tls1_2) {
+      log.warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 need "
+               "SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
+               config::display_name(policy->min));
+    }
     ctx_->tls = tls::make_client_context(st, error);
+    if (ctx_->tls && !cfg.tls_client_cert.empty() &&
+        !tls::use_client_certificate(ctx_->tls->native_handle(), cfg.tls_client_cert, error)) {
+      ctx_->tls.reset();
+    }
     if (!ctx_->tls) {
       return std::make_error_code(std::errc::invalid_argument);
     }
@@ -76,6 +123,7 @@ result<void> client::start(std::string& error) {
     }
   }
   auto ex = pool_.context(0).get_executor();
+  log.info("connector: {} worker thread(s)", pool_.size());
   for (const auto& s : cfg.services) {
     if (!s.enabled || s.kind != config::origin_kind::folder) {
       continue;
@@ -94,7 +142,7 @@ result<void> client::start(std::string& error) {
   {
     std::lock_guard lock(mu_);
     for (const auto& f : cfg.frontends) {
-      tunnels_.push_back(std::make_shared<tunnel_client>(ex, ctx_, f.host, f.port));
+      tunnels_.push_back(std::make_shared<tunnel_client>(next_executor(), ctx_, f.host, f.port));
     }
     for (auto& t : tunnels_) {
       t->start();
@@ -112,8 +160,69 @@ result<void> client::start(std::string& error) {
       }
     });
   }
+  if (cfg.require_all) {
+    auto ctx = ctx_;
+    asio::co_spawn(ex, check_all(ctx), [ctx](const std::exception_ptr& e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex2) {
+          ctx->log->error("--all check failed: {}", ex2.what());
+        }
+      }
+    });
+  }
   started_ = true;
   return {};
+}
+
+namespace {
+
+/// The pool's candidate hosts: the DNS name, or the lines of the @FILE (pagekite.py
+/// GetHostIpAddrs: one address per line, `#`/`;` comments). The file is re-read on every pass.
+std::vector<std::string> pool_hosts(const config::frontend_pool& pool, spdlog::logger& log) {
+  if (pool.file.empty()) {
+    return {pool.dns_name};
+  }
+  std::vector<std::string> out;
+  std::ifstream in(pool.file);
+  if (!in) {
+    log.warn("relay discovery: cannot read {}", pool.file);
+    return out;
+  }
+  std::string line;
+  // Bounded: at most 1000 addresses.
+  while (out.size() < 1000 && std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t\r");
+    const auto e = line.find_last_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#' || line[b] == ';') {
+      continue;
+    }
+    out.push_back(line.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+std::string endpoint_label(const tcp::endpoint& ep) {
+  const std::string a = ep.address().to_string();
+  return (ep.address().is_v6() ? "[" + a + "]" : a) + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+asio::any_io_executor client::next_executor() {
+  return pool_.context(next_worker_++ % pool_.size()).get_executor();
+}
+
+bool client::replacement_live() const {
+  std::lock_guard lock(mu_);
+  for (const auto& t : tunnels_) {
+    const auto st = t->status();
+    if (st.live && !st.retiring && !st.stopped) {
+      return true;
+    }
+  }
+  return false;
 }
 
 net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
@@ -123,21 +232,48 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
   while (!stopped_) {
     // Candidates: every A/AAAA record (asynchronous resolver), or the file's addresses.
     std::vector<tcp::endpoint> candidates;
-    tcp::resolver resolver(ex);
-    auto [ec, results] =
-        co_await resolver.async_resolve(pool.dns_name, std::to_string(pool.port), use_tuple);
-    if (ec) {
-      ctx->log->warn("relay discovery: cannot resolve {}: {}", pool.dns_name, ec.message());
+    for (const auto& host : pool_hosts(pool, *ctx->log)) {
+      if (ctx->opts.resolver) {  // local resolver table (tests, white-label discovery)
+        auto mapped = ctx->opts.resolver(host, pool.port);
+        if (mapped.empty()) {
+          ctx->log->warn("relay discovery: cannot resolve {}: not in the local resolver table",
+                         host);
+        }
+        for (const auto& ep : mapped) {
+          if (std::find(candidates.begin(), candidates.end(), ep) == candidates.end()) {
+            candidates.push_back(ep);
+          }
+        }
+        continue;
+      }
+      tcp::resolver resolver(ex);
+      auto [ec, results] =
+          co_await resolver.async_resolve(host, std::to_string(pool.port), use_tuple);
+      if (ec) {
+        ctx->log->warn("relay discovery: cannot resolve {}: {}", host, ec.message());
+      }
+      for (const auto& r : results) {
+        if (std::find(candidates.begin(), candidates.end(), r.endpoint()) == candidates.end()) {
+          candidates.push_back(r.endpoint());
+        }
+      }
     }
-    for (const auto& r : results) {
-      if (std::find(candidates.begin(), candidates.end(), r.endpoint()) == candidates.end()) {
-        candidates.push_back(r.endpoint());
+    // Relays in use (live, not retiring) get a bonus so equally near relays do not flap.
+    std::vector<std::string> in_use;
+    {
+      std::lock_guard lock(mu_);
+      for (std::size_t i = ctx->cfg.frontends.size(); i < tunnels_.size(); ++i) {
+        const auto st = tunnels_[i]->status();
+        if (st.live && !st.retiring && !st.stopped) {
+          in_use.push_back(st.label);
+        }
       }
     }
     // Measure every candidate (bounded: one ping timeout each).
     struct measured {
       tcp::endpoint ep;
       ping_outcome p;
+      std::chrono::microseconds score;
     };
     std::vector<measured> ok;
     for (const auto& ep : candidates) {
@@ -146,18 +282,22 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
         co_return;
       }
       if (p.error) {
-        ctx->log->info("relay discovery: {}:{} {}", ep.address().to_string(), ep.port(), p.why);
+        ctx->log->info("relay discovery: {} {}", endpoint_label(ep), p.why);
         continue;
       }
+      auto score = p.rtt;
       if (p.overloaded) {
-        p.rtt += std::chrono::milliseconds(250);  // pool relay penalty (§3)
+        score += std::chrono::milliseconds(250);  // pool relay penalty (§3)
       }
-      ok.push_back({ep, p});
+      if (std::find(in_use.begin(), in_use.end(), endpoint_label(ep)) != in_use.end()) {
+        score -= std::min<std::chrono::microseconds>(score, ctx->opts.pool_stickiness);
+      }
+      ok.push_back({ep, p, score});
     }
-    std::sort(ok.begin(), ok.end(),
-              [](const measured& a, const measured& b) { return a.p.rtt < b.p.rtt; });
+    std::stable_sort(ok.begin(), ok.end(),
+                     [](const measured& a, const measured& b) { return a.score < b.score; });
     std::vector<std::string> uuids;
-    std::vector<std::string> chosen;
+    std::vector<tcp::endpoint> chosen;
     for (const auto& m : ok) {
       if (chosen.size() >= pool.count) {
         break;
@@ -167,47 +307,107 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
         continue;  // same relay process behind two addresses counts once (§9.2)
       }
       uuids.push_back(m.p.uuid);
-      chosen.push_back(m.ep.address().to_string());
+      chosen.push_back(m.ep);
     }
     {
       std::lock_guard lock(mu_);
       const std::size_t manual = ctx->cfg.frontends.size();
-      // Pool tunnels sit after the manual ones; drop those no longer chosen, add new ones.
+      // Pool tunnels sit after the manual ones. Forget the stopped ones; retire those no longer
+      // chosen (they close once idle, §9.2); add the newly chosen ones.
       for (std::size_t i = manual; i < tunnels_.size();) {
         auto& t = tunnels_[i];
         const auto st = t->status();
-        bool keep = false;
-        for (const auto& c : chosen) {
-          keep = keep || st.label == (c.find(':') != std::string::npos ? "[" + c + "]" : c) +
-                                         ":" + std::to_string(pool.port);
-        }
-        if (!keep) {
-          ctx->log->info("relay discovery: dropping relay {}", st.label);
-          t->stop();
+        if (st.stopped) {
           tunnels_.erase(tunnels_.begin() + static_cast<std::ptrdiff_t>(i));
-        } else {
-          ++i;
+          continue;
         }
+        const bool keep = std::any_of(chosen.begin(), chosen.end(), [&](const tcp::endpoint& c) {
+          return endpoint_label(c) == st.label;
+        });
+        if (!keep && !st.retiring) {
+          ctx->log->info("relay discovery: relay {} no longer chosen", st.label);
+          t->retire(ctx->opts.retire_grace, [this] { return replacement_live(); });
+        }
+        ++i;
+      }
+      if (chosen.empty()) {
+        ctx->log->warn("relay discovery: no relay of the pool answers");
       }
       for (const auto& c : chosen) {
-        const std::string label =
-            (c.find(':') != std::string::npos ? "[" + c + "]" : c) + ":" + std::to_string(pool.port);
-        bool have = false;
-        for (const auto& t : tunnels_) {
-          have = have || t->label() == label;
-        }
+        const std::string label = endpoint_label(c);
+        const bool have = std::any_of(
+            tunnels_.begin() + static_cast<std::ptrdiff_t>(std::min(manual, tunnels_.size())),
+            tunnels_.end(), [&](const auto& t) {
+              const auto st = t->status();
+              return t->label() == label && !st.retiring;
+            });
         if (!have) {
           ctx->log->info("relay discovery: using relay {}", label);
-          auto t = std::make_shared<tunnel_client>(ex, ctx, c, pool.port);
+          auto t = std::make_shared<tunnel_client>(next_executor(), ctx,
+                                                   c.address().to_string(), c.port());
           tunnels_.push_back(t);
           t->start();
         }
       }
     }
+    pool_ready_ = true;
     timer.expires_after(ctx->opts.pool_interval);
     (void)co_await timer.async_wait(use_tuple);
   }
   co_return;
+}
+
+net::awaitable<void> client::check_all(std::shared_ptr<client_context> ctx) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer timer(ex);
+  const auto deadline = std::chrono::steady_clock::now() + ctx->opts.require_all_timeout;
+  // Wait for every relay's first attempt (bounded by require_all_timeout, 50-ms steps).
+  while (!stopped_ && std::chrono::steady_clock::now() < deadline) {
+    bool done = !ctx->cfg.pool || pool_ready_;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& t : tunnels_) {
+        const auto st = t->status();
+        done = done && (st.live || st.finished > 0 || st.stopped);
+      }
+    }
+    if (done) {
+      break;
+    }
+    timer.expires_after(std::chrono::milliseconds(50));
+    (void)co_await timer.async_wait(use_tuple);
+  }
+  if (stopped_) {
+    co_return;
+  }
+  std::string missing;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& s : ctx->cfg.services) {
+      const std::string kite = kite_proto(s) + ":" + s.kite_name;
+      if (s.enabled &&
+          std::find(live_kites_.begin(), live_kites_.end(), kite) == live_kites_.end()) {
+        missing += (missing.empty() ? "" : ", ") + kite;
+      }
+    }
+    if (!missing.empty()) {
+      failure_ = "--all: no tunnel for " + missing;
+    }
+  }
+  if (missing.empty()) {
+    ctx->log->info("--all: every kite is live");
+    co_return;
+  }
+  ctx->log->error("--all: no tunnel for {}; giving up", missing);
+  if (ctx->opts.on_fatal) {
+    ctx->opts.on_fatal("--all: no tunnel for " + missing);
+  }
+  co_return;
+}
+
+std::string client::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
 }
 
 void client::run() { pool_.run_here(); }
@@ -228,16 +428,21 @@ void client::stop() {
     }
   }
   if (started_ && threads_started_) {
-    // Let the posted stops run (closing tunnels and origins) before the worker stops.
-    auto done = std::make_shared<std::promise<void>>();
-    auto f = done->get_future();
-    asio::post(pool_.context(0), [done, sites = sites_] {
-      for (const auto& s : sites) {
-        s->stop();
-      }
-      done->set_value();
-    });
-    (void)f.wait_for(std::chrono::seconds(2));
+    // Let the posted stops run (closing tunnels and origins) before the workers stop.
+    std::vector<std::future<void>> done;
+    for (std::size_t i = 0; i < pool_.size(); ++i) {
+      auto p = std::make_shared<std::promise<void>>();
+      done.push_back(p->get_future());
+      asio::post(pool_.context(i), [p, sites = i == 0 ? sites_ : decltype(sites_){}] {
+        for (const auto& s : sites) {
+          s->stop();
+        }
+        p->set_value();
+      });
+    }
+    for (auto& f : done) {
+      (void)f.wait_for(std::chrono::seconds(2));
+    }
   }
   pool_.stop();
 }
@@ -246,7 +451,8 @@ std::size_t client::live_tunnels() const {
   std::lock_guard lock(mu_);
   std::size_t n = 0;
   for (const auto& t : tunnels_) {
-    if (t->status().live) {
+    const auto st = t->status();
+    if (st.live && !st.stopped) {
       ++n;
     }
   }
@@ -257,7 +463,10 @@ std::vector<relay_status> client::relays() const {
   std::lock_guard lock(mu_);
   std::vector<relay_status> out;
   for (const auto& t : tunnels_) {
-    out.push_back(t->status());
+    auto st = t->status();
+    if (!st.stopped || stopped_) {
+      out.push_back(std::move(st));
+    }
   }
   return out;
 }

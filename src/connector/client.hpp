@@ -22,8 +22,9 @@ class static_site;
 
 /// The connector. Construct, start(), then run() or start_threads(); stop() ends it. Every piece
 /// of state lives here (no globals), so tests run several connectors in one process.
-/// Threading: one worker (io_context + thread); every tunnel_client, origin stream and static
-/// site lives on it (a connector's load is its origins', one thread is plenty; style §4 v1).
+/// Threading: --threads workers (io_context + thread each; 0 = one per relay, at most one per
+/// core). Each tunnel_client (and the origin streams of its tunnel) lives on one worker, the
+/// tunnels spread round-robin; relay discovery and the folder servers live on worker 0.
 class client {
  public:
   client(config::connector_config cfg, std::shared_ptr<spdlog::logger> log,
@@ -48,14 +49,28 @@ class client {
   /// One status per relay currently wanted (configured, or chosen from the pool). Any thread.
   [[nodiscard]] std::vector<relay_status> relays() const;
   [[nodiscard]] const client_counters& counters() const noexcept { return ctx_->counters; }
+  /// Number of workers (threads) the connector runs.
+  [[nodiscard]] std::size_t workers() const noexcept { return pool_.size(); }
+  /// Why the connector gave up for good ("" while it has not): --all found a kite live on no
+  /// relay after the first attempts. Any thread.
+  [[nodiscard]] std::string failure() const;
 
  private:
   net::awaitable<void> discover(std::shared_ptr<client_context> ctx);
+  net::awaitable<void> check_all(std::shared_ptr<client_context> ctx);
+  /// The next worker's executor (round-robin). Caller holds mu_.
+  asio::any_io_executor next_executor();
+  /// True when a non-retiring relay has a live tunnel. Any thread.
+  bool replacement_live() const;
 
   std::shared_ptr<client_context> ctx_;
   net::worker_pool pool_;
-  mutable std::mutex mu_;  // guards tunnels_ (the pool re-evaluation replaces entries)
+  mutable std::mutex mu_;  // guards tunnels_, next_worker_, live_kites_, failure_
   std::vector<std::shared_ptr<tunnel_client>> tunnels_;
+  std::size_t next_worker_ = 0;
+  std::vector<std::string> live_kites_;  // "proto:name" of kites live at least once
+  std::string failure_;
+  std::atomic<bool> pool_ready_{false};  // discovery's first pass is over
   std::vector<std::shared_ptr<static_site>> sites_;
   bool started_ = false;
   bool threads_started_ = false;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -28,13 +29,37 @@ struct client_options {
   std::chrono::milliseconds handshake_timeout{30000};  ///< reading the relay's reply (§5.8)
   std::chrono::milliseconds origin_timeout{2000};      ///< connecting an origin (§7.1)
   std::chrono::milliseconds stable_after{5000};        ///< tunnel up this long: backoff reset
+  /// A relay that could not be reached (its ping failed) is probed with a relay ping every
+  /// probe_interval (jittered +-25 %) while a reconnection delay longer than probe_after runs;
+  /// when it answers, the delay ends at once. So a restarted relay is used again within about
+  /// probe_interval of its return, whatever the backoff reached. A relay that answered but
+  /// failed later (TLS, handshake, refused kites) is not probed: its backoff runs in full.
+  std::chrono::milliseconds probe_after{2000};
+  std::chrono::milliseconds probe_interval{500};
+  std::chrono::milliseconds probe_timeout{1000};       ///< one probe's relay ping
   std::chrono::milliseconds pool_interval{15 * 60 * 1000};  ///< --frontends re-evaluation (§9.2)
+  /// A pool relay no longer chosen is closed once it carries no stream and its replacement is
+  /// live, or after this grace at the latest (pagekite.py: 10 min, only when idle).
+  std::chrono::milliseconds retire_grace{10 * 60 * 1000};
+  /// A relay already in use keeps its place unless a candidate's ping beats it by this much
+  /// (hysteresis against flapping between relays that are equally near).
+  std::chrono::milliseconds pool_stickiness{25};
+  /// --all: start-up fails when, after every relay's first attempt (or this long), some kite is
+  /// live on no relay (pagekite.py's 120 s overall connection deadline).
+  std::chrono::milliseconds require_all_timeout{120000};
+  /// Called once (on a worker) when the connector gives up for good (--all); `why` says why.
+  std::function<void(const std::string& why)> on_fatal;
   /// zlib level of our ZChunks. pagekite.py's connector uses 9; 6 (zlib's default) gives nearly
   /// the same ratio for far less CPU on bulk transfers.
   int compression_level = 6;
   bool force_flow_a_for_test = false;  ///< never use the in-tunnel round (Flow B)
   /// Called on the tunnel's worker when a kite is accepted: ("http:foo.test", "127.0.0.1:443").
   std::function<void(const std::string& kite, const std::string& relay)> on_kite_live;
+  /// Local resolver table for relay-pool names (--frontends, --defaults, --whitelabel): when
+  /// set, discovery asks it instead of DNS, on the worker; it must not block. Returns the
+  /// endpoints for (name, pool port), empty = unknown. Tests map `fe4_152.DOMAIN` to loopback.
+  std::function<std::vector<net::tcp::endpoint>(const std::string& name, std::uint16_t port)>
+      resolver;
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).

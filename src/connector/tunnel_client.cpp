@@ -111,7 +111,54 @@ void tunnel_client::start() {
   });
 }
 
+void tunnel_client::retire(std::chrono::milliseconds grace, std::function<bool()> ready) {
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, retire_when_idle(self, grace, std::move(ready)),
+                 [self](const std::exception_ptr& e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       self->ctx_->log->error("relay {}: retiring failed: {}", self->label_,
+                                              ex.what());
+                     }
+                   }
+                 });
+}
+
+net::awaitable<void> tunnel_client::retire_when_idle(
+    [[maybe_unused]] std::shared_ptr<tunnel_client> self, std::chrono::milliseconds grace,
+    std::function<bool()> ready) {
+  {
+    std::lock_guard lock(status_mu_);
+    if (status_.retiring) {
+      co_return;
+    }
+    status_.retiring = true;
+  }
+  ctx_->log->info("relay {}: no longer wanted; closing it once idle", label_);
+  const auto until = std::chrono::steady_clock::now() + grace;
+  asio::steady_timer timer(ex_);
+  // Bounded by `grace` (250-ms steps).
+  while (!stopped_) {
+    const bool idle = !link_ || link_->stream_count() == 0;
+    const bool late = std::chrono::steady_clock::now() >= until;
+    if ((idle && ready()) || late) {
+      ctx_->log->info("relay {}: retired ({})", label_, late ? "grace over" : "idle");
+      stop();
+      break;
+    }
+    timer.expires_after(std::chrono::milliseconds(250));
+    (void)co_await timer.async_wait(use_tuple);
+  }
+  co_return;
+}
+
 void tunnel_client::stop() {
+  {
+    std::lock_guard lock(status_mu_);
+    status_.stopped = true;
+  }
   asio::post(ex_, [self = shared_from_this()] {
     self->stopped_ = true;
     self->sleep_.cancel();
@@ -146,6 +193,10 @@ net::awaitable<void> tunnel_client::run([[maybe_unused]] std::shared_ptr<tunnel_
   while (!stopped_) {
     const auto began = std::chrono::steady_clock::now();
     const outcome o = co_await attempt();
+    {
+      std::lock_guard lock(status_mu_);
+      ++status_.finished;
+    }
     if (stopped_) {
       break;
     }
@@ -153,13 +204,55 @@ net::awaitable<void> tunnel_client::run([[maybe_unused]] std::shared_ptr<tunnel_
     if (o == outcome::ended && lasted >= ctx_->opts.stable_after) {
       retry.reset();
     }
+    if (o == outcome::ended) {
+      // Tunnel lost: did the relay go away? If so, probe it while the backoff runs.
+      unreachable_ = true;
+      for (const auto& ep : probe_eps_) {
+        auto p = co_await ping_relay(ex_, ep, ctx_->opts.probe_timeout);
+        unreachable_ = unreachable_ && p.error;
+      }
+      if (stopped_) {
+        break;
+      }
+    }
     std::chrono::milliseconds delay = retry.next(unit(rng_));
     if (o == outcome::rejected) {
       delay = std::max(delay, ctx_->opts.rejected_retry);
     }
     ctx_->log->info("relay {}: reconnecting in {} ms", label_, delay.count());
-    sleep_.expires_after(delay);
+    co_await retry_sleep(delay);
+  }
+  co_return;
+}
+
+net::awaitable<void> tunnel_client::retry_sleep(std::chrono::milliseconds delay) {
+  const auto until = std::chrono::steady_clock::now() + delay;
+  const bool probe = unreachable_ && !probe_eps_.empty() && delay > ctx_->opts.probe_after;
+  std::uniform_real_distribution<double> jitter(0.75, 1.25);
+  // Bounded: one step per probe_interval (at least 50 ms) until `until`.
+  while (!stopped_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) {
+      break;
+    }
+    auto step = std::chrono::duration_cast<std::chrono::steady_clock::duration>(until - now);
+    if (probe) {
+      const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::max(ctx_->opts.probe_interval, std::chrono::milliseconds(50)) * jitter(rng_));
+      step = std::min(step, interval);
+    }
+    sleep_.expires_after(step);
     (void)co_await sleep_.async_wait(use_tuple);
+    if (!probe || stopped_ || std::chrono::steady_clock::now() >= until) {
+      continue;
+    }
+    for (const auto& ep : probe_eps_) {
+      auto p = co_await ping_relay(ex_, ep, ctx_->opts.probe_timeout);
+      if (!p.error && !stopped_) {
+        ctx_->log->info("relay {}: answers again, reconnecting now", label_);
+        co_return;
+      }
+    }
   }
   co_return;
 }
@@ -181,6 +274,11 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   // 2. Relay ping (§3): the first address that answers is the one we connect to.
   std::optional<tcp::endpoint> chosen;
   std::string ping_error;
+  unreachable_ = false;
+  probe_eps_.clear();
+  for (const auto& r : results) {
+    probe_eps_.push_back(r.endpoint());
+  }
   for (const auto& r : results) {
     auto p = co_await ping_relay(ex_, r.endpoint(), ctx_->opts.ping_timeout);
     if (stopped_) {
@@ -196,6 +294,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     ping_error = p.why;
   }
   if (!chosen) {
+    unreachable_ = true;
     set_error(ping_error);
     ctx_->log->warn("relay {}: {}", label_, ping_error);
     co_return outcome::failed;
@@ -524,9 +623,9 @@ net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
                     label_);
   }
   timer.expires_at(deadline);
-  auto h = co_await (stream->async_handshake(asio::ssl::stream_base::client, use_tuple) ||
+  auto h = co_await (stream->handshake(asio::ssl::stream_base::client) ||
                      timer.async_wait(use_tuple));
-  ec = h.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(h));
+  ec = h.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(h);
   if (ec) {
     ++ctx_->counters.tls_failures;
     set_error("TLS handshake failed: " + ec.message());
@@ -687,6 +786,8 @@ void tunnel_client::on_open(const mux::open_local& o) {
     ro.rip = o.rip;
     ro.rtls = o.rtls;
     ro.port = o.port.value_or(0);
+    ro.kite_name = s->kite_name;
+    ro.uuid = uuid_;
     if (s->flags.rewrite_host) {
       ro.rewrite_host = s->flags.rewrite_host->empty() ? s->origin_host : *s->flags.rewrite_host;
     }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,11 +29,14 @@ struct relay_status {
   bool live = false;            ///< a tunnel with at least one accepted kite is up
   std::size_t live_kites = 0;
   std::uint64_t attempts = 0;   ///< connection attempts
+  std::uint64_t finished = 0;   ///< attempts that ended (failed, refused, or tunnel closed)
   std::uint64_t tunnels = 0;    ///< tunnels that went live
   std::string uuid;             ///< from the last ping
   std::string session_id;       ///< latest X-PageKite-SessionID
   std::string flow;             ///< "A" or "B" of the last successful handshake
   std::string last_error;       ///< why the last attempt or tunnel ended
+  bool retiring = false;        ///< no longer wanted (pool re-evaluation); closes when idle
+  bool stopped = false;         ///< stop() ran: the relay is no longer used
 };
 
 /// One relay. Lives on one executor (a connector worker); start()/stop() may be called from any
@@ -49,6 +53,11 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   /// Ends the loop and closes the tunnel. Any thread; idempotent.
   void stop();
 
+  /// Retires this relay (a pool relay no longer chosen, §9.2): it keeps serving, and stops once
+  /// it carries no stream while `ready()` says a replacement is live, or after `grace` at the
+  /// latest. `ready` is called on this tunnel's executor and must be thread-safe. Any thread.
+  void retire(std::chrono::milliseconds grace, std::function<bool()> ready);
+
   [[nodiscard]] relay_status status() const;
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
   [[nodiscard]] asio::any_io_executor executor() const { return ex_; }
@@ -58,6 +67,11 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
 
   net::awaitable<void> run(std::shared_ptr<tunnel_client> self);
   net::awaitable<outcome> attempt();
+  /// Sleeps `delay`, probing an unreachable relay meanwhile (client_options::probe_after).
+  net::awaitable<void> retry_sleep(std::chrono::milliseconds delay);
+  net::awaitable<void> retire_when_idle(std::shared_ptr<tunnel_client> self,
+                                        std::chrono::milliseconds grace,
+                                        std::function<bool()> ready);
   net::awaitable<std::error_code> open(net::tcp::endpoint ep);
   net::awaitable<std::tuple<std::error_code, std::size_t>> read_head(std::size_t max_head);
   net::awaitable<std::optional<wire::handshake_response>> exchange(
@@ -97,6 +111,8 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   std::string round_error_;
   std::string uuid_;
   std::string session_id_;
+  bool unreachable_ = false;                  // the last attempt's relay ping failed
+  std::vector<net::tcp::endpoint> probe_eps_; // the addresses it was pinged at
   asio::steady_timer sleep_;
   std::vector<bool> live_;                    // per service
 

@@ -6,7 +6,7 @@ tcp::socket& transport::socket() noexcept {
   if (auto* p = std::get_if<prefixed_socket>(&v_)) {
     return p->socket();
   }
-  return std::get<1>(v_)->next_layer().socket();
+  return std::get<1>(v_)->lowest_layer();
 }
 
 SSL* transport::ssl() noexcept {
@@ -22,8 +22,7 @@ awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::sp
     auto [ec, n] = co_await p->async_read_some(b, use_tuple);
     co_return std::tuple{ec, n};
   }
-  auto [ec, n] = co_await std::get<1>(v_)->async_read_some(b, use_tuple);
-  co_return std::tuple{ec, n};
+  co_return co_await std::get<1>(v_)->read_some(buf);
 }
 
 awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> bufs) {
@@ -31,8 +30,7 @@ awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> 
     auto [ec, n] = co_await asio::async_write(*p, bufs, use_tuple);
     co_return ec;
   }
-  auto [ec, n] = co_await asio::async_write(*std::get<1>(v_), bufs, use_tuple);
-  co_return ec;
+  co_return co_await std::get<1>(v_)->write(bufs);
 }
 
 awaitable<std::error_code> transport::write(asio::const_buffer buf) {
@@ -41,8 +39,9 @@ awaitable<std::error_code> transport::write(asio::const_buffer buf) {
 }
 
 awaitable<std::error_code> transport::shutdown_send() {
-  // TODO(kiteline): TLS half-close. asio's ssl::stream cannot send close_notify while a read
-  // is pending on the same stream, so for TLS we only half-close TCP; the peer sees EOF.
+  if (auto* t = std::get_if<1>(&v_)) {
+    co_return co_await (*t)->shutdown_send();
+  }
   std::error_code ec;
   socket().shutdown(tcp::socket::shutdown_send, ec);
   co_return ec;

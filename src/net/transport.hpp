@@ -8,10 +8,9 @@
 
 #include "net/asio.hpp"
 #include "net/prefixed_socket.hpp"
+#include "net/tls_stream.hpp"
 
 namespace kiteline::net {
-
-using tls_stream = asio::ssl::stream<prefixed_socket>;
 
 /// One connection (visitor, tunnel or origin), plain or TLS. Owned by one executor.
 /// Errors come back as values; nothing here throws on I/O failure.

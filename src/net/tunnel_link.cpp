@@ -1,6 +1,7 @@
 #include "net/tunnel_link.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <variant>
 
@@ -100,7 +101,89 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
   co_return;
 }
 
+void tunnel_link::queue_local(local_stream& s, std::span<const std::byte> data) {
+  if (data.empty()) {
+    return;
+  }
+  append_bytes(s.wbuf, data);
+  s.wbuf_delivered += data.size();
+  wake_writer(s);
+}
+
+bool tunnel_link::gatherable(const local_stream& s, std::span<const std::byte> data) const {
+  // Bytes of the tunnel read being fed, for a plain socket with nothing queued or in flight:
+  // they can go to the kernel straight from the read buffer at the end of this feed().
+  // (Inflated ZChunk data lives in the decoder and is overwritten by the next chunk.)
+  return !feed_input_.empty() && data.data() >= feed_input_.data() &&
+         data.data() + data.size() <= feed_input_.data() + feed_input_.size() &&
+         s.wbuf.empty() && s.wbuf_busy.empty() && s.t && !s.t->is_tls() && !s.gone;
+}
+
+void tunnel_link::flush_gathered() {
+  // One gather write per stream (the socket is non-blocking); what the kernel does not take
+  // now is copied to the stream's queue for its writer. Saves a copy of every payload byte
+  // and a writer wake-up per chunk.
+  constexpr std::size_t max_iov = 64;
+  std::size_t i = 0;
+  while (i < gathered_.size()) {
+    const auto& first = gathered_[i];
+    local_stream& s = *first.stream;
+    std::array<asio::const_buffer, max_iov> iov{};
+    std::size_t j = i;
+    std::size_t k = 0;
+    for (; j < gathered_.size() && gathered_[j].stream == first.stream && k < max_iov; ++j) {
+      iov[k++] = asio::buffer(gathered_[j].data.data(), gathered_[j].data.size());
+    }
+    std::size_t written = 0;
+    if (!s.gone && s.wbuf.empty() && s.wbuf_busy.empty()) {
+      std::error_code ec;
+      written = s.t->socket().write_some(std::span<const asio::const_buffer>(iov.data(), k), ec);
+      if (ec) {
+        written = 0;  // would block, or an error the writer meets and reports
+      }
+    }
+    if (written > 0) {
+      written_now_.emplace_back(first.sid, written);
+    }
+    for (std::size_t x = i; x < j; ++x) {
+      auto d = gathered_[x].data;
+      const std::size_t w = std::min(written, d.size());
+      written -= w;
+      if (s.gone) {
+        note_buffered(-static_cast<std::int64_t>(d.size() - w));
+        continue;
+      }
+      queue_local(s, d.subspan(w));
+    }
+    i = j;
+  }
+  gathered_.clear();
+}
+
+void tunnel_link::apply_written_now() {
+  // Bounded: on_local_written() emits acks and resumes, never deliveries (no new entries).
+  while (!written_now_.empty() && !closed_) {
+    auto done = std::move(written_now_);
+    written_now_.clear();
+    for (const auto& [sid, n] : done) {
+      note_buffered(-static_cast<std::int64_t>(n));
+      (void)session_.on_local_written(sid, n);
+    }
+    perform_actions();
+  }
+  written_now_.clear();
+}
+
 void tunnel_link::feed(std::span<const std::byte> in) {
+  feed_input_ = in;
+  feed_frames(in);
+  flush_gathered();
+  feed_input_ = {};
+  // Acknowledge what went straight to local sockets once per tunnel read, not per chunk.
+  apply_written_now();
+}
+
+void tunnel_link::feed_frames(std::span<const std::byte> in) {
   while (!closed_) {
     auto step = decoder_.feed(in);
     in = in.subspan(step.consumed);
@@ -239,40 +322,48 @@ void tunnel_link::perform_actions() {
                 return;
               }
               auto& s = *it->second;
+              note_buffered(static_cast<std::int64_t>(d.data.size()));
               if (s.filter) {
                 s.filter->transform(d.data, s.wbuf);
-              } else {
-                append_bytes(s.wbuf, d.data);
+                s.wbuf_delivered += d.data.size();
+                wake_writer(s);
+                return;
               }
-              s.wbuf_delivered += d.data.size();
-              note_buffered(static_cast<std::int64_t>(d.data.size()));
-              s.wake_writer.notify();
+              if (gatherable(s, d.data)) {
+                gathered_.push_back(gathered{d.sid, it->second, d.data});
+                return;
+              }
+              flush_gathered();
+              queue_local(s, d.data);
             },
             [&](const mux::shutdown_local_write& x) {
+              flush_gathered();
               auto it = streams_.find(x.sid);
               if (it != streams_.end()) {
                 it->second->shutdown_after_flush = true;
-                it->second->wake_writer.notify();
+                wake_writer(*it->second);
               }
             },
             [&](const mux::stop_local_read& x) {
               auto it = streams_.find(x.sid);
               if (it != streams_.end()) {
                 it->second->read_stopped = true;
-                it->second->wake_reader.notify();
+                wake_reader(*it->second);
               }
             },
             [&](const mux::close_local& x) {
+              flush_gathered();
               auto it = streams_.find(x.sid);
               if (it != streams_.end()) {
                 it->second->close_after_flush = true;
                 it->second->read_stopped = true;
-                it->second->wake_writer.notify();
-                it->second->wake_reader.notify();
+                wake_writer(*it->second);
+                wake_reader(*it->second);
               }
             },
             [&](const mux::open_local& o) {
-              auto s = std::make_shared<local_stream>(executor_);
+              auto s = std::make_shared<local_stream>();
+              s->sid = o.sid;
               streams_[o.sid] = s;
               ++stats_.streams_opened;
               if (hooks_.open_local) {
@@ -289,7 +380,7 @@ void tunnel_link::perform_actions() {
               auto it = streams_.find(x.sid);
               if (it != streams_.end()) {
                 it->second->read_paused = false;
-                it->second->wake_reader.notify();
+                wake_reader(*it->second);
               }
             },
             [&](const mux::pause_tunnel_read&) {},
@@ -327,7 +418,7 @@ awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link
         close(drain_reason_);
         break;
       }
-      outbox_drained_.notify();
+      note_outbox_drained();
       co_await wake_tunnel_writer_.wait();
       continue;
     }
@@ -343,7 +434,7 @@ awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link
       out_writing_ = {};
     }
     if (out_.size() < opts_.outbox_high_water) {
-      outbox_drained_.notify();
+      note_outbox_drained();
     }
   }
   co_return;
@@ -389,7 +480,8 @@ bool tunnel_link::attach_visitor(transport&& visitor, const mux::stream_open& in
     visitor.close();
     return false;
   }
-  auto s = std::make_shared<local_stream>(executor_);
+  auto s = std::make_shared<local_stream>();
+  s->sid = *sid;
   s->t.emplace(std::move(visitor));
   streams_[*sid] = s;
   ++stats_.streams_opened;
@@ -431,6 +523,18 @@ void tunnel_link::send_control(std::span<const std::byte> encoded_chunk) {
 }
 
 void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
+  if (!s->t->is_tls()) {
+    // Plain local sockets are driven by completion handlers: an idle stream holds a pending
+    // wait and nothing else (no coroutine frames, no buffers).
+    std::error_code ec;
+    s->t->socket().non_blocking(true, ec);
+    arm_reader(s);
+    kick_writer(s);
+    return;
+  }
+  if (!s->sig) {
+    s->sig = std::make_unique<stream_signals>(executor_);
+  }
   auto self = shared_from_this();
   auto on_done = [self, sid](const std::exception_ptr& e) {
     if (e) {
@@ -448,6 +552,135 @@ void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
   }
 }
 
+void tunnel_link::wake_writer(local_stream& s) {
+  if (s.sig) {
+    s.sig->wake_writer.notify();
+  } else if (s.t && !s.gone) {
+    kick_writer(s.shared_from_this());
+  }
+}
+
+void tunnel_link::wake_reader(local_stream& s) {
+  if (s.sig) {
+    s.sig->wake_reader.notify();
+  } else if (s.t && !s.gone) {
+    arm_reader(s.shared_from_this());
+  }
+}
+
+void tunnel_link::note_outbox_drained() {
+  outbox_drained_.notify();
+  // Bounded: each blocked reader is re-armed once (it blocks again if the outbox refills).
+  auto blocked = std::move(blocked_readers_);
+  blocked_readers_.clear();
+  for (auto& s : blocked) {
+    s->read_blocked = false;
+    arm_reader(s);
+  }
+}
+
+void tunnel_link::arm_reader(const stream_ptr& s) {
+  if (s->read_armed || s->read_blocked || s->gone || closed_ || s->read_stopped ||
+      s->read_paused) {
+    return;
+  }
+  if (out_.size() >= opts_.outbox_high_water) {
+    s->read_blocked = true;
+    blocked_readers_.push_back(s);
+    return;
+  }
+  s->read_armed = true;
+  s->t->socket().async_wait(tcp::socket::wait_read,
+                            [self = shared_from_this(), s](std::error_code ec) {
+                              self->on_readable(s, ec);
+                            });
+}
+
+void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
+  s->read_armed = false;
+  if (s->gone || closed_ || s->read_stopped) {
+    return;
+  }
+  const wire::sid_t sid = s->sid;
+  std::size_t n = 0;
+  if (!ec) {
+    if (local_rbuf_.size() != opts_.local_read_buffer) {
+      local_rbuf_.resize(opts_.local_read_buffer);
+    }
+    n = s->t->socket().read_some(asio::buffer(local_rbuf_), ec);
+    if (ec == asio::error::would_block) {
+      arm_reader(s);
+      return;
+    }
+  }
+  if (ec == asio::error::eof || (!ec && n == 0)) {
+    (void)session_.on_local_eof(sid);
+    perform_actions();
+    return;
+  }
+  if (ec) {
+    (void)session_.close_stream(sid);
+    perform_actions();
+    drop_stream(sid, true);
+    return;
+  }
+  (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
+  perform_actions();
+  arm_reader(s);
+}
+
+void tunnel_link::kick_writer(const stream_ptr& s) {
+  if (s->gone || closed_ || !s->t || !s->wbuf_busy.empty()) {
+    return;
+  }
+  if (!s->wbuf.empty()) {
+    std::swap(s->wbuf, s->wbuf_busy);
+    const std::uint64_t delivered = s->wbuf_delivered;
+    s->wbuf_delivered = 0;
+    asio::async_write(s->t->socket(), asio::buffer(s->wbuf_busy.data(), s->wbuf_busy.size()),
+                      [self = shared_from_this(), s, delivered](std::error_code ec, std::size_t) {
+                        self->on_written(s, delivered, ec);
+                      });
+    return;
+  }
+  if (s->close_after_flush) {
+    drop_stream(s->sid, false);
+    return;
+  }
+  if (s->shutdown_after_flush) {
+    s->shutdown_after_flush = false;
+    std::error_code ec;
+    s->t->socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+}
+
+void tunnel_link::on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec) {
+  s->wbuf_busy.clear();
+  if (s->wbuf_busy.capacity() > 256 * 1024) {
+    s->wbuf_busy = {};
+  }
+  note_buffered(-static_cast<std::int64_t>(delivered));
+  if (s->gone || closed_) {
+    return;
+  }
+  const wire::sid_t sid = s->sid;
+  if (ec) {
+    note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
+    s->wbuf = {};
+    s->wbuf_delivered = 0;
+    (void)session_.on_local_write_failed(sid);
+    perform_actions();
+    if (!session_.has_stream(sid)) {
+      drop_stream(sid, true);
+      return;
+    }
+  } else {
+    (void)session_.on_local_written(sid, delivered);
+    perform_actions();
+  }
+  kick_writer(s);
+}
+
 awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunnel_link> self, wire::sid_t sid,
                                           stream_ptr s) {
   while (!s->gone && !closed_) {
@@ -456,7 +689,7 @@ awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunne
     }
     if (s->read_paused || out_.size() >= opts_.outbox_high_water) {
       if (s->read_paused) {
-        co_await s->wake_reader.wait();
+        co_await s->sig->wake_reader.wait();
       } else {
         co_await outbox_drained_.wait();
         // Several readers may wait for the drain; pass the wake-up on.
@@ -466,36 +699,9 @@ awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunne
       }
       continue;
     }
-    std::error_code ec;
-    std::size_t n = 0;
-    if (!s->t->is_tls()) {
-      // Idle plain streams hold no buffer: wait for readability, then read into the link's
-      // shared buffer and hand the bytes to the session before the next suspension point.
-      auto [wec] = co_await s->t->socket().async_wait(tcp::socket::wait_read, use_tuple);
-      if (s->gone || closed_ || s->read_stopped) {
-        break;
-      }
-      if (wec) {
-        ec = wec;
-      } else {
-        if (local_rbuf_.size() != opts_.local_read_buffer) {
-          local_rbuf_.resize(opts_.local_read_buffer);
-        }
-        s->t->socket().non_blocking(true, ec);
-        n = s->t->socket().read_some(asio::buffer(local_rbuf_), ec);
-        if (ec == asio::error::would_block) {
-          continue;
-        }
-      }
-    } else {
-      std::vector<std::byte> buf(16 * 1024);
-      auto [rec, rn] = co_await s->t->read_some(buf);
-      ec = rec;
-      n = rn;
-      if (!ec && n > 0) {
-        local_rbuf_.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(rn));
-      }
-    }
+    // TLS streams are few (terminated https visitors); each read uses its own buffer.
+    std::vector<std::byte> buf(16 * 1024);
+    auto [ec, n] = co_await s->t->read_some(buf);
     if (s->gone || closed_) {
       break;
     }
@@ -510,7 +716,7 @@ awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunne
       drop_stream(sid, true);
       break;
     }
-    (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
+    (void)session_.on_local_data(sid, std::span<const std::byte>(buf.data(), n));
     perform_actions();
   }
   co_return;
@@ -560,7 +766,7 @@ awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunne
       (void)co_await s->t->shutdown_send();
       continue;
     }
-    co_await s->wake_writer.wait();
+    co_await s->sig->wake_writer.wait();
   }
   co_return;
 }
@@ -581,8 +787,10 @@ void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
     (void)abortive;
     s->t->close();
   }
-  s->wake_reader.notify();
-  s->wake_writer.notify();
+  if (s->sig) {
+    s->sig->wake_reader.notify();
+    s->sig->wake_writer.notify();
+  }
 }
 
 void tunnel_link::close(const std::string& why) {

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -116,18 +117,25 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   [[nodiscard]] asio::any_io_executor executor() const { return executor_; }
 
  private:
-  struct local_stream {
-    explicit local_stream(const asio::any_io_executor& ex) : wake_writer(ex), wake_reader(ex) {}
+  // Wake-ups of the coroutines that drive a TLS local stream (plain ones use handlers).
+  struct stream_signals {
+    explicit stream_signals(const asio::any_io_executor& ex) : wake_writer(ex), wake_reader(ex) {}
+    signal wake_writer;
+    signal wake_reader;
+  };
+  struct local_stream : std::enable_shared_from_this<local_stream> {
+    wire::sid_t sid = 0;
     std::optional<transport> t;         // nullopt while a connector dials its origin
     std::vector<std::byte> wbuf;        // bytes delivered, waiting for the writer
     std::vector<std::byte> wbuf_busy;   // bytes being written (never touched by deliver)
     std::uint64_t wbuf_delivered = 0;   // delivered (peer) bytes behind wbuf
     std::unique_ptr<delivery_filter> filter;
+    std::unique_ptr<stream_signals> sig;  // TLS streams only
     bool no_compress = false;           // a compressed chunk of this stream grew: send plain
-    signal wake_writer;
-    signal wake_reader;
     bool read_paused = false;
     bool read_stopped = false;
+    bool read_armed = false;            // plain: a wait for readability is pending
+    bool read_blocked = false;          // plain: waiting in blocked_readers_ for the outbox
     bool shutdown_after_flush = false;
     bool close_after_flush = false;
     bool reader_running = false;
@@ -145,11 +153,23 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
                                stream_ptr s);
 
   void feed(std::span<const std::byte> in);
+  void feed_frames(std::span<const std::byte> in);
+  void queue_local(local_stream& s, std::span<const std::byte> data);
+  [[nodiscard]] bool gatherable(const local_stream& s, std::span<const std::byte> data) const;
+  void flush_gathered();
+  void apply_written_now();
   void perform_actions();
   void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
   void append_plain(const wire::chunk_headers& h, std::span<const std::byte> data);
   void note_frame(std::size_t frame_bytes);
   void start_local(wire::sid_t sid, const stream_ptr& s);
+  void wake_writer(local_stream& s);
+  void wake_reader(local_stream& s);
+  void note_outbox_drained();
+  void arm_reader(const stream_ptr& s);
+  void on_readable(const stream_ptr& s, std::error_code ec);
+  void kick_writer(const stream_ptr& s);
+  void on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec);
   void drop_stream(wire::sid_t sid, bool abortive);
   void note_buffered(std::int64_t delta);
 
@@ -172,6 +192,17 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::vector<std::byte> local_rbuf_;
   std::vector<std::byte> pending_leftover_;
   std::vector<std::byte> paused_rest_;  // tunnel bytes read but not fed while paused
+  // Deliveries of the tunnel read being fed that go to local sockets straight from it.
+  struct gathered {
+    wire::sid_t sid;
+    stream_ptr stream;
+    std::span<const std::byte> data;
+  };
+  std::span<const std::byte> feed_input_;
+  std::vector<gathered> gathered_;
+  std::vector<stream_ptr> blocked_readers_;  // plain readers waiting for the outbox to drain
+  // Bytes written straight to local sockets during this feed(), acknowledged after it.
+  std::vector<std::pair<wire::sid_t, std::uint64_t>> written_now_;
   asio::steady_timer tick_timer_;
   std::uint64_t local_buffered_ = 0;
   std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment

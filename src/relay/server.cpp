@@ -202,14 +202,28 @@ server::server(config::relay_config cfg, std::shared_ptr<spdlog::logger> log)
 server::~server() { stop(); }
 
 result<void> server::start(std::string& error) {
-  tls::protocol_policy policy;
-  policy.legacy = cfg_.tls_legacy;
-  policy.ciphers = cfg_.tls_ciphers;
+  std::vector<std::string> policy_warnings;
+  const auto policy = tls::make_policy(cfg_.tls_protocols, cfg_.tls_legacy, cfg_.tls_ciphers,
+                                       policy_warnings, error);
+  if (!policy) {
+    error = "TLS protocol policy: " + error;
+    return std::make_error_code(std::errc::invalid_argument);
+  }
+  if (!cfg_.tls_endpoints.empty()) {
+    log_->info("TLS policy: {}..{}{}", config::display_name(policy->min),
+               config::display_name(policy->max),
+               cfg_.tls_client_ca.empty() ? "" : ", client certificates verified");
+    if (policy->min < config::tls_version::tls1_2) {
+      log_->warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 "
+                 "need SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
+                 config::display_name(policy->min));
+    }
+  }
   if (!keys_) {
     keys_ = tls::make_inprocess_key_store();
   }
-  impl_->reloader = std::make_unique<tls::certificate_reloader>(keys_, policy,
-                                                                cfg_.tls_endpoint_ca, log_);
+  impl_->reloader = std::make_unique<tls::certificate_reloader>(
+      keys_, *policy, cfg_.tls_endpoint_ca, cfg_.tls_client_ca, log_);
   for (const auto& e : cfg_.tls_endpoints) {
     if (!impl_->reloader->add(impl_->endpoints, e.name, e.pem_file, error)) {
       error = e.origin + ": tls_endpoint " + e.name + ": " + e.pem_file + ": " + error;
@@ -537,12 +551,11 @@ awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t
                                                   *context);
   asio::steady_timer timer(ex);
   timer.expires_after(cfg().visitor_timeout);
-  auto r = co_await (stream->async_handshake(asio::ssl::stream_base::server, use_tuple) ||
+  auto r = co_await (stream->handshake(asio::ssl::stream_base::server) ||
                      timer.async_wait(use_tuple));
-  if (r.index() == 1 || std::get<0>(std::get<0>(r))) {
+  if (r.index() == 1 || std::get<0>(r)) {
     log().info("visitor refused rip={} reason=\"TLS handshake failed{}\"", peer,
-               r.index() == 1 ? ": timeout"
-                              : ": " + std::get<0>(std::get<0>(r)).message());
+               r.index() == 1 ? ": timeout" : ": " + std::get<0>(r).message());
     std::error_code ec;
     stream->lowest_layer().close(ec);
     co_return;
@@ -668,7 +681,16 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       log().info("kite refused tunnel={} peer={} kite={}:{} reason={}", tun.id, tun.peer,
                  k.proto, k.domain, resp.results.back().why);
     };
-    if (k.fsalt.empty() || k.signature.empty()) {
+    // A verified client certificate naming the kite authenticates it without a secret.
+    const bool by_cert = tls::names_cover(tun.cert_names, k.domain);
+    if (!by_cert && cfg().tls_client_required) {
+      invalid("unauthorized");
+      log().info("kite refused tunnel={} peer={} kite={}:{} reason=\"no verified client "
+                 "certificate names it (--tls_client_required)\"",
+                 tun.id, tun.peer, k.proto, k.domain);
+      continue;
+    }
+    if (!by_cert && (k.fsalt.empty() || k.signature.empty())) {
       std::string token =
           wire::make_token(fe_secret, k.proto, k.domain, k.bsalt, now, random_hex(4).substr(0, 7));
       resp.results.push_back({wire::kite_status::sign_this, kkey, token, {}});
@@ -699,13 +721,16 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       invalid("proto");
       continue;
     }
-    if (!tun.authenticated && !wire::check_token(fe_secret, k, now)) {
+    if (!by_cert && !tun.authenticated && !wire::check_token(fe_secret, k, now)) {
       invalid("unauthorized");
       continue;
     }
-    bool matched = false;
-    bool verified = false;
+    bool matched = by_cert;
+    bool verified = by_cert;
     for (const auto& rule : c.domains) {
+      if (by_cert) {
+        break;
+      }
       if (!domain_matches(rule.domain, k.domain)) {
         continue;
       }
@@ -746,6 +771,10 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       continue;
     }
     resp.results.push_back({wire::kite_status::ok, kkey, {}, {}});
+    if (by_cert) {
+      log().info("kite authenticated by client certificate tunnel={} peer={} kite={}", tun.id,
+                 tun.peer, key);
+    }
     if (base.rfind("http", 0) == 0 && endpoints.find(k.domain) != nullptr) {
       resp.results.push_back({wire::kite_status::ssl_ok, kkey, {}, {}});
     }
@@ -810,6 +839,9 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   tun->worker = worker;
   tun->peer = peer;
   tun->add_kites = req->add_kites;
+  if (t.is_tls() && !cfg().tls_client_ca.empty()) {
+    tun->cert_names = tls::verified_peer_names(t.ssl());
+  }
   if (!req->replace.empty()) {
     replace_session(req->replace);
   }

@@ -46,6 +46,7 @@ class tunnel {
   bool authenticated = false;            ///< a kite was accepted on this connection
   bool add_kites = false;                ///< connector advertised AddKites
   std::string peer;                      ///< connector address, for logs
+  std::vector<std::string> cert_names;   ///< names of a verified client certificate (mTLS)
 };
 
 /// The relay. Construct, start() (binds every port on every worker), then run() or

@@ -13,14 +13,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  if (s.policy.legacy) {
-    ::SSL_CTX_set_security_level(c, 0);
-    ::SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
-  } else {
-    ::SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-  }
-  if (!s.policy.ciphers.empty() && ::SSL_CTX_set_cipher_list(c, s.policy.ciphers.c_str()) != 1) {
-    error = "bad cipher list '" + s.policy.ciphers + "': " + drain_openssl_errors();
+  if (!apply_policy(c, s.policy, error)) {
     return nullptr;
   }
   if (s.no_verify) {

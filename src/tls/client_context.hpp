@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "net/asio.hpp"
-#include "tls/server_context.hpp"
+#include "tls/policy.hpp"
 
 namespace kiteline::tls {
 

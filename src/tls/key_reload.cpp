@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include "tls/client_auth.hpp"
+
 namespace kiteline::tls {
 
 namespace {
@@ -31,10 +33,12 @@ file_stamp stamp_of(const std::string& path) {
 
 certificate_reloader::certificate_reloader(std::shared_ptr<key_store> keys,
                                            protocol_policy policy, std::string ca_file,
+                                           std::string client_ca,
                                            std::shared_ptr<spdlog::logger> log)
     : keys_(std::move(keys)),
       policy_(std::move(policy)),
       ca_file_(std::move(ca_file)),
+      client_ca_(std::move(client_ca)),
       log_(std::move(log)) {}
 
 std::shared_ptr<asio::ssl::context> certificate_reloader::build(const std::string& pem_file,
@@ -52,7 +56,12 @@ std::shared_ptr<asio::ssl::context> certificate_reloader::build(const std::strin
     }
     log_->warn("certificate {} (serial {}): {}", pem_file, serial_hex(pair.leaf()), problem);
   }
-  return make_server_context(pair, policy_, why);
+  auto ctx = make_server_context(pair, policy_, why);
+  if (ctx && !client_ca_.empty() &&
+      !request_client_certificates(ctx->native_handle(), client_ca_, why)) {
+    ctx.reset();
+  }
+  return ctx;
 }
 
 bool certificate_reloader::add(endpoint_set& set, const std::string& name,

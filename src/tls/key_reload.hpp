@@ -31,8 +31,12 @@ file_stamp stamp_of(const std::string& path);
 /// swapped under their own lock, so other workers keep handshaking meanwhile.
 class certificate_reloader {
  public:
+  /// `ca_file`: a (re)loaded certificate must verify against it ("" = no check);
+  /// `client_ca`: every context asks connectors for a client certificate from it (mutual
+  /// TLS, "" = off).
   certificate_reloader(std::shared_ptr<key_store> keys, protocol_policy policy,
-                       std::string ca_file, std::shared_ptr<spdlog::logger> log);
+                       std::string ca_file, std::string client_ca,
+                       std::shared_ptr<spdlog::logger> log);
 
   /// Start-up: loads `pem_file` through the key store (a key that does not match the
   /// certificate is an error; an invalid or unverifiable certificate only a warning, so a
@@ -60,6 +64,7 @@ class certificate_reloader {
   std::shared_ptr<key_store> keys_;
   protocol_policy policy_;
   std::string ca_file_;
+  std::string client_ca_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<slot> slots_;
 };

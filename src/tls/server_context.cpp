@@ -10,10 +10,6 @@
 namespace kiteline::tls {
 
 namespace {
-constexpr const char* modern_ciphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return (x | 0x20) == (y | 0x20);
@@ -28,18 +24,7 @@ std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pai
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_NO_RENEGOTIATION);
-  if (policy.legacy) {
-    ::SSL_CTX_set_security_level(c, 0);
-    ::SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
-  } else {
-    ::SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION);
-  }
-  const std::string ciphers = policy.ciphers.empty()
-                                  ? std::string(modern_ciphers) +
-                                        (policy.legacy ? ":HIGH:!aNULL:!eNULL:!MD5@SECLEVEL=0" : "")
-                                  : policy.ciphers;
-  if (::SSL_CTX_set_cipher_list(c, ciphers.c_str()) != 1) {
-    error = "bad cipher list '" + ciphers + "': " + drain_openssl_errors();
+  if (!apply_policy(c, policy, error)) {
     return nullptr;
   }
   ::SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);

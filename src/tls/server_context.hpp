@@ -9,14 +9,9 @@
 
 #include "net/asio.hpp"
 #include "tls/key_pair.hpp"
+#include "tls/policy.hpp"
 
 namespace kiteline::tls {
-
-/// TLS protocol policy shared by server and client contexts.
-struct protocol_policy {
-  bool legacy = false;       ///< --tls_legacy: allow TLS 1.0/1.1 (security level lowered to 0)
-  std::string ciphers;       ///< TLS <= 1.2 cipher list ("" = modern default)
-};
 
 /// One certificate/key pair for a name (exact or "*.suffix"). A certificate reload replaces
 /// the context while workers use it, so it is read through context() (any thread); a

@@ -25,275 +25,16 @@
 #include "wire/handshake.hpp"
 #include "wire/ping.hpp"
 #include "connector/client.hpp"
+#include "support/connector_fixture.hpp"
 #include "support/loopback_relay.hpp"
 #include "support/test_env.hpp"
 #include "support/test_socket.hpp"
 
 namespace kiteline::test {
 
-/// A loopback HTTP/1.1 origin, one thread per connection, `Connection: close` replies:
-///   GET /bytes/N   -> 200 with N bytes of pattern(7)
-///   POST /echo     -> 200 echoing the Content-Length body
-///   anything else  -> 200 "ok"
-/// Records every request head and counts accepted connections.
-class http_origin {
- public:
-  http_origin() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 512) != 0) {
-      return;
-    }
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    acceptor_ = std::thread([this] { accept_loop(); });
-  }
-  ~http_origin() {
-    stop_ = true;
-    if (acceptor_.joinable()) {
-      acceptor_.join();
-    }
-    std::vector<std::thread> ts;
-    {
-      std::lock_guard lock(mu_);
-      ts.swap(workers_);
-    }
-    for (auto& t : ts) {
-      t.join();
-    }
-    ::close(fd_);
-  }
-  http_origin(const http_origin&) = delete;
-  http_origin& operator=(const http_origin&) = delete;
-
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::uint64_t accepted() const noexcept { return accepted_.load(); }
-  [[nodiscard]] std::vector<std::string> heads() {
-    std::lock_guard lock(mu_);
-    return heads_;
-  }
-
- private:
-  void accept_loop() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) {
-        continue;
-      }
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) {
-        continue;
-      }
-      ++accepted_;
-      std::lock_guard lock(mu_);
-      workers_.emplace_back([this, c] { serve(c); });
-    }
-  }
-
-  static bool send_all(int fd, const char* p, std::size_t n) {
-    while (n > 0) {
-      const auto k = ::send(fd, p, n, MSG_NOSIGNAL);
-      if (k <= 0) {
-        return false;
-      }
-      p += k;
-      n -= static_cast<std::size_t>(k);
-    }
-    return true;
-  }
-
-  void serve(int c) {
-    timeval tv{20, 0};
-    ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string in;
-    char buf[65536];
-    std::size_t head_end = std::string::npos;
-    while (head_end == std::string::npos && in.size() < 65536) {
-      const auto n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) {
-        ::close(c);
-        return;
-      }
-      in.append(buf, static_cast<std::size_t>(n));
-      head_end = in.find("\r\n\r\n");
-    }
-    if (head_end == std::string::npos) {
-      ::close(c);
-      return;
-    }
-    const std::string head = in.substr(0, head_end + 4);
-    {
-      std::lock_guard lock(mu_);
-      heads_.push_back(head);
-    }
-    std::string body = in.substr(head_end + 4);
-    std::string reply_body;
-    if (head.rfind("GET /bytes/", 0) == 0) {
-      const std::size_t n = std::stoull(head.substr(11));
-      std::string hdr = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(n) +
-                        "\r\nConnection: close\r\n\r\n";
-      if (!send_all(c, hdr.data(), hdr.size())) {
-        ::close(c);
-        return;
-      }
-      pattern pat(7);
-      std::vector<std::byte> chunk(256 * 1024);
-      for (std::size_t off = 0; off < n;) {
-        const std::size_t k = std::min(chunk.size(), n - off);
-        pat.fill(off, std::span<std::byte>(chunk.data(), k));
-        if (!send_all(c, reinterpret_cast<const char*>(chunk.data()), k)) {
-          break;
-        }
-        off += k;
-      }
-      ::close(c);
-      return;
-    }
-    if (head.rfind("POST /echo", 0) == 0) {
-      const auto at = head.find("Content-Length: ");
-      const std::size_t want = at == std::string::npos ? 0 : std::stoull(head.substr(at + 16));
-      std::string hdr = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(want) +
-                        "\r\nConnection: close\r\n\r\n";
-      if (!send_all(c, hdr.data(), hdr.size()) || !send_all(c, body.data(), body.size())) {
-        ::close(c);
-        return;
-      }
-      std::size_t got = body.size();
-      while (got < want) {
-        const auto n = ::recv(c, buf, sizeof buf, 0);
-        if (n <= 0) {
-          break;
-        }
-        got += static_cast<std::size_t>(n);
-        if (!send_all(c, buf, static_cast<std::size_t>(n))) {
-          break;
-        }
-      }
-      ::close(c);
-      return;
-    }
-    reply_body = "ok";
-    std::string r = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n" + reply_body;
-    send_all(c, r.data(), r.size());
-    ::close(c);
-  }
-
-  int fd_ = -1;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<std::uint64_t> accepted_{0};
-  std::thread acceptor_;
-  std::mutex mu_;
-  std::vector<std::thread> workers_;
-  std::vector<std::string> heads_;
-};
-
-/// One visitor request through a relay port: status code, body, and the SHA-256 of the body.
-struct visit_result {
-  int status = 0;
-  std::string head;
-  std::vector<std::byte> body;
-};
-
-/// Sends `request` to 127.0.0.1:`port` and reads the reply to EOF.
-inline visit_result visit(std::uint16_t port, const std::string& request,
-                          std::span<const std::byte> body = {},
-                          milliseconds timeout = test_timeout()) {
-  visit_result r;
-  test_socket s;
-  if (!s.connect(port)) {
-    return r;
-  }
-  if (!s.send_all(request, timeout)) {
-    return r;
-  }
-  if (!body.empty() && !s.send_all(body, timeout)) {
-    return r;
-  }
-  r.head = s.read_head(timeout);
-  if (r.head.size() >= 12 && r.head.rfind("HTTP/1.", 0) == 0) {
-    r.status = std::atoi(r.head.c_str() + 9);
-  }
-  read_status st{};
-  r.body = s.read_to_eof(st, timeout);
-  return r;
-}
-
-inline std::string get_request(const std::string& host, std::size_t n) {
-  return "GET /bytes/" + std::to_string(n) + " HTTP/1.1\r\nHost: " + host +
-         "\r\nConnection: close\r\n\r\n";
-}
-
-/// A connector::client from a pagekite.py command line, logging into a capture sink.
-struct test_connector {
-  std::shared_ptr<capture_sink> sink = std::make_shared<capture_sink>();
-  std::unique_ptr<connector::client> client;
-  std::string error;
-
-  test_connector(std::vector<std::string> args, connector::client_options opts = {},
-                 bool production_retry = false) {
-    args.insert(args.begin(), {"kiteline", "--clean"});
-    auto out = config::parse_command_line(args, config::environment{});
-    if (!out.ok() || !out.connector) {
-      for (const auto& e : out.errors) {
-        error += e.to_string() + "\n";
-      }
-      error += "(no connector config)";
-      return;
-    }
-    // Fast retries for tests; production defaults are checked by the unit tests.
-    if (!production_retry) {
-      opts.retry.first = std::chrono::milliseconds(200);
-      opts.retry.cap = std::chrono::milliseconds(1000);
-    }
-    opts.rejected_retry = std::chrono::milliseconds(1000);
-    client = std::make_unique<connector::client>(*out.connector,
-                                                 make_capture_logger("connector", sink), opts);
-    if (!client->start(error)) {
-      client.reset();
-      return;
-    }
-    client->start_threads();
-  }
-  ~test_connector() {
-    if (client) {
-      client->stop();
-    }
-  }
-  [[nodiscard]] bool ok() const { return client != nullptr; }
-  [[nodiscard]] std::string log_dump() {
-    std::string s;
-    for (const auto& l : sink->lines()) {
-      s += l + "\n";
-    }
-    return s;
-  }
-};
-
-}  // namespace kiteline::test
-
-namespace kiteline::test {
 namespace {
 
 constexpr std::size_t mib = 1024 * 1024;
-
-std::vector<std::string> backend_args(std::uint16_t relay_port, std::uint16_t origin_port,
-                                      const std::string& secret_text = "s3cret") {
-  return {"--nullui", "--frontend=127.0.0.1:" + std::to_string(relay_port),
-          "--service_on=http:foo.test:127.0.0.1:" + std::to_string(origin_port) + ":" +
-              secret_text};
-}
-
-testing::AssertionResult wait_live(test_connector& c, std::size_t n = 1,
-                                   milliseconds timeout = milliseconds(10000)) {
-  return wait_for([&] { return c.client->live_tunnels() >= n; }, timeout, "connector live");
-}
 
 std::string cert_sha1(const std::string& crt_file) {
   std::FILE* f = std::fopen(crt_file.c_str(), "r");
@@ -316,11 +57,6 @@ std::string cert_sha1(const std::string& crt_file) {
     out += hex;
   }
   return out;
-}
-
-bool get_ok(std::uint16_t port, std::size_t n, milliseconds timeout = test_timeout()) {
-  auto r = visit(port, get_request("foo.test", n), {}, timeout);
-  return r.status == 200 && r.body.size() == n && sha256_hex(r.body) == pattern(7).sha256_of(n);
 }
 
 TEST(connector_tunnel, flow_b_get_64mib_post_8mib_and_forwarded_headers) {
@@ -538,23 +274,6 @@ TEST(connector_tls, nocertcheck_warns_on_every_connect) {
 
 // --- relays dying --------------------------------------------------------------------------
 
-std::unique_ptr<relay::server> start_relay(std::uint16_t port, const std::shared_ptr<capture_sink>& sink) {
-  std::vector<std::string> argv{"kiteline", "frontend", "--clean", "--host=127.0.0.1",
-                                "--ports=" + std::to_string(port), "--protos=http",
-                                "--domain=http:*.test:s3cret"};
-  auto out = config::parse_command_line(argv, config::environment{});
-  if (!out.ok() || !out.relay) {
-    return nullptr;
-  }
-  auto srv = std::make_unique<relay::server>(*out.relay, make_capture_logger("relay", sink));
-  std::string err;
-  if (!srv->start(err)) {
-    return nullptr;
-  }
-  srv->start_threads();
-  return srv;
-}
-
 TEST(connector_relays, restarted_relay_serves_again_within_two_seconds) {
   auto sink = std::make_shared<capture_sink>();
   auto relay = start_relay(0, sink);
@@ -562,7 +281,7 @@ TEST(connector_relays, restarted_relay_serves_again_within_two_seconds) {
   const std::uint16_t port = relay->bound_ports().at(0);
   http_origin origin;
   // The production reconnection delays (connector::backoff defaults), not the test ones.
-  test_connector conn(backend_args(port, origin.port()), {}, true);
+  test_connector conn(backend_args(port, origin.port()), {}, /*keep_retry=*/true);
   ASSERT_TRUE(conn.ok()) << conn.error;
   ASSERT_TRUE(wait_live(conn)) << conn.log_dump();
   ASSERT_TRUE(get_ok(port, 1024));
@@ -572,24 +291,11 @@ TEST(connector_relays, restarted_relay_serves_again_within_two_seconds) {
                        "tunnel lost"));
   // The relay stays away for a while (this is the outage being simulated, not a wait).
   std::this_thread::sleep_for(milliseconds(1500));
-  for (int i = 0; i < 50 && !relay; ++i) {
-    relay = start_relay(port, sink);
-    if (!relay) {
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-  }
+  relay = restart_relay(port, sink);
   ASSERT_TRUE(relay) << "could not rebind port " << port;
-  const auto back = clock::now();
   bool ok = false;
-  while (!ok && clock::now() - back < std::chrono::seconds(10)) {
-    ok = get_ok(port, 1024, milliseconds(2000));
-    if (!ok) {
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-  }
-  const auto ms = std::chrono::duration_cast<milliseconds>(clock::now() - back).count();
-  std::printf("[connector] relay restart -> first successful visitor: %lld ms\n",
-              static_cast<long long>(ms));
+  const long long ms = ms_until_visitor_ok(port, ok);
+  std::printf("[connector] relay restart -> first successful visitor: %lld ms\n", ms);
   EXPECT_TRUE(ok);
   EXPECT_LT(ms, 2000);
 }

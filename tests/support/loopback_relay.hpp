@@ -83,6 +83,7 @@ struct relay_options {
   /// Where the endpoint keys live (e.g. tls::start_key_process); null = in this process.
   std::shared_ptr<tls::key_store> key_store;
   /// More command-line arguments (e.g. "--tls_reload_seconds=1").
+  /// More command-line words, appended last (e.g. "--tls_legacy", "--tls_client_ca=FILE").
   std::vector<std::string> extra_args;
 };
 

@@ -150,7 +150,10 @@ TEST(relay_parse, all_relay_options) {
                           "--buffers=2048", "--runas=daemon:daemon", "--chroot=/var/empty",
                           "--loglevel=debug", "-L/tmp/log"});
   ASSERT_TRUE(out.ok()) << dump(out.errors);
-  EXPECT_TRUE(out.warnings.empty()) << dump(out.warnings);
+  // --tls_legacy next to a --tls_protocols list: the list decides, and that is said.
+  ASSERT_EQ(out.warnings.size(), 1u) << dump(out.warnings);
+  EXPECT_EQ(out.warnings[0].key, "tls_protocols");
+  EXPECT_NE(out.warnings[0].message.find("--tls_legacy is ignored"), std::string::npos);
   const relay_config& r = *out.relay;
   EXPECT_EQ(r.host, "::");
   EXPECT_EQ(r.ports, (std::vector<std::uint16_t>{80, 443}));

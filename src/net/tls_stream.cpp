@@ -1,0 +1,293 @@
+#include "net/tls_stream.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <openssl/err.h>
+
+namespace kiteline::net {
+
+namespace {
+/// Plaintext handed to one SSL_write call (OpenSSL cuts it into 16 KiB records).
+constexpr std::size_t write_slice = 64 * 1024;
+/// Ciphertext collected before it is sent; large enough to batch many records per send.
+constexpr std::size_t flush_threshold = 256 * 1024;
+/// A socket read must hold a whole TLS record (16 KiB + overhead).
+constexpr std::size_t min_read_buffer = 18 * 1024;
+}  // namespace
+
+/// The custom BIO between OpenSSL and the stream's buffers (callbacks only; no state).
+struct tls_stream_bio {
+  static tls_stream* self(BIO* b) { return static_cast<tls_stream*>(BIO_get_data(b)); }
+
+  static int write_ex(BIO* b, const char* data, std::size_t len, std::size_t* written) {
+    BIO_clear_retry_flags(b);
+    auto* s = self(b);
+    const auto* p = reinterpret_cast<const std::byte*>(data);
+    s->out_.insert(s->out_.end(), p, p + len);
+    *written = len;
+    return 1;
+  }
+
+  static int read_ex(BIO* b, char* out, std::size_t len, std::size_t* got) {
+    BIO_clear_retry_flags(b);
+    auto* s = self(b);
+    const std::size_t avail = s->in_len_ - s->in_pos_;
+    if (avail == 0) {
+      *got = 0;
+      if (!s->in_eof_) {
+        BIO_set_retry_read(b);
+      }
+      return 0;
+    }
+    const std::size_t n = std::min(avail, len);
+    std::memcpy(out, s->in_.data() + s->in_pos_, n);
+    s->in_pos_ += n;
+    *got = n;
+    return 1;
+  }
+
+  static long ctrl(BIO* b, int cmd, long /*num*/, void* /*ptr*/) {
+    auto* s = self(b);
+    switch (cmd) {
+      case BIO_CTRL_FLUSH:
+        return 1;
+      case BIO_CTRL_PENDING:
+        return static_cast<long>(s->in_len_ - s->in_pos_);
+      case BIO_CTRL_WPENDING:
+        return 0;
+      case BIO_CTRL_EOF:
+        return s->in_eof_ && s->in_pos_ == s->in_len_ ? 1 : 0;
+      default:
+        return 0;
+    }
+  }
+};
+
+tls_stream::tls_stream(prefixed_socket&& s, asio::ssl::context& ctx, std::size_t read_buffer)
+    : next_(std::move(s)),
+      read_size_(std::max(read_buffer, min_read_buffer)),
+      flushed_(next_.get_executor()) {
+  ssl_ = ::SSL_new(ctx.native_handle());
+  method_ = ::BIO_meth_new(BIO_TYPE_SOURCE_SINK, "kiteline tls_stream");
+  BIO* bio = method_ != nullptr ? ::BIO_new(method_) : nullptr;
+  if (ssl_ == nullptr || bio == nullptr) {
+    ::BIO_free(bio);
+    ::SSL_free(ssl_);
+    ::BIO_meth_free(method_);
+    throw std::system_error(std::make_error_code(std::errc::not_enough_memory),
+                            "cannot create a TLS connection");
+  }
+  ::BIO_meth_set_write_ex(method_, &tls_stream_bio::write_ex);
+  ::BIO_meth_set_read_ex(method_, &tls_stream_bio::read_ex);
+  ::BIO_meth_set_ctrl(method_, &tls_stream_bio::ctrl);
+  ::BIO_set_data(bio, this);
+  ::BIO_set_init(bio, 1);
+  ::SSL_set_bio(ssl_, bio, bio);
+}
+
+tls_stream::~tls_stream() {
+  ::SSL_free(ssl_);  // frees the BIO
+  ::BIO_meth_free(method_);
+}
+
+std::error_code tls_stream::take_error(int ret) {
+  const int err = ::SSL_get_error(ssl_, ret);
+  std::error_code ec;
+  switch (err) {
+    case SSL_ERROR_ZERO_RETURN:
+      ec = asio::error::eof;
+      break;
+    case SSL_ERROR_SSL: {
+      const unsigned long e = ::ERR_get_error();
+      if (ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+        ec = asio::ssl::error::stream_truncated;
+      } else {
+        ec = std::error_code(static_cast<int>(e), asio::error::get_ssl_category());
+      }
+      break;
+    }
+    case SSL_ERROR_SYSCALL:
+      // Our BIO never fails on its own: the only "syscall" error is the socket's end.
+      ec = asio::ssl::error::stream_truncated;
+      break;
+    default:
+      ec = asio::error::fault;
+      break;
+  }
+  ::ERR_clear_error();
+  return ec;
+}
+
+awaitable<std::error_code> tls_stream::flush() {
+  // Whoever flushes sends everything queued, including bytes appended meanwhile; a second
+  // flusher (only the writer ever waits) waits for the first to finish.
+  while (flushing_) {
+    co_await flushed_.wait();
+  }
+  flushing_ = true;
+  std::error_code ec;
+  // Bounded: each round sends what was queued before it; nothing is queued without a caller.
+  while (!out_.empty() && !ec) {
+    out_busy_.clear();
+    std::swap(out_, out_busy_);
+    auto [wec, n] = co_await asio::async_write(next_.socket(), asio::buffer(out_busy_), use_tuple);
+    (void)n;
+    ec = wec;
+  }
+  out_busy_.clear();
+  if (out_busy_.capacity() > 4 * flush_threshold) {
+    out_busy_ = {};
+  }
+  flushing_ = false;
+  flushed_.notify();
+  co_return ec;
+}
+
+awaitable<std::error_code> tls_stream::fill() {
+  if (in_pos_ == in_len_) {
+    in_pos_ = 0;
+    in_len_ = 0;
+  } else if (in_pos_ > 0) {
+    std::memmove(in_.data(), in_.data() + in_pos_, in_len_ - in_pos_);
+    in_len_ -= in_pos_;
+    in_pos_ = 0;
+  }
+  if (in_.size() != read_size_) {
+    in_.resize(read_size_);
+  }
+  auto [ec, n] = co_await next_.async_read_some(
+      asio::buffer(in_.data() + in_len_, in_.size() - in_len_), use_tuple);
+  if (ec == asio::error::eof) {
+    in_eof_ = true;
+    co_return std::error_code{};
+  }
+  if (ec) {
+    co_return ec;
+  }
+  in_len_ += n;
+  co_return std::error_code{};
+}
+
+awaitable<std::error_code> tls_stream::handshake(asio::ssl::stream_base::handshake_type type) {
+  if (type == asio::ssl::stream_base::client) {
+    ::SSL_set_connect_state(ssl_);
+  } else {
+    ::SSL_set_accept_state(ssl_);
+  }
+  // A handshake is a handful of flights; the caller bounds it in time, this bounds the rounds.
+  for (int round = 0; round < 64; ++round) {
+    ::ERR_clear_error();
+    const int r = ::SSL_do_handshake(ssl_);
+    std::error_code ec;
+    if (r != 1) {
+      const int err = ::SSL_get_error(ssl_, r);
+      if (err != SSL_ERROR_WANT_READ) {
+        ec = take_error(r);
+      }
+    }
+    // Send what OpenSSL produced (also the alert that explains a failure).
+    if (!out_.empty()) {
+      auto fec = co_await flush();
+      if (!ec) {
+        ec = fec;
+      }
+    }
+    if (ec) {
+      co_return ec;
+    }
+    if (r == 1) {
+      co_return std::error_code{};
+    }
+    if (in_eof_) {
+      co_return asio::ssl::error::stream_truncated;
+    }
+    if (auto fec = co_await fill()) {
+      co_return fec;
+    }
+  }
+  co_return asio::error::fault;
+}
+
+awaitable<std::tuple<std::error_code, std::size_t>> tls_stream::read_some(
+    std::span<std::byte> buf) {
+  if (buf.empty()) {
+    co_return std::tuple{std::error_code{}, std::size_t{0}};
+  }
+  if (read_error_) {
+    co_return std::tuple{read_error_, std::size_t{0}};
+  }
+  // Bounded: every round either returns or reads the socket (which ends with data or an end).
+  for (;;) {
+    std::size_t total = 0;
+    std::error_code ec;
+    while (total < buf.size()) {
+      ::ERR_clear_error();
+      std::size_t n = 0;
+      const int r = ::SSL_read_ex(ssl_, buf.data() + total, buf.size() - total, &n);
+      if (r == 1) {
+        total += n;
+        continue;
+      }
+      if (::SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ) {
+        ec = take_error(r);
+      }
+      break;
+    }
+    // Reading may produce records to send (a KeyUpdate answer, an alert); a running writer
+    // sends them with its own bytes.
+    if (!out_.empty() && !flushing_) {
+      (void)co_await flush();
+    }
+    if (total > 0) {
+      read_error_ = ec;
+      co_return std::tuple{std::error_code{}, total};
+    }
+    if (ec) {
+      read_error_ = ec;
+      co_return std::tuple{ec, std::size_t{0}};
+    }
+    if (in_eof_) {
+      read_error_ = asio::ssl::error::stream_truncated;
+      co_return std::tuple{read_error_, std::size_t{0}};
+    }
+    if (auto fec = co_await fill()) {
+      co_return std::tuple{fec, std::size_t{0}};
+    }
+  }
+}
+
+awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer> bufs) {
+  for (const auto& b : bufs) {
+    const auto* p = static_cast<const std::byte*>(b.data());
+    std::size_t left = b.size();
+    while (left > 0) {
+      ::ERR_clear_error();
+      std::size_t n = 0;
+      const int r = ::SSL_write_ex(ssl_, p, std::min(left, write_slice), &n);
+      if (r != 1) {
+        co_return take_error(r);
+      }
+      p += n;
+      left -= n;
+      if (out_.size() >= flush_threshold) {
+        if (auto ec = co_await flush()) {
+          co_return ec;
+        }
+      }
+    }
+  }
+  co_return co_await flush();
+}
+
+awaitable<std::error_code> tls_stream::shutdown_send() {
+  ::ERR_clear_error();
+  (void)::SSL_shutdown(ssl_);  // queues close_notify; the peer's is not awaited
+  ::ERR_clear_error();
+  auto ec = co_await flush();
+  std::error_code sec;
+  next_.socket().shutdown(tcp::socket::shutdown_send, sec);
+  co_return ec ? ec : sec;
+}
+
+}  // namespace kiteline::net

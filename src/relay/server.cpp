@@ -15,6 +15,7 @@
 #include "net/prefixed_socket.hpp"
 #include "net/transport.hpp"
 #include "sniff/classify.hpp"
+#include "tls/client_auth.hpp"
 #include "tls/key_reload.hpp"
 #include "wire/chunk_encoder.hpp"
 #include "wire/handshake.hpp"

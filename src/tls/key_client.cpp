@@ -31,6 +31,7 @@
 #include <map>
 #include <mutex>
 #include <span>
+#include <thread>
 
 #include "tls/key_protocol.hpp"
 #include "tls/key_store.hpp"
@@ -434,21 +435,23 @@ bool key_client::spawn_locked(std::string& error) {
 }
 
 bool key_client::restart_locked(std::string& error) {
-  if (std::chrono::steady_clock::now() - last_spawn_ < restart_interval) {
-    error = "key process is down (restart throttled)";
-    return false;
-  }
   const pid_t old = pid_;
   std::string how = "stopped answering";
   if (pid_ > 0) {
+    // Its channels close before the kernel turns it into a zombie: give it a moment (bounded)
+    // so the log can say how it ended.
     int status = 0;
-    pid_t r = 0;
-    do {
-      r = ::waitpid(pid_, &status, WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == pid_) {
-      how = describe_wait_status(status);
-      pid_ = -1;
+    for (int tries = 0; tries < 50; ++tries) {
+      const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        how = describe_wait_status(status);
+        pid_ = -1;
+        break;
+      }
+      if (r < 0 && errno != EINTR) {
+        break;
+      }
+      std::this_thread::sleep_for(1ms);
     }
   }
   stop_locked();  // kills and reaps it if it is still there
@@ -520,11 +523,19 @@ bool key_client::call(op what, std::uint32_t key_id, std::uint32_t param,
     {
       std::unique_lock lk(mu_);
       if (!alive_) {
-        if (!may_restart || !restart_locked(error)) {
-          if (!may_restart) {
-            error = "key process is down";
-          }
+        if (!may_restart) {
+          error = "key process is down";
           return false;
+        }
+        // At most one start per restart_interval (a key process that dies at once must not
+        // turn every handshake into a fork): wait, bounded by the interval, for it to pass or
+        // for another thread's restart.
+        cv_.wait_until(lk, last_spawn_ + restart_interval, [&] { return alive_; });
+        if (!alive_) {
+          if (!restart_locked(error)) {
+            return false;
+          }
+          cv_.notify_all();
         }
       }
       if (!cv_.wait_for(lk, reply_timeout, [&] { return !idle_.empty() || !alive_; })) {

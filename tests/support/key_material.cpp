@@ -24,6 +24,8 @@
 #include <functional>
 #include <sstream>
 
+#include "support/tls_client.hpp"
+
 namespace kiteline::test {
 
 namespace {
@@ -190,67 +192,20 @@ temp_dir::~temp_dir() {
 
 probe_result tls_probe(std::uint16_t port, const std::string& sni, int tls_version,
                        const std::string& sigalgs) {
+  tls_client_options o;
+  o.min_version = tls_version;
+  o.max_version = tls_version;
+  o.sni = sni;
+  o.sigalgs = sigalgs;
+  const auto h = tls_handshake(port, o);
   probe_result r;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    r.error = std::string("connect: ") + std::strerror(errno);
-    ::close(fd);
-    return r;
-  }
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-  if (tls_version != 0) {
-    SSL_CTX_set_min_proto_version(ctx, tls_version);
-    SSL_CTX_set_max_proto_version(ctx, tls_version);
-  }
-  if (!sigalgs.empty()) {
-    SSL_CTX_set1_sigalgs_list(ctx, sigalgs.c_str());
-  }
-  SSL* ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  std::string host = sni;
-  SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, host.data());
-  if (SSL_connect(ssl) == 1) {
-    r.ok = true;
-    r.version = SSL_get_version(ssl);
-    X509* peer = SSL_get1_peer_certificate(ssl);
-    if (peer != nullptr) {
-      BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(peer), nullptr);
-      char* hex = BN_bn2hex(bn);
-      r.serial = std::string("0x") + hex;
-      OPENSSL_free(hex);
-      BN_free(bn);
-      X509_free(peer);
-    }
-    int nid = 0;
-    const char* name = nullptr;
-    if (SSL_get_peer_signature_type_nid(ssl, &nid) == 1) {
-      name = OBJ_nid2sn(nid);
-    }
-    r.sigalg = name != nullptr ? name : "?";
-    if (r.sigalg == "rsaEncryption") {
-      r.sigalg = "RSA";
-    } else if (r.sigalg == "id-ecPublicKey") {
-      r.sigalg = "ECDSA";
-    } else if (r.sigalg == "RSASSA-PSS") {
-      r.sigalg = "RSA-PSS";
-    }
-    SSL_shutdown(ssl);
-  } else {
-    char buf[256];
-    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
-    r.error = buf;
-  }
-  ERR_clear_error();
-  SSL_free(ssl);
-  SSL_CTX_free(ctx);
-  ::close(fd);
+  r.ok = h.ok;
+  r.serial = h.serial;
+  r.sigalg = h.sigalg;
+  r.version = h.version == TLS1_3_VERSION   ? "TLSv1.3"
+              : h.version == TLS1_2_VERSION ? "TLSv1.2"
+                                            : std::to_string(h.version);
+  r.error = h.error;
   return r;
 }
 

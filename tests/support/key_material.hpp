@@ -73,7 +73,8 @@ struct probe_result {
 
 /// One TLS handshake (no verification) to 127.0.0.1:port with SNI `sni`; `tls_version` is
 /// 0 (best) or TLS1_2_VERSION / TLS1_3_VERSION; `sigalgs` restricts the client's list ("" =
-/// default). Bounded by 10 s. Any thread.
+/// default). A wrapper of tls_handshake() (support/tls_client.hpp), bounded by test_timeout().
+/// Any thread.
 probe_result tls_probe(std::uint16_t port, const std::string& sni, int tls_version = 0,
                        const std::string& sigalgs = "");
 

@@ -175,8 +175,15 @@ bool exchange(int fd, const request_head& h, std::span<const std::uint8_t> in,
       return false;
     }
   }
-  std::vector<std::uint8_t> buf(key_protocol::max_message);
+  // The reply's size first (MSG_PEEK | MSG_TRUNC gives a datagram's full length), so a 256-byte
+  // signature does not cost a zeroed max_message buffer.
   ssize_t n = 0;
+  do {
+    n = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  std::vector<std::uint8_t> buf(
+      std::clamp<std::size_t>(n > 0 ? static_cast<std::size_t>(n) : 0, sizeof(response_head),
+                              key_protocol::max_message));
   do {
     n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
   } while (n < 0 && errno == EINTR);

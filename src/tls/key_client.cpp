@@ -477,8 +477,13 @@ bool key_client::restart_locked(std::string& error) {
     request_head h{static_cast<std::uint32_t>(op::load), it->first, it->second.file, 0};
     bool same = false;
     if (!exchange(idle_.front(), h, {}, out, status, e)) {
+      // E.g. the exec failed: inside --chroot without kiteline's loader and libraries.
       error = e;
       alive_ = false;
+      if (opts_.log) {
+        opts_.log->error("key process pid={} {}; restarted as pid={} but it does not answer: {}",
+                         old, how, pid_, e);
+      }
       return false;
     }
     if (status == 0) {

@@ -1,6 +1,8 @@
 #include "tls/key_reload.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tls/client_auth.hpp"
 
@@ -20,9 +22,11 @@ std::vector<std::uint8_t> der_of(X509* x) {
 
 }  // namespace
 
-file_stamp stamp_of(const std::string& path) {
+file_stamp stamp_of(const std::string& path, int dir_fd) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  const auto slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  if ((dir_fd >= 0 ? ::fstatat(dir_fd, base.c_str(), &st, 0) : ::stat(path.c_str(), &st)) != 0) {
     return {};
   }
   return file_stamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
@@ -40,6 +44,14 @@ certificate_reloader::certificate_reloader(std::shared_ptr<key_store> keys,
       ca_file_(std::move(ca_file)),
       client_ca_(std::move(client_ca)),
       log_(std::move(log)) {}
+
+certificate_reloader::~certificate_reloader() {
+  for (const auto& s : slots_) {
+    if (s.dir_fd >= 0) {
+      ::close(s.dir_fd);
+    }
+  }
+}
 
 std::shared_ptr<asio::ssl::context> certificate_reloader::build(const std::string& pem_file,
                                                                 certified_key& pair,
@@ -68,10 +80,18 @@ bool certificate_reloader::add(endpoint_set& set, const std::string& name,
                                const std::string& pem_file, std::string& error) {
   slot s;
   s.pem_file = pem_file;
-  s.stamp = stamp_of(pem_file);
+  // The directory, not the file: certificate tools replace the file (rename), and a path
+  // lookup would fail after --chroot. O_PATH needs no read permission.
+  const auto slash = pem_file.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : pem_file.substr(0, slash + 1);
+  s.dir_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  s.stamp = stamp_of(pem_file, s.dir_fd);
   certified_key pair;
   auto ctx = build(pem_file, pair, false, error);
   if (!ctx) {
+    if (s.dir_fd >= 0) {
+      ::close(s.dir_fd);
+    }
     return false;
   }
   s.serial = serial_hex(pair.leaf());
@@ -85,7 +105,7 @@ bool certificate_reloader::add(endpoint_set& set, const std::string& name,
 
 void certificate_reloader::reload(bool forced) {
   for (auto& s : slots_) {
-    const file_stamp now = stamp_of(s.pem_file);
+    const file_stamp now = stamp_of(s.pem_file, s.dir_fd);
     if (!forced && now == s.stamp) {
       continue;
     }

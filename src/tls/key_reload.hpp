@@ -23,8 +23,10 @@ struct file_stamp {
   friend bool operator==(const file_stamp&, const file_stamp&) = default;
 };
 
-/// stat() of `path`; a default stamp (size -1) when it cannot be read.
-file_stamp stamp_of(const std::string& path);
+/// stat() of `path`; a default stamp (size -1) when it cannot be read. With `dir_fd` >= 0 (an
+/// O_PATH descriptor of the file's directory) the file's last path component is looked up
+/// there instead, which still works after --chroot.
+file_stamp stamp_of(const std::string& path, int dir_fd = -1);
 
 /// Owns the reloadable endpoints of one relay. Not thread-safe: add() on the start-up thread,
 /// reload() on one worker afterwards (the relay uses worker 0). The endpoints' contexts are
@@ -37,6 +39,9 @@ class certificate_reloader {
   certificate_reloader(std::shared_ptr<key_store> keys, protocol_policy policy,
                        std::string ca_file, std::string client_ca,
                        std::shared_ptr<spdlog::logger> log);
+  ~certificate_reloader();
+  certificate_reloader(const certificate_reloader&) = delete;
+  certificate_reloader& operator=(const certificate_reloader&) = delete;
 
   /// Start-up: loads `pem_file` through the key store (a key that does not match the
   /// certificate is an error; an invalid or unverifiable certificate only a warning, so a
@@ -53,6 +58,7 @@ class certificate_reloader {
   struct slot {
     endpoint* target = nullptr;
     std::string pem_file;
+    int dir_fd = -1;  ///< O_PATH fd of the file's directory, opened before --chroot
     file_stamp stamp;
     std::string serial;
     std::vector<std::uint8_t> leaf_der;

@@ -1,11 +1,14 @@
 // kiteline entry point: parses the pagekite.py-compatible command line and runs the relay or
 // the connector until SIGINT/SIGTERM. The only code tests do not link (style §2).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <netdb.h>
@@ -18,6 +21,7 @@
 #include "net/log.hpp"
 #include "net/privileges.hpp"
 #include "relay/server.hpp"
+#include "tls/key_store.hpp"
 #include "tls/client_auth.hpp"
 #include "tls/client_context.hpp"
 #include "tls/policy.hpp"
@@ -148,6 +152,26 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   }
   sigset_t signals = block_signals();
   kiteline::relay::server relay(cfg, log);
+  if (!cfg.tls_endpoints.empty() && !cfg.tls_keys_inprocess) {
+    // Before any worker thread exists: the key process is this binary, exec'ed (fresh address
+    // space and RNG; restartable at any time since exec needs no fork-safe state).
+    kiteline::tls::key_process_options kp;
+    for (const auto& e : cfg.tls_endpoints) {
+      kp.pem_files.push_back(e.pem_file);
+    }
+    // One channel per worker: handshakes on different workers never wait for each other.
+    const unsigned workers =
+        cfg.process.threads != 0 ? cfg.process.threads : std::thread::hardware_concurrency();
+    kp.channels = std::clamp(workers, 2U, 64U);
+    kp.log = log;
+    auto keys = kiteline::tls::start_key_process(std::move(kp), error);
+    if (!keys) {
+      std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+      log->error("start failed: {}", error);
+      return 1;
+    }
+    relay.set_key_store(std::move(keys));
+  }
   if (!relay.start(error)) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     log->error("start failed: {}", error);
@@ -169,7 +193,8 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      log->info("SIGHUP received (certificate reload is not implemented yet)");
+      log->info("SIGHUP received: reloading certificates");
+      relay.reload_certificates();
       continue;
     }
     log->info("signal {} received, stopping", sig);
@@ -228,6 +253,9 @@ int run_connector(const kiteline::config::connector_config& cfg) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == kiteline::tls::key_process_flag) {
+    return kiteline::tls::run_key_process(argc, argv);
+  }
   std::vector<std::string> args(argv, argv + argc);
   kiteline::config::environment env;
   if (const char* home = std::getenv("HOME")) {

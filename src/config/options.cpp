@@ -210,6 +210,15 @@ constexpr std::array table{
                 "TLSv1.2+TLSv1.3; bare entries ADD; e.g. `all -tlsv1 -tlsv1.1`, `-tlsv1.2` "
                 "(kiteline; see docs/tls.md)",
                 ""},
+    option_spec{"tls_keys_inprocess", '\0', flag, relay, impl, tls, "",
+                "relay: keep private keys in the network process (no key process; kiteline)",
+                ""},
+    option_spec{"tls_reload_seconds", '\0', scalar, relay, impl, tls, "SECONDS",
+                "relay: check --tls_endpoint files for changes every SECONDS (0 = only on "
+                "SIGHUP; default 5; kiteline)",
+                ""},
+    option_spec{"tls_endpoint_ca", '\0', scalar, relay, impl, tls, "FILE",
+                "relay: a reloaded certificate must verify against this CA (kiteline)", ""},
     option_spec{"tls_client_ca", '\0', scalar, relay, impl, tls, "FILE",
                 "relay: ask connectors for a client certificate and verify it with this CA; a "
                 "kite named in a verified certificate needs no secret (kiteline)",

@@ -268,6 +268,17 @@ void apply_relay(relay_config& cfg, const raw_option& o, const context& ctx) {
     return;
   } else if (n == "tls_client_ca") {
     cfg.tls_client_ca = v;
+  } else if (n == "tls_keys_inprocess") {
+    cfg.tls_keys_inprocess = true;
+  } else if (n == "tls_reload_seconds") {
+    const auto secs = parse_unsigned(v, 86400);
+    if (!secs) {
+      ctx.error(o, "expected seconds, 0-86400");
+    } else {
+      cfg.tls_reload_interval = std::chrono::seconds(*secs);
+    }
+  } else if (n == "tls_endpoint_ca") {
+    cfg.tls_endpoint_ca = v;
   } else if (n == "tls_client_required") {
     cfg.tls_client_required = true;
   } else if (n == "motd") {

@@ -69,6 +69,9 @@ struct relay_config {
   std::string tls_ciphers;                         ///< --tls_ciphers; "" = built-in list
   std::string tls_protocols;  ///< --tls_protocols (kiteline; verbatim, see resolve_tls_protocols)
   std::string tls_client_ca;                       ///< --tls_client_ca (kiteline; mutual TLS CA)
+  bool tls_keys_inprocess = false;                 ///< --tls_keys_inprocess: no key process
+  std::chrono::seconds tls_reload_interval{5};     ///< --tls_reload_seconds; 0 = SIGHUP only
+  std::string tls_endpoint_ca;                     ///< --tls_endpoint_ca: reload must verify
   bool tls_client_required = false;                ///< --tls_client_required (kiteline)
   std::string motd_file;                           ///< --motd
   std::chrono::seconds visitor_timeout{10};        ///< --visitor_timeout (kiteline)

@@ -107,6 +107,11 @@ void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
       add(errors, origin_of(origins, "tls_client_ca"), "tls_client_ca", problem);
     }
   }
+  if (!cfg.tls_endpoint_ca.empty()) {
+    if (auto problem = file_problem(cfg.tls_endpoint_ca); !problem.empty()) {
+      add(errors, origin_of(origins, "tls_endpoint_ca"), "tls_endpoint_ca", problem);
+    }
+  }
   if (!cfg.motd_file.empty()) {
     if (auto problem = file_problem(cfg.motd_file); !problem.empty()) {
       add(errors, origin_of(origins, "motd"), "motd", problem);

@@ -16,6 +16,7 @@
 #include "net/transport.hpp"
 #include "sniff/classify.hpp"
 #include "tls/client_auth.hpp"
+#include "tls/key_reload.hpp"
 #include "wire/chunk_encoder.hpp"
 #include "wire/handshake.hpp"
 #include "wire/head.hpp"
@@ -98,6 +99,7 @@ struct server::impl {
   std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors;  // [worker][port]
   std::vector<std::uint16_t> listen_ports;                             // bound, per acceptor
   tls::endpoint_set endpoints;
+  std::unique_ptr<tls::certificate_reloader> reloader;  // used on worker 0 after start()
   std::string fe_secret = random_hex(32);
   std::atomic<std::uint64_t> next_tunnel_id{1};
   std::atomic<std::size_t> round_robin{0};
@@ -135,6 +137,19 @@ struct server::impl {
 
   std::string unavailable_page(std::string_view proto_label, std::string_view host) {
     return wire::format_unavailable_page(srv.uuid_, proto_label, host, "fe");
+  }
+
+  /// Worker 0: checks the --tls_endpoint files every --tls_reload_seconds until stop.
+  awaitable<void> watch_certificates() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!stopping) {
+      timer.expires_after(cfg().tls_reload_interval);
+      auto [ec] = co_await timer.async_wait(use_tuple);
+      if (ec || stopping) {
+        break;
+      }
+      reloader->reload(false);
+    }
   }
 
   awaitable<void> accept_loop(std::size_t worker, tcp::acceptor* acc, std::uint16_t port);
@@ -205,19 +220,22 @@ result<void> server::start(std::string& error) {
                  config::display_name(policy->min));
     }
   }
+  if (!keys_) {
+    keys_ = tls::make_inprocess_key_store();
+  }
+  impl_->reloader = std::make_unique<tls::certificate_reloader>(
+      keys_, *policy, cfg_.tls_endpoint_ca, cfg_.tls_client_ca, log_);
   for (const auto& e : cfg_.tls_endpoints) {
-    auto ctx = tls::make_server_context(e.pem_file, *policy, error);
-    if (ctx && !cfg_.tls_client_ca.empty() &&
-        !tls::request_client_certificates(ctx->native_handle(), cfg_.tls_client_ca, error)) {
-      ctx.reset();
-    }
-    if (!ctx) {
-      error = e.origin + ": tls_endpoint " + e.name + ": " + error;
+    if (!impl_->reloader->add(impl_->endpoints, e.name, e.pem_file, error)) {
+      error = e.origin + ": tls_endpoint " + e.name + ": " + e.pem_file + ": " + error;
       return std::make_error_code(std::errc::invalid_argument);
     }
-    impl_->endpoints.add(tls::endpoint{e.name, std::move(ctx)});
   }
   impl_->endpoints.set_default(cfg_.tls_default);
+  if (!cfg_.tls_endpoints.empty() && cfg_.tls_reload_interval.count() > 0) {
+    asio::co_spawn(impl_->pool.context(0), impl_->watch_certificates(),
+                   [this](const std::exception_ptr& e) { impl_->log_exception(e); });
+  }
 
   for (std::uint16_t want : cfg_.ports) {
     std::uint16_t port = want;
@@ -251,6 +269,14 @@ result<void> server::start(std::string& error) {
   }
   log_->info("relay ready ports={} uuid={} workers={}", list, uuid_, impl_->pool.size());
   return {};
+}
+
+void server::reload_certificates() {
+  asio::post(impl_->pool.context(0), [this] {
+    if (impl_->reloader) {
+      impl_->reloader->reload(true);
+    }
+  });
 }
 
 void server::run() { impl_->pool.run_here(); }
@@ -520,8 +546,10 @@ awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
   tcp::socket sock = std::move(t.socket());
-  auto stream = std::make_unique<net::tls_stream>(
-      net::prefixed_socket(std::move(sock), buf), *ep->context);
+  // This handshake keeps the context it started with, even if a reload replaces it meanwhile.
+  const auto context = ep->context();
+  auto stream = std::make_unique<net::tls_stream>(net::prefixed_socket(std::move(sock), buf),
+                                                  *context);
   asio::steady_timer timer(ex);
   timer.expires_after(cfg().visitor_timeout);
   auto r = co_await (stream->handshake(asio::ssl::stream_base::server) ||

@@ -17,6 +17,7 @@
 #include "net/tunnel_link.hpp"
 #include "net/worker.hpp"
 #include "relay/kite_registry.hpp"
+#include "tls/key_store.hpp"
 #include "tls/server_context.hpp"
 
 namespace kiteline::relay {
@@ -58,6 +59,13 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
+  /// Where the TLS endpoints' private keys live (tls::start_key_process for isolation). Call
+  /// before start(); without it the keys are loaded in this process.
+  void set_key_store(std::shared_ptr<tls::key_store> keys) { keys_ = std::move(keys); }
+  /// Reloads every TLS endpoint's certificate/key pair now (SIGHUP), with the failsafe of
+  /// tls::certificate_reloader; the outcome is logged. Any thread (posted to worker 0).
+  void reload_certificates();
+
   /// Loads TLS endpoints, binds the listeners. Returns a human error on failure.
   result<void> start(std::string& error);
   /// The ports actually bound (port 0 in the config becomes the ephemeral port).
@@ -82,6 +90,7 @@ class server {
 
  private:
   std::unique_ptr<impl> impl_;
+  std::shared_ptr<tls::key_store> keys_;
   config::relay_config cfg_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<std::uint16_t> ports_;

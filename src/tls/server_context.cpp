@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "tls/key_store.hpp"
 #include "tls/openssl_error.hpp"
 
 namespace kiteline::tls {
@@ -16,7 +17,7 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_file,
+std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pair,
                                                         const protocol_policy& policy,
                                                         std::string& error) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -27,20 +28,22 @@ std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_f
     return nullptr;
   }
   ::SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
-  if (::SSL_CTX_use_certificate_chain_file(c, pem_file.c_str()) != 1) {
-    error = "cannot load certificate chain from " + pem_file + ": " + drain_openssl_errors();
-    return nullptr;
-  }
-  if (::SSL_CTX_use_PrivateKey_file(c, pem_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load private key from " + pem_file + ": " + drain_openssl_errors();
-    return nullptr;
-  }
-  if (::SSL_CTX_check_private_key(c) != 1) {
-    error = "private key does not match the certificate in " + pem_file + ": " +
-            drain_openssl_errors();
+  if (auto problem = install_certified_key(c, pair); !problem.empty()) {
+    error = problem;
     return nullptr;
   }
   return ctx;
+}
+
+std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_file,
+                                                        const protocol_policy& policy,
+                                                        std::string& error) {
+  auto pair = make_inprocess_key_store()->load(pem_file, error);
+  if (!pair) {
+    error = pem_file + ": " + error;
+    return nullptr;
+  }
+  return make_server_context(*pair, policy, error);
 }
 
 const endpoint* endpoint_set::find(std::string_view name) const {
@@ -51,16 +54,16 @@ const endpoint* endpoint_set::find(std::string_view name) const {
     name = default_name_;
   }
   for (const auto& e : endpoints_) {
-    if (iequals(e.name, name)) {
-      return &e;
+    if (iequals(e->name(), name)) {
+      return e.get();
     }
   }
   // "*." + everything after the first label, for names with at least three labels.
   if (std::count(name.begin(), name.end(), '.') >= 2) {
     std::string wild = "*" + std::string(name.substr(name.find('.')));
     for (const auto& e : endpoints_) {
-      if (iequals(e.name, wild)) {
-        return &e;
+      if (iequals(e->name(), wild)) {
+        return e.get();
       }
     }
   }

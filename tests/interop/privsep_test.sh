@@ -5,6 +5,9 @@
 #    (a kiteline connector's folder kite, fetched byte-exact through it);
 #  relay --chroot=JAIL --runas=nobody:daemon with a TLS endpoint: /proc/PID/root is JAIL, ids
 #    dropped, a TLS (CONNECT preamble) tunnel comes up and serves;
+#  its key process keeps the real root, the file poll sees two certificate changes inside the
+#    jail and the new serial is served, a killed key process cannot be restarted in the jail
+#    (logged);
 #  connector --runas=nobody: ids dropped, kite live, serves;
 #  refusals: unknown user, unknown group, missing chroot directory -> exit 1 with the reason.
 # Usage: privsep_test.sh KITELINE_BINARY SHARED_DIR
@@ -95,6 +98,38 @@ start_conn conn-runas "$RELAY_PORT" --fe_certname=fe.test "--ca_certs=$KL_TMP/fe
     "$KL_TMP/site/privsep.bin"
 }
 kl_stop "$CONN_PID"
+
+# 3b. The key process of the jailed relay was started before --chroot/--runas: it keeps the
+# real root (and root's ids), so a reload can read the key file; the file poll looks the file
+# up through a directory fd opened before the chroot. A dead key process cannot be restarted
+# inside the (empty) jail: the log says so.
+KEY_PID=$(pgrep -P "$RELAY_EXE_PID" -f -- '--key-process' | head -n 1)
+kl_check relay_chroot_key_process_outside check_root "$KEY_PID" "/"
+# new_fe_pair SERIAL: a new P-256 pair replaces fe.pem (rename, as certificate tools do).
+new_fe_pair() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -set_serial "$1" \
+    -keyout "$KL_TMP/fe2.key" -out "$KL_TMP/fe2.crt" -subj "/CN=fe.test" \
+    -addext "subjectAltName=DNS:fe.test" 2>/dev/null &&
+  cat "$KL_TMP/fe2.key" "$KL_TMP/fe2.crt" > "$KL_TMP/fe.pem.new" && mv "$KL_TMP/fe.pem.new" "$KL_TMP/fe.pem"
+}
+# Two changes: the first poll after the chroot would reload once even if the poll could no
+# longer see the file; the second change is only noticed by a poll that still can.
+new_fe_pair 0x76
+kl_check relay_chroot_reload_polled kl_wait_grep "$RELAY_LOG" \
+  'certificate reload for fe.test: serial 0x76 installed' 15
+new_fe_pair 0x77
+kl_check relay_chroot_reload_polled_again kl_wait_grep "$RELAY_LOG" \
+  'certificate reload for fe.test: serial 0x77 installed' 15
+served_serial() {
+  timeout 10 openssl s_client -connect "127.0.0.1:$RELAY_PORT" -servername fe.test </dev/null \
+    2>/dev/null | openssl x509 -noout -serial
+}
+check_serial() { local got; got=$(served_serial); echo "$got"; [ "$got" = "serial=$1" ]; }
+kl_check relay_chroot_reload_serves_new check_serial 77
+kill -9 "$KEY_PID"
+served_serial >/dev/null 2>&1
+kl_check relay_chroot_key_restart_fails_logged kl_wait_grep "$RELAY_LOG" \
+  "key process pid=$KEY_PID was killed by signal 9; restarted as pid=[0-9]+ but it does not answer" 10
 kl_stop "$RELAY_PID"
 
 # 4. refusals

@@ -134,9 +134,13 @@ loopback_relay::loopback_relay(relay_options opts) {
     argv.emplace_back("--nozchunks");
   }
   if (!opts.tls_names.empty()) {
-    cert_ = std::make_unique<test_cert>(opts.tls_names);
+    std::string pem = opts.tls_pem_file;
+    if (pem.empty()) {
+      cert_ = std::make_unique<test_cert>(opts.tls_names);
+      pem = cert_->pem_file();
+    }
     for (const auto& n : opts.tls_names) {
-      argv.push_back("--tls_endpoint=" + n + ":" + cert_->pem_file());
+      argv.push_back("--tls_endpoint=" + n + ":" + pem);
     }
     if (!opts.tls_default.empty()) {
       argv.push_back("--tls_default=" + opts.tls_default);
@@ -154,6 +158,9 @@ loopback_relay::loopback_relay(relay_options opts) {
   cfg_ = *out.relay;
   sink_ = std::make_shared<capture_sink>();
   server_ = std::make_unique<relay::server>(cfg_, make_capture_logger("relay", sink_));
+  if (opts.key_store) {
+    server_->set_key_store(opts.key_store);
+  }
   std::string err;
   if (!server_->start(err)) {
     error_ = "relay start failed: " + err;

@@ -23,6 +23,38 @@ std::string openssl_errors() {
   return out;
 }
 
+/// "0x" + upper-case hex of the peer certificate's serial ("" without one).
+std::string peer_serial(SSL* ssl) {
+  X509* peer = SSL_get1_peer_certificate(ssl);
+  if (peer == nullptr) {
+    return {};
+  }
+  BIGNUM* bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(peer), nullptr);
+  char* hex = bn != nullptr ? BN_bn2hex(bn) : nullptr;
+  std::string out = std::string("0x") + (hex != nullptr ? hex : "?");
+  OPENSSL_free(hex);
+  BN_free(bn);
+  X509_free(peer);
+  return out;
+}
+
+/// The server's signature type in TLS terms.
+std::string peer_sigalg(SSL* ssl) {
+  int nid = 0;
+  const char* name = SSL_get_peer_signature_type_nid(ssl, &nid) == 1 ? OBJ_nid2sn(nid) : nullptr;
+  const std::string sn = name != nullptr ? name : "?";
+  if (sn == "rsaEncryption") {
+    return "RSA";
+  }
+  if (sn == "id-ecPublicKey") {
+    return "ECDSA";
+  }
+  if (sn == "RSASSA-PSS") {
+    return "RSA-PSS";
+  }
+  return sn;
+}
+
 }  // namespace
 
 tls_handshake_result tls_handshake(std::uint16_t port, const tls_client_options& opts) {
@@ -37,6 +69,10 @@ tls_handshake_result tls_handshake(std::uint16_t port, const tls_client_options&
   }
   if (!opts.ciphers.empty() && SSL_CTX_set_cipher_list(ctx.get(), opts.ciphers.c_str()) != 1) {
     r.error = "bad test cipher list: " + openssl_errors();
+    return r;
+  }
+  if (!opts.sigalgs.empty() && SSL_CTX_set1_sigalgs_list(ctx.get(), opts.sigalgs.c_str()) != 1) {
+    r.error = "bad test signature algorithms: " + openssl_errors();
     return r;
   }
   if (!opts.client_pem.empty() &&
@@ -68,6 +104,8 @@ tls_handshake_result tls_handshake(std::uint16_t port, const tls_client_options&
   if (SSL_connect(ssl.get()) == 1) {
     r.ok = true;
     r.version = SSL_version(ssl.get());
+    r.serial = peer_serial(ssl.get());
+    r.sigalg = peer_sigalg(ssl.get());
     // TLS 1.3: the server's verdict on a client certificate arrives after the client's
     // Finished; one read shows it (an alert) or times out harmlessly on a healthy session.
     if (!opts.client_pem.empty() && r.version == TLS1_3_VERSION) {

@@ -13,6 +13,8 @@ namespace kiteline::test {
 struct tls_handshake_result {
   bool ok = false;
   int version = 0;    ///< SSL_version() after success (TLS1_1_VERSION, ...)
+  std::string serial;  ///< "0x" + upper-case hex serial of the certificate served
+  std::string sigalg;  ///< the server's signature type: "RSA-PSS", "RSA" (PKCS#1 v1.5), "ECDSA"
   std::string error;  ///< OpenSSL's reason on failure
 };
 
@@ -23,6 +25,7 @@ struct tls_client_options {
   std::string sni;          ///< "" = no SNI
   std::string ciphers;      ///< "" = OpenSSL default; "DEFAULT@SECLEVEL=0" for TLS 1.0/1.1
   std::string client_pem;   ///< key + certificate to present ("" = none)
+  std::string sigalgs;      ///< signature algorithms offered ("" = OpenSSL default)
 };
 
 /// Connects to 127.0.0.1:`port` and performs a TLS handshake (no verification of the server),

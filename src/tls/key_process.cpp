@@ -1,0 +1,256 @@
+// The key process: holds the private keys and performs only private-key operations for the
+// network process, one request per datagram on each channel (titus-style key isolation).
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tls/key_protocol.hpp"
+#include "tls/key_store.hpp"
+#include "tls/openssl_error.hpp"
+
+namespace kiteline::tls {
+
+namespace {
+
+using key_protocol::op;
+using key_protocol::request_head;
+using key_protocol::response_head;
+
+/// The keys this process holds, by the client's key id. Shared by the channel threads.
+class key_table {
+ public:
+  void put(std::uint32_t id, std::shared_ptr<EVP_PKEY> key) {
+    std::lock_guard lk(mu_);
+    keys_[id] = std::move(key);
+  }
+  std::shared_ptr<EVP_PKEY> get(std::uint32_t id) {
+    std::lock_guard lk(mu_);
+    auto it = keys_.find(id);
+    return it == keys_.end() ? nullptr : it->second;
+  }
+  void erase(std::uint32_t id) {
+    std::lock_guard lk(mu_);
+    keys_.erase(id);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::uint32_t, std::shared_ptr<EVP_PKEY>> keys_;
+};
+
+struct pkey_ctx_deleter {
+  void operator()(EVP_PKEY_CTX* c) const noexcept { ::EVP_PKEY_CTX_free(c); }
+};
+
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
+  out.insert(out.end(), p, p + sizeof v);
+}
+
+/// One private-key operation (sign or decrypt) with the real key. Returns false + error.
+bool private_op(EVP_PKEY* key, op what, std::uint32_t param, std::span<const std::uint8_t> in,
+                std::vector<std::uint8_t>& out, std::string& error) {
+  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter> ctx(::EVP_PKEY_CTX_new(key, nullptr));
+  const bool is_rsa = ::EVP_PKEY_is_a(key, "RSA") == 1;
+  if (!ctx || (what == op::ecdsa_sign) == is_rsa) {
+    error = "wrong key type for this operation";
+    return false;
+  }
+  const bool decrypt = what == op::rsa_private_decrypt;
+  if ((decrypt ? ::EVP_PKEY_decrypt_init(ctx.get()) : ::EVP_PKEY_sign_init(ctx.get())) <= 0 ||
+      (is_rsa && ::EVP_PKEY_CTX_set_rsa_padding(ctx.get(), static_cast<int>(param)) <= 0)) {
+    error = "cannot set up the operation: " + drain_openssl_errors();
+    return false;
+  }
+  std::size_t n = 0;
+  const int sized = decrypt ? ::EVP_PKEY_decrypt(ctx.get(), nullptr, &n, in.data(), in.size())
+                            : ::EVP_PKEY_sign(ctx.get(), nullptr, &n, in.data(), in.size());
+  if (sized <= 0) {
+    error = "operation failed: " + drain_openssl_errors();
+    return false;
+  }
+  out.resize(n);
+  const int done = decrypt ? ::EVP_PKEY_decrypt(ctx.get(), out.data(), &n, in.data(), in.size())
+                           : ::EVP_PKEY_sign(ctx.get(), out.data(), &n, in.data(), in.size());
+  if (done <= 0) {
+    error = "operation failed: " + drain_openssl_errors();
+    return false;
+  }
+  out.resize(n);
+  return true;
+}
+
+/// Handles one request; fills `out` with the reply payload. Returns false + error text.
+bool handle(const request_head& h, std::span<const std::uint8_t> in,
+            const std::vector<std::string>& files, key_table& keys,
+            std::vector<std::uint8_t>& out, std::string& error) {
+  switch (static_cast<op>(h.op)) {
+    case op::load: {
+      if (h.param >= files.size()) {
+        error = "no such key file";
+        return false;
+      }
+      pem_pair pair;
+      if (!load_pem_pair(files[h.param], pair, error)) {
+        return false;
+      }
+      const auto ders = chain_der(pair.chain);
+      put_u32(out, static_cast<std::uint32_t>(ders.size()));
+      for (const auto& d : ders) {
+        put_u32(out, static_cast<std::uint32_t>(d.size()));
+        out.insert(out.end(), d.begin(), d.end());
+      }
+      if (out.size() + sizeof(response_head) > key_protocol::max_message) {
+        error = "certificate chain too large";
+        return false;
+      }
+      keys.put(h.key_id, std::shared_ptr<EVP_PKEY>(pair.key.release(), pkey_deleter{}));
+      return true;
+    }
+    case op::rsa_private_encrypt:
+    case op::rsa_private_decrypt:
+    case op::ecdsa_sign: {
+      auto key = keys.get(h.key_id);
+      if (!key) {
+        error = "unknown key id " + std::to_string(h.key_id);
+        return false;
+      }
+      return private_op(key.get(), static_cast<op>(h.op), h.param, in, out, error);
+    }
+    case op::unload:
+      keys.erase(h.key_id);
+      return true;
+    case op::status:
+      put_u32(out, static_cast<std::uint32_t>(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)));
+      put_u32(out, static_cast<std::uint32_t>(::getpid()));
+      return true;
+  }
+  error = "unknown operation";
+  return false;
+}
+
+/// Serves one channel until the network process closes it (or it fails).
+void serve_channel(int fd, const std::vector<std::string>& files, key_table& keys) {
+  std::vector<std::uint8_t> buf(key_protocol::max_message);
+  std::vector<std::uint8_t> reply;
+  std::vector<std::uint8_t> out;
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    request_head h;
+    const auto got = static_cast<std::size_t>(n);
+    std::string error;
+    out.clear();
+    bool ok = false;
+    if (got < sizeof h) {
+      error = "short request";
+    } else {
+      std::memcpy(&h, buf.data(), sizeof h);
+      if (h.length != got - sizeof h) {
+        error = "bad request length";
+      } else {
+        ok = handle(h, std::span<const std::uint8_t>(buf.data() + sizeof h, h.length), files,
+                    keys, out, error);
+      }
+    }
+    if (!ok) {
+      out.assign(error.begin(), error.end());
+    }
+    response_head r{ok ? 0U : 1U, static_cast<std::uint32_t>(out.size())};
+    reply.resize(sizeof r + out.size());
+    std::memcpy(reply.data(), &r, sizeof r);
+    std::memcpy(reply.data() + sizeof r, out.data(), out.size());
+    // Scrub what held a decrypted secret or a signature input; cheap and bounded.
+    ::OPENSSL_cleanse(buf.data(), static_cast<std::size_t>(n));
+    if (::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL) < 0) {
+      break;
+    }
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+bool reseed_rng_after_fork() {
+  unsigned char seed[48];
+  std::size_t got = 0;
+  for (int tries = 0; got < sizeof seed && tries < 16; ++tries) {
+    const ssize_t n = ::getrandom(seed + got, sizeof seed - got, 0);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EINTR) {
+      break;
+    }
+  }
+  if (got == sizeof seed) {
+    ::RAND_seed(seed, static_cast<int>(sizeof seed));
+  }
+  ::OPENSSL_cleanse(seed, sizeof seed);
+  return ::RAND_poll() == 1 && got == sizeof seed;
+}
+
+int run_key_process(int argc, char** argv) {
+  // Before anything else: no core dumps, no ptrace by same-uid processes, /proc/PID/mem closed.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  // Die with the network process (PDEATHSIG, or all channels closed). Signals sent to the
+  // whole process group (Ctrl-C, hang-up, `timeout`, `kill -- -PGID`) are for the parent,
+  // which then closes the channels.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
+  std::signal(SIGTERM, SIG_IGN);
+  if (::getppid() == 1) {
+    return 1;  // the parent died before PDEATHSIG was armed
+  }
+  if (!reseed_rng_after_fork()) {
+    std::fprintf(stderr, "kiteline key process: cannot seed the random generator\n");
+    return 1;
+  }
+  if (argc < 3) {
+    std::fprintf(stderr, "kiteline key process: usage: %s CHANNELS FILE...\n", argv[0]);
+    return 2;
+  }
+  const int channels = std::atoi(argv[2]);
+  if (channels <= 0 || channels > 256) {
+    return 2;
+  }
+  std::vector<std::string> files(argv + 3, argv + argc);
+  key_table keys;
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(channels));
+  for (int i = 0; i < channels; ++i) {
+    threads.emplace_back(serve_channel, key_protocol::first_channel_fd + i, std::cref(files),
+                         std::ref(keys));
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  return 0;
+}
+
+}  // namespace kiteline::tls

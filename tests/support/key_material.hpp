@@ -1,0 +1,115 @@
+// Key-isolation and certificate-reload test helpers: keys and certificates with chosen type,
+// serial and validity, a TLS handshake probe reporting the served serial, a kiteline relay run
+// as a child process, and a scan of another process's readable memory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/test_env.hpp"
+
+using EVP_PKEY = struct evp_pkey_st;
+
+namespace kiteline::test {
+
+/// The kiteline executable under test (KITELINE_BINARY, set by CMake).
+[[nodiscard]] std::string kiteline_binary();
+
+/// A private key ("rsa2048", "p256" or "p384"). Thread-compatible.
+class test_key {
+ public:
+  explicit test_key(const std::string& type);
+  ~test_key();
+  test_key(const test_key&) = delete;
+  test_key& operator=(const test_key&) = delete;
+  [[nodiscard]] EVP_PKEY* get() const noexcept { return key_; }
+  /// Byte strings that betray the private key in memory: the PKCS#8 DER, every base64 line of
+  /// its PEM body, and the private numbers (RSA d/p/q, EC scalar) big- and little-endian.
+  [[nodiscard]] std::vector<std::vector<std::uint8_t>> needles() const;
+
+ private:
+  EVP_PKEY* key_ = nullptr;
+};
+
+/// The PEM of a certificate (SAN DNS:name) for `key` with `serial`, valid from now +
+/// not_before to now + not_after: self-signed (CA:TRUE), or issued by `issuer`, the key of the
+/// test CA (cert_pem(ca_key, N, ..., "kiteline test CA") is that CA's certificate).
+[[nodiscard]] std::string cert_pem(const test_key& key, long serial,
+                                   std::chrono::seconds not_before,
+                                   std::chrono::seconds not_after,
+                                   const std::string& name = "fe.test",
+                                   const test_key* issuer = nullptr);
+/// The PEM (PKCS#8) of `key`.
+[[nodiscard]] std::string key_pem(const test_key& key);
+/// Writes `text` to `path` atomically (temp file + rename), as certificate tools do.
+void write_file_atomically(const std::string& path, const std::string& text);
+
+/// A fresh temporary directory, removed by the destructor.
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// What one TLS handshake against the relay showed.
+struct probe_result {
+  bool ok = false;
+  std::string serial;   ///< "0x.." of the certificate served
+  std::string sigalg;   ///< the peer's signature type ("RSA-PSS", "RSA", "ECDSA")
+  std::string version;  ///< "TLSv1.3" / "TLSv1.2"
+  std::string error;
+};
+
+/// One TLS handshake (no verification) to 127.0.0.1:port with SNI `sni`; `tls_version` is
+/// 0 (best) or TLS1_2_VERSION / TLS1_3_VERSION; `sigalgs` restricts the client's list ("" =
+/// default). A wrapper of tls_handshake() (support/tls_client.hpp), bounded by test_timeout().
+/// Any thread.
+probe_result tls_probe(std::uint16_t port, const std::string& sni, int tls_version = 0,
+                       const std::string& sigalgs = "");
+
+/// `kiteline frontend ...` as a child process (under a bounded lifetime): waits for the ready
+/// line, logs to a file. The destructor stops it (SIGTERM, then SIGKILL) and reaps it.
+class child_relay {
+ public:
+  explicit child_relay(std::vector<std::string> args);
+  ~child_relay();
+  child_relay(const child_relay&) = delete;
+  child_relay& operator=(const child_relay&) = delete;
+  [[nodiscard]] bool ok() const noexcept { return port_ != 0; }
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  [[nodiscard]] std::string log() const;
+  /// Waits until the log contains `text`.
+  [[nodiscard]] testing::AssertionResult wait_for_log(const std::string& text,
+                                                      milliseconds timeout = test_timeout());
+  /// Waits until the log contains `text` at least `n` times.
+  [[nodiscard]] testing::AssertionResult wait_for_log_count(const std::string& text,
+                                                            std::size_t n);
+
+ private:
+  temp_dir dir_;
+  std::string logfile_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+/// Pids of the direct children of `parent` whose command line contains `needle`.
+[[nodiscard]] std::vector<pid_t> child_pids(pid_t parent, const std::string& needle);
+
+/// Scans every readable mapping of `pid` (/proc/PID/maps + /proc/PID/mem) for each needle.
+/// Returns how many needles were found at least once; `where` names the first hit.
+std::size_t scan_memory(pid_t pid, const std::vector<std::vector<std::uint8_t>>& needles,
+                        std::string& where, std::uint64_t& bytes_scanned);
+
+}  // namespace kiteline::test

@@ -358,6 +358,11 @@ std::size_t scan_memory(pid_t pid, const std::vector<std::vector<std::uint8_t>>&
     const auto dash = range.find('-');
     std::uint64_t lo = std::stoull(range.substr(0, dash), nullptr, 16);
     const std::uint64_t hi = std::stoull(range.substr(dash + 1), nullptr, 16);
+    // A relay has no 1 GiB mapping of its own; the sanitizers' shadow memory does (terabytes
+    // of reserved zero pages): not scanned. The in-process control run shows the heap is.
+    if (hi - lo > (std::uint64_t{1} << 30)) {
+      continue;
+    }
     // Read in 1 MiB windows overlapping by the longest needle.
     while (lo < hi) {
       const std::uint64_t len = std::min<std::uint64_t>(hi - lo, 1 << 20);

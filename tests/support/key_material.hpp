@@ -107,7 +107,8 @@ class child_relay {
 /// Pids of the direct children of `parent` whose command line contains `needle`.
 [[nodiscard]] std::vector<pid_t> child_pids(pid_t parent, const std::string& needle);
 
-/// Scans every readable mapping of `pid` (/proc/PID/maps + /proc/PID/mem) for each needle.
+/// Scans every readable mapping of `pid` up to 1 GiB each (larger ones are sanitizer shadow
+/// memory) through /proc/PID/maps + /proc/PID/mem for each needle.
 /// Returns how many needles were found at least once; `where` names the first hit.
 std::size_t scan_memory(pid_t pid, const std::vector<std::vector<std::uint8_t>>& needles,
                         std::string& where, std::uint64_t& bytes_scanned);

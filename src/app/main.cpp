@@ -221,6 +221,20 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   };
   // --all gave up: wake the sigwait() below (the signal is blocked in every thread).
   opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGTERM); };
+  if (!cfg.tls_client_cert.empty() && !cfg.tls_keys_inprocess) {
+    // As for the relay: the client certificate's private key lives in a key process started
+    // before any worker thread exists; the network process only asks it for signatures.
+    kiteline::tls::key_process_options kp;
+    kp.pem_files.push_back(cfg.tls_client_cert);
+    kp.channels = 2;
+    kp.log = log;
+    opts.keys = kiteline::tls::start_key_process(std::move(kp), error);
+    if (!opts.keys) {
+      std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+      log->error("start failed: {}", error);
+      return 1;
+    }
+  }
   kiteline::connector::client connector(cfg, log, std::move(opts));
   if (!connector.start(error)) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());

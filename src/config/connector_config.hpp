@@ -125,6 +125,7 @@ struct connector_config {
   std::string tls_ciphers;                     ///< --tls_ciphers; "" = built-in list
   std::string tls_protocols;                   ///< --tls_protocols (kiteline; verbatim)
   std::string tls_client_cert;                 ///< --tls_client_cert: key + chain PEM (kiteline)
+  bool tls_keys_inprocess = false;             ///< --tls_keys_inprocess: no key process
   std::vector<service> services;               ///< --service_on/--service_off + short form
   std::string kitename;                        ///< --kitename (or the first service's name)
   secret kitesecret;                           ///< --kitesecret (or the first service's secret)

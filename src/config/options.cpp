@@ -210,8 +210,9 @@ constexpr std::array table{
                 "TLSv1.2+TLSv1.3; bare entries ADD; e.g. `all -tlsv1 -tlsv1.1`, `-tlsv1.2` "
                 "(kiteline; see docs/tls.md)",
                 ""},
-    option_spec{"tls_keys_inprocess", '\0', flag, relay, impl, tls, "",
-                "relay: keep private keys in the network process (no key process; kiteline)",
+    option_spec{"tls_keys_inprocess", '\0', flag, both, impl, tls, "",
+                "keep private keys (relay: --tls_endpoint, connector: --tls_client_cert) in the "
+                "network process instead of a separate key process (kiteline)",
                 ""},
     option_spec{"tls_reload_seconds", '\0', scalar, relay, impl, tls, "SECONDS",
                 "relay: check --tls_endpoint files for changes every SECONDS (0 = only on "

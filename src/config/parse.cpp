@@ -469,6 +469,8 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     cfg.tls_direct = true;
   } else if (apply_tls_policy(cfg.tls_legacy, cfg.tls_ciphers, cfg.tls_protocols, o, ctx)) {
     return;
+  } else if (n == "tls_keys_inprocess") {
+    cfg.tls_keys_inprocess = true;
   } else if (n == "tls_client_cert") {
     if (v.empty()) {
       ctx.error(o, "needs a PEM file (private key + certificate chain)");

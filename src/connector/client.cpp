@@ -10,6 +10,7 @@
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
 #include "tls/client_auth.hpp"
+#include "tls/key_store.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::connector {
@@ -107,9 +108,25 @@ result<void> client::start(std::string& error) {
                config::display_name(policy->min));
     }
     ctx_->tls = tls::make_client_context(st, error);
-    if (ctx_->tls && !cfg.tls_client_cert.empty() &&
-        !tls::use_client_certificate(ctx_->tls->native_handle(), cfg.tls_client_cert, error)) {
-      ctx_->tls.reset();
+    if (ctx_->tls && !cfg.tls_client_cert.empty()) {
+      if (ctx_->opts.keys) {
+        // The key stays in the key process; the context gets the chain and a proxy key.
+        auto pair = ctx_->opts.keys->load(cfg.tls_client_cert, error);
+        if (pair) {
+          error = tls::install_certified_key(ctx_->tls->native_handle(), *pair);
+          if (error.empty()) {
+            log.info("client certificate {} (serial {}): private key in the key process",
+                     cfg.tls_client_cert, tls::serial_hex(pair->leaf()));
+          }
+        }
+        if (!pair || !error.empty()) {
+          error = "client certificate " + cfg.tls_client_cert + ": " + error;
+          ctx_->tls.reset();
+        }
+      } else if (!tls::use_client_certificate(ctx_->tls->native_handle(), cfg.tls_client_cert,
+                                              error)) {
+        ctx_->tls.reset();
+      }
     }
     if (!ctx_->tls) {
       return std::make_error_code(std::errc::invalid_argument);

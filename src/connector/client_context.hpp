@@ -18,6 +18,10 @@
 #include "net/asio.hpp"
 #include "tls/client_context.hpp"
 
+namespace kiteline::tls {
+class key_store;
+}  // namespace kiteline::tls
+
 namespace kiteline::connector {
 
 /// kiteline-only knobs of the connector (timeouts, test hooks). Defaults are for production.
@@ -60,6 +64,9 @@ struct client_options {
   /// endpoints for (name, pool port), empty = unknown. Tests map `fe4_152.DOMAIN` to loopback.
   std::function<std::vector<net::tcp::endpoint>(const std::string& name, std::uint16_t port)>
       resolver;
+  /// Where the --tls_client_cert private key lives: a key process (main starts one unless
+  /// --tls_keys_inprocess) or, when null, this process (SSL_CTX_use_PrivateKey_file).
+  std::shared_ptr<tls::key_store> keys;
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "support/fake_connector.hpp"
@@ -264,6 +265,61 @@ TEST(ChildRelayKeys, KillingTheKeyProcessIsSurvived) {
   EXPECT_TRUE(relay.wait_for_log("key process pid=" + std::to_string(keyd[0]) +
                                  " was killed by signal 9; restarted as pid="));
 }
+
+// The connector's client certificate (--tls_client_cert, mutual TLS): its key is in a key
+// process too, and the connector still authenticates its kite with it.
+class ConnectorProcessMemory : public testing::TestWithParam<const char*> {};
+
+TEST_P(ConnectorProcessMemory, HoldsNoClientKeyBytesWhileTheKiteIsServed) {
+  temp_dir dir;
+  test_key key(GetParam());
+  const std::string pem = dir.file("client.pem");
+  const std::string ca = dir.file("client-ca.pem");
+  const std::string cert = cert_pem(key, 0x51, -1h, day, "cert.example");
+  write_file_atomically(pem, key_pem(key) + cert);
+  write_file_atomically(ca, cert);  // self-signed, CA:TRUE: its own CA
+  const std::string site = dir.file("site");
+  std::filesystem::create_directory(site);
+  write_file_atomically(site + "/hello.txt", "hello from a certified connector\n");
+  const auto needles = key.needles();
+  ASSERT_GE(needles.size(), 5U);
+
+  relay_options ro;
+  ro.tls_names = {"fe.test"};
+  ro.tls_default = "fe.test";
+  ro.extra_args = {"--tls_client_ca=" + ca, "--tls_client_required"};
+  loopback_relay relay(ro);
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  for (const bool isolated : {true, false}) {
+    std::vector<std::string> args{"--frontend=127.0.0.1:" + std::to_string(relay.port()),
+                                  "--fe_certname=fe.test", "--ca_certs=" + relay.ca_file(),
+                                  "--tls_client_cert=" + pem};
+    if (!isolated) {
+      args.emplace_back("--tls_keys_inprocess");
+    }
+    args.insert(args.end(), {site, "cert.example"});
+    child_connector conn(args);
+    ASSERT_TRUE(conn.ok()) << conn.log() << relay.log_dump();
+    EXPECT_EQ(http_exchange(relay.port(), http_get("cert.example", "/hello.txt")).body_text(),
+              "hello from a certified connector\n");
+    auto pid = child_pids(conn.pid(), "backend");
+    ASSERT_EQ(pid.size(), 1U);
+    std::string where;
+    std::uint64_t scanned = 0;
+    const std::size_t hits = scan_memory(pid[0], needles, where, scanned);
+    EXPECT_GT(scanned, 1U << 20) << where;
+    if (isolated) {
+      EXPECT_EQ(hits, 0U) << "client key bytes in the connector: " << where;
+      EXPECT_EQ(child_pids(pid[0], "--key-process").size(), 1U);
+      EXPECT_TRUE(conn.wait_for_log("private key in the key process"));
+    } else {
+      EXPECT_GE(hits, 1U) << "the scan cannot see an in-process key";
+      EXPECT_EQ(child_pids(pid[0], "--key-process").size(), 0U);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Keys, ConnectorProcessMemory, testing::Values("rsa2048", "p256"));
 
 // --- certificate reload ----------------------------------------------------------------------
 

@@ -72,6 +72,6 @@ kl_check sslv3_refused check_refused "SSLv3 cannot be enabled: OpenSSL 3 has no 
   "${RELAY[@]}" --tls_protocols=+sslv3
 kl_check empty_list_refused check_refused "enables no protocol" "${RELAY[@]}" "--tls_protocols=all -all"
 cat "$KL_TMP/tls.key" "$KL_TMP/fe.crt" > "$KL_TMP/mismatch.pem"
-kl_check mismatched_pem_refused check_refused "tls_endpoint fe.test: cannot load private key" \
+kl_check mismatched_pem_refused check_refused "mismatch.pem: certificate does not match private key" \
   frontend --clean "--domain=http:*.test:$KL_SECRET" "--tls_endpoint=fe.test:$KL_TMP/mismatch.pem"
 kl_finish

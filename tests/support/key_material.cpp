@@ -211,11 +211,12 @@ probe_result tls_probe(std::uint16_t port, const std::string& sni, int tls_versi
 
 // --- child relay -----------------------------------------------------------------------------
 
-child_relay::child_relay(std::vector<std::string> args) : logfile_(dir_.file("relay.log")) {
+child_kiteline::child_kiteline(std::string role, std::vector<std::string> args,
+                               const std::string& ready)
+    : role_(std::move(role)), logfile_(dir_.file(role_ + ".log")) {
   // `timeout` bounds the child's life even if the test dies; it keeps its own process group.
-  std::vector<std::string> full{"/usr/bin/timeout", "-s", "KILL", "600", kiteline_binary(),
-                                "frontend", "--clean", "--host=127.0.0.1", "--ports=0",
-                                "--logfile=" + logfile_, "--domain=http,https,raw:*.test:s3cret"};
+  std::vector<std::string> full{"/usr/bin/timeout", "-s", "KILL",          "600",
+                                kiteline_binary(),  role_, "--clean", "--logfile=" + logfile_};
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& s : full) {
@@ -233,11 +234,16 @@ child_relay::child_relay(std::vector<std::string> args) : logfile_(dir_.file("re
     ::_exit(127);
   }
   ::close(out[1]);
-  // Read the ready line (bounded).
+  // Read standard output until the ready line (bounded).
   std::string text;
   const auto deadline = clock::now() + test_timeout();
   ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-  while (clock::now() < deadline && text.find('\n') == std::string::npos) {
+  while (clock::now() < deadline) {
+    const auto at = text.find(ready);
+    if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+      ready_line_ = text;
+      break;
+    }
     char buf[256];
     const ssize_t n = ::read(out[0], buf, sizeof buf);
     if (n > 0) {
@@ -249,18 +255,14 @@ child_relay::child_relay(std::vector<std::string> args) : logfile_(dir_.file("re
     }
   }
   ::close(out[0]);
-  const auto at = text.find("ports=");
-  if (at != std::string::npos) {
-    port_ = static_cast<std::uint16_t>(std::atoi(text.c_str() + at + 6));
-  }
 }
 
-child_relay::~child_relay() {
+child_kiteline::~child_kiteline() {
   if (pid_ <= 0) {
     return;
   }
-  // pid_ is `timeout`; the relay is its child. SIGTERM the relay (clean stop), then reap.
-  for (pid_t p : child_pids(pid_, "frontend")) {
+  // pid_ is `timeout`; kiteline is its child. SIGTERM kiteline (clean stop), then reap.
+  for (pid_t p : child_pids(pid_, role_)) {
     ::kill(p, SIGTERM);
   }
   const auto deadline = clock::now() + std::chrono::seconds(10);
@@ -275,10 +277,10 @@ child_relay::~child_relay() {
   }
 }
 
-std::string child_relay::log() const { return read_file(logfile_); }
+std::string child_kiteline::log() const { return read_file(logfile_); }
 
-testing::AssertionResult child_relay::wait_for_log(const std::string& text,
-                                                   milliseconds timeout) {
+testing::AssertionResult child_kiteline::wait_for_log(const std::string& text,
+                                                      milliseconds timeout) {
   auto r = wait_for([&] { return log().find(text) != std::string::npos; }, timeout, text);
   if (!r) {
     r << "\nlog:\n" << log();
@@ -286,8 +288,8 @@ testing::AssertionResult child_relay::wait_for_log(const std::string& text,
   return r;
 }
 
-testing::AssertionResult child_relay::wait_for_log_count(const std::string& text,
-                                                         std::size_t n) {
+testing::AssertionResult child_kiteline::wait_for_log_count(const std::string& text,
+                                                            std::size_t n) {
   auto count = [&] {
     const std::string l = log();
     std::size_t c = 0;
@@ -302,6 +304,29 @@ testing::AssertionResult child_relay::wait_for_log_count(const std::string& text
   }
   return r;
 }
+
+namespace {
+std::vector<std::string> with_front(std::vector<std::string> front,
+                                    const std::vector<std::string>& args) {
+  front.insert(front.end(), args.begin(), args.end());
+  return front;
+}
+}  // namespace
+
+child_relay::child_relay(std::vector<std::string> args)
+    : child_kiteline("frontend",
+                     with_front({"--host=127.0.0.1", "--ports=0",
+                                 "--domain=http,https,raw:*.test:s3cret"},
+                                args),
+                     "ports=") {
+  const auto at = ready_line().find("ports=");
+  if (at != std::string::npos) {
+    port_ = static_cast<std::uint16_t>(std::atoi(ready_line().c_str() + at + 6));
+  }
+}
+
+child_connector::child_connector(std::vector<std::string> args)
+    : child_kiteline("backend", std::move(args), " live on relay ") {}
 
 std::vector<pid_t> child_pids(pid_t parent, const std::string& needle) {
   std::vector<pid_t> out;

@@ -78,17 +78,19 @@ struct probe_result {
 probe_result tls_probe(std::uint16_t port, const std::string& sni, int tls_version = 0,
                        const std::string& sigalgs = "");
 
-/// `kiteline frontend ...` as a child process (under a bounded lifetime): waits for the ready
-/// line, logs to a file. The destructor stops it (SIGTERM, then SIGKILL) and reaps it.
-class child_relay {
+/// `kiteline ROLE ...` as a child process (under a bounded lifetime), logging to a file: waits
+/// until its standard output shows a line containing `ready`. The destructor stops it (SIGTERM,
+/// then SIGKILL) and reaps it.
+class child_kiteline {
  public:
-  explicit child_relay(std::vector<std::string> args);
-  ~child_relay();
-  child_relay(const child_relay&) = delete;
-  child_relay& operator=(const child_relay&) = delete;
-  [[nodiscard]] bool ok() const noexcept { return port_ != 0; }
-  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+  child_kiteline(std::string role, std::vector<std::string> args, const std::string& ready);
+  ~child_kiteline();
+  child_kiteline(const child_kiteline&) = delete;
+  child_kiteline& operator=(const child_kiteline&) = delete;
+  /// The `timeout` process; kiteline itself is its child (child_pids(pid(), role)).
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// Standard output up to and including the ready line ("" if it never came).
+  [[nodiscard]] const std::string& ready_line() const noexcept { return ready_line_; }
   [[nodiscard]] std::string log() const;
   /// Waits until the log contains `text`.
   [[nodiscard]] testing::AssertionResult wait_for_log(const std::string& text,
@@ -99,9 +101,28 @@ class child_relay {
 
  private:
   temp_dir dir_;
+  std::string role_;
   std::string logfile_;
+  std::string ready_line_;
   pid_t pid_ = -1;
+};
+
+/// `kiteline frontend --ports=0 --domain=http,https,raw:*.test:s3cret ...` as a child process.
+class child_relay : public child_kiteline {
+ public:
+  explicit child_relay(std::vector<std::string> args);
+  [[nodiscard]] bool ok() const noexcept { return port_ != 0; }
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+ private:
   std::uint16_t port_ = 0;
+};
+
+/// `kiteline backend ...` as a child process; ok() once a kite went live on a relay.
+class child_connector : public child_kiteline {
+ public:
+  explicit child_connector(std::vector<std::string> args);
+  [[nodiscard]] bool ok() const noexcept { return !ready_line().empty(); }
 };
 
 /// Pids of the direct children of `parent` whose command line contains `needle`.

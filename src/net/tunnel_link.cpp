@@ -333,7 +333,7 @@ void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std
   }
   out_.resize(at + *n);
   note_frame(*n);
-  if (*n > data.size() + wire::header_block_size(h) + 16 && it != streams_.end()) {
+  if (!zpolicy_.worth_it(wire::header_block_size(h) + data.size(), *n) && it != streams_.end()) {
     it->second->no_compress = true;
   }
 }
@@ -397,6 +397,7 @@ void tunnel_link::perform_actions() {
             [&](const mux::open_local& o) {
               auto s = std::make_shared<local_stream>();
               s->sid = o.sid;
+              s->no_compress = zenc_ && !zpolicy_.start_stream();
               streams_[o.sid] = s;
               ++stats_.streams_opened;
               if (hooks_.open_local) {
@@ -516,6 +517,7 @@ bool tunnel_link::attach_visitor(transport&& visitor, const mux::stream_open& in
   auto s = std::make_shared<local_stream>();
   s->sid = *sid;
   s->t.emplace(std::move(visitor));
+  s->no_compress = zenc_ && !zpolicy_.start_stream();
   streams_[*sid] = s;
   ++stats_.streams_opened;
   perform_actions();

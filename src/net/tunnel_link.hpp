@@ -131,7 +131,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
     std::uint64_t wbuf_delivered = 0;   // delivered (peer) bytes behind wbuf
     std::unique_ptr<delivery_filter> filter;
     std::unique_ptr<stream_signals> sig;  // TLS streams only
-    bool no_compress = false;           // a compressed chunk of this stream grew: send plain
+    bool no_compress = false;           // compressing it saves too little (zpolicy_): plain
     bool read_paused = false;
     bool read_stopped = false;
     bool read_armed = false;            // plain: a wait for readability is pending
@@ -187,6 +187,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::string name_;
   wire::frame_decoder decoder_;
   std::optional<wire::zchunk_encoder> zenc_;
+  wire::zchunk_policy zpolicy_;  // which streams are worth compressing
   mux::session session_;
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
   std::vector<std::byte> out_;          // encoded chunks waiting for the writer

@@ -67,4 +67,44 @@ class zchunk_encoder {
   bool reset_pending_ = false;
 };
 
+/// When sending a stream compressed is worth its CPU (a deflate of a 1.3 KB HTTP response costs
+/// tens of microseconds whatever it saves). A stream whose compressed chunk saves less than a
+/// quarter of its bytes goes plain from then on: media, archives, TLS of https kites and
+/// gzip-encoded bodies save nothing. New streams start compressed while recent chunks were worth
+/// it; after `cold_after` misses in a row only one new stream in `probe_every` is tried, so a
+/// tunnel of incompressible traffic stops paying a deflate per stream, and the first probe that
+/// saves again turns compression back on for every new stream. Pure; one per tunnel.
+class zchunk_policy {
+ public:
+  static constexpr unsigned cold_after = 4;
+  static constexpr unsigned probe_every = 16;
+
+  /// A stream opens: true if its chunks should be tried compressed.
+  [[nodiscard]] bool start_stream() noexcept {
+    if (misses_ < cold_after) {
+      return true;
+    }
+    return ++probe_ % probe_every == 0;
+  }
+
+  /// Records one compressed chunk: `in` bytes (header block + data) became `out` bytes on the
+  /// wire. Returns false if the stream should be sent plain from now on.
+  [[nodiscard]] bool worth_it(std::size_t in, std::size_t out) noexcept {
+    const bool ok = out <= in - in / 4;  // saved at least a quarter
+    if (ok) {
+      misses_ = 0;
+      probe_ = 0;
+    } else if (misses_ < cold_after) {
+      ++misses_;
+    }
+    return ok;
+  }
+
+  [[nodiscard]] bool cold() const noexcept { return misses_ >= cold_after; }
+
+ private:
+  unsigned misses_ = 0;  // chunks in a row that saved less than a quarter (saturates)
+  unsigned probe_ = 0;   // new streams seen while cold
+};
+
 }  // namespace kiteline::wire

@@ -1,6 +1,7 @@
 // chunk_encoder / zchunk_encoder: exact bytes, control chunks, encode -> decode round trips.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
@@ -332,6 +333,65 @@ TEST(zchunk_encoder, refuses_a_small_buffer_without_consuming) {
   const auto d = decode_string(f, true);
   ASSERT_EQ(d.chunks.size(), 1U);  // still the stream's first frame: decodes on its own
   EXPECT_EQ(d.chunks[0].zdata, data);
+}
+
+
+// Real frames: a text chunk saves far more than a quarter, a random one does not.
+TEST(zchunk_policy, judges_real_frames_by_the_quarter_they_save) {
+  zchunk_encoder enc(6);
+  zchunk_policy policy;
+  chunk_headers h;
+  h.sid = 7;
+  owned_headers oh = owned_headers::from(h);
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += "<li><a href=\"/file" + std::to_string(i) + ".txt\">file" + std::to_string(i) +
+            "</a></li>\n";
+  }
+  const auto zt = z_encode(enc, oh, text);
+  EXPECT_TRUE(policy.worth_it(header_block_size(h) + text.size(), zt.size())) << zt.size();
+  std::string noise(1024, '\0');
+  std::uint32_t x = 2463534242U;
+  for (auto& c : noise) {  // xorshift32: incompressible bytes
+    x ^= x << 13U;
+    x ^= x >> 17U;
+    x ^= x << 5U;
+    c = static_cast<char>(x & 0xffU);
+  }
+  const auto zn = z_encode(enc, oh, noise);
+  EXPECT_FALSE(policy.worth_it(header_block_size(h) + noise.size(), zn.size())) << zn.size();
+}
+
+TEST(zchunk_policy, exact_quarter_boundary) {
+  zchunk_policy p;
+  EXPECT_TRUE(p.worth_it(1000, 750));
+  EXPECT_FALSE(p.worth_it(1000, 751));
+  EXPECT_TRUE(p.worth_it(1000, 0));
+  EXPECT_FALSE(p.worth_it(1000, 5000));
+}
+
+TEST(zchunk_policy, goes_cold_after_misses_then_probes_one_stream_in_sixteen) {
+  zchunk_policy p;
+  for (unsigned i = 0; i < zchunk_policy::cold_after; ++i) {
+    EXPECT_FALSE(p.cold());
+    EXPECT_TRUE(p.start_stream());
+    EXPECT_FALSE(p.worth_it(1300, 1100));
+  }
+  EXPECT_TRUE(p.cold());
+  int tried = 0;
+  for (unsigned i = 0; i < 10 * zchunk_policy::probe_every; ++i) {
+    tried += p.start_stream() ? 1 : 0;
+  }
+  EXPECT_EQ(tried, 10);
+  // A probe that saves turns compression back on for every new stream.
+  EXPECT_TRUE(p.worth_it(1300, 200));
+  EXPECT_FALSE(p.cold());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(p.start_stream());
+  }
+  // One miss after a hit does not go cold yet.
+  EXPECT_FALSE(p.worth_it(1300, 1290));
+  EXPECT_TRUE(p.start_stream());
 }
 
 }  // namespace

@@ -36,6 +36,10 @@ FREQ=${PROFILE_FREQ:-999}
 KITELINE=$(readlink -f "${KITELINE:-$SRC_DIR/build/release/src/kiteline}")
 [ -x "$KITELINE" ] || { echo "profile.sh: no kiteline at $KITELINE (build the release preset or set KITELINE)" >&2; exit 2; }
 PATH=$PATH:/usr/sbin
+# The peers and tools come from Debian packages (skip with BENCH_NO_INSTALL=1).
+if [ "${BENCH_NO_INSTALL:-}" != 1 ]; then
+  bash "$SRC_DIR/scripts/install-deps.sh" --bench >&2 || { echo "profile.sh: installing the bench tools failed" >&2; exit 2; }
+fi
 for tool in perf nginx curl wrk openssl timeout python3; do
   command -v "$tool" >/dev/null || { echo "profile.sh: $tool not found" >&2; exit 2; }
 done

@@ -32,6 +32,7 @@
 #   BENCH_IDLE_DEADLINE_S  time allowed to open them, s   (60)
 #   BENCH_IDLE_HOLD_S      idle time before counting, s   (5)
 #   BENCH_KL_FE_EXTRA / BENCH_KL_BE_EXTRA  extra kiteline relay / connector flags
+#   BENCH_NO_INSTALL=1     do not install the peers (scripts/install-deps.sh --bench)
 #   BENCH_JOBS      build parallelism                     (2)
 #   PAGEKITE        pagekite executable                   (pagekite in PATH)
 #
@@ -83,6 +84,10 @@ PART=$((GIB / 4))     # throughput_8: 256 MiB per visitor ...
 STRIDE=$((96 << 20))  # ... visitor i starting at i * 96 MiB
 PATH=$PATH:/usr/sbin
 
+# The peers and tools come from Debian packages (skip with BENCH_NO_INSTALL=1).
+if [ "${BENCH_NO_INSTALL:-}" != 1 ]; then
+  bash "$SRC_DIR/scripts/install-deps.sh" --bench >&2 || { echo "run.sh: installing the bench tools failed" >&2; exit 2; }
+fi
 for tool in nginx curl wrk openssl timeout cmp "$PY"; do
   command -v "$tool" >/dev/null 2>&1 || { echo "run.sh: $tool not found" >&2; exit 2; }
 done

@@ -22,11 +22,11 @@ FAILED=0
 summary=()
 
 for preset in ${KITELINE_PRESETS:-release asan tsan}; do
-  echo "=== preset $preset: configure + build"
+  echo "=== preset $preset: configure + build ($(date -u +%T), ${SECONDS}s)"
   cmake --preset "$preset" -DKITELINE_WERROR=$WERROR -DKITELINE_SHARED_DIR="$SHARED" \
         -DKITELINE_INTEROP_TESTS=ON >/dev/null
   cmake --build --preset "$preset" -j "$JOBS"
-  echo "=== preset $preset: ctest"
+  echo "=== preset $preset: ctest ($(date -u +%T), ${SECONDS}s)"
   labels=""
   # Interop tests run once (release); sanitizer presets run unit + integration + fuzz regression.
   if [ "$preset" != release ]; then labels="-LE interop"; fi
@@ -41,7 +41,7 @@ done
 
 FUZZ_SECONDS=${KITELINE_FUZZ_SECONDS:-60}
 if [ "$FUZZ_SECONDS" != 0 ]; then
-  echo "=== fuzz preset: build"
+  echo "=== fuzz preset: build ($(date -u +%T), ${SECONDS}s)"
   cmake --preset fuzz -DKITELINE_WERROR=$WERROR >/dev/null
   cmake --build --preset fuzz -j "$JOBS"
   for fuzzer in build/fuzz/fuzz/*_fuzz; do
@@ -63,6 +63,6 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
   done
 fi
 
-echo "=== summary"
+echo "=== summary (${SECONDS}s in all)"
 printf '  %s\n' "${summary[@]}"
 exit $FAILED

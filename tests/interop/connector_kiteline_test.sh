@@ -6,7 +6,8 @@
 #    (end-to-end TLS to the origin), WebSocket echo; the folder short form
 #    (`kiteline --frontend=.. --kitesecret=.. DIR site.test`): a file byte-exact, the directory
 #    listing, `/../` traversal refused; relay restart on the SAME port: seconds until a visitor
-#    succeeds again (< 10 s).
+#    succeeds again (< 10 s); wrong secret (clear error, no reconnect storm); a second connector
+#    for the same kite (both serve).
 #  TLS relay (--tls_endpoint=fe.test): CONNECT-preamble tunnel and --tls_direct tunnel: kite
 #    live + GET.
 # Usage: connector_kiteline_test.sh KITELINE_BINARY SHARED_DIR
@@ -142,6 +143,26 @@ kl_check plain.raw_via_connect python3 "$KL_PY" connect --port "$PORT" --target 
 kl_check plain.https_via_connect check_https_connect "$PORT"
 kl_check plain.https_via_sni check_https_sni "$PORT"
 kl_check plain.websocket_echo python3 "$KL_PY" ws --port "$PORT" --host web.test
+
+# Wrong secret: a clear error, no reconnect storm, and the relay logs the refusal.
+kl_check_wrong_secret plain.wrong_secret_refused_no_spin "$PORT" "$ORIGIN_HTTP" "$PLAIN_LOG"
+
+# Duplicate: a second connector for web.test. Unlike pagekite.py's relay (which refuses it as a
+# duplicate), a kiteline relay lets several connectors serve one kite and spreads visitors over
+# them: both tunnels up, every visitor served.
+start_conn conn-dup "$PORT" "$(svc http:web.test "$ORIGIN_HTTP")"
+DUP_PID=$CONN_PID; DUP_OUT=$CONN_OUT
+kl_wait_grep "$DUP_OUT" 'web\.test live on relay' 30
+check_duplicate() {
+  local i
+  grep -F 'live on relay' "$DUP_OUT" | head -n 1 || { echo "second connector not live"; return 1; }
+  [ "$(grep -cE 'kite up .*kite=http:web\.test( |$)' "$PLAIN_LOG")" -ge 2 ] ||
+    { echo "relay log: fewer than 2 'kite up' for web.test"; return 1; }
+  for i in 1 2 3 4 5 6; do check_1k "$PORT" web.test >/dev/null || { echo "visitor $i failed"; return 1; }; done
+  echo "two tunnels serve web.test; 6/6 visitors served"
+}
+kl_check plain.duplicate_kite_second_connector_also_serves check_duplicate
+kl_stop "$DUP_PID"
 
 # Folder short form.
 kl_bg conn-site 850 "$KITELINE" --clean "--frontend=127.0.0.1:$PORT" "--kitesecret=$KL_SECRET" \

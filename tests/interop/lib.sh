@@ -228,3 +228,38 @@ check_body() {
   echo "body=$(printf '%q' "$body")"
   [ "$body" = "$4" ]
 }
+
+# kl_check_wrong_secret CHECK PORT ORIGIN_PORT [RELAY_LOG]: a connector (the calling script's
+# start_conn and svc) offers kite bad.test with a wrong secret through a recording tap in front
+# of the relay at PORT. Passes if the connector logs a clear refusal, never goes live, and comes
+# back at most twice in the next 5 s (no reconnect storm); with RELAY_LOG, the relay must have
+# logged the refusal too.
+kl_check_wrong_secret() {
+  local check=$1 port=$2 origin=$3 tap_pid
+  KL_BAD_RELAY_LOG=${4:-}
+  if ! kl_start_tap tap-bad "$port"; then
+    kl_check "$check" sh -c 'echo "the recording tap did not start"; exit 1'
+    return 1
+  fi
+  KL_BAD_TAP=$TAP_DIR; tap_pid=$KL_BG_PID
+  start_conn conn-bad "$TAP_PORT" "$(svc http:bad.test "$origin" wrongsecret)"
+  KL_BAD_PID=$CONN_PID; KL_BAD_LOG=$CONN_LOG
+  kl_wait_grep "$KL_BAD_LOG" 'refused' 30
+  KL_BAD_T=$(date +%s%N)
+  KL_BAD_N0=$(find "$KL_BAD_TAP" -name 'c*.up' | wc -l)
+  sleep 5  # observation window: count how often the connector comes back
+  KL_BAD_N1=$(find "$KL_BAD_TAP" -name 'c*.up' | wc -l)
+  kl_check "$check" _kl_wrong_secret_verdict
+  kl_stop "$KL_BAD_PID"; kl_stop "$tap_pid"
+}
+
+_kl_wrong_secret_verdict() {
+  local more=$((KL_BAD_N1 - KL_BAD_N0))
+  grep -E 'refused|rejected|signature|secret' "$KL_BAD_LOG" | head -n 3
+  grep -qE 'kite bad\.test refused by relay .*' "$KL_BAD_LOG" || return 1
+  if [ -n "$KL_BAD_RELAY_LOG" ] && ! grep -qE 'kite refused .*bad\.test|bad\.test.*refused' "$KL_BAD_RELAY_LOG"; then
+    echo "relay log has no refusal for bad.test"; return 1
+  fi
+  echo "connections to the relay: $KL_BAD_N0 until the refusal, $more more in the next $(( ($(date +%s%N) - KL_BAD_T) / 1000000000 )) s"
+  ! grep -q 'bad.test live' "$KL_TMP/conn-bad.out" && [ "$more" -le 2 ]
+}

@@ -64,33 +64,72 @@ void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   out.insert(out.end(), p, p + sizeof v);
 }
 
-/// One private-key operation (sign or decrypt) with the real key. Returns false + error.
-bool private_op(EVP_PKEY* key, op what, std::uint32_t param, std::span<const std::uint8_t> in,
-                std::vector<std::uint8_t>& out, std::string& error) {
-  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter> ctx(::EVP_PKEY_CTX_new(key, nullptr));
-  const bool is_rsa = ::EVP_PKEY_is_a(key, "RSA") == 1;
+/// A private-key operation set up once and reused: EVP_PKEY_CTX_new + *_init cost a provider
+/// fetch under OpenSSL 3.0's locks on every call, which the channel threads would otherwise pay
+/// (and contend for) on every handshake. One cache per channel thread; an entry holds its key,
+/// so a key replaced under the same id (reload) never meets an old context.
+struct prepared_op {
+  std::shared_ptr<EVP_PKEY> key;
+  op what{};
+  std::uint32_t param = 0;
+  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter> ctx;
+};
+using op_cache = std::vector<prepared_op>;
+constexpr std::size_t max_prepared_ops = 16;
+
+/// The prepared context for (key, what, param), set up on first use. nullptr + error if the
+/// key cannot do it.
+EVP_PKEY_CTX* prepare(op_cache& cache, const std::shared_ptr<EVP_PKEY>& key, op what,
+                      std::uint32_t param, std::string& error) {
+  for (auto& p : cache) {
+    if (p.key == key && p.what == what && p.param == param) {
+      return p.ctx.get();
+    }
+  }
+  std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_deleter> ctx(::EVP_PKEY_CTX_new(key.get(), nullptr));
+  const bool is_rsa = ::EVP_PKEY_is_a(key.get(), "RSA") == 1;
   if (!ctx || (what == op::ecdsa_sign) == is_rsa) {
     error = "wrong key type for this operation";
-    return false;
+    return nullptr;
   }
   const bool decrypt = what == op::rsa_private_decrypt;
   if ((decrypt ? ::EVP_PKEY_decrypt_init(ctx.get()) : ::EVP_PKEY_sign_init(ctx.get())) <= 0 ||
       (is_rsa && ::EVP_PKEY_CTX_set_rsa_padding(ctx.get(), static_cast<int>(param)) <= 0)) {
     error = "cannot set up the operation: " + drain_openssl_errors();
+    return nullptr;
+  }
+  if (cache.size() >= max_prepared_ops) {
+    cache.erase(cache.begin());
+  }
+  cache.push_back(prepared_op{key, what, param, std::move(ctx)});
+  return cache.back().ctx.get();
+}
+
+void forget_prepared(op_cache& cache, const EVP_PKEY_CTX* ctx) {
+  std::erase_if(cache, [&](const prepared_op& p) { return p.ctx.get() == ctx; });
+}
+
+/// One private-key operation (sign or decrypt) with the real key. Returns false + error.
+bool private_op(op_cache& cache, const std::shared_ptr<EVP_PKEY>& key, op what,
+                std::uint32_t param, std::span<const std::uint8_t> in,
+                std::vector<std::uint8_t>& out, std::string& error) {
+  EVP_PKEY_CTX* ctx = prepare(cache, key, what, param, error);
+  if (ctx == nullptr) {
     return false;
   }
-  std::size_t n = 0;
-  const int sized = decrypt ? ::EVP_PKEY_decrypt(ctx.get(), nullptr, &n, in.data(), in.size())
-                            : ::EVP_PKEY_sign(ctx.get(), nullptr, &n, in.data(), in.size());
-  if (sized <= 0) {
-    error = "operation failed: " + drain_openssl_errors();
+  const bool decrypt = what == op::rsa_private_decrypt;
+  const int max_size = ::EVP_PKEY_get_size(key.get());
+  if (max_size <= 0) {
+    error = "key has no size";
     return false;
   }
-  out.resize(n);
-  const int done = decrypt ? ::EVP_PKEY_decrypt(ctx.get(), out.data(), &n, in.data(), in.size())
-                           : ::EVP_PKEY_sign(ctx.get(), out.data(), &n, in.data(), in.size());
+  out.resize(static_cast<std::size_t>(max_size));
+  std::size_t n = out.size();
+  const int done = decrypt ? ::EVP_PKEY_decrypt(ctx, out.data(), &n, in.data(), in.size())
+                           : ::EVP_PKEY_sign(ctx, out.data(), &n, in.data(), in.size());
   if (done <= 0) {
     error = "operation failed: " + drain_openssl_errors();
+    forget_prepared(cache, ctx);  // set it up afresh next time
     return false;
   }
   out.resize(n);
@@ -99,7 +138,7 @@ bool private_op(EVP_PKEY* key, op what, std::uint32_t param, std::span<const std
 
 /// Handles one request; fills `out` with the reply payload. Returns false + error text.
 bool handle(const request_head& h, std::span<const std::uint8_t> in,
-            const std::vector<std::string>& files, key_table& keys,
+            const std::vector<std::string>& files, key_table& keys, op_cache& cache,
             std::vector<std::uint8_t>& out, std::string& error) {
   switch (static_cast<op>(h.op)) {
     case op::load: {
@@ -132,11 +171,14 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
         error = "unknown key id " + std::to_string(h.key_id);
         return false;
       }
-      return private_op(key.get(), static_cast<op>(h.op), h.param, in, out, error);
+      return private_op(cache, key, static_cast<op>(h.op), h.param, in, out, error);
     }
-    case op::unload:
+    case op::unload: {
+      const auto key = keys.get(h.key_id);
+      std::erase_if(cache, [&](const prepared_op& p) { return p.key == key; });
       keys.erase(h.key_id);
       return true;
+    }
     case op::status:
       put_u32(out, static_cast<std::uint32_t>(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)));
       put_u32(out, static_cast<std::uint32_t>(::getpid()));
@@ -151,6 +193,7 @@ void serve_channel(int fd, const std::vector<std::string>& files, key_table& key
   std::vector<std::uint8_t> buf(key_protocol::max_message);
   std::vector<std::uint8_t> reply;
   std::vector<std::uint8_t> out;
+  op_cache cache;
   for (;;) {
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) {
@@ -172,7 +215,7 @@ void serve_channel(int fd, const std::vector<std::string>& files, key_table& key
         error = "bad request length";
       } else {
         ok = handle(h, std::span<const std::uint8_t>(buf.data() + sizeof h, h.length), files,
-                    keys, out, error);
+                    keys, cache, out, error);
       }
     }
     if (!ok) {

@@ -335,7 +335,6 @@ TEST(zchunk_encoder, refuses_a_small_buffer_without_consuming) {
   EXPECT_EQ(d.chunks[0].zdata, data);
 }
 
-
 // Real frames: a text chunk saves far more than a quarter, a random one does not.
 TEST(zchunk_policy, judges_real_frames_by_the_quarter_they_save) {
   zchunk_encoder enc(6);

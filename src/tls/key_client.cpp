@@ -18,7 +18,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@
 #include <csignal>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <thread>
@@ -50,6 +53,11 @@ using namespace std::chrono_literals;
 
 /// A bound on every wait for the key process (one private-key operation takes microseconds).
 constexpr auto reply_timeout = 5s;
+constexpr auto yield_window = 2ms;  // an RSA-2048 signature takes ~0.3 ms, RSA-4096 ~2 ms
+
+/// A channel's receive buffer: max_message bytes, allocated once and never zeroed, so only
+/// the pages a reply touches become resident (a signature: one page).
+using reply_buffer = std::unique_ptr<std::uint8_t[]>;
 /// At most one restart attempt per this interval (a key process that cannot start must not
 /// turn every handshake into a fork).
 constexpr auto restart_interval = 200ms;
@@ -139,65 +147,74 @@ class key_client final : public key_store, public std::enable_shared_from_this<k
   bool alive_ = false;
   std::uint64_t generation_ = 0;
   std::vector<int> idle_;  // channels of the current generation not in use
+  struct channel_state {
+    int cpu = -1;        // CPU of its last request (a placement hint)
+    reply_buffer reply;  // used only by the caller holding the channel
+  };
+  std::map<int, channel_state> channels_;  // by fd
   std::map<std::uint32_t, loaded_key> loaded_;
   std::uint32_t next_id_ = 1;
   std::chrono::steady_clock::time_point last_spawn_{};
 };
 
-/// Sends one request on `fd` and waits (bounded) for its reply. False + error on I/O failure
-/// (the key process is then considered dead); true with `status` set otherwise.
-bool exchange(int fd, const request_head& h, std::span<const std::uint8_t> in,
-              std::vector<std::uint8_t>& out, std::uint32_t& status, std::string& error) {
-  std::vector<std::uint8_t> msg(sizeof h + in.size());
-  std::memcpy(msg.data(), &h, sizeof h);
-  if (!in.empty()) {
-    std::memcpy(msg.data() + sizeof h, in.data(), in.size());
-  }
-  if (::send(fd, msg.data(), msg.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(msg.size())) {
+/// Sends one request on `fd` and waits (bounded) for its reply into `buf` (max_message
+/// bytes). False + error on I/O failure (the key process is then considered dead); true with
+/// `status` and `out` set otherwise.
+bool exchange(int fd, std::uint8_t* buf, const request_head& h,
+              std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out,
+              std::uint32_t& status, std::string& error) {
+  iovec iov[2] = {{const_cast<request_head*>(&h), sizeof h},  // NOLINT: sendmsg does not write
+                  {const_cast<std::uint8_t*>(in.data()), in.size()}};  // NOLINT
+  msghdr m{};
+  m.msg_iov = iov;
+  m.msg_iovlen = in.empty() ? 1 : 2;
+  if (::sendmsg(fd, &m, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof h + in.size())) {
     error = std::string("key process channel: ") + std::strerror(errno);
     return false;
   }
-  pollfd p{fd, POLLIN, 0};
-  const auto deadline = std::chrono::steady_clock::now() + reply_timeout;
+  // Wait for the reply without sleeping first: yield the CPU instead, for up to yield_window.
+  // The channel's key-process thread follows this thread's CPU (request_head::cpu), so
+  // yielding hands the CPU to it directly, and when the reply is sent this thread is still
+  // runnable where it was: no wake-up of another CPU (an IPI, costly on a virtual machine),
+  // no migration, three system calls per request. A long operation (RSA-4096) falls back to
+  // poll().
+  const auto start = std::chrono::steady_clock::now();
+  ssize_t n = -1;
   for (;;) {
+    ::sched_yield();
+    n = ::recv(fd, buf, key_protocol::max_message, MSG_DONTWAIT);
+    if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||
+        std::chrono::steady_clock::now() - start > yield_window) {
+      break;
+    }
+  }
+  pollfd p{fd, POLLIN, 0};
+  const auto deadline = start + reply_timeout;
+  while (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       error = "key process did not answer in time";
       return false;
     }
-    const int r = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (r > 0) {
+    if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
       break;
     }
-    if (r < 0 && errno != EINTR) {
-      error = std::string("key process channel: ") + std::strerror(errno);
-      return false;
-    }
+    n = ::recv(fd, buf, key_protocol::max_message, MSG_DONTWAIT);
   }
-  // The reply's size first (MSG_PEEK | MSG_TRUNC gives a datagram's full length), so a 256-byte
-  // signature does not cost a zeroed max_message buffer.
-  ssize_t n = 0;
-  do {
-    n = ::recv(fd, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  std::vector<std::uint8_t> buf(
-      std::clamp<std::size_t>(n > 0 ? static_cast<std::size_t>(n) : 0, sizeof(response_head),
-                              key_protocol::max_message));
-  do {
-    n = ::recv(fd, buf.data(), buf.size(), MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
   response_head r;
   if (n < static_cast<ssize_t>(sizeof r)) {
-    error = n == 0 ? "key process closed the channel" : "key process channel: short reply";
+    error = n == 0   ? "key process closed the channel"
+            : n < 0 ? std::string("key process channel: ") + std::strerror(errno)
+                    : "key process channel: short reply";
     return false;
   }
-  std::memcpy(&r, buf.data(), sizeof r);
+  std::memcpy(&r, buf, sizeof r);
   if (r.length != static_cast<std::size_t>(n) - sizeof r) {
     error = "key process channel: bad reply length";
     return false;
   }
-  out.assign(buf.begin() + sizeof r, buf.begin() + n);
+  out.assign(buf + sizeof r, buf + n);
   status = r.status;
   return true;
 }
@@ -314,6 +331,7 @@ void key_client::stop_locked() {
     ::close(fd);
   }
   idle_.clear();
+  channels_.clear();
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;
@@ -476,7 +494,11 @@ bool key_client::restart_locked(std::string& error) {
     std::string e;
     request_head h{static_cast<std::uint32_t>(op::load), it->first, it->second.file, 0};
     bool same = false;
-    if (!exchange(idle_.front(), h, {}, out, status, e)) {
+    auto& first = channels_[idle_.front()];
+    if (!first.reply) {
+      first.reply.reset(new std::uint8_t[key_protocol::max_message]);  // NOLINT: uninitialised
+    }
+    if (!exchange(idle_.front(), first.reply.get(), h, {}, out, status, e)) {
       // E.g. the exec failed: inside --chroot without kiteline's loader and libraries.
       error = e;
       alive_ = false;
@@ -521,8 +543,9 @@ bool key_client::restart_locked(std::string& error) {
 bool key_client::call(op what, std::uint32_t key_id, std::uint32_t param,
                       std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out,
                       std::string& error, bool may_restart) {
+  const int cpu = ::sched_getcpu();
   const request_head h{static_cast<std::uint32_t>(what), key_id, param,
-                       static_cast<std::uint32_t>(in.size())};
+                       static_cast<std::uint32_t>(in.size()), cpu};
   if (sizeof h + in.size() > key_protocol::max_message) {
     error = "request too large";
     return false;
@@ -531,6 +554,7 @@ bool key_client::call(op what, std::uint32_t key_id, std::uint32_t param,
   // on a restarted process.
   for (int attempt = 0; attempt < 2; ++attempt) {
     int fd = -1;
+    std::uint8_t* buf = nullptr;
     std::uint64_t gen = 0;
     {
       std::unique_lock lk(mu_);
@@ -557,18 +581,34 @@ bool key_client::call(op what, std::uint32_t key_id, std::uint32_t param,
       if (!alive_) {
         continue;
       }
-      fd = idle_.back();
-      idle_.pop_back();
+      // The channel used last from this CPU if it is free: its key-process thread already
+      // runs there (see request_head::cpu), so it need not move.
+      auto pick = std::find_if(idle_.begin(), idle_.end(), [&](int c) {
+        const auto it = channels_.find(c);
+        return it != channels_.end() && it->second.cpu == cpu;
+      });
+      if (pick == idle_.end()) {
+        pick = idle_.end() - 1;
+      }
+      fd = *pick;
+      idle_.erase(pick);
+      auto& ch = channels_[fd];
+      ch.cpu = cpu;
+      if (!ch.reply) {
+        ch.reply.reset(new std::uint8_t[key_protocol::max_message]);  // NOLINT: uninitialised on purpose
+      }
+      buf = ch.reply.get();
       gen = generation_;
     }
     std::uint32_t status = 1;
-    const bool ok = exchange(fd, h, in, out, status, error);
+    const bool ok = exchange(fd, buf, h, in, out, status, error);
     {
       std::lock_guard lk(mu_);
       if (ok && gen == generation_) {
         idle_.push_back(fd);
       } else {
         ::close(fd);  // a channel of a dead (or replaced) key process
+        channels_.erase(fd);
         if (!ok && gen == generation_ && alive_) {
           alive_ = false;
           if (opts_.log && may_restart) {

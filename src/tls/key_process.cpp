@@ -4,12 +4,15 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -33,12 +36,15 @@ using key_protocol::op;
 using key_protocol::request_head;
 using key_protocol::response_head;
 
-/// The keys this process holds, by the client's key id. Shared by the channel threads.
+/// The keys this process holds, by the client's key id. Shared by the channel threads. Its
+/// generation changes with every put and erase, so each thread can drop the prepared
+/// operations of keys that are gone (a reload replaced them) from its own cache.
 class key_table {
  public:
   void put(std::uint32_t id, std::shared_ptr<EVP_PKEY> key) {
     std::lock_guard lk(mu_);
     keys_[id] = std::move(key);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   std::shared_ptr<EVP_PKEY> get(std::uint32_t id) {
     std::lock_guard lk(mu_);
@@ -48,11 +54,22 @@ class key_table {
   void erase(std::uint32_t id) {
     std::lock_guard lk(mu_);
     keys_.erase(id);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  /// True if `key` is still held under some id.
+  bool holds(const std::shared_ptr<EVP_PKEY>& key) {
+    std::lock_guard lk(mu_);
+    return std::any_of(keys_.begin(), keys_.end(),
+                       [&](const auto& e) { return e.second == key; });
+  }
+  [[nodiscard]] std::uint64_t generation() const noexcept {
+    return generation_.load(std::memory_order_acquire);
   }
 
  private:
   std::mutex mu_;
   std::map<std::uint32_t, std::shared_ptr<EVP_PKEY>> keys_;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 struct pkey_ctx_deleter {
@@ -173,12 +190,9 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
       }
       return private_op(cache, key, static_cast<op>(h.op), h.param, in, out, error);
     }
-    case op::unload: {
-      const auto key = keys.get(h.key_id);
-      std::erase_if(cache, [&](const prepared_op& p) { return p.key == key; });
-      keys.erase(h.key_id);
+    case op::unload:
+      keys.erase(h.key_id);  // every thread's cache lets go of it (serve_channel)
       return true;
-    }
     case op::status:
       put_u32(out, static_cast<std::uint32_t>(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)));
       put_u32(out, static_cast<std::uint32_t>(::getpid()));
@@ -188,12 +202,49 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
   return false;
 }
 
+/// Keeps a channel's thread on the CPU its requests come from (request_head::cpu): the
+/// requester sleeps in poll() right after sending, so the key thread then runs on that CPU at
+/// once, and no other CPU has to be woken (an inter-processor interrupt, a costly exit on a
+/// virtual machine). Only CPUs the key process was allowed at start are used.
+class cpu_follower {
+ public:
+  cpu_follower() {
+    CPU_ZERO(&allowed_);
+    if (::sched_getaffinity(0, sizeof allowed_, &allowed_) != 0) {
+      CPU_ZERO(&allowed_);
+    }
+  }
+  void follow(std::int32_t cpu) {
+    if (cpu < 0 || cpu == current_ || cpu >= CPU_SETSIZE) {
+      return;
+    }
+    const auto c = static_cast<std::size_t>(cpu);
+    if (!CPU_ISSET(c, &allowed_)) {
+      return;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(c, &one);
+    if (::sched_setaffinity(0, sizeof one, &one) == 0) {
+      current_ = cpu;
+    } else {
+      CPU_CLR(c, &allowed_);  // e.g. not in our cpuset: do not try it on every request
+    }
+  }
+
+ private:
+  cpu_set_t allowed_;
+  std::int32_t current_ = -1;
+};
+
 /// Serves one channel until the network process closes it (or it fails).
 void serve_channel(int fd, const std::vector<std::string>& files, key_table& keys) {
   std::vector<std::uint8_t> buf(key_protocol::max_message);
   std::vector<std::uint8_t> reply;
   std::vector<std::uint8_t> out;
   op_cache cache;
+  cpu_follower placement;
+  std::uint64_t seen_generation = keys.generation();
   for (;;) {
     const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) {
@@ -211,6 +262,7 @@ void serve_channel(int fd, const std::vector<std::string>& files, key_table& key
       error = "short request";
     } else {
       std::memcpy(&h, buf.data(), sizeof h);
+      placement.follow(h.cpu);
       if (h.length != got - sizeof h) {
         error = "bad request length";
       } else {
@@ -220,6 +272,12 @@ void serve_channel(int fd, const std::vector<std::string>& files, key_table& key
     }
     if (!ok) {
       out.assign(error.begin(), error.end());
+    }
+    // A key unloaded or replaced (by any channel) leaves this thread's cache too, so the key
+    // process does not keep a superseded private key alive in a prepared context.
+    if (const auto g = keys.generation(); g != seen_generation) {
+      seen_generation = g;
+      std::erase_if(cache, [&](const prepared_op& p) { return !keys.holds(p.key); });
     }
     response_head r{ok ? 0U : 1U, static_cast<std::uint32_t>(out.size())};
     reply.resize(sizeof r + out.size());

@@ -3,16 +3,20 @@
 // network process, killing the key process, SIGHUP and file-change reloads.
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "support/fake_connector.hpp"
@@ -122,6 +126,76 @@ TEST(KeyProcess, ConcurrentHandshakesFromSeveralWorkers) {
     t.join();
   }
   EXPECT_EQ(good.load(), 80) << relay.log_dump();
+}
+
+/// The CPUs each thread of `pid` may run on (Cpus_allowed_list of /proc/PID/task/*/status).
+std::vector<std::string> task_cpu_lists(pid_t pid) {
+  std::vector<std::string> lists;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(t.path() / "status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("Cpus_allowed_list:")) {
+        lists.push_back(line.substr(line.find_first_not_of(" \t", 18)));
+      }
+    }
+  }
+  return lists;
+}
+
+/// A signature from a thread pinned to CPU `cpu`, through `key` (a key-process proxy).
+bool sign_from_cpu(EVP_PKEY* key, int cpu) {
+  bool ok = false;
+  std::thread t([&] {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(static_cast<std::size_t>(cpu), &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) {
+      return;
+    }
+    unsigned char digest[32] = {1, 2, 3};
+    unsigned char sig[256];
+    std::size_t len = sizeof sig;
+    EVP_PKEY_CTX* ctx = ::EVP_PKEY_CTX_new(key, nullptr);
+    ok = ctx != nullptr && ::EVP_PKEY_sign_init(ctx) == 1 &&
+         ::EVP_PKEY_sign(ctx, sig, &len, digest, sizeof digest) == 1 && len > 8;
+    ::EVP_PKEY_CTX_free(ctx);
+  });
+  t.join();
+  return ok;
+}
+
+// The channel's thread in the key process moves to the CPU the request came from, so that a
+// signature is a hand-off on one CPU rather than a wake-up of another (docs/tls-keys.md §5).
+TEST(KeyProcess, ChannelThreadFollowsTheRequestersCpu) {
+  cpu_set_t allowed;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE && cpus.size() < 2; ++c) {
+    if (CPU_ISSET(static_cast<std::size_t>(c), &allowed)) {
+      cpus.push_back(c);
+    }
+  }
+  if (cpus.size() < 2) {
+    GTEST_SKIP() << "needs two CPUs";
+  }
+  temp_dir dir;
+  test_key key("p256");
+  const std::string pem = write_pair(dir, key, 3);
+  auto store = isolated_store(pem, 1);
+  ASSERT_TRUE(store);
+  std::string error;
+  auto pair = store->load(pem, error);
+  ASSERT_TRUE(pair) << error;
+  auto pids = child_pids(::getpid(), "--key-process");
+  ASSERT_EQ(pids.size(), 1U);
+  for (int cpu : {cpus[1], cpus[0], cpus[1]}) {
+    ASSERT_TRUE(sign_from_cpu(pair->key.get(), cpu));
+    const auto lists = task_cpu_lists(pids[0]);
+    EXPECT_EQ(std::count(lists.begin(), lists.end(), std::to_string(cpu)), 1)
+        << "after a request from CPU " << cpu << ": " << testing::PrintToString(lists);
+  }
 }
 
 TEST(KeyProcess, IsNotDumpableAndIsRestartedWhenKilled) {

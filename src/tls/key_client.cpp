@@ -181,12 +181,12 @@ bool exchange(int fd, std::uint8_t* buf, const request_head& h,
   const auto start = std::chrono::steady_clock::now();
   ssize_t n = -1;
   for (;;) {
-    ::sched_yield();
     n = ::recv(fd, buf, key_protocol::max_message, MSG_DONTWAIT);
     if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ||
         std::chrono::steady_clock::now() - start > yield_window) {
       break;
     }
+    ::sched_yield();
   }
   pollfd p{fd, POLLIN, 0};
   const auto deadline = start + reply_timeout;
@@ -329,9 +329,9 @@ key_client::~key_client() {
 void key_client::stop_locked() {
   for (int fd : idle_) {
     ::close(fd);
+    channels_.erase(fd);  // a channel in use keeps its buffer: its holder closes and erases it
   }
   idle_.clear();
-  channels_.clear();
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;

@@ -70,11 +70,13 @@ round() {
   start_relay "$tmp/$key.pem" "${args[@]}"
   kp=$(pgrep -P "$relay_pid" || true)
   ticks=$(( $(cpu_ticks "$relay_pid") + ${kp:+$(cpu_ticks "$kp")} + 0 ))
+  local clients=()
   for i in $(seq 1 "$CLIENTS"); do
     openssl s_time -connect "127.0.0.1:$port" -new "-$proto" -time "$SECS" \
       >"$tmp/client.$i" 2>&1 &
+    clients+=($!)
   done
-  wait $(jobs -p | grep -v "^$relay_pid\$")
+  wait "${clients[@]}"
   ticks=$(( $(cpu_ticks "$relay_pid") + ${kp:+$(cpu_ticks "$kp")} + 0 - ticks ))
   stop_relay
   for i in $(seq 1 "$CLIENTS"); do

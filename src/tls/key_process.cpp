@@ -191,7 +191,7 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
       return private_op(cache, key, static_cast<op>(h.op), h.param, in, out, error);
     }
     case op::unload:
-      keys.erase(h.key_id);  // every thread's cache lets go of it (serve_channel)
+      keys.erase(h.key_id);  // each thread's cache lets go of it at its next request
       return true;
     case op::status:
       put_u32(out, static_cast<std::uint32_t>(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)));

@@ -4,13 +4,16 @@
 #
 # Usage: bench/run.sh [--quick] [CHAIN...]
 #
-# Chains (default: the first six):
+# Chains (default: the first eight):
 #   direct           visitor -> nginx (the limit)
 #   kiteline         kiteline relay -> TLS tunnel -> kiteline connector -> nginx
 #   kiteline-plain   the same, tunnel without TLS
 #   pagekite         Debian's pagekite.py at both ends, TLS tunnel
 #   haproxy-stunnel  haproxy (HTTP mode) -> TLS -> stunnel -> nginx
 #   ssh-reverse      private sshd <- ssh -N -R (OpenSSH reverse tunnel)
+#   floor-tls        yardstick: the cheapest two-hop relay with a user-space
+#                    AES-256-GCM tunnel (bench/floor_relay.cpp); no idle metrics
+#   floor-plain      the same without encryption
 #   pagekite-plain   pagekite.py, tunnel without TLS (not in the default list)
 #
 # It builds the release preset (unless $KITELINE names a binary), starts an
@@ -21,6 +24,7 @@
 #
 # Environment (all optional):
 #   KITELINE        kiteline binary (default: build/release/src/kiteline, built)
+#   KITELINE_FLOOR  kiteline_floor binary (default: build/release/bench/kiteline_floor)
 #   BENCH_OUT       output directory                      (mktemp -d)
 #   BENCH_QUICK=1   same as --quick: 1 round, 5 s caps, idle 1000, chains
 #                   direct kiteline haproxy-stunnel; under 2 minutes
@@ -42,14 +46,14 @@ set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 SRC_DIR=$(cd "$BENCH_DIR/.." && pwd)
-DEFAULT_CHAINS=(direct kiteline kiteline-plain pagekite haproxy-stunnel ssh-reverse)
-KNOWN_CHAINS=" direct kiteline kiteline-plain pagekite pagekite-plain haproxy-stunnel ssh-reverse "
+DEFAULT_CHAINS=(direct kiteline kiteline-plain pagekite haproxy-stunnel ssh-reverse floor-tls floor-plain)
+KNOWN_CHAINS=" direct kiteline kiteline-plain pagekite pagekite-plain haproxy-stunnel ssh-reverse floor-tls floor-plain "
 
 QUICK=${BENCH_QUICK:-0}
 CHAINS=()
 for a in "$@"; do
   case "$a" in
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
     --quick) QUICK=1 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *) case "$KNOWN_CHAINS" in
@@ -99,12 +103,14 @@ if [ -z "${KITELINE:-}" ]; then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   if ! (cd "$SRC_DIR" && cmake --preset release "${launcher[@]}" &&
-        cmake --build --preset release --target kiteline -j "${BENCH_JOBS:-2}") >"$log_build" 2>&1; then
+        cmake --build --preset release --target kiteline kiteline_floor -j "${BENCH_JOBS:-2}") >"$log_build" 2>&1; then
     tail -n 30 "$log_build" >&2; echo "run.sh: build failed" >&2; exit 1
   fi
   KITELINE=$SRC_DIR/build/release/src/kiteline
 fi
 KITELINE=$(readlink -f "$KITELINE")
+KITELINE_FLOOR=${KITELINE_FLOOR:-$(dirname "$KITELINE")/../bench/kiteline_floor}
+[ -x "$KITELINE_FLOOR" ] && KITELINE_FLOOR=$(readlink -f "$KITELINE_FLOOR")
 [ -x "$KITELINE" ] || { echo "run.sh: KITELINE=$KITELINE is not executable" >&2; exit 2; }
 
 # Descriptors: the idle client holds IDLE_MAX, a relay as many plus its tunnel.
@@ -355,7 +361,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
     [ "$r" = 1 ] && record "$r" "$chain" note "$CHAIN_INFO"
     read -r busy0 ours0 time0 < <("${TOOL[@]}" load $$ "$ORIGIN_PID")
     steps=(throughput_1 throughput_8 rps_1k setup_rate)
-    for n in "${IDLE_NS[@]}"; do steps+=("idle:$n"); done
+    # The floor chains are a yardstick for the data path (two threads per
+    # visitor, not built to hold thousands idle).
+    case "$chain" in floor-*) ;; *) for n in "${IDLE_NS[@]}"; do steps+=("idle:$n"); done ;; esac
     for m in "${steps[@]}"; do
       sleep 1
       ensure_serving "$r" "$chain" "$m" || break

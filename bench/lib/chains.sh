@@ -99,6 +99,8 @@ chain_start() {
     pagekite-plain)  start_pagekite plain ;;
     haproxy-stunnel) start_haproxy_stunnel ;;
     ssh-reverse)     start_ssh_reverse ;;
+    floor-tls)       start_floor tls ;;
+    floor-plain)     start_floor plain ;;
     *) CHAIN_ERR="unknown chain $1"; return 2 ;;
   esac
 }
@@ -303,6 +305,33 @@ EOF
   CHAIN_INFO="visitor -> sshd :$CHAIN_PORT (remote forward) <- ssh -N -R -> nginx; cipher: ${cipher:-unknown}"
   spawn "$d/ssh.log" ssh -N "${opts[@]}" -R "127.0.0.1:$CHAIN_PORT:127.0.0.1:$ORIGIN_PORT" "$user@127.0.0.1"
   wait_site "$CHAIN_PORT" 15
+}
+
+# ------------------------------------------------------------------ floor
+# The yardstick (bench/floor_relay.cpp): the cheapest two-hop relay with a
+# user-space AES-256-GCM tunnel, one blocking thread per direction, no
+# handshake, no multiplexing.  Connector side listens for the tunnel.
+
+start_floor() {
+  local mode=$1 d=$CHAIN_DIR p_tunnel
+  local floor=${KITELINE_FLOOR:-}
+  if [ -z "$floor" ] || [ ! -x "$floor" ]; then
+    CHAIN_ERR="skipped: no kiteline_floor binary (KITELINE_FLOOR=${floor})"; return 3
+  fi
+  spawn "$d/connector.out" "$floor" connector "$mode" "$ORIGIN_PORT"
+  wait_line "$d/connector.out" '^floor ready port=[0-9]+' 10 ||
+    { CHAIN_ERR="floor connector not ready (see $d/connector.out)"; return 1; }
+  p_tunnel=$(sed -nE 's/^floor ready port=([0-9]+).*/\1/p' "$d/connector.out" | head -n 1)
+  # The relay side first in CHAIN_PIDS, as for the other chains.
+  local first=${CHAIN_PIDS[0]}
+  CHAIN_PIDS=()
+  spawn "$d/relay.out" "$floor" relay "$mode" "$p_tunnel"
+  CHAIN_PIDS+=("$first")
+  wait_line "$d/relay.out" '^floor ready port=[0-9]+' 10 ||
+    { CHAIN_ERR="floor relay not ready (see $d/relay.out)"; return 1; }
+  CHAIN_PORT=$(sed -nE 's/^floor ready port=([0-9]+).*/\1/p' "$d/relay.out" | head -n 1)
+  CHAIN_INFO="visitor -> floor relay :$CHAIN_PORT -> tunnel ($mode: AES-256-GCM 16 KiB records, or none) -> floor connector :$p_tunnel -> nginx"
+  wait_site "$CHAIN_PORT" 10
 }
 
 # ------------------------------------------------------------ credentials

@@ -448,7 +448,8 @@ std::error_code session::on_local_written(sid_t sid, std::uint64_t n) {
   s.written += n;
   budget_used_ -= n;
   const std::uint64_t unacked = s.written - s.acked_written;
-  if (unacked > 0 && (unacked >= limits_.ack_threshold || s.written == s.delivered)) {
+  if (unacked > 0 && (unacked >= limits_.ack_threshold ||
+                      (limits_.ack_on_drain && s.written == s.delivered))) {
     s.acked_written = s.written;
     send_chunk c;
     c.headers.noop = true;

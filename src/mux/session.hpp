@@ -31,8 +31,15 @@ using duration = std::chrono::steady_clock::duration;
 /// Limits and tuning of one session. All sizes in bytes.
 struct session_limits {
   std::size_t max_streams = 16384;  ///< live streams; more are refused (EOF: 1WR)
-  std::uint64_t stream_send_window = 256 * 1024;  ///< unacked bytes per stream before pausing
+  /// Unacked bytes per stream before pausing: four of the link's 256 KiB local reads, so a
+  /// bulk stream keeps the pipe full while SKBs travel back.
+  std::uint64_t stream_send_window = 1024 * 1024;
   std::uint64_t ack_threshold = 16 * 1024;     ///< send SKB at least every this many written
+  /// Also send SKB whenever everything delivered is written. pagekite.py needs it: it stops
+  /// reading a stream whose unacknowledged bytes exceed ~147 KiB, so without an SKB on drain
+  /// a threshold above that would stall it. A kiteline peer (1 MiB window) does not; turning
+  /// it off with a large threshold saves an SKB (a TLS record and two system calls) per read.
+  bool ack_on_drain = true;
   std::uint64_t receive_budget = 4 * 1024 * 1024;  ///< delivered-but-unwritten bytes, all streams
   duration ping_interval = std::chrono::seconds(116);  ///< PING after this long without input
   duration dead_after = std::chrono::seconds(40);  ///< dead: nothing received this long after PING
@@ -107,7 +114,7 @@ class session {
 
   /// `n` delivered bytes of `sid` reached the local socket. Sends `NOOP+SID+SKB` (SKB =
   /// floor(total written / 1024)) once ack_threshold bytes were written since the last SKB or
-  /// when everything delivered is written; may emit resume_tunnel_read.
+  /// (ack_on_drain) when everything delivered is written; may emit resume_tunnel_read.
   std::error_code on_local_written(sid_t sid, std::uint64_t n);
 
   /// Periodic tick. Emits tunnel_dead (once) when a PING is outstanding and nothing arrived for

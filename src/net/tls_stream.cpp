@@ -14,6 +14,8 @@ constexpr std::size_t write_slice = 64 * 1024;
 constexpr std::size_t flush_threshold = 256 * 1024;
 /// A socket read must hold a whole TLS record (16 KiB + overhead).
 constexpr std::size_t min_read_buffer = 18 * 1024;
+/// The read buffer grows up to this while reads keep filling it.
+constexpr std::size_t max_read_buffer = 256 * 1024;
 }  // namespace
 
 /// The custom BIO between OpenSSL and the stream's buffers (callbacks only; no state).
@@ -156,8 +158,9 @@ awaitable<std::error_code> tls_stream::fill() {
   if (in_.size() != read_size_) {
     in_.resize(read_size_);
   }
-  auto [ec, n] = co_await next_.async_read_some(
-      asio::buffer(in_.data() + in_len_, in_.size() - in_len_), use_tuple);
+  const std::size_t space = in_.size() - in_len_;
+  auto [ec, n] = co_await next_.async_read_some(asio::buffer(in_.data() + in_len_, space),
+                                                use_tuple);
   if (ec == asio::error::eof) {
     in_eof_ = true;
     co_return std::error_code{};
@@ -166,6 +169,9 @@ awaitable<std::error_code> tls_stream::fill() {
     co_return ec;
   }
   in_len_ += n;
+  if (n == space && read_size_ < max_read_buffer) {
+    read_size_ = std::max(read_size_, std::min(read_size_ * 2, max_read_buffer));
+  }
   co_return std::error_code{};
 }
 
@@ -278,6 +284,15 @@ awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer>
     }
   }
   co_return co_await flush();
+}
+
+void tls_stream::release_idle_buffers() noexcept {
+  if (!flushing_) {
+    out_busy_ = {};
+    if (out_.empty()) {
+      out_ = {};
+    }
+  }
 }
 
 awaitable<std::error_code> tls_stream::shutdown_send() {

@@ -29,8 +29,10 @@ namespace kiteline::net {
 /// close_notify as asio::ssl::error::stream_truncated, close_notify as asio::error::eof.
 class tls_stream {
  public:
-  /// Creates the SSL object from `ctx`. `read_buffer` = size of one socket read (ciphertext).
-  /// Throws std::system_error if OpenSSL cannot allocate.
+  /// Creates the SSL object from `ctx`. `read_buffer` = size of the first socket reads
+  /// (ciphertext); it doubles, up to 256 KiB, each time a read fills it (a bulk transfer: a
+  /// tunnel), so an interactive connection keeps a small buffer and a busy tunnel makes a
+  /// quarter of the reads. Throws std::system_error if OpenSSL cannot allocate.
   tls_stream(prefixed_socket&& s, asio::ssl::context& ctx, std::size_t read_buffer = 64 * 1024);
   ~tls_stream();
   tls_stream(const tls_stream&) = delete;
@@ -48,6 +50,8 @@ class tls_stream {
   awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
   /// Sends close_notify, then half-closes TCP. Reading stays possible.
   awaitable<std::error_code> shutdown_send();
+  /// Frees the ciphertext write buffers when no flush is running (a quiet connection).
+  void release_idle_buffers() noexcept;
 
  private:
   friend struct tls_stream_bio;

@@ -47,6 +47,12 @@ awaitable<std::error_code> transport::shutdown_send() {
   co_return ec;
 }
 
+void transport::release_idle_buffers() noexcept {
+  if (v_.index() == 1) {
+    std::get<1>(v_)->release_idle_buffers();
+  }
+}
+
 void transport::close() noexcept {
   std::error_code ec;
   socket().close(ec);

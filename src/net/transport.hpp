@@ -31,6 +31,8 @@ class transport {
   awaitable<std::error_code> shutdown_send();
   /// Closes the TCP socket immediately (cancels pending operations).
   void close() noexcept;
+  /// Gives back write buffers kept from a burst (TLS; call when the connection went quiet).
+  void release_idle_buffers() noexcept;
 
  private:
   std::variant<prefixed_socket, std::unique_ptr<tls_stream>> v_;

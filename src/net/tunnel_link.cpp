@@ -458,7 +458,9 @@ awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link
     }
     out_writing_.clear();
     std::swap(out_, out_writing_);
+    tunnel_writing_ = true;
     auto ec = co_await tunnel_.write(asio::buffer(out_writing_.data(), out_writing_.size()));
+    tunnel_writing_ = false;
     if (ec) {
       close("tunnel write failed: " + ec.message());
       break;
@@ -487,6 +489,16 @@ awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link
     }
     session_.on_timer(now());
     perform_actions();
+    // A tunnel quiet for a whole tick gives back the buffers of its last burst (a relay may
+    // hold thousands of tunnels; a busy one keeps them, so bursts do not churn the heap).
+    const std::uint64_t moved = stats_.bytes_in + stats_.bytes_out;
+    if (moved == moved_at_last_tick_ && out_.empty() && !tunnel_writing_) {
+      local_rbuf_ = {};
+      out_ = {};
+      out_writing_ = {};
+      tunnel_.release_idle_buffers();
+    }
+    moved_at_last_tick_ = moved;
   }
   co_return;
 }
@@ -614,7 +626,7 @@ void tunnel_link::note_outbox_drained() {
   }
 }
 
-void tunnel_link::arm_reader(const stream_ptr& s) {
+void tunnel_link::arm_reader(const stream_ptr& s, bool read_again) {
   if (s->read_armed || s->read_blocked || s->gone || closed_ || s->read_stopped ||
       s->read_paused) {
     return;
@@ -625,6 +637,10 @@ void tunnel_link::arm_reader(const stream_ptr& s) {
     return;
   }
   s->read_armed = true;
+  if (read_again) {
+    asio::post(executor_, [self = shared_from_this(), s] { self->on_readable(s, {}); });
+    return;
+  }
   s->t->socket().async_wait(tcp::socket::wait_read,
                             [self = shared_from_this(), s](std::error_code ec) {
                               self->on_readable(s, ec);
@@ -661,7 +677,7 @@ void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   }
   (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
   perform_actions();
-  arm_reader(s);
+  arm_reader(s, n == local_rbuf_.size());
 }
 
 void tunnel_link::kick_writer(const stream_ptr& s) {

@@ -885,10 +885,16 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
   opts.send_compressed = zchunks_ok && req->zchunks;
   opts.compression_level = 1;
-  // pagekite.py (any version string not starting with "kiteline") cannot take dense bursts of
-  // small frames; spread them out.
-  opts.limit_frame_density =
-      req->versions.empty() || req->versions.front().rfind("kiteline", 0) != 0;
+  // pagekite.py cannot take dense bursts of small frames; spread them out. A kiteline connector
+  // says "<pagekite.py version>+kiteline" (kite_signing.hpp); anything else is taken for
+  // pagekite.py.
+  opts.limit_frame_density = req->versions.empty() || !wire::is_kiteline_version(req->versions.front());
+  if (!opts.limit_frame_density) {
+    // A kiteline connector sends up to 1 MiB per stream unacknowledged: one SKB per 256 KiB
+    // written keeps its pipe full at a fraction of the acknowledgements.
+    opts.session.ack_threshold = 256 * 1024;
+    opts.session.ack_on_drain = false;
+  }
   std::weak_ptr<tunnel> weak = tun;
   net::tunnel_link::hooks hooks;
   hooks.control = [this, weak](const mux::control_chunk& cc) {

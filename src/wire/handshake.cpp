@@ -654,4 +654,8 @@ std::string motd_from_misc(std::string_view misc) {
   return {};
 }
 
+bool is_kiteline_version(std::string_view version) noexcept {
+  return version.starts_with("kiteline") || version.ends_with("+kiteline");
+}
+
 }  // namespace kiteline::wire

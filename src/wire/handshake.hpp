@@ -160,6 +160,12 @@ struct response_limits {
 /// QConns, QDays, IPsPerSec, Quota, blank line. Lists are joined with ", ".
 [[nodiscard]] std::string format_handshake_response(const handshake_response& resp);
 
+/// True when an X-PageKite-Version value names a kiteline connector: "<pagekite.py
+/// version>+kiteline" (what kiteline sends) or a value starting with "kiteline". Such a peer
+/// takes dense frames and large acknowledgement intervals; anything else is treated as
+/// pagekite.py. Pure.
+[[nodiscard]] bool is_kiteline_version(std::string_view version) noexcept;
+
 /// Parses a response head: the status line must be `HTTP/1.0 200` or `HTTP/1.1 200`
 /// (errc::bad_status_line); headers as in format_handshake_response, any case, either prefix;
 /// unknown headers are ignored. errc::bad_kite_line for a SignThis value without ':',

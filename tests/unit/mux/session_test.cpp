@@ -499,6 +499,30 @@ TEST(MuxSession, SkbCadenceEvery16KiBAndOnDrain) {
   EXPECT_EQ(t.s().receive_budget_used(), 0U);
 }
 
+TEST(MuxSession, WithoutDrainAcksSkbOnlyEveryThreshold) {
+  // A relay's setting toward a kiteline connector: SKB every 256 KiB written, none on drain.
+  session_limits l;
+  l.ack_threshold = 256 * 1024;
+  l.ack_on_drain = false;
+  session_script t(role::connector, l);
+  t.feed_chunk(first_hdr(1));
+  t.s().clear_actions();
+  const std::string piece(100 * 1024, 'z');
+  std::vector<action> skbs;
+  for (int i = 0; i < 6; ++i) {  // 600 KiB delivered and written, 100 KiB at a time
+    t.feed_chunk(hdr{}.sid(1), piece);
+    t.s().clear_actions();
+    EXPECT_EQ(t.s().on_local_written(1, piece.size()), std::error_code{});
+    for (const auto& a : t.s().actions()) {
+      skbs.push_back(a);
+    }
+    t.s().clear_actions();
+  }
+  std::vector<action> want{skb_chunk(1, 300), skb_chunk(1, 600)};
+  EXPECT_EQ(describe_all(skbs), describe_all(want)) << "drained after every piece, acked twice";
+  EXPECT_EQ(t.s().receive_budget_used(), 0U);
+}
+
 TEST(MuxSession, GlobalReceiveBudgetPausesAndResumesAtHalf) {
   session_limits l;
   l.receive_budget = 8192;

@@ -531,5 +531,15 @@ TEST(Misc, UrlEncoding) {
   EXPECT_EQ(motd_from_misc(make_misc("\x01\xff \xe2\x82\xac")), "\x01\xff \xe2\x82\xac");
 }
 
+TEST(Misc, KiteLineVersionIsRecognisedAndPagekitePyIsNot) {
+  EXPECT_TRUE(is_kiteline_version("1.5.2.201011+kiteline"));  // what kiteline's connector sends
+  EXPECT_TRUE(is_kiteline_version("kiteline/0.1"));
+  EXPECT_FALSE(is_kiteline_version("1.5.2.201011"));  // Debian's pagekite.py
+  EXPECT_FALSE(is_kiteline_version("0.4.6a+github"));  // libpagekite
+  EXPECT_FALSE(is_kiteline_version(""));
+  EXPECT_FALSE(is_kiteline_version("1.5.2+kiteline2"));
+  EXPECT_FALSE(is_kiteline_version("1.5.2+kitelinefake"));
+}
+
 }  // namespace
 }  // namespace kiteline::wire

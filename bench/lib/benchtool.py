@@ -420,6 +420,13 @@ def _targets(med, present, idle_ns):
         ok = None if r is None else (r >= factor if at_least else r <= factor)
         line(f"{metric} {'>=' if at_least else '<='} {factor}x {ref}", ok,
              f"{_fmt(a, dec)} vs {_fmt(b, dec)} {unit} = {_x(r)}")
+    # The yardstick: what the cheapest two-hop relay with a user-space TLS tunnel spends here.
+    for metric, dec, unit in (("cpu_per_gib", 2, "CPU-s/GiB"), ("throughput_1", 1, "MB/s")):
+        f, a = med("floor-tls", metric), med(k, metric)
+        if f is not None and a is not None:
+            line(f"(yardstick) {metric} of floor-tls", None,
+                 f"kiteline {_fmt(a, dec)} vs floor-tls {_fmt(f, dec)} {unit}"
+                 f" = {_x(a / f if metric.startswith('throughput') else f / a)}")
     for n, limit in (("1000", 16.0), ("10000", 64.0)):
         if n not in idle_ns:
             line(f"rss_idle_{n} <= {limit:.0f} MiB, all alive", None, "not measured (BENCH_IDLE_N)")

@@ -5,6 +5,8 @@
 
 #include <openssl/err.h>
 
+#include "core/memory.hpp"
+
 namespace kiteline::net {
 
 namespace {
@@ -139,7 +141,7 @@ awaitable<std::error_code> tls_stream::flush() {
   }
   out_busy_.clear();
   if (out_busy_.capacity() > 4 * flush_threshold) {
-    out_busy_ = {};
+    core::release(out_busy_);
   }
   flushing_ = false;
   flushed_.notify();
@@ -288,9 +290,9 @@ awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer>
 
 void tls_stream::release_idle_buffers() noexcept {
   if (!flushing_) {
-    out_busy_ = {};
+    core::release(out_busy_);
     if (out_.empty()) {
-      out_ = {};
+      core::release(out_);
     }
   }
 }

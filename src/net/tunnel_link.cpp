@@ -5,6 +5,7 @@
 #include <cstring>
 #include <variant>
 
+#include "core/memory.hpp"
 #include "wire/chunk_encoder.hpp"
 
 namespace kiteline::net {
@@ -106,12 +107,12 @@ void tunnel_link::release_write_buffers(local_stream& s) {
   // visitors must fit in a few KiB each). One with more queued keeps the spare for the swap,
   // unless it grew huge.
   if (s.wbuf.empty() || s.wbuf_busy.capacity() > 256 * 1024) {
-    s.wbuf_busy = {};
+    core::release(s.wbuf_busy);
   } else {
     s.wbuf_busy.clear();
   }
   if (s.wbuf.empty()) {
-    s.wbuf = {};
+    core::release(s.wbuf);
   }
 }
 
@@ -467,7 +468,7 @@ awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link
     }
     stats_.bytes_out += out_writing_.size();
     if (out_writing_.capacity() > 4 * opts_.outbox_high_water) {
-      out_writing_ = {};
+      core::release(out_writing_);
     }
     if (out_.size() < opts_.outbox_high_water) {
       note_outbox_drained();
@@ -493,9 +494,9 @@ awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link
     // hold thousands of tunnels; a busy one keeps them, so bursts do not churn the heap).
     const std::uint64_t moved = stats_.bytes_in + stats_.bytes_out;
     if (moved == moved_at_last_tick_ && out_.empty() && !tunnel_writing_) {
-      local_rbuf_ = {};
-      out_ = {};
-      out_writing_ = {};
+      core::release(local_rbuf_);
+      core::release(out_);
+      core::release(out_writing_);
       tunnel_.release_idle_buffers();
     }
     moved_at_last_tick_ = moved;
@@ -714,7 +715,7 @@ void tunnel_link::on_written(const stream_ptr& s, std::uint64_t delivered, std::
   const wire::sid_t sid = s->sid;
   if (ec) {
     note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
-    s->wbuf = {};
+    core::release(s->wbuf);
     s->wbuf_delivered = 0;
     (void)session_.on_local_write_failed(sid);
     perform_actions();
@@ -827,7 +828,7 @@ void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
   // Bytes still queued (wbuf) or in flight (wbuf_busy, accounted when its write returns).
   note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
   s->wbuf_delivered = 0;
-  s->wbuf = {};
+  core::release(s->wbuf);
   if (s->t) {
     (void)abortive;
     s->t->close();

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/assert.hpp"
+#include "core/memory.hpp"
 #include "net/listener.hpp"
 #include "net/prefixed_socket.hpp"
 #include "net/transport.hpp"
@@ -414,7 +415,7 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
     }
     buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
   }
-  chunk = {};
+  core::release(chunk);
 
   switch (c.what) {
     case sniff::kind::ping: {

@@ -322,11 +322,8 @@ start_floor() {
   wait_line "$d/connector.out" '^floor ready port=[0-9]+' 10 ||
     { CHAIN_ERR="floor connector not ready (see $d/connector.out)"; return 1; }
   p_tunnel=$(sed -nE 's/^floor ready port=([0-9]+).*/\1/p' "$d/connector.out" | head -n 1)
-  # The relay side first in CHAIN_PIDS, as for the other chains.
-  local first=${CHAIN_PIDS[0]}
-  CHAIN_PIDS=()
   spawn "$d/relay.out" "$floor" relay "$mode" "$p_tunnel"
-  CHAIN_PIDS+=("$first")
+  CHAIN_PIDS=("${CHAIN_PIDS[1]}" "${CHAIN_PIDS[0]}")  # relay side first, as for the other chains
   wait_line "$d/relay.out" '^floor ready port=[0-9]+' 10 ||
     { CHAIN_ERR="floor relay not ready (see $d/relay.out)"; return 1; }
   CHAIN_PORT=$(sed -nE 's/^floor ready port=([0-9]+).*/\1/p' "$d/relay.out" | head -n 1)

@@ -271,8 +271,8 @@ int main(int argc, char** argv) {
   // Process-wide allocator policy (the binary's choice, not the library's): blocks of 128 KiB
   // and more (the bulk buffers of a busy tunnel, 256 KiB each) are mapped on their own and
   // given back to the system when freed. glibc's default raises this threshold after the
-  // first such free, and then keeps the freed bulk buffers of every tunnel that went quiet in
-  // the heap (resident) for good.
+  // first such free, so later bulk buffers come from the heap and, once freed, may stay
+  // resident there.
   (void)::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
   if (argc >= 2 && std::string_view(argv[1]) == kiteline::tls::key_process_flag) {
     return kiteline::tls::run_key_process(argc, argv);

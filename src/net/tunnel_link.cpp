@@ -457,16 +457,14 @@ awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link
       co_await wake_tunnel_writer_.wait();
       continue;
     }
-    out_writing_.clear();
     std::swap(out_, out_writing_);
-    tunnel_writing_ = true;
     auto ec = co_await tunnel_.write(asio::buffer(out_writing_.data(), out_writing_.size()));
-    tunnel_writing_ = false;
     if (ec) {
       close("tunnel write failed: " + ec.message());
       break;
     }
     stats_.bytes_out += out_writing_.size();
+    out_writing_.clear();  // empty = no write in flight (the ticker's test)
     if (out_writing_.capacity() > 4 * opts_.outbox_high_water) {
       core::release(out_writing_);
     }
@@ -493,7 +491,7 @@ awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link
     // A tunnel quiet for a whole tick gives back the buffers of its last burst (a relay may
     // hold thousands of tunnels; a busy one keeps them, so bursts do not churn the heap).
     const std::uint64_t moved = stats_.bytes_in + stats_.bytes_out;
-    if (moved == moved_at_last_tick_ && out_.empty() && !tunnel_writing_) {
+    if (moved == moved_at_last_tick_ && out_.empty() && out_writing_.empty()) {
       core::release(local_rbuf_);
       core::release(out_);
       core::release(out_writing_);

@@ -196,7 +196,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   mux::session session_;
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
   std::vector<std::byte> out_;          // encoded chunks waiting for the writer
-  std::vector<std::byte> out_writing_;  // being written
+  std::vector<std::byte> out_writing_;  // being written; empty when no write is in flight
   signal wake_tunnel_writer_;
   signal outbox_drained_;
   signal resume_tunnel_read_;
@@ -221,7 +221,6 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::size_t segment_frames_ = 0;  // ... and frames in it
   link_stats stats_;
   bool closed_ = false;
-  bool tunnel_writing_ = false;        // the writer awaits a tunnel write (out_writing_ in use)
   std::uint64_t moved_at_last_tick_ = 0;  // bytes_in + bytes_out at the last tick
   bool closed_notified_ = false;
   std::string close_reason_;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "connector/kite_signing.hpp"
+#include "wire/handshake.hpp"
 #include "wire/kite_auth.hpp"
 #include "wire/sha1.hpp"
 
@@ -69,6 +70,12 @@ TEST(kite_signing, request_features_and_replace) {
   auto nz = make_request({}, true, "");
   EXPECT_FALSE(nz.zchunks);
   EXPECT_EQ(wire::format_handshake_request(nz).find("Replace"), std::string::npos);
+}
+
+TEST(kite_signing, the_version_we_send_is_recognised_as_kiteline_by_the_relay) {
+  // The relay gives kiteline connectors dense frames and rare SKBs (server.cpp); pagekite.py
+  // would stall on those. The version sent here and the relay's test must agree.
+  EXPECT_TRUE(wire::is_kiteline_version(kiteline_pagekite_version));
 }
 
 }  // namespace

@@ -135,7 +135,8 @@ awaitable<std::error_code> tls_stream::flush() {
   while (!out_.empty() && !ec) {
     out_busy_.clear();
     std::swap(out_, out_busy_);
-    auto [wec, n] = co_await asio::async_write(next_.socket(), asio::buffer(out_busy_), use_tuple);
+    auto [wec, n] = co_await asio::async_write(next_.socket(), asio::buffer(out_busy_),
+                                             transfer_whole{}, use_tuple);
     (void)n;
     ec = wec;
   }

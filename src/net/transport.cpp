@@ -27,7 +27,7 @@ awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::sp
 
 awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> bufs) {
   if (auto* p = std::get_if<prefixed_socket>(&v_)) {
-    auto [ec, n] = co_await asio::async_write(*p, bufs, use_tuple);
+    auto [ec, n] = co_await asio::async_write(*p, bufs, transfer_whole{}, use_tuple);
     co_return ec;
   }
   co_return co_await std::get<1>(v_)->write(bufs);

@@ -610,7 +610,9 @@ void tunnel_link::wake_reader(local_stream& s) {
   if (s.sig) {
     s.sig->wake_reader.notify();
   } else if (s.t && !s.gone) {
-    arm_reader(s.shared_from_this());
+    // Woken after a pause: the stream was flowing, so its socket most likely holds data; a
+    // read attempt is cheaper than re-arming the reactor (an epoll_ctl) and waiting for it.
+    arm_reader(s.shared_from_this(), true);
   }
 }
 
@@ -621,7 +623,7 @@ void tunnel_link::note_outbox_drained() {
   blocked_readers_.clear();
   for (auto& s : blocked) {
     s->read_blocked = false;
-    arm_reader(s);
+    arm_reader(s, true);
   }
 }
 
@@ -688,6 +690,7 @@ void tunnel_link::kick_writer(const stream_ptr& s) {
     const std::uint64_t delivered = s->wbuf_delivered;
     s->wbuf_delivered = 0;
     asio::async_write(s->t->socket(), asio::buffer(s->wbuf_busy.data(), s->wbuf_busy.size()),
+                      transfer_whole{},
                       [self = shared_from_this(), s, delivered](std::error_code ec, std::size_t) {
                         self->on_written(s, delivered, ec);
                       });

@@ -16,15 +16,31 @@
 // one writev. That is the floor for user-space encryption: two socket copies and one AES pass per
 // byte per hop.
 //
-// Usage: kiteline_floor relay|connector tls|plain TARGET_PORT
+// Mode `ssl` (chain floor-ssl) is the cheapest relay whose tunnel is real TLS 1.3 through
+// OpenSSL's libssl, as kiteline's is: one thread per visitor polling both sockets; a read of up
+// to 256 KiB from the plain side goes to SSL_write, whose records collect in a 256 KiB buffer
+// BIO and leave in one send; the tunnel side reads with read-ahead into a 256 KiB record buffer
+// (no copy before decryption), and SSL_read's plaintext goes out in one send. What it pays
+// beyond `tls` is libssl's own: the plaintext copy into the record buffer before sealing, the
+// memory BIO's copy, the plaintext copy out of the record buffer after opening, the record
+// layer's bookkeeping, and a handshake per visitor (an ephemeral P-256 certificate, not
+// verified: a measuring stick, not a security tool). No multiplexing, no HTTP, no flow control.
+//
+// Usage: kiteline_floor relay|connector tls|plain|ssl TARGET_PORT
 //   Listens on 127.0.0.1 (a free port), prints "floor ready port=N", and for every accepted
 //   connection connects to 127.0.0.1:TARGET_PORT. The relay's accepted side is the visitor's
 //   (plain) and its connected side the tunnel; the connector's accepted side is the tunnel and
 //   its connected side the origin. Loopback only.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bio.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -65,6 +81,11 @@ bool write_all(int fd, const unsigned char* p, std::size_t n) {
   while (n > 0) {
     const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {  // a non-blocking socket (ssl)
+      pollfd pfd{fd, POLLOUT, 0};
+      if (::poll(&pfd, 1, 30000) <= 0) return false;
+      continue;
+    }
     if (w <= 0) return false;
     p += w;
     n -= static_cast<std::size_t>(w);
@@ -202,6 +223,139 @@ void open_loop(int src, int dst, direction dir, bool aead) {
   }
 }
 
+// ---- mode ssl: libssl on blocking sockets, one polling thread per visitor ----
+
+constexpr std::size_t kSslChunk = 256 * 1024;
+
+SSL_CTX* make_ssl_ctx(bool server) {
+  SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+  if (ctx == nullptr) die("SSL_CTX_new");
+  SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  SSL_CTX_set_read_ahead(ctx, 1);
+  SSL_CTX_set_default_read_buffer_len(ctx, kSslChunk);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+  if (!server) return ctx;
+  SSL_CTX_set_num_tickets(ctx, 0);
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  if (key == nullptr || cert == nullptr) die("ephemeral key");
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("floor.test"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  if (X509_sign(cert, key, EVP_sha256()) == 0 || SSL_CTX_use_certificate(ctx, cert) != 1 ||
+      SSL_CTX_use_PrivateKey(ctx, key) != 1) {
+    die("ephemeral certificate");
+  }
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return ctx;
+}
+
+struct ssl_pair {
+  int plain = -1;
+  int tunnel = -1;
+  bool server = false;
+  SSL_CTX* ctx = nullptr;
+};
+
+void ssl_relay(ssl_pair& p) {
+  SSL* ssl = SSL_new(p.ctx);
+  if (ssl == nullptr) return;
+  // Records collect in a memory BIO and leave in one send per socket read; reads go straight
+  // from the socket into libssl's (read-ahead) record buffer.
+  BIO* rbio = BIO_new_socket(p.tunnel, BIO_NOCLOSE);
+  BIO* wbio = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, rbio, wbio);
+  const auto flush = [&] {  // one send of every record libssl produced
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(wbio, &data);
+    const bool ok = n <= 0 || write_all(p.tunnel, reinterpret_cast<unsigned char*>(data),
+                                        static_cast<std::size_t>(n));
+    (void)BIO_reset(wbio);
+    return ok;
+  };
+  // The tunnel socket is non-blocking: libssl hands back control when it needs more bytes, so
+  // each handshake flight is sent before the answer is awaited, and SSL_read can be repeated
+  // until the socket is drained (one SSL_read returns one record).
+  ::fcntl(p.tunnel, F_SETFL, ::fcntl(p.tunnel, F_GETFL) | O_NONBLOCK);
+  for (int round = 0;; ++round) {
+    const int r = p.server ? SSL_accept(ssl) : SSL_connect(ssl);
+    if (!flush() || round == 64 || (r != 1 && SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ)) {
+      std::fprintf(stderr, "kiteline_floor: TLS handshake failed\n");
+      SSL_free(ssl);
+      return;
+    }
+    if (r == 1) break;
+    pollfd pfd{p.tunnel, POLLIN, 0};
+    (void)::poll(&pfd, 1, 10000);
+  }
+  std::vector<unsigned char> buf(kSslChunk);
+  bool plain_open = true, tunnel_open = true, failed = false;
+  const auto tunnel_to_plain = [&] {
+    std::size_t got = 0;
+    bool end = false;
+    while (got < buf.size()) {
+      std::size_t n = 0;
+      if (SSL_read_ex(ssl, buf.data() + got, buf.size() - got, &n) == 1) {
+        got += n;
+        continue;
+      }
+      end = SSL_get_error(ssl, 0) != SSL_ERROR_WANT_READ;  // close_notify, EOF or error
+      break;
+    }
+    if (got > 0) failed = !write_all(p.plain, buf.data(), got);
+    if (end) {
+      tunnel_open = false;
+      ::shutdown(p.plain, SHUT_WR);
+    }
+  };
+  const auto plain_to_tunnel = [&] {
+    const ssize_t n = ::read(p.plain, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) return;
+    if (n <= 0) {
+      plain_open = false;
+      SSL_shutdown(ssl);
+      failed = !flush();
+      ::shutdown(p.tunnel, SHUT_WR);
+      return;
+    }
+    std::size_t done = 0;
+    while (done < static_cast<std::size_t>(n) && !failed) {
+      std::size_t w = 0;
+      failed = SSL_write_ex(ssl, buf.data() + done, static_cast<std::size_t>(n) - done, &w) != 1;
+      done += w;
+    }
+    failed = failed || !flush();
+  };
+  while ((plain_open || tunnel_open) && !failed) {
+    if (tunnel_open && SSL_has_pending(ssl) == 1) {  // read-ahead may hold whole records
+      tunnel_to_plain();
+      continue;
+    }
+    pollfd fds[2] = {{plain_open ? p.plain : -1, POLLIN, 0}, {tunnel_open ? p.tunnel : -1, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      failed = errno != EINTR;
+      continue;
+    }
+    if (fds[1].revents != 0) tunnel_to_plain();
+    if (fds[0].revents != 0 && !failed) plain_to_tunnel();
+  }
+  SSL_free(ssl);
+}
+
+void* ssl_thread(void* arg) {
+  std::unique_ptr<ssl_pair> p(static_cast<ssl_pair*>(arg));
+  ssl_relay(*p);
+  ::close(p->plain);
+  ::close(p->tunnel);
+  return nullptr;
+}
+
 struct pair_state {
   int plain = -1;
   int tunnel = -1;
@@ -269,17 +423,19 @@ int connect_loopback(std::uint16_t port) {
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: kiteline_floor relay|connector tls|plain TARGET_PORT\n");
+    std::fprintf(stderr, "usage: kiteline_floor relay|connector tls|plain|ssl TARGET_PORT\n");
     return 2;
   }
   const std::string_view role = argv[1], mode = argv[2];
   const long target = std::strtol(argv[3], nullptr, 10);
-  if ((role != "relay" && role != "connector") || (mode != "tls" && mode != "plain") ||
-      target <= 0 || target > 65535) {
-    std::fprintf(stderr, "usage: kiteline_floor relay|connector tls|plain TARGET_PORT\n");
+  if ((role != "relay" && role != "connector") ||
+      (mode != "tls" && mode != "plain" && mode != "ssl") || target <= 0 || target > 65535) {
+    std::fprintf(stderr, "usage: kiteline_floor relay|connector tls|plain|ssl TARGET_PORT\n");
     return 2;
   }
   const bool relay = role == "relay";
+  // The relay is the TLS client (it dials the tunnel), the connector the server.
+  SSL_CTX* ssl_ctx = mode == "ssl" ? make_ssl_ctx(!relay) : nullptr;
   std::uint16_t port = 0;
   const int lfd = listen_loopback(port);
   std::printf("floor ready port=%u role=%s mode=%s\n", port, argv[1], argv[2]);
@@ -303,6 +459,12 @@ int main(int argc, char** argv) {
     const int one = 1;
     ::setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (ssl_ctx != nullptr) {
+      auto* p = new ssl_pair{relay ? a : c, relay ? c : a, !relay, ssl_ctx};
+      pthread_t t{};
+      if (pthread_create(&t, &attr, ssl_thread, p) != 0) die("pthread_create");
+      continue;
+    }
     auto* s = new pair_state;
     s->plain = relay ? a : c;
     s->tunnel = relay ? c : a;

@@ -14,6 +14,8 @@
 #   floor-tls        yardstick: the cheapest two-hop relay with a user-space
 #                    AES-256-GCM tunnel (bench/floor_relay.cpp); no idle metrics
 #   floor-plain      the same without encryption
+#   floor-ssl        yardstick: the cheapest such relay whose tunnel is real
+#                    TLS 1.3 through OpenSSL's libssl, as kiteline's is
 #   pagekite-plain   pagekite.py, tunnel without TLS (not in the default list)
 #
 # It builds the release preset (unless $KITELINE names a binary), starts an
@@ -46,8 +48,8 @@ set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 SRC_DIR=$(cd "$BENCH_DIR/.." && pwd)
-DEFAULT_CHAINS=(direct kiteline kiteline-plain pagekite haproxy-stunnel ssh-reverse floor-tls floor-plain)
-KNOWN_CHAINS=" direct kiteline kiteline-plain pagekite pagekite-plain haproxy-stunnel ssh-reverse floor-tls floor-plain "
+DEFAULT_CHAINS=(direct kiteline kiteline-plain pagekite haproxy-stunnel ssh-reverse floor-tls floor-ssl floor-plain)
+KNOWN_CHAINS=" direct kiteline kiteline-plain pagekite pagekite-plain haproxy-stunnel ssh-reverse floor-tls floor-ssl floor-plain "
 
 QUICK=${BENCH_QUICK:-0}
 CHAINS=()

@@ -420,13 +420,24 @@ def _targets(med, present, idle_ns):
         ok = None if r is None else (r >= factor if at_least else r <= factor)
         line(f"{metric} {'>=' if at_least else '<='} {factor}x {ref}", ok,
              f"{_fmt(a, dec)} vs {_fmt(b, dec)} {unit} = {_x(r)}")
-    # The yardstick: what the cheapest two-hop relay with a user-space TLS tunnel spends here.
-    for metric, dec, unit in (("cpu_per_gib", 2, "CPU-s/GiB"), ("throughput_1", 1, "MB/s")):
-        f, a = med("floor-tls", metric), med(k, metric)
-        if f is not None and a is not None:
-            line(f"(yardstick) {metric} of floor-tls", None,
-                 f"kiteline {_fmt(a, dec)} vs floor-tls {_fmt(f, dec)} {unit}"
-                 f" = {_x(a / f if metric.startswith('throughput') else f / a)}")
+    # The yardsticks: what the cheapest two-hop relay with a user-space AEAD tunnel (floor-tls)
+    # and with a libssl TLS 1.3 tunnel (floor-ssl) spend here, and where they stand against
+    # the same targets.
+    hs_cpu = med("haproxy-stunnel", "cpu_per_gib")
+    thr_peers = [(med(p, "throughput_1"), p) for p in peers if med(p, "throughput_1") is not None]
+    best, who = max(thr_peers) if thr_peers else (None, "best peer")
+    for floor in ("floor-tls", "floor-ssl"):
+        for metric, dec, unit in (("cpu_per_gib", 2, "CPU-s/GiB"), ("throughput_1", 1, "MB/s")):
+            f, a = med(floor, metric), med(k, metric)
+            if f is None or a is None:
+                continue
+            if metric == "cpu_per_gib":
+                against = f"; {floor} = {_x(ratio(f, hs_cpu))} haproxy-stunnel"
+            else:
+                against = f"; {floor} = {_x(ratio(f, best))} {who}"
+            line(f"(yardstick) {metric} of {floor}", None,
+                 f"kiteline {_fmt(a, dec)} vs {floor} {_fmt(f, dec)} {unit}"
+                 f" = {_x(a / f if metric.startswith('throughput') else f / a)}{against}")
     for n, limit in (("1000", 16.0), ("10000", 64.0)):
         if n not in idle_ns:
             line(f"rss_idle_{n} <= {limit:.0f} MiB, all alive", None, "not measured (BENCH_IDLE_N)")

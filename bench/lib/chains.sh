@@ -101,6 +101,7 @@ chain_start() {
     ssh-reverse)     start_ssh_reverse ;;
     floor-tls)       start_floor tls ;;
     floor-plain)     start_floor plain ;;
+    floor-ssl)       start_floor ssl ;;
     *) CHAIN_ERR="unknown chain $1"; return 2 ;;
   esac
 }
@@ -327,7 +328,13 @@ start_floor() {
   wait_line "$d/relay.out" '^floor ready port=[0-9]+' 10 ||
     { CHAIN_ERR="floor relay not ready (see $d/relay.out)"; return 1; }
   CHAIN_PORT=$(sed -nE 's/^floor ready port=([0-9]+).*/\1/p' "$d/relay.out" | head -n 1)
-  CHAIN_INFO="visitor -> floor relay :$CHAIN_PORT -> tunnel ($mode: AES-256-GCM 16 KiB records, or none) -> floor connector :$p_tunnel -> nginx"
+  local what
+  case $mode in
+    tls)   what="AES-256-GCM 16 KiB records, no handshake" ;;
+    ssl)   what="TLS 1.3 through libssl, 256 KiB batches" ;;
+    plain) what="no encryption" ;;
+  esac
+  CHAIN_INFO="visitor -> floor relay :$CHAIN_PORT -> tunnel ($mode: $what) -> floor connector :$p_tunnel -> nginx"
   wait_site "$CHAIN_PORT" 10
 }
 

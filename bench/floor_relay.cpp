@@ -1,5 +1,5 @@
 // kiteline_floor: the cheapest two-hop relay this machine can run, as a yardstick for the
-// `kiteline` chain of bench/run.sh (chains `floor-tls` and `floor-plain`).
+// `kiteline` chain of bench/run.sh (chains `floor-tls`, `floor-ssl` and `floor-plain`).
 //
 //   visitor -> floor relay -> tunnel -> floor connector -> origin
 //
@@ -16,15 +16,17 @@
 // one writev. That is the floor for user-space encryption: two socket copies and one AES pass per
 // byte per hop.
 //
-// Mode `ssl` (chain floor-ssl) is the cheapest relay whose tunnel is real TLS 1.3 through
-// OpenSSL's libssl, as kiteline's is: one thread per visitor polling both sockets; a read of up
-// to 256 KiB from the plain side goes to SSL_write, whose records collect in a 256 KiB buffer
-// BIO and leave in one send; the tunnel side reads with read-ahead into a 256 KiB record buffer
-// (no copy before decryption), and SSL_read's plaintext goes out in one send. What it pays
-// beyond `tls` is libssl's own: the plaintext copy into the record buffer before sealing, the
-// memory BIO's copy, the plaintext copy out of the record buffer after opening, the record
-// layer's bookkeeping, and a handshake per visitor (an ephemeral P-256 certificate, not
-// verified: a measuring stick, not a security tool). No multiplexing, no HTTP, no flow control.
+// Mode `ssl` (chain floor-ssl) is a minimal relay whose tunnel is real TLS 1.3 through OpenSSL's
+// libssl, as kiteline's is, driven the way an event loop drives it: one thread per visitor
+// polls both sockets (the tunnel socket non-blocking); a read of up to 256 KiB from the plain
+// side goes to SSL_write, whose records collect in a memory BIO and leave in one send; the
+// tunnel side reads ahead into a 256 KiB record buffer straight from the socket, every whole
+// record is drained per wake-up and the plaintext leaves in one send. Beyond `tls` it pays
+// libssl's copies and bookkeeping (plaintext into the record buffer before sealing, the BIO copy,
+// plaintext out after opening) and readiness-driven I/O (a poll per wake-up, reads of what has
+// arrived rather than of what a blocking read waits for), plus a handshake per visitor (an
+// ephemeral P-256 certificate, not verified: a measuring stick, not a security tool). No
+// multiplexing, no HTTP, no flow control.
 //
 // Usage: kiteline_floor relay|connector tls|plain|ssl TARGET_PORT
 //   Listens on 127.0.0.1 (a free port), prints "floor ready port=N", and for every accepted
@@ -223,7 +225,7 @@ void open_loop(int src, int dst, direction dir, bool aead) {
   }
 }
 
-// ---- mode ssl: libssl on blocking sockets, one polling thread per visitor ----
+// ---- mode ssl: libssl, one polling thread per visitor ----
 
 constexpr std::size_t kSslChunk = 256 * 1024;
 
@@ -296,6 +298,8 @@ void ssl_relay(ssl_pair& p) {
   }
   std::vector<unsigned char> buf(kSslChunk);
   bool plain_open = true, tunnel_open = true, failed = false;
+  // Drains every whole record libssl can read now (one SSL_read returns one record). True if
+  // the buffer filled first, so records may be waiting in libssl's read-ahead buffer.
   const auto tunnel_to_plain = [&] {
     std::size_t got = 0;
     bool end = false;
@@ -313,6 +317,7 @@ void ssl_relay(ssl_pair& p) {
       tunnel_open = false;
       ::shutdown(p.plain, SHUT_WR);
     }
+    return got == buf.size() && !end;
   };
   const auto plain_to_tunnel = [&] {
     const ssize_t n = ::read(p.plain, buf.data(), buf.size());
@@ -332,9 +337,10 @@ void ssl_relay(ssl_pair& p) {
     }
     failed = failed || !flush();
   };
+  bool records_waiting = false;
   while ((plain_open || tunnel_open) && !failed) {
-    if (tunnel_open && SSL_has_pending(ssl) == 1) {  // read-ahead may hold whole records
-      tunnel_to_plain();
+    if (records_waiting) {
+      records_waiting = tunnel_to_plain();
       continue;
     }
     pollfd fds[2] = {{plain_open ? p.plain : -1, POLLIN, 0}, {tunnel_open ? p.tunnel : -1, POLLIN, 0}};
@@ -342,7 +348,7 @@ void ssl_relay(ssl_pair& p) {
       failed = errno != EINTR;
       continue;
     }
-    if (fds[1].revents != 0) tunnel_to_plain();
+    if (fds[1].revents != 0) records_waiting = tunnel_to_plain();
     if (fds[0].revents != 0 && !failed) plain_to_tunnel();
   }
   SSL_free(ssl);

@@ -14,8 +14,8 @@
 #   floor-tls        yardstick: the cheapest two-hop relay with a user-space
 #                    AES-256-GCM tunnel (bench/floor_relay.cpp); no idle metrics
 #   floor-plain      the same without encryption
-#   floor-ssl        yardstick: the cheapest such relay whose tunnel is real
-#                    TLS 1.3 through OpenSSL's libssl, as kiteline's is
+#   floor-ssl        yardstick: a minimal such relay whose tunnel is real
+#                    TLS 1.3 through OpenSSL's libssl, polled as by an event loop
 #   pagekite-plain   pagekite.py, tunnel without TLS (not in the default list)
 #
 # It builds the release preset (unless $KITELINE names a binary), starts an

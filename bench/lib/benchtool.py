@@ -421,8 +421,8 @@ def _targets(med, present, idle_ns):
         line(f"{metric} {'>=' if at_least else '<='} {factor}x {ref}", ok,
              f"{_fmt(a, dec)} vs {_fmt(b, dec)} {unit} = {_x(r)}")
     # The yardsticks: what the cheapest two-hop relay with a user-space AEAD tunnel (floor-tls)
-    # and with a libssl TLS 1.3 tunnel (floor-ssl) spend here, and where they stand against
-    # the same targets.
+    # and a minimal one with a polled libssl TLS 1.3 tunnel (floor-ssl) spend here, and where
+    # they stand against the same targets.
     hs_cpu = med("haproxy-stunnel", "cpu_per_gib")
     thr_peers = [(med(p, "throughput_1"), p) for p in peers if med(p, "throughput_1") is not None]
     best, who = max(thr_peers) if thr_peers else (None, "best peer")

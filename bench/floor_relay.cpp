@@ -337,7 +337,9 @@ void ssl_relay(ssl_pair& p) {
     }
     failed = failed || !flush();
   };
-  bool records_waiting = false;
+  // Read-ahead may already hold records that came with the handshake's last flight (a
+  // visitor's request right behind the client's Finished): the socket would not show them.
+  bool records_waiting = true;
   while ((plain_open || tunnel_open) && !failed) {
     if (records_waiting) {
       records_waiting = tunnel_to_plain();

@@ -610,9 +610,7 @@ void tunnel_link::wake_reader(local_stream& s) {
   if (s.sig) {
     s.sig->wake_reader.notify();
   } else if (s.t && !s.gone) {
-    // Woken after a pause: the stream was flowing, so its socket most likely holds data; a
-    // read attempt is cheaper than re-arming the reactor (an epoll_ctl) and waiting for it.
-    arm_reader(s.shared_from_this(), true);
+    arm_reader(s.shared_from_this());
   }
 }
 
@@ -623,7 +621,7 @@ void tunnel_link::note_outbox_drained() {
   blocked_readers_.clear();
   for (auto& s : blocked) {
     s->read_blocked = false;
-    arm_reader(s, true);
+    arm_reader(s);
   }
 }
 

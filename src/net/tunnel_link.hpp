@@ -174,10 +174,9 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   void wake_writer(local_stream& s);
   void wake_reader(local_stream& s);
   void note_outbox_drained();
-  /// Waits for the plain socket to become readable. `read_again`: more is likely there (the
-  /// last read filled the buffer, or the stream resumes after a pause): read again after the
-  /// handlers already queued, without the epoll round trip (Asio's async_wait re-arms epoll
-  /// with epoll_ctl on every call); a read that finds nothing falls back to the wait.
+  /// Waits for the plain socket to become readable. `read_again`: the last read filled the
+  /// buffer, so more is likely there: read again after the handlers already queued, without
+  /// the epoll round trip (Asio's async_wait re-arms epoll with epoll_ctl on every call).
   void arm_reader(const stream_ptr& s, bool read_again = false);
   void on_readable(const stream_ptr& s, std::error_code ec);
   void kick_writer(const stream_ptr& s);

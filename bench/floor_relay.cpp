@@ -430,12 +430,8 @@ int connect_loopback(std::uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: kiteline_floor relay|connector tls|plain|ssl TARGET_PORT\n");
-    return 2;
-  }
-  const std::string_view role = argv[1], mode = argv[2];
-  const long target = std::strtol(argv[3], nullptr, 10);
+  const std::string_view role = argc == 4 ? argv[1] : "", mode = argc == 4 ? argv[2] : "";
+  const long target = argc == 4 ? std::strtol(argv[3], nullptr, 10) : 0;
   if ((role != "relay" && role != "connector") ||
       (mode != "tls" && mode != "plain" && mode != "ssl") || target <= 0 || target > 65535) {
     std::fprintf(stderr, "usage: kiteline_floor relay|connector tls|plain|ssl TARGET_PORT\n");

@@ -396,12 +396,17 @@ def _targets(med, present, idle_ns):
     if k not in present:
         return "\nTARGETS: the kiteline chain did not run.\n"
     peers = [p for p in PEERS if p in present]
-    for metric in ("throughput_1", "throughput_8"):
+
+    def best_peer(metric):
+        """(value, chain) of the peer with the highest `metric`, or (None, None)."""
         vals = [(med(p, metric), p) for p in peers if med(p, metric) is not None]
-        if not vals:
+        return max(vals) if vals else (None, None)
+
+    for metric in ("throughput_1", "throughput_8"):
+        best, who = best_peer(metric)
+        if best is None:
             line(f"{metric} >= 1.5x best peer", None, "no peer measured")
             continue
-        best, who = max(vals)
         r = ratio(med(k, metric), best)
         line(f"{metric} >= 1.5x best peer", None if r is None else r >= 1.5,
              f"{_fmt(med(k, metric), 1)} vs {who} {_fmt(best, 1)} MB/s = {_x(r)}")
@@ -424,8 +429,7 @@ def _targets(med, present, idle_ns):
     # and a minimal one with a polled libssl TLS 1.3 tunnel (floor-ssl) spend here, and where
     # they stand against the same targets.
     hs_cpu = med("haproxy-stunnel", "cpu_per_gib")
-    thr_peers = [(med(p, "throughput_1"), p) for p in peers if med(p, "throughput_1") is not None]
-    best, who = max(thr_peers) if thr_peers else (None, "best peer")
+    best, who = best_peer("throughput_1")
     for floor in ("floor-tls", "floor-ssl"):
         for metric, dec, unit in (("cpu_per_gib", 2, "CPU-s/GiB"), ("throughput_1", 1, "MB/s")):
             f, a = med(floor, metric), med(k, metric)
@@ -434,7 +438,7 @@ def _targets(med, present, idle_ns):
             if metric == "cpu_per_gib":
                 against = f"; {floor} = {_x(ratio(f, hs_cpu))} haproxy-stunnel"
             else:
-                against = f"; {floor} = {_x(ratio(f, best))} {who}"
+                against = f"; {floor} = {_x(ratio(f, best))} {who or 'best peer'}"
             line(f"(yardstick) {metric} of {floor}", None,
                  f"kiteline {_fmt(a, dec)} vs {floor} {_fmt(f, dec)} {unit}"
                  f" = {_x(a / f if metric.startswith('throughput') else f / a)}{against}")

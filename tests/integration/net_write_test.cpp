@@ -1,6 +1,6 @@
 // net::transfer_whole: asio::async_write hands the socket the whole rest in every call.
+#include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "net/asio.hpp"
+#include "support/test_env.hpp"
 
 namespace kiteline::net {
 namespace {
@@ -32,18 +33,6 @@ struct counting_stream {
   }
 };
 
-std::vector<std::byte> pattern(std::size_t n) {
-  std::vector<std::byte> v(n);
-  std::uint32_t x = 2463534242u;
-  for (auto& b : v) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    b = static_cast<std::byte>(x);
-  }
-  return v;
-}
-
 TEST(transfer_whole, offers_the_whole_rest_to_each_write_and_delivers_every_byte) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
@@ -51,7 +40,7 @@ TEST(transfer_whole, offers_the_whole_rest_to_each_write_and_delivers_every_byte
   writer.connect(acceptor.local_endpoint());
   tcp::socket reader = acceptor.accept();
 
-  const auto sent = pattern(1024 * 1024 + 7);
+  const auto sent = test::pattern(7).bytes(1024 * 1024 + 7);
   std::vector<std::byte> got(sent.size());
   std::vector<std::size_t> offered;
   std::vector<std::size_t> taken;

@@ -363,16 +363,21 @@ void session::send_data(sid_t sid, stream& s, std::span<const std::byte> bytes) 
     c.headers.sid = sid;
     c.data = bytes.first(n);
     outbox_.emplace_back(std::move(c));
-    s.sent += n;
     bytes = bytes.subspan(n);
+    s.sent += n;
   }
+  note_sent(sid, s, 0);
+}
+
+void session::note_sent(sid_t sid, stream& s, std::size_t n) {
+  s.sent += n;
   if (!s.read_paused && s.sent - s.acked >= limits_.stream_send_window) {
     s.read_paused = true;
     outbox_.emplace_back(pause_local_read{sid});
   }
 }
 
-std::error_code session::on_local_data(sid_t sid, std::span<const std::byte> bytes) {
+result<session::stream*> session::reading_stream(sid_t sid) {
   auto it = streams_.find(sid);
   if (it == streams_.end()) {
     return errc::unknown_stream;
@@ -380,7 +385,24 @@ std::error_code session::on_local_data(sid_t sid, std::span<const std::byte> byt
   if (it->second.up_done) {
     return errc::stream_read_closed;
   }
-  send_data(sid, it->second, bytes);
+  return &it->second;
+}
+
+std::error_code session::on_local_data(sid_t sid, std::span<const std::byte> bytes) {
+  auto s = reading_stream(sid);
+  if (!s) {
+    return s.error();
+  }
+  send_data(sid, **s, bytes);
+  return {};
+}
+
+std::error_code session::on_local_data_framed(sid_t sid, std::size_t n) {
+  auto s = reading_stream(sid);
+  if (!s) {
+    return s.error();
+  }
+  note_sent(sid, **s, n);
   return {};
 }
 

@@ -100,6 +100,13 @@ class session {
   /// unknown_stream, stream_read_closed (data dropped).
   std::error_code on_local_data(sid_t sid, std::span<const std::byte> bytes);
 
+  /// Like on_local_data(), for `n` bytes the driver has already framed itself as the
+  /// send_chunk actions of on_local_data() would (data chunks with only `SID`, split at
+  /// max_chunk_data()), in place where it read them: only the accounting and pause_local_read.
+  /// Same errors; on an error the driver must drop what it framed.
+  std::error_code on_local_data_framed(sid_t sid, std::size_t n);
+  [[nodiscard]] std::size_t max_chunk_data() const noexcept { return limits_.max_chunk_data; }
+
   /// The local socket of `sid` returned EOF → `EOF: 1R` (once). If the peer already finished
   /// its direction, the stream is forgotten (close_local).
   std::error_code on_local_eof(sid_t sid);
@@ -159,6 +166,10 @@ class session {
   void refuse(sid_t sid, bool dedupe);
   void send_eof(sid_t sid, wire::eof_flags flags);
   void send_data(sid_t sid, stream& s, std::span<const std::byte> bytes);
+  /// The stream `sid` while its local side may still send; unknown_stream / stream_read_closed.
+  result<stream*> reading_stream(sid_t sid);
+  /// Accounts `n` more bytes sent on `s`; pause_local_read when its send window is full.
+  void note_sent(sid_t sid, stream& s, std::size_t n);
   void forget(sid_t sid);
   void maybe_resume_tunnel();
   bool recently_refused(sid_t sid) const noexcept;

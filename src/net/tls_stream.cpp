@@ -1,6 +1,7 @@
 #include "net/tls_stream.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <openssl/err.h>
@@ -16,8 +17,16 @@ constexpr std::size_t write_slice = 64 * 1024;
 constexpr std::size_t flush_threshold = 256 * 1024;
 /// A socket read must hold a whole TLS record (16 KiB + overhead).
 constexpr std::size_t min_read_buffer = 18 * 1024;
+static_assert(min_read_buffer >= tls::record_header_size + tls::max_record_ciphertext);
 /// The read buffer grows up to this while reads keep filling it.
 constexpr std::size_t max_read_buffer = 256 * 1024;
+/// Post-handshake messages (tickets, KeyUpdate) are small; more than this is an attack.
+constexpr std::size_t max_handshake_bytes = 64 * 1024;
+
+/// An OpenSSL "SSL library" error with `reason`, as libssl itself would report it (same text).
+std::error_code ssl_reason(int reason) {
+  return {static_cast<int>(ERR_PACK(ERR_LIB_SSL, 0, reason)), asio::error::get_ssl_category()};
+}
 }  // namespace
 
 /// The custom BIO between OpenSSL and the stream's buffers (callbacks only; no state).
@@ -27,8 +36,7 @@ struct tls_stream_bio {
   static int write_ex(BIO* b, const char* data, std::size_t len, std::size_t* written) {
     BIO_clear_retry_flags(b);
     auto* s = self(b);
-    const auto* p = reinterpret_cast<const std::byte*>(data);
-    s->out_.insert(s->out_.end(), p, p + len);
+    core::append(s->out_, data, len);
     *written = len;
     return 1;
   }
@@ -88,11 +96,13 @@ tls_stream::tls_stream(prefixed_socket&& s, asio::ssl::context& ctx, std::size_t
   ::BIO_set_data(bio, this);
   ::BIO_set_init(bio, 1);
   ::SSL_set_bio(ssl_, bio, bio);
+  tls::collect_traffic_secrets(ssl_, &secrets_);
 }
 
 tls_stream::~tls_stream() {
   ::SSL_free(ssl_);  // frees the BIO
   ::BIO_meth_free(method_);
+  secrets_.wipe();
 }
 
 std::error_code tls_stream::take_error(int ret) {
@@ -206,6 +216,7 @@ awaitable<std::error_code> tls_stream::handshake(asio::ssl::stream_base::handsha
       co_return ec;
     }
     if (r == 1) {
+      take_over_records(type == asio::ssl::stream_base::client);
       co_return std::error_code{};
     }
     if (in_eof_) {
@@ -229,20 +240,8 @@ awaitable<std::tuple<std::error_code, std::size_t>> tls_stream::read_some(
   // Bounded: every round either returns or reads the socket (which ends with data or an end).
   for (;;) {
     std::size_t total = 0;
-    std::error_code ec;
-    while (total < buf.size()) {
-      ::ERR_clear_error();
-      std::size_t n = 0;
-      const int r = ::SSL_read_ex(ssl_, buf.data() + total, buf.size() - total, &n);
-      if (r == 1) {
-        total += n;
-        continue;
-      }
-      if (::SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ) {
-        ec = take_error(r);
-      }
-      break;
-    }
+    const std::error_code ec =
+        rx_ != nullptr ? open_records(buf, total) : ssl_read_records(buf, total);
     // Reading may produce records to send (a KeyUpdate answer, an alert); a running writer
     // sends them with its own bytes.
     if (!out_.empty() && !flushing_) {
@@ -266,7 +265,27 @@ awaitable<std::tuple<std::error_code, std::size_t>> tls_stream::read_some(
   }
 }
 
+std::error_code tls_stream::ssl_read_records(std::span<std::byte> buf, std::size_t& total) {
+  while (total < buf.size()) {
+    ::ERR_clear_error();
+    std::size_t n = 0;
+    const int r = ::SSL_read_ex(ssl_, buf.data() + total, buf.size() - total, &n);
+    if (r == 1) {
+      total += n;
+      continue;
+    }
+    if (::SSL_get_error(ssl_, r) != SSL_ERROR_WANT_READ) {
+      return take_error(r);
+    }
+    break;
+  }
+  return {};
+}
+
 awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer> bufs) {
+  if (tx_ != nullptr) {
+    co_return co_await write_own(bufs);
+  }
   for (const auto& b : bufs) {
     const auto* p = static_cast<const std::byte*>(b.data());
     std::size_t left = b.size();
@@ -299,13 +318,249 @@ void tls_stream::release_idle_buffers() noexcept {
 }
 
 awaitable<std::error_code> tls_stream::shutdown_send() {
-  ::ERR_clear_error();
-  (void)::SSL_shutdown(ssl_);  // queues close_notify; the peer's is not awaited
-  ::ERR_clear_error();
+  if (tx_ != nullptr) {
+    constexpr std::array<std::byte, 2> close_notify{std::byte{1}, std::byte{0}};
+    (void)seal_message(tls::content_alert, close_notify);
+  } else {
+    ::ERR_clear_error();
+    (void)::SSL_shutdown(ssl_);  // queues close_notify; the peer's is not awaited
+    ::ERR_clear_error();
+  }
   auto ec = co_await flush();
   std::error_code sec;
   next_.socket().shutdown(tcp::socket::shutdown_send, sec);
   co_return ec ? ec : sec;
+}
+
+// ---------------------------------------------------------------- own record layer
+
+void tls_stream::take_over_records(bool client) {
+  client_ = client;
+  const auto suite = tls::record_suite_of(ssl_);
+  const bool have_secrets = secrets_.client_size > 0 && secrets_.server_size > 0;
+  // Nothing of the peer's may sit in libssl: with read-ahead off (the default) it reads one
+  // record at a time and stops at the handshake's last one, so the peer's first protected
+  // record is still in in_ and both read sequence numbers are 0.
+  if (suite && have_secrets && ::SSL_has_pending(ssl_) == 0) {
+    auto rx = std::make_unique<tls::record_keys>();
+    const auto& peer = client ? secrets_.server : secrets_.client;
+    const std::size_t peer_size = client ? secrets_.server_size : secrets_.client_size;
+    if (rx->init(*suite, std::span<const std::byte>(peer.data(), peer_size), false)) {
+      rx_ = std::move(rx);
+      // A client has sent nothing under its traffic key yet (sequence 0). A server may have
+      // sent session tickets under it, so its writes stay with libssl.
+      if (client) {
+        auto tx = std::make_unique<tls::record_keys>();
+        if (tx->init(*suite, std::span<const std::byte>(secrets_.client.data(),
+                                                        secrets_.client_size),
+                     true)) {
+          tx_ = std::move(tx);
+        }
+      }
+    }
+  }
+  tls::collect_traffic_secrets(ssl_, nullptr);
+  secrets_.wipe();
+  ::ERR_clear_error();
+}
+
+std::error_code tls_stream::open_records(std::span<std::byte> buf, std::size_t& total) {
+  if (pend_len_ > 0) {
+    const std::size_t n = std::min(pend_len_, buf.size());
+    std::memcpy(buf.data(), in_.data() + pend_pos_, n);
+    pend_pos_ += n;
+    pend_len_ -= n;
+    total = n;
+  }
+  // in_[in_pos_, in_len_) holds whole or partial records; a partial one waits for fill().
+  while (total < buf.size() && pend_len_ == 0) {
+    const std::size_t avail = in_len_ - in_pos_;
+    if (avail < tls::record_header_size) {
+      break;
+    }
+    std::byte* rec = in_.data() + in_pos_;
+    const std::size_t len = (std::to_integer<std::size_t>(rec[3]) << 8) |
+                            std::to_integer<std::size_t>(rec[4]);
+    if (std::to_integer<std::uint8_t>(rec[0]) != tls::content_application_data) {
+      return ssl_reason(SSL_R_UNEXPECTED_RECORD);
+    }
+    if (len > tls::max_record_ciphertext) {
+      return ssl_reason(SSL_R_ENCRYPTED_LENGTH_TOO_LONG);
+    }
+    if (len < tls::record_tag_size + 1) {
+      return ssl_reason(SSL_R_BAD_LENGTH);
+    }
+    if (avail < tls::record_header_size + len) {
+      break;
+    }
+    const std::size_t inner = len - tls::record_tag_size;
+    // Straight into the reader's buffer when the record fits, else in place.
+    const bool direct = buf.size() - total >= inner;
+    std::byte* out = direct ? buf.data() + total : rec + tls::record_header_size;
+    if (!rx_->open(rec, tls::record_header_size + len, out)) {
+      return ssl_reason(SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC);
+    }
+    in_pos_ += tls::record_header_size + len;
+    std::size_t k = inner;  // TLSInnerPlaintext: content, type, zero padding
+    while (k > 0 && out[k - 1] == std::byte{0}) {
+      --k;
+    }
+    if (k == 0) {
+      return ssl_reason(SSL_R_UNEXPECTED_MESSAGE);
+    }
+    const auto type = std::to_integer<std::uint8_t>(out[--k]);
+    if (k > tls::max_record_plaintext) {
+      return ssl_reason(SSL_R_DATA_LENGTH_TOO_LONG);
+    }
+    if (type == tls::content_application_data) {
+      if (direct) {
+        total += k;
+      } else {
+        const std::size_t n = std::min(k, buf.size() - total);
+        std::memcpy(buf.data() + total, out, n);
+        total += n;
+        pend_pos_ = static_cast<std::size_t>(out - in_.data()) + n;
+        pend_len_ = k - n;
+      }
+    } else if (type == tls::content_handshake) {
+      if (k == 0) {
+        return ssl_reason(SSL_R_UNEXPECTED_MESSAGE);
+      }
+      if (auto ec = on_handshake_bytes(out, k)) {
+        return ec;
+      }
+    } else if (type == tls::content_alert) {
+      if (k != 2) {
+        return ssl_reason(SSL_R_BAD_LENGTH);
+      }
+      const int desc = std::to_integer<int>(out[1]);
+      if (desc == SSL3_AD_CLOSE_NOTIFY) {
+        return asio::error::eof;
+      }
+      return ssl_reason(SSL_AD_REASON_OFFSET + desc);  // "tlsv1 alert ..." as libssl says it
+    } else {
+      return ssl_reason(SSL_R_UNEXPECTED_RECORD);
+    }
+  }
+  return {};
+}
+
+std::error_code tls_stream::on_handshake_bytes(const std::byte* p, std::size_t n) {
+  if (hs_.size() + n > max_handshake_bytes) {
+    return ssl_reason(SSL_R_EXCESSIVE_MESSAGE_SIZE);
+  }
+  hs_.insert(hs_.end(), p, p + n);
+  std::size_t pos = 0;
+  while (hs_.size() - pos >= 4) {
+    const auto msg_type = std::to_integer<std::uint8_t>(hs_[pos]);
+    const std::size_t len = (std::to_integer<std::size_t>(hs_[pos + 1]) << 16) |
+                            (std::to_integer<std::size_t>(hs_[pos + 2]) << 8) |
+                            std::to_integer<std::size_t>(hs_[pos + 3]);
+    if (hs_.size() - pos - 4 < len) {
+      break;
+    }
+    const std::byte* body = hs_.data() + pos + 4;
+    pos += 4 + len;
+    if (msg_type == SSL3_MT_NEWSESSION_TICKET && client_) {
+      continue;  // tunnels are long-lived; kiteline does not resume them
+    }
+    if (msg_type == SSL3_MT_KEY_UPDATE) {
+      if (len != 1 || std::to_integer<int>(body[0]) > 1) {
+        return ssl_reason(SSL_R_BAD_KEY_UPDATE);
+      }
+      if (pos != hs_.size()) {  // a key change must end its record (RFC 8446 §5.1)
+        return ssl_reason(SSL_R_NOT_ON_RECORD_BOUNDARY);
+      }
+      const bool requested = std::to_integer<int>(body[0]) == 1;
+      if (!rx_->update()) {
+        return ssl_reason(ERR_R_INTERNAL_ERROR);
+      }
+      if (requested) {
+        if (tx_ != nullptr) {
+          if (!seal_message(tls::content_handshake, tls::key_update_message(false)) ||
+              !tx_->update()) {
+            return ssl_reason(ERR_R_INTERNAL_ERROR);
+          }
+        } else {
+          // libssl writes: it sends its KeyUpdate (and switches keys) in SSL_do_handshake.
+          ::ERR_clear_error();
+          if (::SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 ||
+              ::SSL_do_handshake(ssl_) != 1) {
+            ::ERR_clear_error();
+            return ssl_reason(SSL_R_BAD_KEY_UPDATE);
+          }
+        }
+      }
+      continue;
+    }
+    return ssl_reason(SSL_R_UNEXPECTED_MESSAGE);
+  }
+  hs_.erase(hs_.begin(), hs_.begin() + static_cast<std::ptrdiff_t>(pos));
+  return {};
+}
+
+bool tls_stream::seal_message(std::uint8_t type, std::span<const std::byte> body) {
+  const std::size_t at = out_.size();
+  out_.resize(at + tls::record_header_size + body.size() + 1 + tls::record_tag_size);
+  std::byte* r = out_.data() + at;
+  return tx_->seal_begin(r, body.size()) &&
+         tx_->seal_add(body.data(), body.size(), r + tls::record_header_size) &&
+         tx_->seal_finish(type, r + tls::record_header_size + body.size());
+}
+
+bool tls_stream::renew_write_key_if_due() {
+  if (tx_->sequence() < key_update_interval_) {
+    return true;
+  }
+  return seal_message(tls::content_handshake, tls::key_update_message(false)) && tx_->update();
+}
+
+awaitable<std::error_code> tls_stream::write_own(std::span<const asio::const_buffer> bufs) {
+  std::size_t remaining = 0;
+  for (const auto& b : bufs) {
+    remaining += b.size();
+  }
+  std::size_t bi = 0;    // buffer being sealed
+  std::size_t boff = 0;  // offset in it
+  while (remaining > 0) {
+    if (!renew_write_key_if_due()) {
+      co_return ssl_reason(ERR_R_INTERNAL_ERROR);
+    }
+    const std::size_t k = std::min(remaining, tls::max_record_plaintext);
+    const std::size_t at = out_.size();
+    out_.resize(at + tls::record_header_size + k + 1 + tls::record_tag_size);
+    std::byte* r = out_.data() + at;
+    if (!tx_->seal_begin(r, k)) {
+      co_return ssl_reason(ERR_R_INTERNAL_ERROR);
+    }
+    // The plaintext goes from the caller's buffers straight into the record (one pass).
+    for (std::size_t done = 0; done < k;) {
+      const auto& b = bufs[bi];
+      const std::size_t avail = b.size() - boff;
+      if (avail == 0) {
+        ++bi;
+        boff = 0;
+        continue;
+      }
+      const std::size_t n = std::min(avail, k - done);
+      if (!tx_->seal_add(static_cast<const std::byte*>(b.data()) + boff, n,
+                         r + tls::record_header_size + done)) {
+        co_return ssl_reason(ERR_R_INTERNAL_ERROR);
+      }
+      done += n;
+      boff += n;
+    }
+    if (!tx_->seal_finish(tls::content_application_data, r + tls::record_header_size + k)) {
+      co_return ssl_reason(ERR_R_INTERNAL_ERROR);
+    }
+    remaining -= k;
+    if (out_.size() >= flush_threshold) {
+      if (auto ec = co_await flush()) {
+        co_return ec;
+      }
+    }
+  }
+  co_return co_await flush();
 }
 
 }  // namespace kiteline::net

@@ -10,9 +10,11 @@
 
 #include <openssl/ssl.h>
 
+#include "core/memory.hpp"
 #include "net/asio.hpp"
 #include "net/prefixed_socket.hpp"
 #include "net/signal.hpp"
+#include "tls/record_protection.hpp"
 
 namespace kiteline::net {
 
@@ -52,13 +54,30 @@ class tls_stream {
   awaitable<std::error_code> shutdown_send();
   /// Frees the ciphertext write buffers when no flush is running (a quiet connection).
   void release_idle_buffers() noexcept;
+  /// Whether application data is read / written by the stream itself (see above), not libssl.
+  [[nodiscard]] bool own_reads() const noexcept { return rx_ != nullptr; }
+  [[nodiscard]] bool own_writes() const noexcept { return tx_ != nullptr; }
+  /// Sealed records after which the stream's own writer renews its key with a KeyUpdate
+  /// (default 2^23, well inside RFC 8446 §5.5's limit for AES-GCM); lowered by tests.
+  void set_key_update_interval(std::uint64_t records) noexcept { key_update_interval_ = records; }
 
  private:
   friend struct tls_stream_bio;
+  using byte_buffer = core::byte_buffer;
 
   std::error_code take_error(int ret);
   awaitable<std::error_code> flush();
   awaitable<std::error_code> fill();
+  void take_over_records(bool client);
+  /// One pass over the ciphertext in in_, adding plaintext to buf[total, ...): through libssl,
+  /// or (own reads) opening the records here. An error after some plaintext is kept for later.
+  std::error_code ssl_read_records(std::span<std::byte> buf, std::size_t& total);
+  std::error_code open_records(std::span<std::byte> buf, std::size_t& total);
+  std::error_code on_handshake_bytes(const std::byte* p, std::size_t n);
+  awaitable<std::error_code> write_own(std::span<const asio::const_buffer> bufs);
+  /// Seals one record of `type` with `body` into out_ (a KeyUpdate, an alert).
+  bool seal_message(std::uint8_t type, std::span<const std::byte> body);
+  bool renew_write_key_if_due();
 
   prefixed_socket next_;
   SSL* ssl_ = nullptr;
@@ -68,11 +87,21 @@ class tls_stream {
   std::size_t in_pos_ = 0;
   std::size_t in_len_ = 0;
   bool in_eof_ = false;
-  std::vector<std::byte> out_;       // ciphertext produced by OpenSSL, not yet sent
-  std::vector<std::byte> out_busy_;  // ciphertext being sent (never touched by OpenSSL)
+  byte_buffer out_;       // ciphertext produced by OpenSSL or sealed by tx_, not yet sent
+  byte_buffer out_busy_;  // ciphertext being sent (never touched by OpenSSL)
   bool flushing_ = false;
   signal flushed_;
   std::error_code read_error_;  // an error met after plaintext was returned, reported next
+
+  // Own record layer (after a TLS 1.3 handshake; see the class comment).
+  tls::traffic_secrets secrets_;  // filled by the keylog hook, wiped once keys are derived
+  std::unique_ptr<tls::record_keys> rx_;
+  std::unique_ptr<tls::record_keys> tx_;
+  bool client_ = false;
+  std::size_t pend_pos_ = 0;  // opened plaintext left in in_ (the reader's buffer was full)
+  std::size_t pend_len_ = 0;
+  std::vector<std::byte> hs_;  // post-handshake message bytes not yet complete
+  std::uint64_t key_update_interval_ = std::uint64_t{1} << 23;
 };
 
 }  // namespace kiteline::net

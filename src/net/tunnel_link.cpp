@@ -23,6 +23,12 @@ overloaded(Ts...) -> overloaded<Ts...>;
 void append_bytes(std::vector<std::byte>& v, std::span<const std::byte> b) {
   v.insert(v.end(), b.begin(), b.end());
 }
+void append_bytes(core::byte_buffer& v, std::span<const std::byte> b) {
+  core::append(v, b.data(), b.size());
+}
+
+/// Most max_chunk_data slots one in-place read fills (one readv).
+constexpr std::size_t max_read_slots = 32;
 }  // namespace
 
 tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
@@ -287,7 +293,8 @@ void tunnel_link::note_frame(std::size_t frame_bytes) {
   std::size_t n =
       wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), noop, fill, reset);
   out_.resize(at + n);
-  out_.insert(out_.end(), fill, std::byte{'!'});
+  out_.resize(out_.size() + fill);
+  std::memset(out_.data() + out_.size() - fill, '!', fill);
   segment_bytes_ = 0;
   segment_frames_ = 0;
 }
@@ -646,9 +653,92 @@ void tunnel_link::arm_reader(const stream_ptr& s, bool read_again) {
                             });
 }
 
+bool tunnel_link::reads_in_place(const local_stream& s) const noexcept {
+  // With ZChunks on, only streams judged not worth compressing, and not while a plain chunk
+  // must carry the compressor's reset flag.
+  return s.t && !s.t->is_tls() && !opts_.limit_frame_density &&
+         (!zenc_ || (s.no_compress && !zenc_->reset_pending()));
+}
+
+void tunnel_link::read_in_place(const stream_ptr& s) {
+  const wire::sid_t sid = s->sid;
+  const std::size_t slot = session_.max_chunk_data();
+  wire::chunk_headers h;
+  h.sid = sid;
+  std::array<std::byte, 64> head{};
+  if (wire::chunk_head_size_bound(h) > head.size()) {
+    return;  // unreachable: a SID-only head is a few bytes
+  }
+  const std::size_t full_head = wire::encode_chunk_head(head, h, slot);
+  if (full_head == 0) {
+    close("chunk encoding refused");
+    return;
+  }
+  const std::size_t stride = full_head + slot;
+  const std::size_t slots =
+      std::clamp<std::size_t>(opts_.local_read_buffer / slot, 1, max_read_slots);
+  const std::size_t at = out_.size();
+  out_.resize(at + slots * stride);  // uninitialised: the read and the heads fill it
+  std::array<asio::mutable_buffer, max_read_slots> iov;
+  for (std::size_t i = 0; i < slots; ++i) {
+    iov[i] = asio::buffer(out_.data() + at + i * stride + full_head, slot);
+  }
+  std::error_code ec;
+  const std::size_t n =
+      s->t->socket().read_some(std::span<asio::mutable_buffer>(iov.data(), slots), ec);
+  if (ec || n == 0) {
+    out_.resize(at);
+    if (ec == asio::error::would_block) {
+      arm_reader(s);
+      return;
+    }
+    if (ec == asio::error::eof || !ec) {
+      (void)session_.on_local_eof(sid);
+      perform_actions();
+      return;
+    }
+    (void)session_.close_stream(sid);
+    perform_actions();
+    drop_stream(sid, true);
+    return;
+  }
+  if (session_.on_local_data_framed(sid, n)) {
+    out_.resize(at);  // the stream is gone or done reading: the data is dropped, as before
+    perform_actions();
+    return;
+  }
+  // Heads in front of the full slots; the last, partial slot gets its own (maybe shorter) head,
+  // its bytes moved up to meet it (at most one slot's worth, and only on a short read).
+  const std::size_t full = n / slot;
+  const std::size_t rest = n % slot;
+  std::size_t end = at;
+  for (std::size_t i = 0; i < full; ++i) {
+    std::memcpy(out_.data() + end, head.data(), full_head);
+    end += stride;
+    note_frame(stride);
+  }
+  if (rest > 0) {
+    std::array<std::byte, 64> last{};
+    const std::size_t m = wire::encode_chunk_head(last, h, rest);
+    if (m != full_head) {
+      std::memmove(out_.data() + end + m, out_.data() + end + full_head, rest);
+    }
+    std::memcpy(out_.data() + end, last.data(), m);
+    end += m + rest;
+    note_frame(m + rest);
+  }
+  out_.resize(end);
+  perform_actions();  // wakes the tunnel writer
+  arm_reader(s, n == slots * slot);
+}
+
 void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   s->read_armed = false;
   if (s->gone || closed_ || s->read_stopped) {
+    return;
+  }
+  if (!ec && reads_in_place(*s)) {
+    read_in_place(s);
     return;
   }
   const wire::sid_t sid = s->sid;

@@ -17,6 +17,7 @@
 #include <spdlog/logger.h>
 
 #include "mux/session.hpp"
+#include "core/memory.hpp"
 #include "net/asio.hpp"
 #include "net/signal.hpp"
 #include "net/transport.hpp"
@@ -179,6 +180,11 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// the epoll round trip (Asio's async_wait re-arms epoll with epoll_ctl on every call).
   void arm_reader(const stream_ptr& s, bool read_again = false);
   void on_readable(const stream_ptr& s, std::error_code ec);
+  /// A plain stream's read straight into the outbox, each max_chunk_data slot behind room for
+  /// its chunk head (one readv), so no payload byte is copied between the socket and the TLS
+  /// sealer. Used when nothing else shapes the chunks (no compression, no frame-density limit).
+  [[nodiscard]] bool reads_in_place(const local_stream& s) const noexcept;
+  void read_in_place(const stream_ptr& s);
   void kick_writer(const stream_ptr& s);
   void on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec);
   void drop_stream(wire::sid_t sid, bool abortive);
@@ -195,8 +201,8 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   wire::zchunk_policy zpolicy_;  // which streams are worth compressing
   mux::session session_;
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
-  std::vector<std::byte> out_;          // encoded chunks waiting for the writer
-  std::vector<std::byte> out_writing_;  // being written; empty when no write is in flight
+  core::byte_buffer out_;          // encoded chunks waiting for the writer
+  core::byte_buffer out_writing_;  // being written; empty when no write is in flight
   signal wake_tunnel_writer_;
   signal outbox_drained_;
   signal resume_tunnel_read_;

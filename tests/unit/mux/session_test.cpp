@@ -471,6 +471,28 @@ TEST(MuxSession, SendWindowPausesAtExactlyTheWindowAndSkbResumes) {
   t.expect({data_chunk(1, "d"), pause_local_read{1}});
 }
 
+TEST(MuxSession, DataFramedByTheDriverCountsLikeDataButEmitsNoChunks) {
+  session_limits l;
+  l.stream_send_window = 4096;
+  l.max_chunk_data = 1024;
+  session_script t(role::relay, l);
+  ASSERT_TRUE(t.s().open_stream(visitor, {}).has_value());
+  t.s().clear_actions();
+  EXPECT_EQ(t.s().max_chunk_data(), 1024U);
+  EXPECT_FALSE(t.s().on_local_data_framed(1, 4095));
+  t.expect_none("framed in place: no send_chunk, window not yet full");
+  EXPECT_EQ(t.s().unacked_bytes(1), 4095U);
+  EXPECT_FALSE(t.s().on_local_data_framed(1, 1));
+  t.expect({pause_local_read{1}});
+  t.feed_chunk(hdr{}.noop().sid(1).skb(4096));
+  t.expect({resume_local_read{1}});
+  EXPECT_EQ(t.s().on_local_data_framed(2, 10), make_error_code(errc::unknown_stream));
+  EXPECT_FALSE(t.s().on_local_eof(1));
+  t.s().clear_actions();
+  EXPECT_EQ(t.s().on_local_data_framed(1, 10), make_error_code(errc::stream_read_closed));
+  t.expect_none();
+}
+
 TEST(MuxSession, SkbCadenceEvery16KiBAndOnDrain) {
   session_script t(role::connector);  // ack_threshold 16 KiB
   t.feed_chunk(first_hdr(1));

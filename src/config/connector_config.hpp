@@ -122,6 +122,7 @@ struct connector_config {
   bool fe_nocertcheck = false;                 ///< --fe_nocertcheck: TLS without verification
   bool tls_direct = false;  ///< --tls_direct (kiteline): TLS at once with SNI, no CONNECT preamble
   bool tls_legacy = false;                     ///< --tls_legacy: allow TLS 1.0/1.1
+  bool tls_openssl_records = false;            ///< --tls_openssl_records (docs/tls.md §5)
   std::string tls_ciphers;                     ///< --tls_ciphers; "" = built-in list
   std::string tls_protocols;                   ///< --tls_protocols (kiteline; verbatim)
   std::string tls_client_cert;                 ///< --tls_client_cert: key + chain PEM (kiteline)

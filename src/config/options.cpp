@@ -202,6 +202,11 @@ constexpr std::array table{
                 "allow TLS 1.0 and 1.1 (lowers OpenSSL's security level to 0; default: TLS 1.2 "
                 "minimum)",
                 ""},
+    option_spec{"tls_openssl_records", '\0', flag, both, impl, tls, "",
+                "let OpenSSL move every TLS record; by default kiteline seals and opens TLS 1.3 "
+                "application data itself after OpenSSL's handshake, saving two copies per byte "
+                "(kiteline; see docs/tls.md)",
+                ""},
     option_spec{"tls_ciphers", '\0', scalar, both, impl, tls, "LIST",
                 "OpenSSL cipher list for TLS <= 1.2 (default: ECDHE with AES-GCM/ChaCha20)", ""},
     option_spec{"tls_protocols", '\0', scalar, both, impl, tls, "LIST",

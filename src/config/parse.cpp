@@ -98,13 +98,18 @@ bool apply_process(process_config& p, const raw_option& o, const context& ctx) {
   return true;
 }
 
-// --tls_legacy / --tls_ciphers / --tls_protocols, shared by both roles. False when `o` is not
-// one of them.
-bool apply_tls_policy(bool& legacy, std::string& ciphers, std::string& protocols,
-                      const raw_option& o, const context& ctx) {
+// --tls_legacy / --tls_ciphers / --tls_protocols / --tls_openssl_records, shared by both roles.
+// False when `o` is not one of them.
+template <class Config>
+bool apply_tls_policy(Config& cfg, const raw_option& o, const context& ctx) {
+  bool& legacy = cfg.tls_legacy;
+  std::string& ciphers = cfg.tls_ciphers;
+  std::string& protocols = cfg.tls_protocols;
   const std::string v = value_of(o);
   if (o.name == "tls_legacy") {
     legacy = true;
+  } else if (o.name == "tls_openssl_records") {
+    cfg.tls_openssl_records = true;
   } else if (o.name == "tls_ciphers") {
     if (v.empty()) {
       ctx.error(o, "needs an OpenSSL cipher list");
@@ -264,7 +269,7 @@ void apply_relay(relay_config& cfg, const raw_option& o, const context& ctx) {
     } else {
       cfg.tls_default = name;
     }
-  } else if (apply_tls_policy(cfg.tls_legacy, cfg.tls_ciphers, cfg.tls_protocols, o, ctx)) {
+  } else if (apply_tls_policy(cfg, o, ctx)) {
     return;
   } else if (n == "tls_client_ca") {
     cfg.tls_client_ca = v;
@@ -467,7 +472,7 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     cfg.fe_nocertcheck = true;
   } else if (n == "tls_direct") {
     cfg.tls_direct = true;
-  } else if (apply_tls_policy(cfg.tls_legacy, cfg.tls_ciphers, cfg.tls_protocols, o, ctx)) {
+  } else if (apply_tls_policy(cfg, o, ctx)) {
     return;
   } else if (n == "tls_keys_inprocess") {
     cfg.tls_keys_inprocess = true;

@@ -66,6 +66,7 @@ struct relay_config {
   std::vector<tls_endpoint> tls_endpoints;         ///< --tls_endpoint (accumulates)
   std::string tls_default;                         ///< --tls_default: name when SNI is missing
   bool tls_legacy = false;                         ///< --tls_legacy: allow TLS 1.0/1.1
+  bool tls_openssl_records = false;                ///< --tls_openssl_records (docs/tls.md §5)
   std::string tls_ciphers;                         ///< --tls_ciphers; "" = built-in list
   std::string tls_protocols;  ///< --tls_protocols (kiteline; verbatim, see resolve_tls_protocols)
   std::string tls_client_ca;                       ///< --tls_client_ca (kiteline; mutual TLS CA)

@@ -102,6 +102,7 @@ result<void> client::start(std::string& error) {
       return std::make_error_code(std::errc::invalid_argument);
     }
     st.policy = *policy;
+    st.policy.own_records = !cfg.tls_openssl_records;
     if (policy->min < config::tls_version::tls1_2) {
       log.warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 need "
                "SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",

@@ -437,6 +437,9 @@ std::error_code tls_stream::open_records(std::span<std::byte> buf, std::size_t& 
       if (desc == SSL3_AD_CLOSE_NOTIFY) {
         return asio::error::eof;
       }
+      if (desc == TLS1_AD_USER_CANCELLED) {
+        continue;  // a warning in TLS 1.3, ignored as libssl does (close_notify follows)
+      }
       return ssl_reason(SSL_AD_REASON_OFFSET + desc);  // "tlsv1 alert ..." as libssl says it
     } else {
       return ssl_reason(SSL_R_UNEXPECTED_RECORD);

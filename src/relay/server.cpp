@@ -205,12 +205,13 @@ server::~server() { stop(); }
 
 result<void> server::start(std::string& error) {
   std::vector<std::string> policy_warnings;
-  const auto policy = tls::make_policy(cfg_.tls_protocols, cfg_.tls_legacy, cfg_.tls_ciphers,
-                                       policy_warnings, error);
+  auto policy = tls::make_policy(cfg_.tls_protocols, cfg_.tls_legacy, cfg_.tls_ciphers,
+                                 policy_warnings, error);
   if (!policy) {
     error = "TLS protocol policy: " + error;
     return std::make_error_code(std::errc::invalid_argument);
   }
+  policy->own_records = !cfg_.tls_openssl_records;
   if (!cfg_.tls_endpoints.empty()) {
     log_->info("TLS policy: {}..{}{}", config::display_name(policy->min),
                config::display_name(policy->max),

@@ -14,7 +14,9 @@ std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-  enable_traffic_secrets(c);  // net::tls_stream moves TLS 1.3 records itself
+  if (s.policy.own_records) {
+    enable_traffic_secrets(c);  // net::tls_stream moves TLS 1.3 records itself
+  }
   if (!apply_policy(c, s.policy, error)) {
     return nullptr;
   }

@@ -32,6 +32,9 @@ struct protocol_policy {
   config::tls_version min = config::tls_version::tls1_2;
   config::tls_version max = config::tls_version::tls1_3;
   std::string ciphers;  ///< TLS <= 1.2 cipher list ("" = modern_tls12_ciphers, + legacy ones)
+  /// TLS 1.3 application data moved by kiteline's record layer after OpenSSL's handshake
+  /// (docs/tls.md §5); false (--tls_openssl_records): OpenSSL moves every record.
+  bool own_records = true;
 };
 
 /// What the linked OpenSSL can negotiate: SSLv3 never (OpenSSL 3 has none; OPENSSL_NO_*

@@ -25,7 +25,9 @@ std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pai
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_NO_RENEGOTIATION);
-  enable_traffic_secrets(c);  // net::tls_stream moves TLS 1.3 records itself
+  if (policy.own_records) {
+    enable_traffic_secrets(c);  // net::tls_stream moves TLS 1.3 records itself
+  }
   if (!apply_policy(c, policy, error)) {
     return nullptr;
   }

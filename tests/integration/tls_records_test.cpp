@@ -372,7 +372,16 @@ TEST(tls_records, a_server_stream_opens_itself_and_answers_a_key_update_request_
   EXPECT_TRUE(cli_close_notify);
 }
 
-TEST(tls_records, tls12_stays_with_libssl) {
+/// Where libssl keeps every record: a TLS 1.2 connection, or --tls_openssl_records.
+struct libssl_case {
+  int client_max_version;
+  bool own_records;
+  int expected_version;
+};
+
+class tls_records_libssl : public ::testing::TestWithParam<libssl_case> {};
+
+TEST_P(tls_records_libssl, libssl_moves_every_record) {
   const fe_files f;
   loopback lb;
   const auto up = test::pattern(8).bytes(100 * 1024 + 1);
@@ -384,13 +393,15 @@ TEST(tls_records, tls12_stays_with_libssl) {
   const std::uint16_t port = lb.port();
   std::thread client([&] {
     libssl_peer p(libssl_client_ctx(), blocking_connect(port));
-    ::SSL_set_max_proto_version(p.ssl(), TLS1_2_VERSION);
+    ::SSL_set_max_proto_version(p.ssl(), GetParam().client_max_version);
     if (::SSL_connect(p.ssl()) == 1) {
       (void)p.write_all(up);
       (void)p.read_until_close_notify();
     }
   });
-  auto ctx = our_server_ctx(f);
+  tls::protocol_policy policy;
+  policy.own_records = GetParam().own_records;
+  auto ctx = our_server_ctx(f, policy);
   asio::co_spawn(
       lb.io,
       [&]() -> awaitable<void> {
@@ -408,11 +419,80 @@ TEST(tls_records, tls12_stays_with_libssl) {
   lb.io.run_for(test::test_timeout());
   client.join();
   ASSERT_FALSE(hs_ec) << hs_ec.message();
-  EXPECT_EQ(version, TLS1_2_VERSION);
+  EXPECT_EQ(version, GetParam().expected_version);
   EXPECT_FALSE(own_reads);
   EXPECT_FALSE(rec) << rec.message();
   EXPECT_EQ(got, up);
 }
+
+INSTANTIATE_TEST_SUITE_P(cases, tls_records_libssl,
+                         ::testing::Values(libssl_case{TLS1_2_VERSION, true, TLS1_2_VERSION},
+                                           libssl_case{0, false, TLS1_3_VERSION}));
+
+class tls_records_tamper : public ::testing::TestWithParam<bool> {};
+
+// The same error text whether kiteline (true) or libssl (false) opens the records.
+TEST_P(tls_records_tamper, a_tampered_record_ends_the_stream_with_libssls_error_text) {
+  const fe_files f;
+  loopback lb;
+  const auto good = test::pattern(10).bytes(3000);
+  const std::uint16_t port = lb.port();
+  std::thread client([&] {
+    const int fd = blocking_connect(port);
+    libssl_peer p(libssl_client_ctx(), fd);
+    if (::SSL_connect(p.ssl()) != 1 || !p.write_all(good)) {
+      return;
+    }
+    // The next record goes to memory instead; one bit of its ciphertext is flipped on the way.
+    BIO* mem = ::BIO_new(BIO_s_mem());
+    ::SSL_set0_wbio(p.ssl(), mem);
+    const auto bad = test::pattern(11).bytes(100);
+    std::size_t n = 0;
+    if (::SSL_write_ex(p.ssl(), bad.data(), bad.size(), &n) != 1) {
+      return;
+    }
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(mem, &data);
+    std::vector<char> rec(data, data + len);
+    rec[rec.size() / 2] ^= 1;
+    (void)::send(fd, rec.data(), rec.size(), MSG_NOSIGNAL);
+    std::array<char, 64> b{};
+    (void)::recv(fd, b.data(), b.size(), 0);  // until the stream closes or times out
+  });
+  std::error_code hs_ec = asio::error::would_block;
+  std::error_code first_ec = asio::error::would_block;
+  std::error_code bad_ec;
+  std::vector<std::byte> got;
+  tls::protocol_policy policy;
+  policy.own_records = GetParam();
+  auto ctx = our_server_ctx(f, policy);
+  bool own_reads = !GetParam();
+  asio::co_spawn(
+      lb.io,
+      [&]() -> awaitable<void> {
+        auto sp = co_await accept_tls(lb, *ctx, hs_ec);
+        if (!sp) {
+          co_return;
+        }
+        own_reads = sp->own_reads();
+        std::tie(first_ec, got) = co_await read_exact(*sp, good.size(), 64 * 1024);
+        std::vector<std::byte> more;
+        std::tie(bad_ec, more) = co_await read_exact(*sp, 100, 64 * 1024);
+        EXPECT_TRUE(more.empty());
+        sp->lowest_layer().close();
+      },
+      asio::detached);
+  lb.io.run_for(test::test_timeout());
+  client.join();
+  ASSERT_FALSE(hs_ec) << hs_ec.message();
+  EXPECT_FALSE(first_ec) << first_ec.message();
+  EXPECT_EQ(got, good);
+  EXPECT_EQ(bad_ec.category(), asio::error::get_ssl_category());
+  EXPECT_EQ(own_reads, GetParam());
+  EXPECT_EQ(bad_ec.message(), "decryption failed or bad record mac (SSL routines)");
+}
+
+INSTANTIATE_TEST_SUITE_P(readers, tls_records_tamper, ::testing::Values(true, false));
 
 // ------------------------------------------------------------ record_keys without a network
 

@@ -144,7 +144,7 @@ TEST(relay_parse, all_relay_options) {
                           "--domain=http-8080,https/443:Foo.Example.com:S1",
                           "--domain=:other.example:S2", "--tls_endpoint=*.Example.com:" + ca,
                           "--tls_default=www.example.com", "--tls_legacy",
-                          "--tls_ciphers=DEFAULT@SECLEVEL=1",
+                          "--tls_openssl_records", "--tls_ciphers=DEFAULT@SECLEVEL=1",
                           "--tls_protocols=all -tlsv1 -tlsv1.1", "--tls_client_ca=" + ca,
                           "--motd=" + motd, "--threads=4", "--visitor_timeout=30",
                           "--buffers=2048", "--runas=daemon:daemon", "--chroot=/var/empty",
@@ -168,6 +168,7 @@ TEST(relay_parse, all_relay_options) {
   EXPECT_EQ(r.tls_endpoints[0].name, "*.example.com");
   EXPECT_EQ(r.tls_default, "www.example.com");
   EXPECT_TRUE(r.tls_legacy);
+  EXPECT_TRUE(r.tls_openssl_records);
   EXPECT_EQ(r.tls_ciphers, "DEFAULT@SECLEVEL=1");
   EXPECT_EQ(r.tls_protocols, "all -tlsv1 -tlsv1.1");
   EXPECT_EQ(r.tls_client_ca, ca);

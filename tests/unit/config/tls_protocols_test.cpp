@@ -193,10 +193,11 @@ TEST(tls_protocols, parse_reports_warnings_and_errors_under_the_option) {
   EXPECT_EQ(out.errors[0].key, "tls_protocols");
   // Both roles take the policy options.
   out = parse({"--clean", "--frontend=127.0.0.1:443", "--fe_certname=fe.test", "--tls_legacy",
-               "--tls_protocols=all -tlsv1", "--tls_ciphers=HIGH", "--kitesecret=S", "80",
-               "a.test"});
+               "--tls_protocols=all -tlsv1", "--tls_ciphers=HIGH", "--tls_openssl_records",
+               "--kitesecret=S", "80", "a.test"});
   ASSERT_TRUE(out.ok()) << (out.errors.empty() ? "" : out.errors[0].to_string());
   EXPECT_TRUE(out.connector->tls_legacy);
+  EXPECT_TRUE(out.connector->tls_openssl_records);
   EXPECT_EQ(out.connector->tls_protocols, "all -tlsv1");
   EXPECT_EQ(out.connector->tls_ciphers, "HIGH");
   EXPECT_TRUE(mentions({out.warnings[0].message}, "--tls_legacy is ignored"));

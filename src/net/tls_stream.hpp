@@ -29,6 +29,13 @@ namespace kiteline::net {
 /// object must not move while in use (hold it by unique_ptr). Errors come back as values:
 /// OpenSSL errors in asio's ssl category (same texts as asio), a peer that closes TCP without
 /// close_notify as asio::ssl::error::stream_truncated, close_notify as asio::error::eof.
+///
+/// After a TLS 1.3 handshake on a context prepared with tls::enable_traffic_secrets(), the
+/// stream moves application data itself (tls/record_protection.hpp, docs/tls.md §5): records
+/// are opened straight into the reader's buffer, and (as a client) the writer's plaintext is
+/// sealed straight into the output buffer. libssl keeps everything else: the handshake,
+/// verification, and a server's writes (an OpenSSL server may have sent session tickets under
+/// the traffic key, so only libssl knows its write sequence number). TLS 1.2 stays with libssl.
 class tls_stream {
  public:
   /// Creates the SSL object from `ctx`. `read_buffer` = size of the first socket reads

@@ -665,12 +665,10 @@ void tunnel_link::read_in_place(const stream_ptr& s) {
   const std::size_t slot = session_.max_chunk_data();
   wire::chunk_headers h;
   h.sid = sid;
-  std::array<std::byte, 64> head{};
-  if (wire::chunk_head_size_bound(h) > head.size()) {
-    return;  // unreachable: a SID-only head is a few bytes
-  }
+  std::array<std::byte, 64> head{};  // a SID-only head is about 20 bytes
   const std::size_t full_head = wire::encode_chunk_head(head, h, slot);
-  if (full_head == 0) {
+  if (full_head == 0) {  // never for a valid SID; as append_plain: no data without its head
+    log_->error("tunnel={} refused to encode a chunk head; closing the tunnel", name_);
     close("chunk encoding refused");
     return;
   }

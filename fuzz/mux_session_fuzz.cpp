@@ -207,7 +207,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       case 3: {
         const sid_t sid = pick_sid();
-        (void)s.on_local_data(sid, r.bytes(r.u8() % 128U));
+        if ((op & 16U) != 0) {  // framed in place by the driver (tunnel_link::read_in_place)
+          (void)s.on_local_data_framed(sid, r.u8() % 128U);
+        } else {
+          (void)s.on_local_data(sid, r.bytes(r.u8() % 128U));
+        }
         break;
       }
       case 4:

@@ -102,25 +102,22 @@ bool apply_process(process_config& p, const raw_option& o, const context& ctx) {
 // False when `o` is not one of them.
 template <class Config>
 bool apply_tls_policy(Config& cfg, const raw_option& o, const context& ctx) {
-  bool& legacy = cfg.tls_legacy;
-  std::string& ciphers = cfg.tls_ciphers;
-  std::string& protocols = cfg.tls_protocols;
   const std::string v = value_of(o);
   if (o.name == "tls_legacy") {
-    legacy = true;
+    cfg.tls_legacy = true;
   } else if (o.name == "tls_openssl_records") {
     cfg.tls_openssl_records = true;
   } else if (o.name == "tls_ciphers") {
     if (v.empty()) {
       ctx.error(o, "needs an OpenSSL cipher list");
     } else {
-      ciphers = v;
+      cfg.tls_ciphers = v;
     }
   } else if (o.name == "tls_protocols") {
     if (v.empty()) {
       ctx.error(o, "needs a protocol list, e.g. `all -tlsv1 -tlsv1.1`");
     } else {
-      protocols = v;
+      cfg.tls_protocols = v;
     }
   } else {
     return false;

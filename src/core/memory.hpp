@@ -1,9 +1,9 @@
 // Giving buffers back.
 #pragma once
 
-#include <memory>
 #include <cstddef>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>

@@ -357,6 +357,7 @@ result<sid_t> session::open_stream(const stream_open& open, std::span<const std:
 }
 
 void session::send_data(sid_t sid, stream& s, std::span<const std::byte> bytes) {
+  const std::size_t total = bytes.size();
   while (!bytes.empty()) {
     const std::size_t n = std::min(bytes.size(), limits_.max_chunk_data);
     send_chunk c;
@@ -364,9 +365,8 @@ void session::send_data(sid_t sid, stream& s, std::span<const std::byte> bytes) 
     c.data = bytes.first(n);
     outbox_.emplace_back(std::move(c));
     bytes = bytes.subspan(n);
-    s.sent += n;
   }
-  note_sent(sid, s, 0);
+  note_sent(sid, s, total);
 }
 
 void session::note_sent(sid_t sid, stream& s, std::size_t n) {

@@ -216,7 +216,7 @@ awaitable<std::error_code> tls_stream::handshake(asio::ssl::stream_base::handsha
       co_return ec;
     }
     if (r == 1) {
-      take_over_records(type == asio::ssl::stream_base::client);
+      take_over_records();
       co_return std::error_code{};
     }
     if (in_eof_) {
@@ -334,8 +334,8 @@ awaitable<std::error_code> tls_stream::shutdown_send() {
 
 // ---------------------------------------------------------------- own record layer
 
-void tls_stream::take_over_records(bool client) {
-  client_ = client;
+void tls_stream::take_over_records() {
+  const bool client = ::SSL_is_server(ssl_) == 0;
   const auto suite = tls::record_suite_of(ssl_);
   const bool have_secrets = secrets_.client_size > 0 && secrets_.server_size > 0;
   // Nothing of the peer's may sit in libssl: with read-ahead off (the default) it reads one
@@ -464,7 +464,7 @@ std::error_code tls_stream::on_handshake_bytes(const std::byte* p, std::size_t n
     }
     const std::byte* body = hs_.data() + pos + 4;
     pos += 4 + len;
-    if (msg_type == SSL3_MT_NEWSESSION_TICKET && client_) {
+    if (msg_type == SSL3_MT_NEWSESSION_TICKET && ::SSL_is_server(ssl_) == 0) {
       continue;  // tunnels are long-lived; kiteline does not resume them
     }
     if (msg_type == SSL3_MT_KEY_UPDATE) {
@@ -504,7 +504,7 @@ std::error_code tls_stream::on_handshake_bytes(const std::byte* p, std::size_t n
 
 bool tls_stream::seal_message(std::uint8_t type, std::span<const std::byte> body) {
   const std::size_t at = out_.size();
-  out_.resize(at + tls::record_header_size + body.size() + 1 + tls::record_tag_size);
+  out_.resize(at + tls::sealed_record_size(body.size()));
   std::byte* r = out_.data() + at;
   return tx_->seal_begin(r, body.size()) &&
          tx_->seal_add(body.data(), body.size(), r + tls::record_header_size) &&
@@ -531,7 +531,7 @@ awaitable<std::error_code> tls_stream::write_own(std::span<const asio::const_buf
     }
     const std::size_t k = std::min(remaining, tls::max_record_plaintext);
     const std::size_t at = out_.size();
-    out_.resize(at + tls::record_header_size + k + 1 + tls::record_tag_size);
+    out_.resize(at + tls::sealed_record_size(k));
     std::byte* r = out_.data() + at;
     if (!tx_->seal_begin(r, k)) {
       co_return ssl_reason(ERR_R_INTERNAL_ERROR);

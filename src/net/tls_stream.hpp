@@ -70,12 +70,11 @@ class tls_stream {
 
  private:
   friend struct tls_stream_bio;
-  using byte_buffer = core::byte_buffer;
 
   std::error_code take_error(int ret);
   awaitable<std::error_code> flush();
   awaitable<std::error_code> fill();
-  void take_over_records(bool client);
+  void take_over_records();
   /// One pass over the ciphertext in in_, adding plaintext to buf[total, ...): through libssl,
   /// or (own reads) opening the records here. An error after some plaintext is kept for later.
   std::error_code ssl_read_records(std::span<std::byte> buf, std::size_t& total);
@@ -94,8 +93,8 @@ class tls_stream {
   std::size_t in_pos_ = 0;
   std::size_t in_len_ = 0;
   bool in_eof_ = false;
-  byte_buffer out_;       // ciphertext produced by OpenSSL or sealed by tx_, not yet sent
-  byte_buffer out_busy_;  // ciphertext being sent (never touched by OpenSSL)
+  core::byte_buffer out_;       // ciphertext produced by OpenSSL or sealed by tx_, not yet sent
+  core::byte_buffer out_busy_;  // ciphertext being sent (never touched by OpenSSL)
   bool flushing_ = false;
   signal flushed_;
   std::error_code read_error_;  // an error met after plaintext was returned, reported next
@@ -104,7 +103,6 @@ class tls_stream {
   tls::traffic_secrets secrets_;  // filled by the keylog hook, wiped once keys are derived
   std::unique_ptr<tls::record_keys> rx_;
   std::unique_ptr<tls::record_keys> tx_;
-  bool client_ = false;
   std::size_t pend_pos_ = 0;  // opened plaintext left in in_ (the reader's buffer was full)
   std::size_t pend_len_ = 0;
   std::vector<std::byte> hs_;  // post-handshake message bytes not yet complete

@@ -686,18 +686,7 @@ void tunnel_link::read_in_place(const stream_ptr& s) {
       s->t->socket().read_some(std::span<asio::mutable_buffer>(iov.data(), slots), ec);
   if (ec || n == 0) {
     out_.resize(at);
-    if (ec == asio::error::would_block) {
-      arm_reader(s);
-      return;
-    }
-    if (ec == asio::error::eof || !ec) {
-      (void)session_.on_local_eof(sid);
-      perform_actions();
-      return;
-    }
-    (void)session_.close_stream(sid);
-    perform_actions();
-    drop_stream(sid, true);
+    read_ended(s, ec);
     return;
   }
   if (session_.on_local_data_framed(sid, n)) {
@@ -730,6 +719,20 @@ void tunnel_link::read_in_place(const stream_ptr& s) {
   arm_reader(s, n == slots * slot);
 }
 
+void tunnel_link::read_ended(const stream_ptr& s, std::error_code ec) {
+  const wire::sid_t sid = s->sid;
+  if (ec == asio::error::would_block) {
+    arm_reader(s);
+  } else if (!ec || ec == asio::error::eof) {  // a read of 0 bytes is an end too
+    (void)session_.on_local_eof(sid);
+    perform_actions();
+  } else {
+    (void)session_.close_stream(sid);
+    perform_actions();
+    drop_stream(sid, true);
+  }
+}
+
 void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   s->read_armed = false;
   if (s->gone || closed_ || s->read_stopped) {
@@ -746,20 +749,9 @@ void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
       local_rbuf_.resize(opts_.local_read_buffer);
     }
     n = s->t->socket().read_some(asio::buffer(local_rbuf_), ec);
-    if (ec == asio::error::would_block) {
-      arm_reader(s);
-      return;
-    }
   }
-  if (ec == asio::error::eof || (!ec && n == 0)) {
-    (void)session_.on_local_eof(sid);
-    perform_actions();
-    return;
-  }
-  if (ec) {
-    (void)session_.close_stream(sid);
-    perform_actions();
-    drop_stream(sid, true);
+  if (ec || n == 0) {
+    read_ended(s, ec);
     return;
   }
   (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));

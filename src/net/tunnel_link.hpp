@@ -185,6 +185,9 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// sealer. Used when nothing else shapes the chunks (no compression, no frame-density limit).
   [[nodiscard]] bool reads_in_place(const local_stream& s) const noexcept;
   void read_in_place(const stream_ptr& s);
+  /// A local read (or the wait before it) that brought no data: wait again (would_block),
+  /// end the stream's upload (EOF or 0 bytes), or drop the stream (an error).
+  void read_ended(const stream_ptr& s, std::error_code ec);
   void kick_writer(const stream_ptr& s);
   void on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec);
   void drop_stream(wire::sid_t sid, bool abortive);

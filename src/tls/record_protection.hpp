@@ -28,6 +28,10 @@ inline constexpr std::size_t record_tag_size = 16;
 inline constexpr std::size_t max_record_plaintext = 16384;
 /// The largest ciphertext a TLS 1.3 record may carry (2^14 + 256).
 inline constexpr std::size_t max_record_ciphertext = max_record_plaintext + 256;
+/// The size of a sealed record carrying `content` bytes: header, content, content type, tag.
+constexpr std::size_t sealed_record_size(std::size_t content) noexcept {
+  return record_header_size + content + 1 + record_tag_size;
+}
 /// TLSInnerPlaintext / TLSPlaintext content types.
 inline constexpr std::uint8_t content_alert = 21;
 inline constexpr std::uint8_t content_handshake = 22;
@@ -88,7 +92,7 @@ class record_keys {
   /// the content may come from several buffers: begin() writes the 5-byte header at `header`,
   /// add() encrypts content from `in` to `out` (in == out allowed), finish() encrypts the
   /// content type and writes it and the tag at `tail` (17 bytes). The record is
-  /// record_header_size + plain_size + 1 + record_tag_size bytes long.
+  /// sealed_record_size(plain_size) bytes long.
   bool seal_begin(std::byte* header, std::size_t plain_size);
   bool seal_add(const std::byte* in, std::size_t n, std::byte* out);
   bool seal_finish(std::uint8_t content_type, std::byte* tail);

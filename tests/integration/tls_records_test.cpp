@@ -190,20 +190,28 @@ struct loopback {
   std::uint16_t port() const { return acceptor.local_endpoint().port(); }
 };
 
-/// Accepts one connection and runs the server handshake; nullptr on failure (`ec` says why).
-awaitable<std::unique_ptr<tls_stream>> accept_tls(loopback& lb, asio::ssl::context& ctx,
-                                                  std::error_code& ec) {
-  auto [aec, sock] = co_await lb.acceptor.async_accept(use_tuple);
-  if (aec) {
-    ec = aec;
-    co_return nullptr;
-  }
-  auto s = std::make_unique<tls_stream>(prefixed_socket(std::move(sock), {}), ctx);
-  ec = co_await s->handshake(asio::ssl::stream_base::server);
-  if (ec) {
-    co_return nullptr;
-  }
-  co_return s;
+/// Accepts one connection, runs the server handshake (its result in `hs_ec`) and then `serve`
+/// on the stream; runs the io_context until all is done or test_timeout(), then joins `peer`.
+template <class Serve>
+void serve_one(loopback& lb, asio::ssl::context& ctx, std::error_code& hs_ec, std::thread& peer,
+               Serve serve) {
+  asio::co_spawn(
+      lb.io,
+      [&]() -> awaitable<void> {
+        auto [aec, sock] = co_await lb.acceptor.async_accept(use_tuple);
+        if (aec) {
+          hs_ec = aec;
+          co_return;
+        }
+        tls_stream s(prefixed_socket(std::move(sock), {}), ctx);
+        hs_ec = co_await s.handshake(asio::ssl::stream_base::server);
+        if (!hs_ec) {
+          co_await serve(s);
+        }
+      },
+      asio::detached);
+  lb.io.run_for(test::test_timeout());
+  peer.join();
 }
 
 int blocking_connect(std::uint16_t port) {
@@ -340,24 +348,14 @@ TEST(tls_records, a_server_stream_opens_itself_and_answers_a_key_update_request_
   bool own_reads = false;
   bool own_writes = true;
   auto ctx = our_server_ctx(f);
-  asio::co_spawn(
-      lb.io,
-      [&]() -> awaitable<void> {
-        auto sp = co_await accept_tls(lb, *ctx, hs_ec);
-        if (!sp) {
-          co_return;
-        }
-        tls_stream& s = *sp;
-        own_reads = s.own_reads();
-        own_writes = s.own_writes();
-        // A small reader buffer: records are opened in place and handed out in pieces.
-        std::tie(up_ec, got_up) = co_await read_exact(s, up1.size() + up2.size(), 5000);
-        down_ec = co_await write_gathered(s, down);
-        (void)co_await s.shutdown_send();
-      },
-      asio::detached);
-  lb.io.run_for(test::test_timeout());
-  client.join();
+  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+    own_reads = s.own_reads();
+    own_writes = s.own_writes();
+    // A small reader buffer: records are opened in place and handed out in pieces.
+    std::tie(up_ec, got_up) = co_await read_exact(s, up1.size() + up2.size(), 5000);
+    down_ec = co_await write_gathered(s, down);
+    (void)co_await s.shutdown_send();
+  });
 
   ASSERT_FALSE(hs_ec) << hs_ec.message();
   EXPECT_TRUE(own_reads);
@@ -402,22 +400,12 @@ TEST_P(tls_records_libssl, libssl_moves_every_record) {
   tls::protocol_policy policy;
   policy.own_records = GetParam().own_records;
   auto ctx = our_server_ctx(f, policy);
-  asio::co_spawn(
-      lb.io,
-      [&]() -> awaitable<void> {
-        auto sp = co_await accept_tls(lb, *ctx, hs_ec);
-        if (!sp) {
-          co_return;
-        }
-        tls_stream& s = *sp;
-        own_reads = s.own_reads();
-        version = ::SSL_version(s.native_handle());
-        std::tie(rec, got) = co_await read_exact(s, up.size(), 64 * 1024);
-        (void)co_await s.shutdown_send();
-      },
-      asio::detached);
-  lb.io.run_for(test::test_timeout());
-  client.join();
+  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+    own_reads = s.own_reads();
+    version = ::SSL_version(s.native_handle());
+    std::tie(rec, got) = co_await read_exact(s, up.size(), 64 * 1024);
+    (void)co_await s.shutdown_send();
+  });
   ASSERT_FALSE(hs_ec) << hs_ec.message();
   EXPECT_EQ(version, GetParam().expected_version);
   EXPECT_FALSE(own_reads);
@@ -470,23 +458,14 @@ TEST_P(tls_records_tamper, a_tampered_record_ends_the_stream_with_libssls_error_
   policy.own_records = GetParam();
   auto ctx = our_server_ctx(f, policy);
   bool own_reads = !GetParam();
-  asio::co_spawn(
-      lb.io,
-      [&]() -> awaitable<void> {
-        auto sp = co_await accept_tls(lb, *ctx, hs_ec);
-        if (!sp) {
-          co_return;
-        }
-        own_reads = sp->own_reads();
-        std::tie(first_ec, got) = co_await read_exact(*sp, good.size(), 64 * 1024);
-        std::vector<std::byte> more;
-        std::tie(bad_ec, more) = co_await read_exact(*sp, 100, 64 * 1024);
-        EXPECT_TRUE(more.empty());
-        sp->lowest_layer().close();
-      },
-      asio::detached);
-  lb.io.run_for(test::test_timeout());
-  client.join();
+  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+    own_reads = s.own_reads();
+    std::tie(first_ec, got) = co_await read_exact(s, good.size(), 64 * 1024);
+    std::vector<std::byte> more;
+    std::tie(bad_ec, more) = co_await read_exact(s, 100, 64 * 1024);
+    EXPECT_TRUE(more.empty());
+    s.lowest_layer().close();
+  });
   ASSERT_FALSE(hs_ec) << hs_ec.message();
   EXPECT_FALSE(first_ec) << first_ec.message();
   EXPECT_EQ(got, good);
@@ -509,7 +488,7 @@ std::vector<std::byte> secret_bytes(std::size_t n, int seed) {
 
 std::vector<std::byte> seal_one(tls::record_keys& k, const std::vector<std::byte>& plain,
                                 std::uint8_t type) {
-  std::vector<std::byte> rec(tls::record_header_size + plain.size() + 1 + tls::record_tag_size);
+  std::vector<std::byte> rec(tls::sealed_record_size(plain.size()));
   EXPECT_TRUE(k.seal_begin(rec.data(), plain.size()));
   EXPECT_TRUE(k.seal_add(plain.data(), plain.size(), rec.data() + tls::record_header_size));
   EXPECT_TRUE(k.seal_finish(type, rec.data() + tls::record_header_size + plain.size()));

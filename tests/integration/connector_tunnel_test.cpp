@@ -101,6 +101,48 @@ TEST(connector_tunnel, flow_b_get_64mib_post_8mib_and_forwarded_headers) {
   EXPECT_TRUE(seen);
 }
 
+// Origins given as a name go through the resolver (every address in turn); numeric ones are
+// connected at once (tunnel_client::dial_origin). Both must deliver, and a refused numeric
+// origin must be reported to the visitor and in the log, not hang.
+TEST(connector_tunnel, named_and_numeric_origins) {
+  loopback_relay relay;
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  http_origin origin;
+  // A port that was just free: nothing listens there while the test runs (tiny race accepted).
+  const std::uint16_t dead = [] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    ::close(fd);
+    return ok ? ntohs(a.sin_port) : std::uint16_t{0};
+  }();
+  ASSERT_NE(dead, 0);
+  test_connector conn({"--nullui", "--frontend=127.0.0.1:" + std::to_string(relay.port()),
+                       "--service_on=http:foo.test:localhost:" + std::to_string(origin.port()) +
+                           ":s3cret",
+                       "--service_on=http:bar.test:127.0.0.1:" + std::to_string(dead) +
+                           ":s3cret"});
+  ASSERT_TRUE(conn.ok()) << conn.error;
+  ASSERT_TRUE(wait_for([&] { return conn.sink->contains({"kite http:bar.test live"}); },
+                       milliseconds(10000), "both kites live"))
+      << conn.log_dump();
+  ASSERT_TRUE(wait_live(conn)) << conn.log_dump();
+
+  auto r = visit(relay.port(), get_request("foo.test", 300000));
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_EQ(sha256_hex(r.body), pattern(7).sha256_of(300000));
+
+  auto d = visit(relay.port(), get_request("bar.test", 10));
+  EXPECT_EQ(d.status, 503) << d.head;
+  EXPECT_TRUE(conn.sink->contains(
+      {"origin 127.0.0.1:" + std::to_string(dead) + " unavailable: Connection refused"}))
+      << conn.log_dump();
+}
+
 TEST(connector_tunnel, flow_a_when_forced) {
   loopback_relay relay;
   ASSERT_TRUE(relay.ok()) << relay.error();

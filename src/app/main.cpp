@@ -269,7 +269,7 @@ int run_connector(const kiteline::config::connector_config& cfg) {
 
 int main(int argc, char** argv) {
   // Process-wide allocator policy (the binary's choice, not the library's): blocks of 128 KiB
-  // and more (the bulk buffers of a busy tunnel, 256 KiB each) are mapped on their own and
+  // and more (the bulk buffers of a busy tunnel, 256 to 512 KiB each) are mapped on their own and
   // given back to the system when freed. glibc's default raises this threshold after the
   // first such free, so later bulk buffers come from the heap and, once freed, may stay
   // resident there.

@@ -31,7 +31,7 @@ using duration = std::chrono::steady_clock::duration;
 /// Limits and tuning of one session. All sizes in bytes.
 struct session_limits {
   std::size_t max_streams = 16384;  ///< live streams; more are refused (EOF: 1WR)
-  /// Unacked bytes per stream before pausing: four of the link's 256 KiB local reads, so a
+  /// Unacked bytes per stream before pausing: two of the link's 512 KiB local reads, so a
   /// bulk stream keeps the pipe full while SKBs travel back.
   std::uint64_t stream_send_window = 1024 * 1024;
   std::uint64_t ack_threshold = 16 * 1024;     ///< send SKB at least every this many written

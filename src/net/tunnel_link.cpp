@@ -653,6 +653,10 @@ void tunnel_link::arm_reader(const stream_ptr& s, bool read_again) {
                             });
 }
 
+std::size_t tunnel_link::outbox_room() const noexcept {
+  return out_.size() < opts_.outbox_high_water ? opts_.outbox_high_water - out_.size() : 0;
+}
+
 bool tunnel_link::reads_in_place(const local_stream& s) const noexcept {
   // With ZChunks on, only streams judged not worth compressing, and not while a plain chunk
   // must carry the compressor's reset flag.
@@ -673,8 +677,12 @@ void tunnel_link::read_in_place(const stream_ptr& s) {
     return;
   }
   const std::size_t stride = full_head + slot;
-  const std::size_t slots =
-      std::clamp<std::size_t>(opts_.local_read_buffer / slot, 1, max_read_slots);
+  // No more than the outbox has room for below its high-water mark (at least one slot): several
+  // streams armed while the outbox was low must not each add a full read on top of it. Past
+  // 4x the mark the drained outbox is freed and reallocated on every pass (page faults,
+  // relocation), which halved throughput_8 when local reads first grew to 512 KiB.
+  const std::size_t slots = std::clamp<std::size_t>(
+      std::min(opts_.local_read_buffer / slot, outbox_room() / stride), 1, max_read_slots);
   const std::size_t at = out_.size();
   out_.resize(at + slots * stride);  // uninitialised: the read and the heads fill it
   std::array<asio::mutable_buffer, max_read_slots> iov;
@@ -744,11 +752,14 @@ void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   }
   const wire::sid_t sid = s->sid;
   std::size_t n = 0;
+  std::size_t want = 0;
   if (!ec) {
     if (local_rbuf_.size() != opts_.local_read_buffer) {
       local_rbuf_.resize(opts_.local_read_buffer);
     }
-    n = s->t->socket().read_some(asio::buffer(local_rbuf_), ec);
+    // As read_in_place: what the outbox has room for, at least one chunk's worth.
+    want = std::min(local_rbuf_.size(), std::max(outbox_room(), session_.max_chunk_data()));
+    n = s->t->socket().read_some(asio::buffer(local_rbuf_.data(), want), ec);
   }
   if (ec || n == 0) {
     read_ended(s, ec);
@@ -756,7 +767,7 @@ void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   }
   (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
   perform_actions();
-  arm_reader(s, n == local_rbuf_.size());
+  arm_reader(s, n == want);
 }
 
 void tunnel_link::kick_writer(const stream_ptr& s) {

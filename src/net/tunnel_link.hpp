@@ -186,6 +186,8 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// its chunk head (one readv), so no payload byte is copied between the socket and the TLS
   /// sealer. Used when nothing else shapes the chunks (no compression, no frame-density limit).
   [[nodiscard]] bool reads_in_place(const local_stream& s) const noexcept;
+  /// Bytes the outbox can take before its high-water mark (0 at or above it).
+  [[nodiscard]] std::size_t outbox_room() const noexcept;
   void read_in_place(const stream_ptr& s);
   /// A local read (or the wait before it) that brought no data: wait again (would_block),
   /// end the stream's upload (EOF or 0 bytes), or drop the stream (an error).

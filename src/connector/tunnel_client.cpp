@@ -828,13 +828,11 @@ net::awaitable<void> tunnel_client::dial_origin(
   // A numeric origin (127.0.0.1, ::1: the usual case) is connected at once. Resolving it through
   // asio's resolver would run getaddrinfo on the resolver's own thread and hand the result back:
   // two cross-thread wake-ups per visitor, which cost more than the rest of the dial on loopback.
+  std::vector<tcp::endpoint> endpoints;
   std::error_code numeric_ec;
   const auto address = asio::ip::make_address(host, numeric_ec);
   if (!numeric_ec) {
-    auto c = co_await (sock.async_connect(tcp::endpoint(address, port), use_tuple) ||
-                       timer.async_wait(use_tuple));
-    ec = c.index() == 1 ? std::error_code(asio::error::timed_out)
-                        : std::get<0>(std::get<0>(c));
+    endpoints.emplace_back(address, port);
   } else {
     tcp::resolver resolver(ex_);
     auto rr = co_await (resolver.async_resolve(host, std::to_string(port), use_tuple) ||
@@ -844,15 +842,17 @@ net::awaitable<void> tunnel_client::dial_origin(
     } else {
       auto [rec, results] = std::get<0>(rr);
       ec = rec;
-      if (!ec) {
-        // Every address, IPv4 and IPv6, within one 2-s budget (§7.1).
-        timer.expires_at(deadline);
-        auto c = co_await (asio::async_connect(sock, results, use_tuple) ||
-                           timer.async_wait(use_tuple));
-        ec = c.index() == 1 ? std::error_code(asio::error::timed_out)
-                            : std::get<0>(std::get<0>(c));
+      for (const auto& entry : results) {
+        endpoints.push_back(entry.endpoint());
       }
     }
+  }
+  if (!ec) {
+    // Every address, IPv4 and IPv6, within one 2-s budget (§7.1).
+    timer.expires_at(deadline);
+    auto c = co_await (asio::async_connect(sock, endpoints, use_tuple) ||
+                       timer.async_wait(use_tuple));
+    ec = c.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(c));
   }
   if (!ec && !preface.empty()) {
     timer.expires_at(deadline);

@@ -643,6 +643,8 @@ net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
     stream->lowest_layer().close(ignored);
     co_return asio::error::access_denied;
   }
+  ctx_->log->info("relay {}: TLS up ({}, {})", label_, ::SSL_get_version(stream->native_handle()),
+                  ::SSL_get_cipher_name(stream->native_handle()));
   conn_.emplace(std::move(stream));
   co_return std::error_code{};
 }
@@ -850,9 +852,23 @@ net::awaitable<void> tunnel_client::dial_origin(
   if (!ec) {
     // Every address, IPv4 and IPv6, within one 2-s budget (§7.1).
     timer.expires_at(deadline);
-    auto c = co_await (asio::async_connect(sock, endpoints, use_tuple) ||
-                       timer.async_wait(use_tuple));
-    ec = c.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(c));
+    if (endpoints.size() == 1) {
+      // Opened here and made non-blocking once, as the user's choice, so that neither the
+      // connect nor the tunnel link's start sets it again (one ioctl per origin, not two).
+      sock.open(endpoints.front().protocol(), ec);
+      if (!ec) {
+        sock.non_blocking(true, ec);
+      }
+      if (!ec) {
+        auto c = co_await (sock.async_connect(endpoints.front(), use_tuple) ||
+                           timer.async_wait(use_tuple));
+        ec = c.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(c));
+      }
+    } else {
+      auto c = co_await (asio::async_connect(sock, endpoints, use_tuple) ||
+                         timer.async_wait(use_tuple));
+      ec = c.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(c));
+    }
   }
   if (!ec && !preface.empty()) {
     timer.expires_at(deadline);

@@ -1,5 +1,9 @@
 #include "net/transport.hpp"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace kiteline::net {
 
 tcp::socket& transport::socket() noexcept {
@@ -23,6 +27,27 @@ awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::sp
     co_return std::tuple{ec, n};
   }
   co_return co_await std::get<1>(v_)->read_some(buf);
+}
+
+std::tuple<std::error_code, std::size_t> transport::try_read_plain(
+    std::span<std::byte> buf) noexcept {
+  auto* p = std::get_if<prefixed_socket>(&v_);
+  if (p == nullptr || p->prefix_size() != 0 || !p->socket().is_open()) {
+    return {asio::error::would_block, 0};
+  }
+  while (true) {
+    const ssize_t n = ::recv(p->socket().native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (n >= 0) {
+      return {std::error_code{}, static_cast<std::size_t>(n)};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {asio::error::would_block, 0};
+    }
+    return {std::error_code(errno, asio::error::get_system_category()), 0};
+  }
 }
 
 awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> bufs) {

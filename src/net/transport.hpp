@@ -24,6 +24,10 @@ class transport {
   [[nodiscard]] SSL* ssl() noexcept;  ///< nullptr when plain
 
   awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  /// One read that never waits: plain sockets with nothing left to replay only (`recv` with
+  /// MSG_DONTWAIT); anything else, or no data yet, gives asio::error::would_block. 0 bytes
+  /// without an error is the peer's EOF.
+  std::tuple<std::error_code, std::size_t> try_read_plain(std::span<std::byte> buf) noexcept;
   /// Writes everything (gather write) or fails.
   awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
   awaitable<std::error_code> write(asio::const_buffer buf);

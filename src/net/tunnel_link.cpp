@@ -579,8 +579,10 @@ void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
   if (!s->t->is_tls()) {
     // Plain local sockets are driven by completion handlers: an idle stream holds a pending
     // wait and nothing else (no coroutine frames, no buffers).
-    std::error_code ec;
-    s->t->socket().non_blocking(true, ec);
+    if (!s->t->socket().non_blocking()) {  // the relay's accept set it already
+      std::error_code ec;
+      s->t->socket().non_blocking(true, ec);
+    }
     arm_reader(s);
     kick_writer(s);
     return;

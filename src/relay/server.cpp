@@ -338,7 +338,9 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
                                           std::uint16_t port) {
   auto ex = co_await asio::this_coro::executor;
   while (!stopping) {
-    auto [ec, sock] = co_await acc->async_accept(use_tuple);
+    // The peer's address comes with the accept (no getpeername per visitor).
+    tcp::endpoint remote;
+    auto [ec, sock] = co_await acc->async_accept(remote, use_tuple);
     if (stopping) {
       break;
     }
@@ -354,11 +356,13 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
       continue;
     }
     ++srv.counters_.connections;
+    std::string peer = remote.address().to_string();
+    std::uint16_t peer_port = remote.port();
     std::error_code pec;
-    auto remote = sock.remote_endpoint(pec);
-    std::string peer = pec ? std::string("?") : remote.address().to_string();
-    std::uint16_t peer_port = pec ? 0 : remote.port();
     sock.set_option(tcp::no_delay(true), pec);
+    // Non-blocking once, as the user's choice: asio then neither sets it again for the first
+    // wait nor does the tunnel link when the stream starts (one ioctl per visitor, not two).
+    sock.non_blocking(true, pec);
     net::transport t{net::prefixed_socket(std::move(sock))};
     asio::co_spawn(ex, serve(worker, std::move(t), port, {}, false, false, peer, peer_port),
                    [this](const std::exception_ptr& e) { log_exception(e); });
@@ -385,6 +389,21 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
         c.what = sniff::kind::reject;
         break;
       }
+    }
+    if (!t.is_tls()) {
+      // The request usually arrives with the connection: read it without waiting first (an
+      // asio readiness wait costs an epoll_ctl and a trip through the event loop).
+      chunk.resize(4096);
+      auto [ec, n] = t.try_read_plain(chunk);
+      if (ec != asio::error::would_block) {
+        if (ec || n == 0) {
+          t.close();
+          co_return;
+        }
+        buf.insert(buf.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n));
+        continue;
+      }
+      core::release(chunk);
     }
     asio::steady_timer timer(ex);
     timer.expires_at(deadline);
@@ -842,6 +861,9 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   tun->worker = worker;
   tun->peer = peer;
   tun->add_kites = req->add_kites;
+  if (SSL* ssl = t.ssl(); ssl != nullptr) {
+    tun->tls = std::string(::SSL_get_version(ssl)) + " " + ::SSL_get_cipher_name(ssl);
+  }
   if (t.is_tls() && !cfg().tls_client_ca.empty()) {
     tun->cert_names = tls::verified_peer_names(t.ssl());
   }
@@ -917,8 +939,9 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   }
   register_keys(tun, ok_keys);
   ++srv.counters_.tunnels_up;
-  log().info("tunnel up id={} peer={} kites={} flow={}", tun->id, peer, ok_keys.size(),
-             ok_keys.empty() ? "B (awaiting signed kites)" : "A");
+  log().info("tunnel up id={} peer={} kites={} flow={} tls=\"{}\"", tun->id, peer,
+             ok_keys.size(), ok_keys.empty() ? "B (awaiting signed kites)" : "A",
+             tun->tls.empty() ? "none" : tun->tls);
   tun->link->start(leftover);
   if (ok_keys.empty()) {
     // Flow B: the connector has 60 s to sign its kites in-tunnel (spec §4.5).

@@ -46,6 +46,7 @@ class tunnel {
   bool authenticated = false;            ///< a kite was accepted on this connection
   bool add_kites = false;                ///< connector advertised AddKites
   std::string peer;                      ///< connector address, for logs
+  std::string tls;                       ///< "TLSv1.3 TLS_AES_128_GCM_SHA256" (empty: plain), for logs
   std::vector<std::string> cert_names;   ///< names of a verified client certificate (mTLS)
 };
 

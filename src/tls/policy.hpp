@@ -25,7 +25,7 @@ inline constexpr std::string_view legacy_tls10_ciphers =
 
 /// TLS 1.3 suites (OpenSSL 3's default set, stated explicitly so --check-config shows it).
 inline constexpr std::string_view tls13_suites =
-    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 
 /// TLS protocol policy shared by server and client contexts.
 struct protocol_policy {

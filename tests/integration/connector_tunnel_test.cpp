@@ -230,6 +230,10 @@ TEST(connector_tls, connect_preamble_with_ca_verification) {
   ASSERT_TRUE(wait_live(conn)) << conn.log_dump() << relay.log_dump();
   EXPECT_TRUE(get_ok(relay.port(), 4 * mib));
   EXPECT_EQ(conn.client->counters().tls_failures.load(), 0u);
+  // AES-128-GCM first (docs/tls.md §1), and both ends say what they negotiated.
+  EXPECT_TRUE(conn.sink->contains({"TLS up (TLSv1.3, TLS_AES_128_GCM_SHA256)"})) << conn.log_dump();
+  EXPECT_TRUE(relay.wait_for_log({"tunnel up", "tls=\"TLSv1.3 TLS_AES_128_GCM_SHA256\""}))
+      << relay.log_dump();
 }
 
 TEST(connector_tls, wrong_ca_is_refused_with_a_clear_error) {

@@ -50,6 +50,48 @@ TEST(RelayRouting, WildcardKiteServesSubdomains) {
   EXPECT_EQ(miss.status, 503);
 }
 
+TEST(RelayRouting, HeadInPiecesDoesNotHoldUpOtherVisitors) {
+  // The relay reads a visitor's first bytes without waiting when they are there already, and
+  // waits (never blocks its worker) when they are not; this relay has one worker.
+  loopback_relay relay;
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  auto opts = with_kites({{"http", "foo.test"}});
+  opts.handler = behaviour::fixed_reply(std::string(hello));
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  const std::string req = http_get("foo.test");
+  test_socket slow;
+  ASSERT_TRUE(slow.connect(relay.port()));
+  ASSERT_TRUE(slow.send_all(std::string_view(req).substr(0, 20)));
+  // Another visitor is served in full meanwhile.
+  auto quick = http_exchange(relay.port(), req);
+  EXPECT_EQ(quick.status, 200) << quick.head;
+  EXPECT_EQ(quick.body_text(), "hello");
+  // The rest of the slow visitor's head, one byte per write.
+  for (std::size_t i = 20; i < req.size(); ++i) {
+    ASSERT_TRUE(slow.send_all(std::string_view(req).substr(i, 1)));
+  }
+  auto r = read_response(slow);
+  EXPECT_EQ(r.status, 200) << r.head;
+  EXPECT_EQ(r.body_text(), "hello");
+  ASSERT_TRUE(c.wait_streams(2));
+  for (std::size_t i = 0; i < 2; ++i) {
+    auto s = c.stream_at(i);
+    ASSERT_TRUE(s->wait_received(req.size()));
+    EXPECT_EQ(as_text(s->received()), req);
+  }
+  // A visitor that connects and leaves without a byte is closed and routed nowhere.
+  const auto before = relay.server().counters().connections.load();
+  test_socket quiet;
+  ASSERT_TRUE(quiet.connect(relay.port()));
+  quiet.close();
+  ASSERT_TRUE(wait_for([&] { return relay.server().counters().connections.load() > before; },
+                       milliseconds(5000), "the quiet visitor accepted"));
+  auto again = http_exchange(relay.port(), req);
+  EXPECT_EQ(again.status, 200) << again.head;
+  EXPECT_EQ(relay.server().counters().visitors_routed.load(), 3u);
+}
+
 TEST(RelayRouting, UnknownHostGets503Page) {
   loopback_relay relay;
   ASSERT_TRUE(relay.ok()) << relay.error();

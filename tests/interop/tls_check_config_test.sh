@@ -12,7 +12,7 @@ kl_make_certs || { echo "openssl failed"; exit 1; }
 RELAY=(frontend --clean "--domain=http:*.test:$KL_SECRET" "--tls_endpoint=fe.test:$KL_TMP/fe.pem")
 CONN=(--clean --frontend=127.0.0.1:443 --fe_certname=fe.test "--kitesecret=$KL_SECRET" 80 a.test)
 MODERN="ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
-SUITES="TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
+SUITES="TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 # run_check OUT ARGS...: runs kiteline --check-config, keeps stdout/stderr, echoes the rc.
 run_check() {

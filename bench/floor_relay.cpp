@@ -4,7 +4,7 @@
 //   visitor -> floor relay -> tunnel -> floor connector -> origin
 //
 // It does only what any relay with a user-space encrypted tunnel must do per byte, and nothing
-// else: read from one socket, seal (or open) the bytes with AES-256-GCM in 16 KiB records, write
+// else: read from one socket, seal (or open) the bytes with AES-128-GCM in 16 KiB records, write
 // to the other socket. No TLS handshake (a fixed key: this is a measuring stick, not a security
 // tool), no multiplexing (one tunnel connection per visitor), no HTTP, no flow control, no event
 // loop (two blocking threads per visitor, one per direction). The record layout matches what a
@@ -68,9 +68,8 @@ constexpr std::size_t kSlot = kHeader + kRecord + kTag;
 constexpr std::size_t kSlots = 16;      // 256 KiB of payload per socket read
 
 // A fixed key and per-direction nonce prefixes: both ends must agree without a handshake.
-constexpr std::array<unsigned char, 32> kKey = {
-    0x6b, 0x69, 0x74, 0x65, 0x6c, 0x69, 0x6e, 0x65, 0x2d, 0x66, 0x6c, 0x6f, 0x6f, 0x72, 0x2d, 0x6b,
-    0x65, 0x79, 0x2d, 0x6e, 0x6f, 0x74, 0x2d, 0x61, 0x2d, 0x73, 0x65, 0x63, 0x72, 0x65, 0x74, 0x21};
+constexpr std::array<unsigned char, 16> kKey = {
+    0x6b, 0x69, 0x74, 0x65, 0x6c, 0x69, 0x6e, 0x65, 0x2d, 0x66, 0x6c, 0x6f, 0x6f, 0x72, 0x2d, 0x6b};
 
 enum class direction : std::uint32_t { toward_origin = 1, toward_visitor = 2 };
 
@@ -125,8 +124,8 @@ struct cipher_ctx {
     if (ctx == nullptr) die("EVP_CIPHER_CTX_new");
     const auto d = static_cast<std::uint32_t>(dir);
     std::memcpy(nonce.data(), &d, sizeof d);
-    const int ok = seal ? EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, kKey.data(), nullptr)
-                        : EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, kKey.data(), nullptr);
+    const int ok = seal ? EVP_EncryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, kKey.data(), nullptr)
+                        : EVP_DecryptInit_ex(ctx, EVP_aes_128_gcm(), nullptr, kKey.data(), nullptr);
     if (ok != 1) die("EVP init");
   }
   ~cipher_ctx() { EVP_CIPHER_CTX_free(ctx); }
@@ -233,6 +232,8 @@ SSL_CTX* make_ssl_ctx(bool server) {
   SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
   if (ctx == nullptr) die("SSL_CTX_new");
   SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+  // The suite kiteline negotiates (src/tls/policy.hpp): AES-128-GCM first.
+  SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384");
   SSL_CTX_set_read_ahead(ctx, 1);
   SSL_CTX_set_default_read_buffer_len(ctx, kSslChunk);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);

@@ -310,7 +310,7 @@ EOF
 
 # ------------------------------------------------------------------ floor
 # The yardstick (bench/floor_relay.cpp): the cheapest two-hop relay with a
-# user-space AES-256-GCM tunnel, one blocking thread per direction, no
+# user-space AES-128-GCM tunnel, one blocking thread per direction, no
 # handshake, no multiplexing.  Connector side listens for the tunnel.
 
 start_floor() {
@@ -330,8 +330,8 @@ start_floor() {
   CHAIN_PORT=$(sed -nE 's/^floor ready port=([0-9]+).*/\1/p' "$d/relay.out" | head -n 1)
   local what
   case $mode in
-    tls)   what="AES-256-GCM 16 KiB records, no handshake" ;;
-    ssl)   what="TLS 1.3 through libssl, 256 KiB batches" ;;
+    tls)   what="AES-128-GCM 16 KiB records, no handshake" ;;
+    ssl)   what="TLS 1.3 (AES-128-GCM) through libssl, 256 KiB batches" ;;
     plain) what="no encryption" ;;
   esac
   CHAIN_INFO="visitor -> floor relay :$CHAIN_PORT -> tunnel ($mode: $what) -> floor connector :$p_tunnel -> nginx"

@@ -477,6 +477,24 @@ std::size_t client::live_tunnels() const {
   return n;
 }
 
+std::uint64_t client::outbox_peak_for_test() const {
+  std::vector<std::shared_ptr<tunnel_client>> tunnels;
+  {
+    std::lock_guard lock(mu_);
+    tunnels = tunnels_;
+  }
+  std::uint64_t peak = 0;
+  for (const auto& t : tunnels) {
+    auto p = std::make_shared<std::promise<std::uint64_t>>();
+    auto f = p->get_future();
+    asio::post(t->executor(), [p, t] { p->set_value(t->outbox_peak()); });
+    if (f.wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
+      peak = std::max(peak, f.get());
+    }
+  }
+  return peak;
+}
+
 std::vector<relay_status> client::relays() const {
   std::lock_guard lock(mu_);
   std::vector<relay_status> out;

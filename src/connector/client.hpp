@@ -54,6 +54,9 @@ class client {
   /// Why the connector gave up for good ("" while it has not): --all found a kite live on no
   /// relay after the first attempts. Any thread.
   [[nodiscard]] std::string failure() const;
+  /// The largest outbox_peak of the live tunnels (tests: the outbox stays bounded). Any thread
+  /// but a worker's; waits up to 2 s for each tunnel's executor.
+  [[nodiscard]] std::uint64_t outbox_peak_for_test() const;
 
  private:
   net::awaitable<void> discover(std::shared_ptr<client_context> ctx);

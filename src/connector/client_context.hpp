@@ -56,6 +56,9 @@ struct client_options {
   /// zlib level of our ZChunks. pagekite.py's connector uses 9; 6 (zlib's default) gives nearly
   /// the same ratio for far less CPU on bulk transfers.
   int compression_level = 6;
+  /// Local reads pause while the tunnel's outbox holds this many bytes (net::link_options'
+  /// default; tests make it small).
+  std::size_t outbox_high_water = 1024 * 1024;
   bool force_flow_a_for_test = false;  ///< never use the in-tunnel round (Flow B)
   /// Called on the tunnel's worker when a kite is accepted: ("http:foo.test", "127.0.0.1:443").
   std::function<void(const std::string& kite, const std::string& relay)> on_kite_live;

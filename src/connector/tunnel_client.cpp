@@ -364,6 +364,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   lo.accept_compressed = !ctx_->cfg.process.nozchunks;
   lo.send_compressed = resp->zchunks && !ctx_->cfg.process.nozchunks;
   lo.compression_level = ctx_->opts.compression_level;
+  lo.outbox_high_water = ctx_->opts.outbox_high_water;
   std::weak_ptr<tunnel_client> weak = weak_from_this();
   net::tunnel_link::hooks hooks;
   hooks.open_local = [weak](const mux::open_local& o) {
@@ -816,6 +817,10 @@ void tunnel_client::on_open(const mux::open_local& o) {
                      }
                    }
                  });
+}
+
+std::uint64_t tunnel_client::outbox_peak() const {
+  return link_ ? link_->stats().outbox_peak : 0;
 }
 
 net::awaitable<void> tunnel_client::dial_origin(

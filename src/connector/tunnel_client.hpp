@@ -61,6 +61,9 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   [[nodiscard]] relay_status status() const;
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
   [[nodiscard]] asio::any_io_executor executor() const { return ex_; }
+  /// The live tunnel's net::link_stats::outbox_peak (0 without a tunnel). This tunnel's
+  /// executor only.
+  [[nodiscard]] std::uint64_t outbox_peak() const;
 
  private:
   enum class outcome { failed, rejected, duplicate, ended };

@@ -687,6 +687,7 @@ void tunnel_link::read_in_place(const stream_ptr& s) {
       std::min(opts_.local_read_buffer / slot, outbox_room() / stride), 1, max_read_slots);
   const std::size_t at = out_.size();
   out_.resize(at + slots * stride);  // uninitialised: the read and the heads fill it
+  stats_.outbox_peak = std::max<std::uint64_t>(stats_.outbox_peak, out_.size());
   std::array<asio::mutable_buffer, max_read_slots> iov;
   for (std::size_t i = 0; i < slots; ++i) {
     iov[i] = asio::buffer(out_.data() + at + i * stride + full_head, slot);
@@ -769,6 +770,7 @@ void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   }
   (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
   perform_actions();
+  stats_.outbox_peak = std::max<std::uint64_t>(stats_.outbox_peak, out_.size());
   arm_reader(s, n == want);
 }
 

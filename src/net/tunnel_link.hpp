@@ -54,6 +54,9 @@ struct link_stats {
   std::uint64_t bytes_out = 0;
   std::uint64_t streams_opened = 0;
   std::uint64_t local_buffered_peak = 0;  ///< max bytes waiting for local sockets
+  /// Largest size the outbox reached when a local read added to it (reads stop at
+  /// outbox_high_water, at most one slot per armed stream beyond it).
+  std::uint64_t outbox_peak = 0;
 };
 
 /// Rewrites the bytes delivered to one local socket (the connector's X-Forwarded-* injection).

@@ -185,6 +185,48 @@ TEST(connector_tunnel, two_hundred_concurrent_streams) {
   EXPECT_GE(origin.accepted(), n);
 }
 
+TEST(connector_tunnel, outbox_stays_bounded_with_eight_downloads) {
+  // A local read takes no more than the tunnel's outbox has room for below its high-water mark,
+  // at least one 16 KiB slot: streams armed while the outbox was low must not each add a full
+  // 512 KiB read on top of it (that once halved throughput_8, docs/benchmarks.md). So the
+  // outbox never holds more than the mark plus one slot per stream.
+  // The visitors are read one after another: the relay must hold the other seven streams'
+  // windows (1 MiB each) meanwhile. Within its default budget (--buffers, 1 MiB) it would pause
+  // the whole tunnel instead, and the stream being read would wait for the others.
+  relay_options ro;
+  ro.buffers_kib = 16 * 1024;
+  loopback_relay relay(ro);
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  http_origin origin;
+  connector::client_options co;
+  co.outbox_high_water = 64 * 1024;
+  test_connector conn(backend_args(relay.port(), origin.port()), co);
+  ASSERT_TRUE(conn.ok()) << conn.error;
+  ASSERT_TRUE(wait_live(conn)) << conn.log_dump();
+  constexpr std::size_t n = 8;
+  constexpr std::size_t size = 8 * mib;
+  std::vector<test_socket> socks(n);
+  for (auto& s : socks) {
+    ASSERT_TRUE(s.connect(relay.port()));
+    ASSERT_TRUE(s.send_all(get_request("foo.test", size)));
+  }
+  const auto want = pattern(7).sha256_of(size);
+  for (auto& s : socks) {
+    EXPECT_EQ(s.read_head().rfind("HTTP/1.1 200", 0), 0U);
+    read_status st{};
+    const auto body = s.read_to_eof(st);
+    EXPECT_EQ(st, read_status::eof);
+    EXPECT_EQ(body.size(), size);
+    EXPECT_EQ(sha256_hex(body), want);
+  }
+  const std::uint64_t peak = conn.client->outbox_peak_for_test();
+  const std::uint64_t slot = 16 * 1024 + 64;  // a chunk's data and its head
+  std::printf("outbox peak %llu bytes (high-water mark %zu)\n",
+              static_cast<unsigned long long>(peak), co.outbox_high_water);
+  EXPECT_GE(peak, 2 * slot) << "reads never filled the outbox: the case was not reached";
+  EXPECT_LE(peak, co.outbox_high_water + (n + 1) * slot);
+}
+
 TEST(connector_tunnel, wrong_secret_is_reported_clearly) {
   loopback_relay relay;
   ASSERT_TRUE(relay.ok()) << relay.error();

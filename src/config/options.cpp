@@ -49,7 +49,12 @@ constexpr std::array table{
     option_spec{"threads", '\0', scalar, both, impl, gen, "N",
                 "worker threads; 0 = one per core (default 0; kiteline)", ""},
     option_spec{"buffers", '\0', scalar, both, impl, gen, "KIB",
-                "global budget of buffered data in KiB (default 1024)", ""},
+                "per-tunnel budget of data waiting for slow local sockets, in KiB; above it the "
+                "tunnel stops reading (default 16384)", ""},
+    option_spec{"evict_after", '\0', scalar, both, impl, gen, "SECONDS",
+                "when the --buffers budget stays full this long, reset the stream holding the "
+                "most of it, so one stalled reader cannot stall its tunnel (default 10; 0 = "
+                "never; kiteline)", ""},
     option_spec{"nozchunks", '\0', flag, both, impl, gen, "",
                 "never compress the tunnel (no ZChunks in either direction)", ""},
     option_spec{"runas", 'U', scalar, both, impl, gen, "USER[:GROUP]",

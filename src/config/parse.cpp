@@ -75,6 +75,12 @@ bool apply_process(process_config& p, const raw_option& o, const context& ctx) {
     } else {
       ctx.error(o, "expected a size in KiB, 1-4194304");
     }
+  } else if (o.name == "evict_after") {
+    if (const auto n = parse_unsigned(v, 86400)) {
+      p.evict_after_s = static_cast<unsigned>(*n);
+    } else {
+      ctx.error(o, "expected seconds, 0-86400 (0 = never evict)");
+    }
   } else if (o.name == "nozchunks") {
     p.nozchunks = true;
   } else if (o.name == "runas") {

@@ -11,7 +11,11 @@ struct process_config {
   std::string logfile;             ///< --logfile/-L: "" = default, "stdio", "syslog", or a path
   std::string loglevel = "info";   ///< --loglevel: none, err, warn, info, mach, debug, all or 0-9
   unsigned threads = 0;            ///< --threads: workers; 0 = one per core
-  std::size_t buffers_kib = 1024;  ///< --buffers: global buffered-data budget in KiB
+  /// --buffers: per-tunnel budget (KiB) of delivered data waiting for local sockets. pagekite.py
+  /// defaults to 1024; kiteline to 16 windows of 1 MiB, so 16 stalled readers fit before the
+  /// tunnel pauses.
+  std::size_t buffers_kib = 16384;
+  unsigned evict_after_s = 10;     ///< --evict_after: budget full this long → evict (0 = never)
   bool nozchunks = false;          ///< --nozchunks: never compress chunks (ZChunks off)
   std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
   std::string chroot;              ///< --chroot: directory to enter after opening files

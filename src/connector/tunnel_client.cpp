@@ -361,6 +361,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       ctx_->cfg.keepalive ? std::chrono::duration_cast<mux::duration>(*ctx_->cfg.keepalive)
                           : std::chrono::duration_cast<mux::duration>(std::chrono::seconds(116));
   lo.session.receive_budget = std::max<std::size_t>(ctx_->cfg.process.buffers_kib, 64) * 1024;
+  lo.session.evict_after = std::chrono::seconds(ctx_->cfg.process.evict_after_s);
   lo.accept_compressed = !ctx_->cfg.process.nozchunks;
   lo.send_compressed = resp->zchunks && !ctx_->cfg.process.nozchunks;
   lo.compression_level = ctx_->opts.compression_level;

@@ -162,6 +162,16 @@ struct control_chunk {
   bool operator==(const control_chunk&) const = default;
 };
 
+/// The tunnel read has been paused for evict_after (the receive budget is full and not
+/// draining): `sid` held the most delivered-but-unwritten bytes (`held`) and is evicted. The
+/// session already sent `EOF: 1WR` and forgot it. Drop its queued bytes and close the local
+/// socket at once (no flush: its reader is what stalled everyone).
+struct evict_local {
+  sid_t sid = 0;
+  std::uint64_t held = 0;
+  bool operator==(const evict_local&) const = default;
+};
+
 /// A PING is outstanding and nothing was received for dead_after: close the tunnel, then call
 /// on_tunnel_lost(). Emitted once.
 struct tunnel_dead {
@@ -172,6 +182,6 @@ struct tunnel_dead {
 using action = std::variant<send_chunk, send_pong, deliver, shutdown_local_write,
                             stop_local_read, close_local, open_local, pause_local_read,
                             resume_local_read, pause_tunnel_read, resume_tunnel_read,
-                            reset_compressor, control_chunk, tunnel_dead>;
+                            reset_compressor, control_chunk, evict_local, tunnel_dead>;
 
 }  // namespace kiteline::mux

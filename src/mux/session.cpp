@@ -68,6 +68,7 @@ void session::on_timer(time_point now, std::string_view ping_token) {
   if (dead_) {
     return;
   }
+  evict_if_stalled(now);
   if (ping_outstanding_) {
     if (now - ping_sent_at_ >= limits_.dead_after) {
       dead_ = true;
@@ -209,6 +210,7 @@ void session::chunk_piece(std::span<const std::byte> data, bool complete) {
     mode_ = chunk_mode::none;
     if (!tunnel_paused_ && budget_used_ > limits_.receive_budget) {
       tunnel_paused_ = true;
+      paused_at_ = last_rx_;  // the bytes that crossed the budget arrived then
       outbox_.emplace_back(pause_tunnel_read{});
     }
   }
@@ -516,6 +518,31 @@ void session::maybe_resume_tunnel() {
     tunnel_paused_ = false;
     outbox_.emplace_back(resume_tunnel_read{});
   }
+}
+
+void session::evict_if_stalled(time_point now) {
+  if (!tunnel_paused_ || limits_.evict_after <= duration::zero() ||
+      now - paused_at_ < limits_.evict_after) {
+    return;
+  }
+  // The largest holder (lowest SID on a tie, so the choice does not depend on hash order).
+  sid_t victim = 0;
+  std::uint64_t held = 0;
+  for (const auto& [sid, st] : streams_) {
+    const std::uint64_t h = st.delivered - st.written;
+    if (h > held || (h == held && h > 0 && sid < victim)) {
+      victim = sid;
+      held = h;
+    }
+  }
+  paused_at_ = now;
+  if (held == 0) {
+    return;  // cannot happen while paused (the budget is the sum of holdings); be safe
+  }
+  outbox_.emplace_back(evict_local{victim, held});
+  send_eof(victim, wire::eof_flags::both);
+  remember_refused(victim);  // its data still in flight gets no second EOF
+  forget(victim);            // releases `held` from the budget; may resume the tunnel
 }
 
 std::uint64_t session::unacked_bytes(sid_t sid) const noexcept {

@@ -40,7 +40,12 @@ struct session_limits {
   /// a threshold above that would stall it. A kiteline peer (1 MiB window) does not; turning
   /// it off with a large threshold saves an SKB (a TLS record and two system calls) per read.
   bool ack_on_drain = true;
-  std::uint64_t receive_budget = 4 * 1024 * 1024;  ///< delivered-but-unwritten bytes, all streams
+  std::uint64_t receive_budget = 16 * 1024 * 1024;  ///< delivered-but-unwritten bytes, all streams
+  /// The tunnel read has stayed paused (budget full) this long: evict the stream holding the
+  /// most unwritten bytes, and another after each further evict_after. Without it, visitors
+  /// that stop reading while holding the budget stall every other stream of the tunnel (and a
+  /// client reading its connections one after another deadlocks). Zero: never evict.
+  duration evict_after = std::chrono::seconds(10);
   duration ping_interval = std::chrono::seconds(116);  ///< PING after this long without input
   duration dead_after = std::chrono::seconds(40);  ///< dead: nothing received this long after PING
   std::size_t max_chunk_data = 16 * 1024;      ///< data bytes per outgoing chunk (min 1)
@@ -124,7 +129,8 @@ class session {
   /// (ack_on_drain) when everything delivered is written; may emit resume_tunnel_read.
   std::error_code on_local_written(sid_t sid, std::uint64_t n);
 
-  /// Periodic tick. Emits tunnel_dead (once) when a PING is outstanding and nothing arrived for
+  /// Periodic tick. Evicts a stream (evict_local) when the tunnel read has been paused for
+  /// evict_after. Emits tunnel_dead (once) when a PING is outstanding and nothing arrived for
   /// dead_after; otherwise a PING when nothing arrived for ping_interval. The PING value is
   /// `ping_token` (first 64 chars) or, if empty, `now` as seconds with 4 decimals.
   void on_timer(time_point now, std::string_view ping_token = {});
@@ -172,6 +178,7 @@ class session {
   void note_sent(sid_t sid, stream& s, std::size_t n);
   void forget(sid_t sid);
   void maybe_resume_tunnel();
+  void evict_if_stalled(time_point now);
   bool recently_refused(sid_t sid) const noexcept;
   void remember_refused(sid_t sid) noexcept;
   void unremember_refused(sid_t sid) noexcept;
@@ -182,6 +189,7 @@ class session {
   std::unordered_map<sid_t, stream> streams_;
   std::uint64_t budget_used_ = 0;
   bool tunnel_paused_ = false;
+  time_point paused_at_;  // when the tunnel read was paused, or the last eviction since
   sid_t next_sid_ = 1;
 
   // Chunk in progress (on_chunk ... on_chunk_data(complete)).

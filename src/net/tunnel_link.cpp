@@ -437,6 +437,25 @@ void tunnel_link::perform_actions() {
                 hooks_.control(c);
               }
             },
+            [&](const mux::evict_local& e) {
+              ++stats_.streams_evicted;
+              log_->warn("tunnel={} sid={} evicted: the receive budget ({} bytes) stayed full "
+                         "for {} ms and this stream held the most of it ({} bytes unwritten); "
+                         "its local socket is reset",
+                         name_, e.sid, opts_.session.receive_budget,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             opts_.session.evict_after)
+                             .count(),
+                         e.held);
+              auto it = streams_.find(e.sid);
+              if (it != streams_.end() && it->second->t) {
+                // RST, not FIN: what it got is truncated, and a FIN could pass for a complete
+                // response without Content-Length.
+                std::error_code ec;
+                it->second->t->socket().set_option(asio::socket_base::linger(true, 0), ec);
+              }
+              drop_stream(e.sid, true);
+            },
             [&](const mux::tunnel_dead&) {
               log_->warn("tunnel={} dead: no reply to PING", name_);
               close("no reply to PING");

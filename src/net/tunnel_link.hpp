@@ -57,6 +57,7 @@ struct link_stats {
   /// Largest size the outbox reached when a local read added to it (reads stop at
   /// outbox_high_water, at most one slot per armed stream beyond it).
   std::uint64_t outbox_peak = 0;
+  std::uint64_t streams_evicted = 0;  ///< evict_local: stalled the tunnel for evict_after
 };
 
 /// Rewrites the bytes delivered to one local socket (the connector's X-Forwarded-* injection).

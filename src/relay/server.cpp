@@ -905,6 +905,7 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   net::link_options opts;
   opts.role = mux::role::relay;
   opts.session.receive_budget = cfg().process.buffers_kib * 1024;
+  opts.session.evict_after = std::chrono::seconds(cfg().process.evict_after_s);
   opts.accept_compressed = zchunks_ok;
   // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
   opts.send_compressed = zchunks_ok && req->zchunks;

@@ -1,5 +1,6 @@
 // Relay integration: bulk transfers through a tunnel (64 MiB download, 16 MiB upload), 200
-// concurrent streams, half-close both ways, and flow control toward a slow visitor; with one
+// concurrent streams, half-close both ways, flow control toward a slow visitor, downloads read
+// in turn, and eviction of a stalled one; with one
 // and two workers (visitors accepted on one worker move to the tunnel's worker).
 #include <algorithm>
 #include <thread>
@@ -12,6 +13,31 @@
 
 namespace kiteline::test {
 namespace {
+
+/// Reads `size` bytes of body (after the head) into a hash; `got` says how far it came.
+struct body_read {
+  std::string sha;
+  std::uint64_t got = 0;
+  read_status last = read_status::data;
+};
+body_read read_body(test_socket& v, std::uint64_t size) {
+  body_read r;
+  sha256 h;
+  std::vector<std::byte> buf(256 * 1024);
+  while (r.got < size) {
+    std::size_t n = 0;
+    r.last = v.read_some(
+        std::span<std::byte>(buf.data(), std::min<std::uint64_t>(buf.size(), size - r.got)), n,
+        test_timeout());
+    if (r.last != read_status::data) {
+      break;
+    }
+    h.update(std::span<const std::byte>(buf.data(), n));
+    r.got += n;
+  }
+  r.sha = h.hex();
+  return r;
+}
 
 class RelayTransfer : public testing::TestWithParam<unsigned> {
  protected:
@@ -36,20 +62,10 @@ TEST_P(RelayTransfer, Download64MiB) {
   const auto t0 = clock::now();
   auto head = v.read_head();
   ASSERT_EQ(head.rfind("HTTP/1.1 200 OK", 0), 0U) << head;
-  sha256 h;
-  std::uint64_t got = 0;
-  std::vector<std::byte> buf(256 * 1024);
-  while (got < size) {
-    std::size_t n = 0;
-    auto st = v.read_some(std::span<std::byte>(buf.data(),
-                                               std::min<std::uint64_t>(buf.size(), size - got)),
-                          n, test_timeout());
-    ASSERT_EQ(st, read_status::data) << "after " << got << " bytes";
-    h.update(std::span<const std::byte>(buf.data(), n));
-    got += n;
-  }
+  const auto r = read_body(v, size);
+  ASSERT_EQ(r.got, size) << "read ended: " << static_cast<int>(r.last);
   const auto ms = std::chrono::duration_cast<milliseconds>(clock::now() - t0).count();
-  EXPECT_EQ(h.hex(), pattern(7).sha256_of(size));
+  EXPECT_EQ(r.sha, pattern(7).sha256_of(size));
   EXPECT_TRUE(v.wait_closed());  // EOF R from the connector closes the visitor's read side
   std::printf("64 MiB download, %u worker(s): %lld ms (%.0f MiB/s)\n", GetParam(),
               static_cast<long long>(ms), 64000.0 / static_cast<double>(std::max<long long>(ms, 1)));
@@ -231,6 +247,81 @@ TEST_P(RelayTransfer, SlowVisitorStaysWithinBudget) {
   EXPECT_EQ(h.hex(), pattern(5).sha256_of(size));
   EXPECT_LE(max_buffered, budget + slack);
   EXPECT_TRUE(wait_for([&] { return s->skb_kib() == size / 1024; }, "the final SKB"));
+}
+
+// A client that opens eight downloads and reads them one after another (a download manager,
+// a test harness). Each stream may hold its 1 MiB window at the relay while its visitor is not
+// reading. With pagekite.py's budget (--buffers=1024, no eviction) the unread streams filled it
+// (1,032,458 bytes), the relay stopped reading the tunnel and the first download, the one being
+// read, stalled for good. The default budget (16 MiB) holds sixteen windows.
+TEST_P(RelayTransfer, EightDownloadsReadInTurnAllFinish) {
+  loopback_relay relay(options());
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  constexpr std::uint64_t size = 8ULL << 20;
+  auto opts = with_kites({{"http", "turns.test"}});
+  opts.send_window = 1024 * 1024;  // a kiteline connector's window
+  opts.handler = behaviour::serve_pattern(size, 11);
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  constexpr std::size_t n = 8;
+  std::vector<test_socket> v(n);
+  for (auto& s : v) {
+    ASSERT_TRUE(s.connect(relay.port()));
+    ASSERT_TRUE(s.send_all(http_get("turns.test", "/f.bin")));
+  }
+  ASSERT_TRUE(c.wait_streams(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    auto head = v[i].read_head();
+    ASSERT_EQ(head.rfind("HTTP/1.1 200 OK", 0), 0U) << "visitor " << i << ": " << head;
+    const auto r = read_body(v[i], size);
+    ASSERT_EQ(r.got, size) << "visitor " << i << " stalled (" << static_cast<int>(r.last)
+                           << "); relay buffered " << relay.server().buffered_bytes_for_test();
+    EXPECT_EQ(r.sha, pattern(11).sha256_of(size)) << "visitor " << i;
+  }
+}
+
+// When the budget is full anyway (here 256 KiB against a 1 MiB window) and stays full, the
+// stream holding the most of it is evicted after --evict_after: its visitor gets a reset, the
+// peer EOF, and the tunnel moves again for everyone else.
+TEST_P(RelayTransfer, StalledVisitorIsEvictedSoOthersFinish) {
+  relay_options ro = options();
+  ro.buffers_kib = 256;
+  ro.evict_after_s = 1;
+  loopback_relay relay(ro);
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  constexpr std::uint64_t size = 8ULL << 20;
+  auto opts = with_kites({{"http", "stall.test"}});
+  opts.send_window = 1024 * 1024;
+  opts.handler = behaviour::serve_pattern(size, 13);
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket stalled;
+  ASSERT_TRUE(stalled.connect(relay.port()));
+  ASSERT_TRUE(stalled.send_all(http_get("stall.test", "/a.bin")));
+  ASSERT_TRUE(c.wait_streams(1));
+  // The stalled visitor's stream fills the budget: the relay stops reading the tunnel.
+  ASSERT_TRUE(wait_for([&] { return relay.server().buffered_bytes_for_test() > 256 * 1024; },
+                       "the budget to fill"));
+  test_socket reader;
+  ASSERT_TRUE(reader.connect(relay.port()));
+  ASSERT_TRUE(reader.send_all(http_get("stall.test", "/b.bin")));
+  const auto t0 = clock::now();
+  auto head = reader.read_head();
+  ASSERT_EQ(head.rfind("HTTP/1.1 200 OK", 0), 0U) << head;
+  const auto r = read_body(reader, size);
+  const auto waited = std::chrono::duration_cast<milliseconds>(clock::now() - t0);
+  ASSERT_EQ(r.got, size) << relay.log_dump();
+  EXPECT_EQ(r.sha, pattern(13).sha256_of(size));
+  EXPECT_GE(waited, milliseconds(900)) << "it waited for the eviction";
+  EXPECT_TRUE(relay.wait_for_log({"sid=1 evicted: the receive budget (262144 bytes) stayed full "
+                                  "for 1000 ms and this stream held the most of it"}));
+  // The stalled visitor gets what the kernel buffered, then a reset: never the whole body.
+  const auto a = read_body(stalled, size + 1);
+  EXPECT_LT(a.got, size);
+  EXPECT_EQ(a.last, read_status::eof);
+  EXPECT_TRUE(stalled.was_reset()) << "a reset, not a clean EOF, after " << a.got;
+  // The connector was told: EOF for the evicted stream.
+  EXPECT_TRUE(wait_for([&] { return c.stream_at(0)->eof().has_value(); }, "EOF to the peer"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, RelayTransfer, testing::Values(1U, 2U),

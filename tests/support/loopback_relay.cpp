@@ -128,7 +128,12 @@ loopback_relay::loopback_relay(relay_options opts) {
     argv.push_back("--domain=" + d);
   }
   argv.push_back("--threads=" + std::to_string(opts.threads));
-  argv.push_back("--buffers=" + std::to_string(opts.buffers_kib));
+  if (opts.buffers_kib != 0) {
+    argv.push_back("--buffers=" + std::to_string(opts.buffers_kib));
+  }
+  if (opts.evict_after_s) {
+    argv.push_back("--evict_after=" + std::to_string(*opts.evict_after_s));
+  }
   argv.push_back("--visitor_timeout=" + std::to_string(opts.visitor_timeout.count()));
   if (opts.nozchunks) {
     argv.emplace_back("--nozchunks");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,7 +70,8 @@ inline constexpr std::string_view default_secret = "s3cret";
 /// raw, --rawports=virtual, --domain=http,https,raw:*.test:s3cret, one worker.
 struct relay_options {
   unsigned threads = 1;
-  std::size_t buffers_kib = 1024;
+  std::size_t buffers_kib = 0;      ///< --buffers; 0 = the relay's default
+  std::optional<unsigned> evict_after_s;  ///< --evict_after; none = the relay's default
   std::chrono::seconds visitor_timeout{10};
   std::vector<std::string> protos{"http", "https", "raw"};
   /// Extra --domain rules "PROTOS:DOMAIN:SECRET" (the default *.test rule is always there).

@@ -272,7 +272,11 @@ read_status test_socket::read_raw(std::span<std::byte> out, std::size_t& n, mill
       }
       continue;
     }
-    return errno == ECONNRESET ? read_status::eof : read_status::error;
+    if (errno == ECONNRESET) {
+      was_reset_ = true;
+      return read_status::eof;
+    }
+    return read_status::error;
   }
   return read_status::error;
 }

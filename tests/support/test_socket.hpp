@@ -65,11 +65,14 @@ class test_socket {
   /// Reads up to and including the first "\r\n\r\n"; "" on EOF/timeout before it (the bytes
   /// read so far stay available to later reads). Extra bytes stay buffered for later reads.
   std::string read_head(milliseconds timeout = test_timeout(), std::size_t max = 64 * 1024);
+  /// A plain read saw ECONNRESET (reported as eof): the peer closed with RST.
+  [[nodiscard]] bool was_reset() const noexcept { return was_reset_; }
   /// True when the peer closed (EOF or reset) within `timeout`; data read meanwhile is dropped.
   bool wait_closed(milliseconds timeout = test_timeout());
 
  private:
   read_status read_raw(std::span<std::byte> out, std::size_t& n, milliseconds timeout);
+  bool was_reset_ = false;
   int fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;

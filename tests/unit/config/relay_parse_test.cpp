@@ -130,7 +130,8 @@ TEST(relay_parse, defaults) {
   EXPECT_EQ(r.protos, default_relay_protos());
   EXPECT_EQ(r.process.threads, 0u);
   EXPECT_EQ(r.visitor_timeout, std::chrono::seconds(10));
-  EXPECT_EQ(r.process.buffers_kib, 1024u);
+  EXPECT_EQ(r.process.buffers_kib, 16384u);
+  EXPECT_EQ(r.process.evict_after_s, 10u);
   EXPECT_TRUE(r.domains[0].any_proto);
   EXPECT_TRUE(r.domains[0].protos.empty());
 }
@@ -147,7 +148,7 @@ TEST(relay_parse, all_relay_options) {
                           "--tls_openssl_records", "--tls_ciphers=DEFAULT@SECLEVEL=1",
                           "--tls_protocols=all -tlsv1 -tlsv1.1", "--tls_client_ca=" + ca,
                           "--motd=" + motd, "--threads=4", "--visitor_timeout=30",
-                          "--buffers=2048", "--runas=daemon:daemon", "--chroot=/var/empty",
+                          "--buffers=2048", "--evict_after=0", "--runas=daemon:daemon", "--chroot=/var/empty",
                           "--loglevel=debug", "-L/tmp/log"});
   ASSERT_TRUE(out.ok()) << dump(out.errors);
   // --tls_legacy next to a --tls_protocols list: the list decides, and that is said.
@@ -176,6 +177,7 @@ TEST(relay_parse, all_relay_options) {
   EXPECT_EQ(r.process.threads, 4u);
   EXPECT_EQ(r.visitor_timeout, std::chrono::seconds(30));
   EXPECT_EQ(r.process.buffers_kib, 2048u);
+  EXPECT_EQ(r.process.evict_after_s, 0u);
   EXPECT_EQ(r.process.runas, "daemon:daemon");
   EXPECT_EQ(r.process.chroot, "/var/empty");
   EXPECT_EQ(r.process.loglevel, "debug");
@@ -230,9 +232,10 @@ TEST(relay_parse, bad_values_are_all_reported) {
              "--portalias=1", "--domain=http:a.example", "--domain=http:a b:S",
              "--domain=http:a.example:", "--domain=ftp:a.example:S", "--tls_endpoint=x",
              "--tls_endpoint=a.example:" + dir.str("missing.pem"), "--visitor_timeout=0",
-             "--threads=many", "--loglevel=loud", "--runas=:g", "--tls_default=bad name"});
-  // 14 option errors + the missing PEM file + no --domain.
-  EXPECT_EQ(out.errors.size(), 16u) << dump(out.errors);
+             "--threads=many", "--loglevel=loud", "--runas=:g", "--tls_default=bad name", "--evict_after=-1"});
+  // 15 option errors + the missing PEM file + no --domain.
+  EXPECT_EQ(out.errors.size(), 17u) << dump(out.errors);
+  EXPECT_TRUE(mentions(out.errors, "argv[17]: evict_after: expected seconds, 0-86400 (0 = never evict)"));
   EXPECT_TRUE(mentions(out.errors, "argv[2]: ports: `x0` is not a port (0-65535; 0 = any free port)"));
   EXPECT_TRUE(mentions(out.errors, "argv[3]: protos: unknown protocol `gopher`"));
   EXPECT_TRUE(mentions(out.errors, "argv[6]: domain: expected PROTOS:DOMAIN:SECRET"));

@@ -143,6 +143,9 @@ inline std::string describe(const action& a) {
             }
             return out + "}";
           },
+          [](const evict_local& e) {
+            return "evict_local{" + std::to_string(e.sid) + ", " + std::to_string(e.held) + "}";
+          },
           [](const tunnel_dead&) { return std::string("tunnel_dead"); },
       },
       a);

@@ -577,6 +577,70 @@ TEST(MuxSession, ForgettingAStreamReleasesBudgetAndResumes) {
   EXPECT_EQ(t.s().receive_budget_used(), 0U);
 }
 
+// The budget full and not draining for evict_after: the largest holder is evicted, one per
+// evict_after, until the tunnel resumes. Without it, streams whose readers stopped hold the
+// budget and every other stream of the tunnel waits (a client reading its connections in
+// turn deadlocks).
+TEST(MuxSession, StalledBudgetEvictsTheLargestHolderEachInterval) {
+  session_limits l;
+  l.receive_budget = 1000;
+  l.evict_after = 10s;
+  session_script t(role::connector, l);
+  const auto t0 = session_script::t0;
+  t.s().on_tunnel_bytes_received(t0 + 1s);
+  t.feed_chunk(first_hdr(1), std::string(300, 'a'));
+  t.feed_chunk(first_hdr(2), std::string(500, 'b'));
+  t.feed_chunk(first_hdr(3), std::string(350, 'c'));
+  ASSERT_TRUE(t.s().tunnel_read_paused());
+  t.s().clear_actions();
+  t.s().on_local_written(1, 100);  // stream 1 drains a little: 200 left; budget 1050
+  t.expect_none("below the ack threshold, not drained");
+  t.s().on_timer(t0 + 10s);
+  t.expect_none("paused 9 s");
+  t.s().on_timer(t0 + 11s);
+  t.expect({evict_local{2, 500}, eof_chunk(2, eof_flags::both)},
+           "paused 10 s: stream 2 holds the most; 550 left, not yet half");
+  EXPECT_FALSE(t.s().has_stream(2));
+  EXPECT_EQ(t.s().receive_budget_used(), 550U);
+  EXPECT_TRUE(t.s().tunnel_read_paused());
+  t.s().on_timer(t0 + 20s);
+  t.expect_none("the next eviction waits another 10 s");
+  t.s().on_timer(t0 + 21s);
+  t.expect({evict_local{3, 350}, eof_chunk(3, eof_flags::both), resume_tunnel_read{}});
+  EXPECT_EQ(t.s().receive_budget_used(), 200U);
+  EXPECT_FALSE(t.s().tunnel_read_paused());
+  t.s().on_timer(t0 + 99s);
+  t.expect_none("not paused: nothing more is evicted");
+  // Data still in flight for an evicted stream is dropped, not answered with a second EOF.
+  t.feed_chunk(hdr{}.sid(2), "late");
+  t.expect_none("late data for the evicted stream");
+  EXPECT_EQ(t.s().receive_budget_used(), 200U);
+}
+
+TEST(MuxSession, EvictionTiesGoToTheLowestSidAndZeroDisablesIt) {
+  session_limits l;
+  l.receive_budget = 100;
+  l.evict_after = 5s;
+  session_script t(role::connector, l);
+  const auto t0 = session_script::t0;
+  t.s().on_tunnel_bytes_received(t0);
+  for (sid_t sid : {40U, 7U, 19U}) {
+    t.feed_chunk(first_hdr(sid), std::string(60, 'x'));
+  }
+  t.s().clear_actions();
+  t.s().on_timer(t0 + 5s);
+  t.expect({evict_local{7, 60}, eof_chunk(7, eof_flags::both)});
+
+  l.evict_after = {};
+  session_script u(role::connector, l);
+  u.s().on_tunnel_bytes_received(t0);
+  u.feed_chunk(first_hdr(1), std::string(101, 'x'));
+  u.s().clear_actions();
+  u.s().on_timer(t0 + 100s);
+  u.expect_none("evict_after zero: never");
+  EXPECT_TRUE(u.s().tunnel_read_paused());
+}
+
 // ---------------------------------------------------------------------------- keepalive
 
 TEST(MuxSession, TimerPingsWhenIdleAndDetectsDeadTunnel) {

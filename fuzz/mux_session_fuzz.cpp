@@ -100,6 +100,10 @@ struct checker {
       } else if (const auto* cl = std::get_if<mux::close_local>(&a)) {
         FUZZ_CHECK(known(cl->sid));
         live.erase(cl->sid);
+      } else if (const auto* ev = std::get_if<mux::evict_local>(&a)) {
+        // Evicted while the tunnel was paused: it held bytes, and the session forgot it.
+        FUZZ_CHECK(known(ev->sid) && tunnel_paused && ev->held > 0);
+        live.erase(ev->sid);
       } else if (std::holds_alternative<mux::pause_tunnel_read>(a)) {
         FUZZ_CHECK(!tunnel_paused);
         tunnel_paused = true;

@@ -540,9 +540,8 @@ void session::evict_if_stalled(time_point now) {
     return;  // cannot happen while paused (the budget is the sum of holdings); be safe
   }
   outbox_.emplace_back(evict_local{victim, held});
-  send_eof(victim, wire::eof_flags::both);
-  remember_refused(victim);  // its data still in flight gets no second EOF
-  forget(victim);            // releases `held` from the budget; may resume the tunnel
+  // EOF: 1WR, no second EOF for its data in flight, `held` released (may resume the tunnel).
+  (void)close_stream(victim);
 }
 
 std::uint64_t session::unacked_bytes(sid_t sid) const noexcept {

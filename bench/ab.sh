@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interleaved A/B comparison of two kiteline binaries on the bulk path: the
-# way every "measured" line in docs/benchmarks.md "What made it fast" was
-# taken. Each start runs the kiteline chain of bench/run.sh once with binary A
+# kind of measurement behind the figures in docs/benchmarks.md "What made it
+# fast" (earlier ones were taken by hand the same way). Each start runs the kiteline chain of bench/run.sh once with binary A
 # and once with binary B (the order alternating per start), and each chain
 # carries DOWNLOADS one-visitor downloads of the 1 GiB file. Per download it
 # prints MB/s and the CPU seconds per GiB of the chain's own processes (relay,
@@ -19,7 +19,6 @@
 set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-SRC_DIR=$(cd "$BENCH_DIR/.." && pwd)
 case "${1:-}" in -h|--help|"") sed -n '2,18p' "$0"; exit 0 ;; esac
 [ $# -ge 2 ] || { echo "ab.sh: two binaries needed (see --help)" >&2; exit 2; }
 BIN_A=$(readlink -f "$1"); BIN_B=$(readlink -f "$2")
@@ -58,7 +57,7 @@ download() {
     curl -s -o /dev/null --max-time 10 -H "Host: $SITE" -w '%{size_download}\n' \
       "http://127.0.0.1:$CHAIN_PORT/1g.bin"
   else
-    local i step=$(( (1 << 30) / PAR )) pids=() f
+    local i step=$(( (1 << 30) / PAR )) pids=()
     for ((i = 0; i < PAR; i++)); do
       curl -s -o /dev/null --max-time 10 -H "Host: $SITE" -r "$((i * step))-$(((i + 1) * step - 1))" \
         -w '%{size_download}\n' "http://127.0.0.1:$CHAIN_PORT/1g.bin" > "$WORK/dl.$i" &
@@ -73,6 +72,7 @@ download() {
 for ((s = 1; s <= STARTS; s++)); do
   if ((s % 2)); then order=(A B); else order=(B A); fi
   for v in "${order[@]}"; do
+    # shellcheck disable=SC2034  # KITELINE is read by chain_start (lib/chains.sh)
     if [ "$v" = A ]; then KITELINE=$BIN_A; else KITELINE=$BIN_B; fi
     chain_start "$CHAIN" || { echo "ab.sh: $CHAIN ($v) did not start: $CHAIN_ERR" >&2; exit 1; }
     for ((d = 1; d <= DOWNLOADS; d++)); do

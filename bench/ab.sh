@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Interleaved A/B comparison of two kiteline binaries on the bulk path: the
 # kind of measurement behind the figures in docs/benchmarks.md "What made it
-# fast" (earlier ones were taken by hand the same way). Each start runs the kiteline chain of bench/run.sh once with binary A
-# and once with binary B (the order alternating per start), and each chain
+# fast" (earlier ones were taken by hand the same way). Each start runs the
+# kiteline chain of bench/run.sh once with binary A and once with binary B
+# (the order alternating per start), and each chain
 # carries DOWNLOADS one-visitor downloads of the 1 GiB file. Per download it
 # prints MB/s and the CPU seconds per GiB of the chain's own processes (relay,
 # key process, connector: /proc/PID/stat), then the medians per binary.

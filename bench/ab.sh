@@ -20,7 +20,7 @@
 set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-case "${1:-}" in -h|--help|"") sed -n '2,18p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help|"") sed -n '2,19p' "$0"; exit 0 ;; esac
 [ $# -ge 2 ] || { echo "ab.sh: two binaries needed (see --help)" >&2; exit 2; }
 BIN_A=$(readlink -f "$1"); BIN_B=$(readlink -f "$2")
 STARTS=${3:-4}; DOWNLOADS=${4:-2}

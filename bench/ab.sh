@@ -28,8 +28,8 @@ CHAIN=${AB_CHAIN:-kiteline}; PAR=${AB_PARALLEL:-1}
 for b in "$BIN_A" "$BIN_B"; do
   [ -x "$b" ] || { echo "ab.sh: $b is not executable" >&2; exit 2; }
 done
+PATH=$PATH:/usr/sbin
 for tool in nginx curl openssl timeout python3; do
-  command -v "$tool" >/dev/null || PATH=$PATH:/usr/sbin
   command -v "$tool" >/dev/null || { echo "ab.sh: $tool not found (bash scripts/install-deps.sh --bench)" >&2; exit 2; }
 done
 PY=$(command -v python3)
@@ -80,10 +80,11 @@ for ((s = 1; s <= STARTS; s++)); do
       t0=$(ticks); n0=$(date +%s%N)
       bytes=$(download)
       n1=$(date +%s%N); t1=$(ticks)
-      awk -v v="$v" -v s="$s" -v b="$bytes" -v ns=$((n1 - n0)) -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN {
+      awk -v v="$v" -v s="$s" -v b="$bytes" -v ns=$((n1 - n0)) -v t=$((t1 - t0)) -v hz="$HZ" \
+          -v out="$WORK/results" 'BEGIN {
         mbs = b / (ns / 1e9) / 1e6; cpu = (t / hz) / (b / 1073741824)
         printf "%s start %d: %7.1f MB/s  %.3f CPU-s/GiB\n", v, s, mbs, cpu
-        printf "%s %.1f %.3f\n", v, mbs, cpu > "/dev/stderr" }' 2>>"$WORK/results"
+        printf "%s %.1f %.3f\n", v, mbs, cpu >> out }'
     done
     chain_stop
   done

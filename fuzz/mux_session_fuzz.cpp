@@ -101,9 +101,14 @@ struct checker {
         FUZZ_CHECK(known(cl->sid));
         live.erase(cl->sid);
       } else if (const auto* ev = std::get_if<mux::evict_local>(&a)) {
-        // Evicted while the tunnel was paused: it held bytes, and the session forgot it.
-        FUZZ_CHECK(known(ev->sid) && tunnel_paused && ev->held > 0);
+        // Evicted when the budget overflowed (stalled share) or while the tunnel was paused
+        // (budget full for evict_after): it held bytes, and the session forgot it.
+        FUZZ_CHECK(known(ev->sid) && ev->held > 0);
+        FUZZ_CHECK(tunnel_paused || ev->why == mux::evict_reason::stalled_share);
         live.erase(ev->sid);
+      } else if (const auto* rp = std::get_if<mux::reap_local>(&a)) {
+        FUZZ_CHECK(known(rp->sid));
+        live.erase(rp->sid);
       } else if (std::holds_alternative<mux::pause_tunnel_read>(a)) {
         FUZZ_CHECK(!tunnel_paused);
         tunnel_paused = true;
@@ -138,6 +143,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   l.max_refusals_per_tick = r.u8() % 8U;
   l.ping_interval = std::chrono::seconds(5);
   l.dead_after = std::chrono::seconds(3);
+  l.stalled_after = std::chrono::seconds(1);
+  l.half_closed_timeout = std::chrono::seconds(7);
+  l.idle_timeout = (cfg & 0x20U) != 0 ? std::chrono::seconds(11) : mux::duration::zero();
   auto now = mux::time_point{} + std::chrono::hours(1);
   mux::session s(role, l, now);
   checker chk{s, l, {}, false};

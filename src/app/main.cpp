@@ -15,6 +15,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "config/parse.hpp"
@@ -43,6 +44,26 @@ sigset_t block_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return set;
+}
+
+/// Raises the soft open-file limit to the hard one (Debian's soft default, 1024, is below what a
+/// relay with thousands of visitors or a connector at --max_conns needs); logs when even the
+/// hard limit is below `want` descriptors.
+void raise_fd_limit(std::size_t want, spdlog::logger& log) {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) {
+    return;
+  }
+  if (r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &r);
+    (void)::getrlimit(RLIMIT_NOFILE, &r);
+  }
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
+    log.warn("open-file limit is {} (ulimit -n), below the {} this configuration may need; "
+             "connections beyond it are refused",
+             static_cast<unsigned long long>(r.rlim_cur), want);
+  }
 }
 
 /// --chroot / --runas once ports are bound and files are open; logs the outcome. False: the
@@ -152,6 +173,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     return 1;
   }
   sigset_t signals = block_signals();
+  raise_fd_limit(4096, *log);
   kiteline::relay::server relay(cfg, log);
   if (!cfg.tls_endpoints.empty() && !cfg.tls_keys_inprocess) {
     // Before any worker thread exists: the key process is this binary, exec'ed (fresh address
@@ -214,6 +236,7 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     return 1;
   }
   sigset_t signals = block_signals();
+  raise_fd_limit(cfg.max_conns + 64, *log);
   kiteline::connector::client_options opts;
   // Machine-readable line for scripts and tests: printed on the worker when a kite goes live.
   opts.on_kite_live = [](const std::string& kite, const std::string& relay) {

@@ -131,6 +131,9 @@ struct connector_config {
   std::string kitename;                        ///< --kitename (or the first service's name)
   secret kitesecret;                           ///< --kitesecret (or the first service's secret)
   std::optional<std::chrono::seconds> keepalive;  ///< --keepalive=N (>= 20); nullopt = auto
+  std::size_t max_conns = 4096;  ///< --max_conns: streams open to origins, all relays (kiteline)
+  /// --origin_idle_timeout: a stream with nothing moving this long is closed (0 = never).
+  std::chrono::seconds origin_idle_timeout{3600};
   bool insecure = false;                       ///< --insecure: no request firewall at all
   bool noprobes = false;                       ///< --noprobes: answer probes with "down"
   bool require_all = false;                    ///< --all/-a: fail unless every kite registers

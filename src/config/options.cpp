@@ -55,6 +55,13 @@ constexpr std::array table{
                 "when the --buffers budget stays full this long, reset the stream holding the "
                 "most of it, so one stalled reader cannot stall its tunnel (default 10; 0 = "
                 "never; kiteline)", ""},
+    option_spec{"stalled_after", '\0', scalar, both, impl, gen, "SECONDS",
+                "when the --buffers budget overflows, reset at once every stream that holds at "
+                "least its share of it and has not drained for this long (default 1; 0 = "
+                "never; kiteline)", ""},
+    option_spec{"half_closed_timeout", '\0', scalar, both, impl, gen, "SECONDS",
+                "close a stream whose one side has finished while the other sent nothing for "
+                "this long (default 120, as pagekite.py; 0 = never; kiteline)", ""},
     option_spec{"nozchunks", '\0', flag, both, impl, gen, "",
                 "never compress the tunnel (no ZChunks in either direction)", ""},
     option_spec{"runas", 'U', scalar, both, impl, gen, "USER[:GROUP]",
@@ -127,6 +134,12 @@ constexpr std::array table{
                 "close visitors that send no complete request head in time (default 10; "
                 "kiteline)",
                 ""},
+    option_spec{"auth_timeout", '\0', scalar, relay, impl, rel, "SECONDS",
+                "close a tunnel that has no kite accepted within this long (in-tunnel "
+                "signing, spec 4.5; default 20, pagekite.py 60; kiteline)", ""},
+    option_spec{"max_unauth_tunnels", '\0', scalar, relay, impl, rel, "N[/PER_IP]",
+                "tunnels waiting for a kite to be accepted, in all and per connector address; "
+                "more are refused with 503 (default 256/16; kiteline)", ""},
     option_spec{"authdomain", 'A', list, relay, nyi, rel, "[DOMAIN:]SUFFIX",
                 "DNS-delegated authentication", ""},
     option_spec{"auththreads", '\0', scalar, relay, nyi, rel, "N", "authentication threads", ""},
@@ -167,6 +180,12 @@ constexpr std::array table{
     option_spec{"service_cfg", '\0', list, connector, impl, con, "KITE/PORT:KEY:VALUE",
                 "set a per-kite flag (keys as the +flags below)", ""},
     option_spec{"be_config", '\0', list, connector, impl, con, "SPEC", "", "service_cfg"},
+    option_spec{"max_conns", '\0', scalar, connector, impl, con, "N",
+                "streams open to origins at once, over every relay; more visitors get the "
+                "`unavailable` answer (default 4096; kiteline)", ""},
+    option_spec{"origin_idle_timeout", '\0', scalar, connector, impl, con, "SECONDS",
+                "close a stream on which nothing moved for this long (default 3600; 0 = never; "
+                "kiteline)", ""},
     option_spec{"kitename", '\0', scalar, connector, impl, con, "NAME",
                 "default kite name (@kitename)", ""},
     option_spec{"kitesecret", '\0', scalar, connector, impl, con, "SECRET",

@@ -81,6 +81,18 @@ bool apply_process(process_config& p, const raw_option& o, const context& ctx) {
     } else {
       ctx.error(o, "expected seconds, 0-86400 (0 = never evict)");
     }
+  } else if (o.name == "stalled_after") {
+    if (const auto n = parse_unsigned(v, 86400)) {
+      p.stalled_after_s = static_cast<unsigned>(*n);
+    } else {
+      ctx.error(o, "expected seconds, 0-86400 (0 = never)");
+    }
+  } else if (o.name == "half_closed_timeout") {
+    if (const auto n = parse_unsigned(v, 86400)) {
+      p.half_closed_timeout_s = static_cast<unsigned>(*n);
+    } else {
+      ctx.error(o, "expected seconds, 0-86400 (0 = never)");
+    }
   } else if (o.name == "nozchunks") {
     p.nozchunks = true;
   } else if (o.name == "runas") {
@@ -298,6 +310,26 @@ void apply_relay(relay_config& cfg, const raw_option& o, const context& ctx) {
     } else {
       cfg.visitor_timeout = std::chrono::seconds(*secs);
     }
+  } else if (n == "auth_timeout") {
+    const auto secs = parse_unsigned(v, 3600);
+    if (!secs || *secs == 0) {
+      ctx.error(o, "expected seconds, 1-3600");
+    } else {
+      cfg.auth_timeout = std::chrono::seconds(*secs);
+    }
+  } else if (n == "max_unauth_tunnels") {
+    const auto parts = split(v, '/');
+    const auto total = parts.size() <= 2 ? parse_unsigned(parts[0], 1000000) : std::nullopt;
+    const auto per_ip =
+        parts.size() == 2 ? parse_unsigned(parts[1], 1000000) : std::optional<std::uint64_t>(0);
+    if (!total || *total == 0 || !per_ip) {
+      ctx.error(o, "expected N or N/PER_IP (N 1-1000000; PER_IP 1-1000000, default N/16)");
+    } else {
+      cfg.max_unauth_tunnels = static_cast<std::size_t>(*total);
+      if (parts.size() == 2 && *per_ip > 0) {
+        cfg.max_unauth_per_ip = static_cast<std::size_t>(*per_ip);
+      }
+    }
   } else if (n == "errorurl") {
     ctx.error(o, "--errorurl is not implemented yet by kiteline for the relay");
   } else {
@@ -415,6 +447,19 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     cfg.kitename = to_lower(v);
   } else if (n == "kitesecret") {
     cfg.kitesecret = secret(v);
+  } else if (n == "max_conns") {
+    const auto c = parse_unsigned(v, 1000000);
+    if (!c || *c == 0) {
+      ctx.error(o, "expected a number of streams, 1-1000000");
+    } else {
+      cfg.max_conns = static_cast<std::size_t>(*c);
+    }
+  } else if (n == "origin_idle_timeout") {
+    if (const auto secs = parse_unsigned(v, 604800)) {
+      cfg.origin_idle_timeout = std::chrono::seconds(*secs);
+    } else {
+      ctx.error(o, "expected seconds, 0-604800 (0 = never)");
+    }
   } else if (n == "keepalive") {
     if (v == "auto") {
       cfg.keepalive.reset();

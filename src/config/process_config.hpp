@@ -16,6 +16,11 @@ struct process_config {
   /// tunnel pauses.
   std::size_t buffers_kib = 16384;
   unsigned evict_after_s = 10;     ///< --evict_after: budget full this long → evict (0 = never)
+  /// --stalled_after: the budget overflowed and a stream holding its share of it has not
+  /// drained this long → evict it at once (0 = never).
+  unsigned stalled_after_s = 1;
+  /// --half_closed_timeout: one side finished, the other silent this long → close (0 = never).
+  unsigned half_closed_timeout_s = 120;
   bool nozchunks = false;          ///< --nozchunks: never compress chunks (ZChunks off)
   std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
   std::string chroot;              ///< --chroot: directory to enter after opening files

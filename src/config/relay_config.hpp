@@ -76,6 +76,9 @@ struct relay_config {
   bool tls_client_required = false;                ///< --tls_client_required (kiteline)
   std::string motd_file;                           ///< --motd
   std::chrono::seconds visitor_timeout{10};        ///< --visitor_timeout (kiteline)
+  std::chrono::seconds auth_timeout{20};           ///< --auth_timeout: probation life (kiteline)
+  std::size_t max_unauth_tunnels = 256;            ///< --max_unauth_tunnels N (kiteline)
+  std::size_t max_unauth_per_ip = 16;              ///< --max_unauth_tunnels N/PER_IP
   process_config process;
 
   friend bool operator==(const relay_config&, const relay_config&) = default;

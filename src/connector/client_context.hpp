@@ -84,6 +84,9 @@ struct client_counters {
   std::atomic<std::uint64_t> origin_connects{0};   ///< successful origin connections
   std::atomic<std::uint64_t> origin_failures{0};
   std::atomic<std::uint64_t> nocertcheck_warnings{0};
+  /// Streams the relays opened that are still in a link's table (dialing or connected).
+  std::atomic<std::uint64_t> origin_streams{0};
+  std::atomic<std::uint64_t> streams_over_max{0};  ///< refused by --max_conns
 };
 
 /// How the tunnel's bytes are carried (spec §2.1).

@@ -362,6 +362,10 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
                           : std::chrono::duration_cast<mux::duration>(std::chrono::seconds(116));
   lo.session.receive_budget = std::max<std::size_t>(ctx_->cfg.process.buffers_kib, 64) * 1024;
   lo.session.evict_after = std::chrono::seconds(ctx_->cfg.process.evict_after_s);
+  lo.session.stalled_after = std::chrono::seconds(ctx_->cfg.process.stalled_after_s);
+  lo.session.half_closed_timeout =
+      std::chrono::seconds(ctx_->cfg.process.half_closed_timeout_s);
+  lo.session.idle_timeout = ctx_->cfg.origin_idle_timeout;
   lo.accept_compressed = !ctx_->cfg.process.nozchunks;
   lo.send_compressed = resp->zchunks && !ctx_->cfg.process.nozchunks;
   lo.compression_level = ctx_->opts.compression_level;
@@ -378,6 +382,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       s->on_control(c);
     }
   };
+  // Every stream the relay opens counts against --max_conns from on_open until it leaves the
+  // link's table (whatever ends it), so the gauge cannot drift.
+  hooks.stream_ended = [ctx = ctx_](wire::sid_t) { --ctx->counters.origin_streams; };
   hooks.closed = [weak](const std::string& why) {
     if (auto s = weak.lock()) {
       s->round_error_ = why.empty() ? "tunnel closed" : why;
@@ -752,6 +759,7 @@ void tunnel_client::refuse_later(wire::sid_t sid, std::string reply) {
 
 void tunnel_client::on_open(const mux::open_local& o) {
   ++ctx_->counters.streams_opened;
+  const std::uint64_t open_now = ++ctx_->counters.origin_streams;
   const auto& services = ctx_->cfg.services;
   const bool http = is_http_proto(o.proto) || wire::istarts_with(o.proto, "probe");
   std::string refusal;
@@ -760,6 +768,18 @@ void tunnel_client::on_open(const mux::open_local& o) {
   } else if (o.proto == "https") {
     auto alert = wire::tls_alert_unavailable();
     refusal.assign(reinterpret_cast<const char*>(alert.data()), alert.size());
+  }
+  if (open_now > ctx_->cfg.max_conns) {
+    // pagekite.py has no such cap; its answer for a stream it cannot serve is this refusal.
+    ++ctx_->counters.streams_over_max;
+    if (ctx_->counters.streams_over_max.load() % 1000 == 1) {
+      ctx_->log->warn("relay {}: sid={} refused: {} streams already open to origins "
+                      "(--max_conns={}; {} refused so far)",
+                      label_, o.sid, open_now - 1, ctx_->cfg.max_conns,
+                      ctx_->counters.streams_over_max.load());
+    }
+    refuse_later(o.sid, std::move(refusal));
+    return;
   }
   const config::service* s = choose_service(services, o.proto, o.host, o.port);
   if (s == nullptr) {

@@ -162,14 +162,37 @@ struct control_chunk {
   bool operator==(const control_chunk&) const = default;
 };
 
-/// The tunnel read has been paused for evict_after (the receive budget is full and not
-/// draining): `sid` held the most delivered-but-unwritten bytes (`held`) and is evicted. The
+/// Why a stream was evicted.
+enum class evict_reason : std::uint8_t {
+  /// The receive budget overflowed while this stream held at least its share of it
+  /// (receive_budget / streams holding bytes) and had not drained for stalled_after.
+  stalled_share,
+  /// The tunnel read stayed paused (budget full) for evict_after and this stream held the most.
+  budget_full,
+};
+
+/// `sid` holds delivered-but-unwritten bytes (`held`) that stall the tunnel and is evicted. The
 /// session already sent `EOF: 1WR` and forgot it. Drop its queued bytes and close the local
 /// socket at once (no flush: its reader is what stalled everyone).
 struct evict_local {
   sid_t sid = 0;
   std::uint64_t held = 0;
+  evict_reason why = evict_reason::budget_full;
   bool operator==(const evict_local&) const = default;
+};
+
+/// Why a stream was reaped.
+enum class reap_reason : std::uint8_t {
+  half_closed,  ///< one direction ended and the other stayed silent for half_closed_timeout
+  idle,         ///< nothing moved in either direction for idle_timeout
+};
+
+/// `sid` was reaped: the session already sent `EOF: 1WR` and forgot it. Close the local socket
+/// (queued bytes are dropped).
+struct reap_local {
+  sid_t sid = 0;
+  reap_reason why = reap_reason::half_closed;
+  bool operator==(const reap_local&) const = default;
 };
 
 /// A PING is outstanding and nothing was received for dead_after: close the tunnel, then call
@@ -182,6 +205,7 @@ struct tunnel_dead {
 using action = std::variant<send_chunk, send_pong, deliver, shutdown_local_write,
                             stop_local_read, close_local, open_local, pause_local_read,
                             resume_local_read, pause_tunnel_read, resume_tunnel_read,
-                            reset_compressor, control_chunk, evict_local, tunnel_dead>;
+                            reset_compressor, control_chunk, evict_local, reap_local,
+                            tunnel_dead>;
 
 }  // namespace kiteline::mux

@@ -49,7 +49,7 @@ std::string format_time(time_point now) {
 }  // namespace
 
 session::session(role r, const session_limits& limits, time_point now)
-    : role_(r), limits_(limits), last_rx_(now) {
+    : role_(r), limits_(limits), now_(now), last_rx_(now) {
   limits_.max_chunk_data = std::max<std::size_t>(limits_.max_chunk_data, 1);
   limits_.max_sid = std::max<sid_t>(limits_.max_sid, 1);
   limits_.ack_threshold = std::max<std::uint64_t>(limits_.ack_threshold, 1);
@@ -60,15 +60,21 @@ session::session(role r, const session_limits& limits, time_point now)
 
 void session::on_tunnel_bytes_received(time_point now) noexcept {
   last_rx_ = now;
+  now_ = std::max(now_, now);
   ping_outstanding_ = false;
 }
 
 void session::on_timer(time_point now, std::string_view ping_token) {
   refusals_this_tick_ = 0;
+  now_ = std::max(now_, now);
   if (dead_) {
     return;
   }
+  if (tunnel_paused_ && evict_stalled_holders()) {
+    paused_at_ = now;
+  }
   evict_if_stalled(now);
+  reap_quiet_streams();
   if (ping_outstanding_) {
     if (now - ping_sent_at_ >= limits_.dead_after) {
       dead_ = true;
@@ -167,7 +173,7 @@ void session::classify(const wire::chunk_headers& h, std::error_code& ec) {
       refuse(sid, false);
       return;
     }
-    streams_.emplace(sid, stream{});
+    streams_.emplace(sid, new_stream());
     unremember_refused(sid);
     open_local o;
     o.sid = sid;
@@ -196,7 +202,12 @@ void session::chunk_piece(std::span<const std::byte> data, bool complete) {
     if (mode_ == chunk_mode::deliver) {
       auto it = streams_.find(chunk_sid_);
       if (it != streams_.end() && !it->second.down_done) {
-        it->second.delivered += data.size();
+        stream& s = it->second;
+        if (s.delivered == s.written) {
+          s.drained_at = now_;  // it held nothing until now
+        }
+        s.last_active = now_;
+        s.delivered += data.size();
         budget_used_ += data.size();
         outbox_.emplace_back(deliver{chunk_sid_, data});
       }
@@ -208,11 +219,7 @@ void session::chunk_piece(std::span<const std::byte> data, bool complete) {
   if (complete) {
     chunk_open_ = false;
     mode_ = chunk_mode::none;
-    if (!tunnel_paused_ && budget_used_ > limits_.receive_budget) {
-      tunnel_paused_ = true;
-      paused_at_ = last_rx_;  // the bytes that crossed the budget arrived then
-      outbox_.emplace_back(pause_tunnel_read{});
-    }
+    check_budget();
   }
 }
 
@@ -239,6 +246,7 @@ void session::apply_peer_eof(sid_t sid, wire::eof_flags flags) {
     return;  // EOF for an unknown SID: ignored, never answered
   }
   stream& s = it->second;
+  s.last_active = now_;
   const bool new_down = wire::has_read(flags) && !s.down_done;
   const bool new_up = wire::has_write(flags) && !s.up_done;
   s.down_done = s.down_done || wire::has_read(flags);
@@ -340,7 +348,7 @@ result<sid_t> session::open_stream(const stream_open& open, std::span<const std:
   }
   next_sid_ = sid >= limits_.max_sid ? 1 : sid + 1;
   unremember_refused(sid);
-  stream& s = streams_.emplace(sid, stream{}).first->second;
+  stream& s = streams_.emplace(sid, new_stream()).first->second;
 
   const std::size_t n = std::min(first.size(), limits_.max_chunk_data);
   send_chunk c;
@@ -373,6 +381,7 @@ void session::send_data(sid_t sid, stream& s, std::span<const std::byte> bytes) 
 
 void session::note_sent(sid_t sid, stream& s, std::size_t n) {
   s.sent += n;
+  s.last_active = now_;
   if (!s.read_paused && s.sent - s.acked >= limits_.stream_send_window) {
     s.read_paused = true;
     outbox_.emplace_back(pause_local_read{sid});
@@ -414,6 +423,7 @@ std::error_code session::on_local_eof(sid_t sid) {
     return errc::unknown_stream;
   }
   stream& s = it->second;
+  s.last_active = now_;
   if (!s.up_done) {
     s.up_done = true;
     send_eof(sid, wire::eof_flags::read);
@@ -439,6 +449,8 @@ std::error_code session::on_local_write_failed(sid_t sid) {
   budget_used_ -= s.delivered - s.written;
   s.written = s.delivered;
   s.acked_written = s.written;  // dropped bytes are never acknowledged with SKB
+  s.drained_at = now_;
+  s.last_active = now_;
   if (s.up_done) {
     outbox_.emplace_back(close_local{sid});
     forget(sid);
@@ -471,6 +483,12 @@ std::error_code session::on_local_written(sid_t sid, std::uint64_t n) {
   }
   s.written += n;
   budget_used_ -= n;
+  if (n > 0) {
+    s.last_active = now_;
+  }
+  if (s.written == s.delivered) {
+    s.drained_at = now_;
+  }
   const std::uint64_t unacked = s.written - s.acked_written;
   if (unacked > 0 && (unacked >= limits_.ack_threshold ||
                       (limits_.ack_on_drain && s.written == s.delivered))) {
@@ -520,6 +538,60 @@ void session::maybe_resume_tunnel() {
   }
 }
 
+session::stream session::new_stream() const noexcept {
+  stream s;
+  s.last_active = now_;
+  s.drained_at = now_;
+  return s;
+}
+
+void session::check_budget() {
+  if (tunnel_paused_ || budget_used_ <= limits_.receive_budget) {
+    return;
+  }
+  evict_stalled_holders();
+  if (budget_used_ > limits_.receive_budget) {
+    tunnel_paused_ = true;
+    paused_at_ = now_;  // the bytes that crossed the budget arrived then
+    outbox_.emplace_back(pause_tunnel_read{});
+  }
+}
+
+bool session::evict_stalled_holders() {
+  if (limits_.stalled_after <= duration::zero()) {
+    return false;
+  }
+  std::uint64_t holding = 0;
+  for (const auto& [sid, st] : streams_) {
+    holding += st.delivered > st.written ? 1U : 0U;
+  }
+  if (holding == 0) {
+    return false;
+  }
+  const std::uint64_t share = limits_.receive_budget / holding;
+  // Largest first, then lowest SID: the order does not depend on the hash table.
+  std::vector<std::pair<std::uint64_t, sid_t>> victims;
+  for (const auto& [sid, st] : streams_) {
+    const std::uint64_t h = st.delivered - st.written;
+    if (h > 0 && h >= share && now_ - st.drained_at >= limits_.stalled_after) {
+      victims.emplace_back(h, sid);
+    }
+  }
+  std::sort(victims.begin(), victims.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (const auto& [held, sid] : victims) {
+    evict(sid, held, evict_reason::stalled_share);
+  }
+  return !victims.empty();
+}
+
+void session::evict(sid_t sid, std::uint64_t held, evict_reason why) {
+  outbox_.emplace_back(evict_local{sid, held, why});
+  // EOF: 1WR, no second EOF for its data in flight, `held` released (may resume the tunnel).
+  (void)close_stream(sid);
+}
+
 void session::evict_if_stalled(time_point now) {
   if (!tunnel_paused_ || limits_.evict_after <= duration::zero() ||
       now - paused_at_ < limits_.evict_after) {
@@ -539,9 +611,29 @@ void session::evict_if_stalled(time_point now) {
   if (held == 0) {
     return;  // cannot happen while paused (the budget is the sum of holdings); be safe
   }
-  outbox_.emplace_back(evict_local{victim, held});
-  // EOF: 1WR, no second EOF for its data in flight, `held` released (may resume the tunnel).
-  (void)close_stream(victim);
+  evict(victim, held, evict_reason::budget_full);
+}
+
+void session::reap_quiet_streams() {
+  const duration half = limits_.half_closed_timeout;
+  const duration idle = limits_.idle_timeout;
+  if (half <= duration::zero() && idle <= duration::zero()) {
+    return;
+  }
+  std::vector<std::pair<sid_t, reap_reason>> quiet;
+  for (const auto& [sid, st] : streams_) {
+    const duration silent = now_ - st.last_active;
+    if (idle > duration::zero() && silent >= idle) {
+      quiet.emplace_back(sid, reap_reason::idle);
+    } else if (half > duration::zero() && st.up_done != st.down_done && silent >= half) {
+      quiet.emplace_back(sid, reap_reason::half_closed);
+    }
+  }
+  std::sort(quiet.begin(), quiet.end());
+  for (const auto& [sid, why] : quiet) {
+    outbox_.emplace_back(reap_local{sid, why});
+    (void)close_stream(sid);
+  }
 }
 
 std::uint64_t session::unacked_bytes(sid_t sid) const noexcept {

@@ -46,6 +46,19 @@ struct session_limits {
   /// that stop reading while holding the budget stall every other stream of the tunnel (and a
   /// client reading its connections one after another deadlocks). Zero: never evict.
   duration evict_after = std::chrono::seconds(10);
+  /// Fair share under pressure: when the receive budget overflows, a stream holding at least
+  /// its share of it (receive_budget / streams holding bytes) that has not drained for this long
+  /// is evicted at once (evict_local), so the tunnel keeps reading for everyone else. Zero:
+  /// never (only evict_after applies).
+  duration stalled_after = std::chrono::seconds(1);
+  /// A stream with one direction finished and nothing moving in the other for this long is
+  /// reaped (reap_local): a visitor that sent its request and closed, whose origin never
+  /// answers, would otherwise hold two sockets forever (pagekite.py reaps them after 120 s).
+  /// Zero: never.
+  duration half_closed_timeout = std::chrono::seconds(120);
+  /// A stream with no byte moving in either direction for this long is reaped (reap_local).
+  /// Zero: never.
+  duration idle_timeout = duration::zero();
   duration ping_interval = std::chrono::seconds(116);  ///< PING after this long without input
   duration dead_after = std::chrono::seconds(40);  ///< dead: nothing received this long after PING
   std::size_t max_chunk_data = 16 * 1024;      ///< data bytes per outgoing chunk (min 1)
@@ -129,8 +142,9 @@ class session {
   /// (ack_on_drain) when everything delivered is written; may emit resume_tunnel_read.
   std::error_code on_local_written(sid_t sid, std::uint64_t n);
 
-  /// Periodic tick. Evicts a stream (evict_local) when the tunnel read has been paused for
-  /// evict_after. Emits tunnel_dead (once) when a PING is outstanding and nothing arrived for
+  /// Periodic tick. Evicts stalled streams that hold their share of a full budget
+  /// (stalled_after), and the largest holder when the tunnel read has been paused for
+  /// evict_after (evict_local); reaps half-closed and idle streams (reap_local). Emits tunnel_dead (once) when a PING is outstanding and nothing arrived for
   /// dead_after; otherwise a PING when nothing arrived for ping_interval. The PING value is
   /// `ping_token` (first 64 chars) or, if empty, `now` as seconds with 4 decimals.
   void on_timer(time_point now, std::string_view ping_token = {});
@@ -161,8 +175,12 @@ class session {
     bool up_done = false;    // local → peer finished: we sent R, or the peer sent W
     bool down_done = false;  // peer → local finished: the peer sent R, or we sent W
     bool read_paused = false;
+    time_point last_active{};  // bytes moved, or a direction ended (reaping)
+    time_point drained_at{};   // delivered == written last held at this time (fair share)
   };
   enum class chunk_mode : std::uint8_t { none, ignore, deliver, refuse_if_data };
+
+  [[nodiscard]] stream new_stream() const noexcept;
 
   void classify(const wire::chunk_headers& h, std::error_code& ec);
   void chunk_piece(std::span<const std::byte> data, bool complete);
@@ -179,6 +197,13 @@ class session {
   void forget(sid_t sid);
   void maybe_resume_tunnel();
   void evict_if_stalled(time_point now);
+  /// The budget overflowed (or the tunnel read is paused): evicts every stream that holds at
+  /// least its share of the budget and has not drained for stalled_after. True if any was.
+  bool evict_stalled_holders();
+  void reap_quiet_streams();
+  void evict(sid_t sid, std::uint64_t held, evict_reason why);
+  /// Pauses the tunnel read if the budget is exceeded once stalled holders are evicted.
+  void check_budget();
   bool recently_refused(sid_t sid) const noexcept;
   void remember_refused(sid_t sid) noexcept;
   void unremember_refused(sid_t sid) noexcept;
@@ -190,6 +215,7 @@ class session {
   std::uint64_t budget_used_ = 0;
   bool tunnel_paused_ = false;
   time_point paused_at_;  // when the tunnel read was paused, or the last eviction since
+  time_point now_;        // the latest time the driver gave (rx or tick)
   sid_t next_sid_ = 1;
 
   // Chunk in progress (on_chunk ... on_chunk_data(complete)).

@@ -48,6 +48,24 @@ tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
   if (opts_.send_compressed) {
     zenc_.emplace(opts_.compression_level);
   }
+  probation_ = opts_.probation;
+  outbox_limit_ = probation_ ? opts_.probation_outbox_limit : opts_.outbox_limit;
+  inflate_credit_ = static_cast<std::int64_t>(opts_.inflate_waste_allowance);
+  if (probation_) {
+    wire::frame_limits small = opts_.frames;
+    small.max_frame_size = std::min(small.max_frame_size, opts_.probation_frame_size);
+    decoder_.set_limits(small, false);
+  }
+}
+
+void tunnel_link::end_probation() {
+  if (!probation_ || closed_) {
+    return;
+  }
+  probation_ = false;
+  outbox_limit_ = opts_.outbox_limit;
+  decoder_.set_limits(opts_.frames, opts_.accept_compressed);
+  resume_tunnel_read_.notify();  // the reader may be holding off at the small limit
 }
 
 tunnel_link::~tunnel_link() = default;
@@ -76,14 +94,15 @@ void tunnel_link::note_buffered(std::int64_t delta) {
 }
 
 awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
-  tunnel_rbuf_.resize(opts_.tunnel_read_buffer);
   if (!pending_leftover_.empty()) {
     auto left = std::move(pending_leftover_);
     session_.on_tunnel_bytes_received(now());
     feed(left);
   }
   while (!closed_) {
-    while (session_.tunnel_read_paused() && !closed_) {
+    // Hold off while the receive budget is full (local sockets behind) or the outbox is (the
+    // peer does not read what its chunks make us send).
+    while ((session_.tunnel_read_paused() || outbox_full()) && !closed_) {
       co_await resume_tunnel_read_.wait();
     }
     if (closed_) {
@@ -95,6 +114,10 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
       paused_rest_.clear();
       feed(rest);
       continue;
+    }
+    const std::size_t want = probation_ ? opts_.probation_read_buffer : opts_.tunnel_read_buffer;
+    if (tunnel_rbuf_.size() != want) {
+      tunnel_rbuf_.resize(want);
     }
     auto [ec, n] = co_await tunnel_.read_some(tunnel_rbuf_);
     if (ec || n == 0) {
@@ -227,13 +250,29 @@ void tunnel_link::feed_frames(std::span<const std::byte> in) {
     switch (step.event) {
       case wire::frame_event::need_more:
         return;
-      case wire::frame_event::headers:
+      case wire::frame_event::headers: {
+        const bool z = decoder_.frame_compressed();
+        const std::uint64_t before = delivered_total_;
         (void)session_.on_chunk(decoder_.headers(), {}, decoder_.chunk_complete());
         perform_actions();
+        if (z && !decoder_.chunk_complete()) {
+          z_frame_open_ = true;  // its data (the whole frame, one piece) comes next
+          z_delivered_before_ = before;
+        } else if (z && !note_inflated(decoder_.frame_size(), decoder_.frame_zsize(), 0)) {
+          return;
+        }
         break;
+      }
       case wire::frame_event::data:
         (void)session_.on_chunk_data(decoder_.data(), decoder_.chunk_complete());
         perform_actions();
+        if (z_frame_open_ && decoder_.chunk_complete()) {
+          z_frame_open_ = false;
+          if (!note_inflated(decoder_.frame_size(), decoder_.frame_zsize(),
+                             delivered_total_ - z_delivered_before_)) {
+            return;
+          }
+        }
         break;
       case wire::frame_event::corrupt_frame: {
         log_->warn("tunnel={} corrupt compressed chunk ({}), sent ZRST", name_,
@@ -257,7 +296,33 @@ void tunnel_link::feed_frames(std::span<const std::byte> in) {
       paused_rest_.assign(in.begin(), in.end());
       return;
     }
+    // The outbox is full (the peer does not read what its chunks make us send): keep the rest
+    // of this read until the writer drained it, instead of answering a whole read's worth of
+    // PINGs at once (up to ~30x the bytes read once pagekite.py's frame filler is added).
+    if (outbox_full() && !in.empty()) {
+      ++stats_.reads_held;
+      paused_rest_.assign(in.begin(), in.end());
+      return;
+    }
   }
+}
+
+bool tunnel_link::note_inflated(std::uint64_t size, std::uint64_t zsize,
+                                std::uint64_t delivered) {
+  const std::uint64_t waste = size - std::min(size, delivered);
+  stats_.inflated += size;
+  stats_.inflated_wasted += waste;
+  inflate_credit_ += static_cast<std::int64_t>(opts_.inflate_waste_ratio * zsize) -
+                     static_cast<std::int64_t>(waste);
+  if (inflate_credit_ >= 0) {
+    return true;
+  }
+  log_->warn("tunnel={} closed: {} bytes inflated from ZChunks reached no stream ({} inflated "
+             "in all), more than {}x the compressed bytes plus {} per second",
+             name_, stats_.inflated_wasted, stats_.inflated, opts_.inflate_waste_ratio,
+             opts_.inflate_waste_allowance);
+  close("inflated data wasted (ZChunk bomb)");
+  return false;
 }
 
 // pagekite.py reads the tunnel 50,393 bytes at a time and handles at most 150 frames per read.
@@ -360,6 +425,7 @@ void tunnel_link::perform_actions() {
                 return;
               }
               auto& s = *it->second;
+              delivered_total_ += d.data.size();
               note_buffered(static_cast<std::int64_t>(d.data.size()));
               if (s.filter) {
                 s.filter->transform(d.data, s.wbuf);
@@ -439,14 +505,24 @@ void tunnel_link::perform_actions() {
             },
             [&](const mux::evict_local& e) {
               ++stats_.streams_evicted;
-              log_->warn("tunnel={} sid={} evicted: the receive budget ({} bytes) stayed full "
-                         "for {} ms and this stream held the most of it ({} bytes unwritten); "
-                         "its local socket is reset",
-                         name_, e.sid, opts_.session.receive_budget,
-                         std::chrono::duration_cast<std::chrono::milliseconds>(
-                             opts_.session.evict_after)
-                             .count(),
-                         e.held);
+              if (e.why == mux::evict_reason::stalled_share) {
+                log_->warn("tunnel={} sid={} evicted: the receive budget ({} bytes) is full and "
+                           "this stream held at least its share of it ({} bytes unwritten) "
+                           "without draining for {} ms; its local socket is reset",
+                           name_, e.sid, opts_.session.receive_budget, e.held,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               opts_.session.stalled_after)
+                               .count());
+              } else {
+                log_->warn("tunnel={} sid={} evicted: the receive budget ({} bytes) stayed full "
+                           "for {} ms and this stream held the most of it ({} bytes "
+                           "unwritten); its local socket is reset",
+                           name_, e.sid, opts_.session.receive_budget,
+                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                               opts_.session.evict_after)
+                               .count(),
+                           e.held);
+              }
               auto it = streams_.find(e.sid);
               if (it != streams_.end() && it->second->t) {
                 // RST, not FIN: what it got is truncated, and a FIN could pass for a complete
@@ -455,6 +531,16 @@ void tunnel_link::perform_actions() {
                 it->second->t->socket().set_option(asio::socket_base::linger(true, 0), ec);
               }
               drop_stream(e.sid, true);
+            },
+            [&](const mux::reap_local& r) {
+              ++stats_.streams_reaped;
+              const bool half = r.why == mux::reap_reason::half_closed;
+              const auto limit = half ? opts_.session.half_closed_timeout
+                                      : opts_.session.idle_timeout;
+              log_->info("tunnel={} sid={} closed: {} for {} s", name_, r.sid,
+                         half ? "half-closed and silent" : "idle",
+                         std::chrono::duration_cast<std::chrono::seconds>(limit).count());
+              drop_stream(r.sid, false);
             },
             [&](const mux::tunnel_dead&) {
               log_->warn("tunnel={} dead: no reply to PING", name_);
@@ -514,6 +600,8 @@ awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link
     }
     session_.on_timer(now());
     perform_actions();
+    inflate_credit_ =
+        std::max(inflate_credit_, static_cast<std::int64_t>(opts_.inflate_waste_allowance));
     // A tunnel quiet for a whole tick gives back the buffers of its last burst (a relay may
     // hold thousands of tunnels; a busy one keeps them, so bursts do not churn the heap).
     const std::uint64_t moved = stats_.bytes_in + stats_.bytes_out;
@@ -644,6 +732,9 @@ void tunnel_link::wake_reader(local_stream& s) {
 
 void tunnel_link::note_outbox_drained() {
   outbox_drained_.notify();
+  if (!outbox_full()) {
+    resume_tunnel_read_.notify();  // a reader holding off for the outbox goes on
+  }
   // Bounded: each blocked reader is re-armed once (it blocks again if the outbox refills).
   auto blocked = std::move(blocked_readers_);
   blocked_readers_.clear();
@@ -938,6 +1029,9 @@ void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
   auto s = it->second;
   streams_.erase(it);
   s->gone = true;
+  if (hooks_.stream_ended) {
+    hooks_.stream_ended(sid);
+  }
   // Bytes still queued (wbuf) or in flight (wbuf_busy, accounted when its write returns).
   note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
   s->wbuf_delivered = 0;

@@ -45,6 +45,23 @@ struct link_options {
   /// connector at 0.85-0.96 CPU-s/GiB against 0.99-1.09 (docs/benchmarks.md).
   std::size_t local_read_buffer = 512 * 1024;
   std::size_t outbox_high_water = 1024 * 1024;  ///< local reads pause above this many bytes
+  /// The tunnel stops reading while this many bytes wait in its outbox: what reading causes
+  /// (PONGs, SKBs, EOFs, ZRSTs, refusals, filler) cannot grow without bound when the peer sends
+  /// but does not read. Reading resumes once the outbox is below outbox_high_water.
+  std::size_t outbox_limit = 2 * 1024 * 1024;
+  /// Inflated ZChunk data that reaches no stream (unknown SIDs, ignored or refused chunks) is
+  /// work the peer causes for nothing: it may reach inflate_waste_ratio times the compressed
+  /// bytes received plus inflate_waste_allowance, which refills every tick; beyond, the tunnel
+  /// is closed. Data delivered to streams is budgeted by receive_budget instead.
+  std::uint64_t inflate_waste_allowance = 4 * 1024 * 1024;
+  std::uint64_t inflate_waste_ratio = 16;
+  /// A tunnel on probation (a relay's tunnel before any kite is accepted) has small fixed
+  /// limits instead: outbox, frame size and read buffer, and no Z frames. end_probation()
+  /// gives it the ones above.
+  bool probation = false;
+  std::size_t probation_outbox_limit = 64 * 1024;
+  std::size_t probation_frame_size = 64 * 1024;
+  std::size_t probation_read_buffer = 16 * 1024;
   std::chrono::milliseconds tick{1000};
 };
 
@@ -57,7 +74,11 @@ struct link_stats {
   /// Largest size the outbox reached when a local read added to it (reads stop at
   /// outbox_high_water, at most one slot per armed stream beyond it).
   std::uint64_t outbox_peak = 0;
-  std::uint64_t streams_evicted = 0;  ///< evict_local: stalled the tunnel for evict_after
+  std::uint64_t streams_evicted = 0;  ///< evict_local: stalled the tunnel (either reason)
+  std::uint64_t streams_reaped = 0;   ///< reap_local: half-closed or idle too long
+  std::uint64_t reads_held = 0;       ///< tunnel reads held back because the outbox was full
+  std::uint64_t inflated = 0;         ///< bytes inflated from Z frames
+  std::uint64_t inflated_wasted = 0;  ///< of which no stream took
 };
 
 /// Rewrites the bytes delivered to one local socket (the connector's X-Forwarded-* injection).
@@ -82,6 +103,8 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
     std::function<void(const mux::control_chunk&)> control;
     /// The tunnel ended (after every stream was closed). `why` is empty on a local close().
     std::function<void(const std::string& why)> closed;
+    /// A stream left the table (any reason). Called on the link's executor.
+    std::function<void(wire::sid_t)> stream_ended;
   };
 
   tunnel_link(transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
@@ -107,6 +130,11 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// Sends a raw control chunk (header block + filler) such as a kite-round result.
   void send_control(std::span<const std::byte> encoded_chunk);
 
+  /// A kite was accepted: the tunnel leaves probation and gets its full limits (no-op if it was
+  /// not on probation). Call on the link's executor.
+  void end_probation();
+  [[nodiscard]] bool on_probation() const noexcept { return probation_; }
+
   /// Ends the tunnel: closes the transport and every stream.
   void close(const std::string& why = {});
   /// Ends the tunnel once everything already queued (e.g. a refusal result chunk from
@@ -122,6 +150,10 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// Bytes waiting to be written to local sockets, all streams (the receive budget in use).
   [[nodiscard]] std::uint64_t local_buffered() const noexcept { return local_buffered_; }
   [[nodiscard]] std::size_t outbox_size() const noexcept { return out_.size(); }
+  /// Bytes queued for the tunnel plus those being written.
+  [[nodiscard]] std::size_t outbox_bytes() const noexcept {
+    return out_.size() + out_writing_.size();
+  }
   [[nodiscard]] const mux::session& session() const noexcept { return session_; }
   [[nodiscard]] asio::any_io_executor executor() const { return executor_; }
 
@@ -200,6 +232,11 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   void on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec);
   void drop_stream(wire::sid_t sid, bool abortive);
   void note_buffered(std::int64_t delta);
+  /// The outbox is at its limit: the tunnel reader holds off until the writer drains it.
+  [[nodiscard]] bool outbox_full() const noexcept { return out_.size() >= outbox_limit_; }
+  /// Accounts a Z frame's inflated bytes that no stream took; false (and the tunnel closed)
+  /// when the peer exceeded the inflation allowance.
+  bool note_inflated(std::uint64_t size, std::uint64_t zsize, std::uint64_t delivered);
 
   asio::any_io_executor executor_;
   transport tunnel_;
@@ -237,6 +274,12 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment
   std::size_t segment_frames_ = 0;  // ... and frames in it
   link_stats stats_;
+  bool probation_ = false;
+  std::size_t outbox_limit_ = 0;
+  std::uint64_t delivered_total_ = 0;  // bytes of every deliver action (inflation accounting)
+  std::int64_t inflate_credit_ = 0;    // wasted inflation still allowed (see link_options)
+  bool z_frame_open_ = false;          // a Z frame's headers were fed, its data comes next
+  std::uint64_t z_delivered_before_ = 0;
   bool closed_ = false;
   std::uint64_t moved_at_last_tick_ = 0;  // bytes_in + bytes_out at the last tick
   bool closed_notified_ = false;

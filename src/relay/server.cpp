@@ -109,6 +109,41 @@ struct server::impl {
   std::vector<std::map<std::uint64_t, std::shared_ptr<tunnel>>> tunnels;
   std::mutex sessions_mu;
   std::map<std::string, std::pair<std::size_t, std::weak_ptr<tunnel>>> by_session;
+  // Tunnels on probation (no kite accepted yet), in all and per connector address.
+  std::mutex probation_mu;
+  std::size_t probation_total = 0;
+  std::map<std::string, std::size_t, std::less<>> probation_by_ip;
+
+  /// Takes a probation place for a tunnel from `ip`; false when --max_unauth_tunnels is reached
+  /// (`why` then says which limit). Any worker.
+  bool admit_probation(const std::string& ip, std::string& why) {
+    std::lock_guard lock(probation_mu);
+    if (probation_total >= cfg().max_unauth_tunnels) {
+      why = "too many tunnels awaiting a kite (" + std::to_string(probation_total) + ")";
+      return false;
+    }
+    std::size_t& n = probation_by_ip[ip];
+    if (n >= cfg().max_unauth_per_ip) {
+      why = "too many tunnels awaiting a kite from this address (" + std::to_string(n) + ")";
+      return false;
+    }
+    ++n;
+    ++probation_total;
+    return true;
+  }
+  /// Gives the place back (the tunnel got a kite, or closed). Any worker.
+  void leave_probation(tunnel& tun) {
+    if (!tun.on_probation) {
+      return;
+    }
+    tun.on_probation = false;
+    std::lock_guard lock(probation_mu);
+    --probation_total;
+    auto it = probation_by_ip.find(tun.peer);
+    if (it != probation_by_ip.end() && --it->second == 0) {
+      probation_by_ip.erase(it);
+    }
+  }
 
   [[nodiscard]] const config::relay_config& cfg() const { return srv.cfg_; }
 
@@ -838,6 +873,12 @@ void server::impl::replace_session(const std::string& id) {
 
 void server::impl::register_keys(const std::shared_ptr<tunnel>& tun,
                                  const std::vector<std::string>& keys) {
+  if (!keys.empty() && tun->on_probation) {
+    leave_probation(*tun);
+    if (tun->link) {
+      tun->link->end_probation();
+    }
+  }
   for (const auto& k : keys) {
     srv.registry_.add(k, tunnel_ref{tun, tun->worker, tun->id, tun->bsalts[k]});
     tun->keys.push_back(k);
@@ -887,9 +928,23 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
     resp.raw_ports.push_back(std::to_string(p));
   }
   resp.session_id = new_session_id(*tun);
+  // Flow B keeps a tunnel with no kite open while the connector signs in-tunnel: it is on
+  // probation (small fixed limits, --auth_timeout), and only so many may wait at once.
+  const bool probation = ok_keys.empty() && req->add_kites && !rejected;
+  if (probation) {
+    std::string why;
+    if (!admit_probation(peer, why)) {
+      ++srv.counters_.handshakes_refused;
+      log().warn("tunnel refused peer={} reason=\"{}\" (--max_unauth_tunnels)", peer, why);
+      co_await refuse(t, "HTTP/1.0 503 Unavailable\r\n\r\n");
+      co_return;
+    }
+    tun->on_probation = true;
+  }
   auto text = wire::format_handshake_response(resp);
   auto ec = co_await t.write(asio::buffer(text.data(), text.size()));
   if (ec) {
+    leave_probation(*tun);
     t.close();
     co_return;
   }
@@ -906,6 +961,9 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   opts.role = mux::role::relay;
   opts.session.receive_budget = cfg().process.buffers_kib * 1024;
   opts.session.evict_after = std::chrono::seconds(cfg().process.evict_after_s);
+  opts.session.stalled_after = std::chrono::seconds(cfg().process.stalled_after_s);
+  opts.session.half_closed_timeout = std::chrono::seconds(cfg().process.half_closed_timeout_s);
+  opts.probation = tun->on_probation;
   opts.accept_compressed = zchunks_ok;
   // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
   opts.send_compressed = zchunks_ok && req->zchunks;
@@ -945,13 +1003,14 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
              tun->tls.empty() ? "none" : tun->tls);
   tun->link->start(leftover);
   if (ok_keys.empty()) {
-    // Flow B: the connector has 60 s to sign its kites in-tunnel (spec §4.5).
+    // Flow B: the connector has --auth_timeout to sign its kites in-tunnel (spec §4.5).
     auto timer = std::make_shared<asio::steady_timer>(pool.context(worker));
-    timer->expires_after(std::chrono::seconds(60));
+    timer->expires_after(cfg().auth_timeout);
     timer->async_wait([this, weak, timer](std::error_code tec) {
       auto t2 = weak.lock();
       if (!tec && t2 && t2->keys.empty()) {
-        log().info("tunnel={} closed: no kite signed within 60 s", t2->id);
+        log().info("tunnel={} closed: no kite signed within {} s (--auth_timeout)", t2->id,
+                   cfg().auth_timeout.count());
         t2->link->close("no kite signed");
       }
     });
@@ -1002,6 +1061,7 @@ void server::impl::on_tunnel_closed(std::size_t worker, std::uint64_t id, const 
     return;
   }
   auto tun = it->second;
+  leave_probation(*tun);
   srv.registry_.remove_tunnel(id);
   {
     std::lock_guard lock(sessions_mu);

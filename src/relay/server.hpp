@@ -45,6 +45,7 @@ class tunnel {
   std::vector<std::string> session_ids;  ///< every session id issued on this tunnel
   bool authenticated = false;            ///< a kite was accepted on this connection
   bool add_kites = false;                ///< connector advertised AddKites
+  bool on_probation = false;             ///< no kite accepted yet: counted in max_unauth_tunnels
   std::string peer;                      ///< connector address, for logs
   std::string tls;                       ///< "TLSv1.3 TLS_AES_128_GCM_SHA256" (empty: plain), for logs
   std::vector<std::string> cert_names;   ///< names of a verified client certificate (mTLS)

@@ -10,6 +10,8 @@ class category final : public std::error_category {
       case errc::ok: return "ok";
       case errc::bad_hex_length: return "bad hex length in chunk size line";
       case errc::length_too_large: return "chunk length exceeds the maximum frame size";
+      case errc::zframe_too_large:
+        return "compressed chunk larger than the ZChunk size cap";
       case errc::size_line_too_long: return "chunk size line too long";
       case errc::zero_length_frame: return "zero-length chunk";
       case errc::missing_blank_line: return "chunk has no blank line after its headers";

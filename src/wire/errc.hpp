@@ -33,6 +33,7 @@ enum class errc {
   bad_token = 22,            ///< challenge token malformed or expired
   bad_ping_reply = 23,       ///< relay ping reply does not start with "HTTP/1.1 503 Unavailable"
   bad_connect_reply = 24,    ///< CONNECT preamble reply is not "HTTP/1.x 200"
+  zframe_too_large = 25,     ///< a Z frame's SIZE or ZSIZE exceeds the ZChunk cap
 };
 
 const std::error_category& wire_category() noexcept;

@@ -152,10 +152,16 @@ std::error_code frame_decoder::finish_size_line() {
   if (size_ == 0 || (has_z_ && zsize_ == 0)) {
     return errc::zero_length_frame;
   }
+  if (has_z_ && (size_ > limits_.max_zframe_size ||
+                 zsize_ > limits_.max_zframe_size + limits_.zframe_slack)) {
+    return errc::zframe_too_large;
+  }
   if (has_r_) {
     reset_inflater();
   }
   frame_z_ = has_z_;
+  frame_size_ = has_z_ ? size_ : 0;
+  frame_zsize_ = has_z_ ? zsize_ : 0;
   filling_ = current_ ^ 1U;
   stores_[filling_].block.clear();
   match_ = 0;

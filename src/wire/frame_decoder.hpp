@@ -102,6 +102,26 @@ class frame_decoder {
   /// True after an `error` event: the tunnel must be closed.
   [[nodiscard]] bool fatal() const noexcept { return state_ == state::failed; }
 
+  /// New limits and ZChunk acceptance, for frames whose size line starts after this call (the
+  /// frame in progress keeps the checks it passed). A tunnel on probation decodes with small
+  /// limits and no Z frames, then gets the full ones once a kite is accepted.
+  void set_limits(frame_limits limits, bool accept_compressed) noexcept {
+    limits_ = limits;
+    accept_compressed_ = accept_compressed;
+  }
+
+  /// After a `headers` event of a Z frame: its SIZE (inflated bytes) and ZSIZE (compressed
+  /// bytes on the wire).
+  [[nodiscard]] std::uint64_t frame_size() const noexcept { return frame_size_; }
+  [[nodiscard]] std::uint64_t frame_zsize() const noexcept { return frame_zsize_; }
+
+  /// Bytes the decoder holds for the frame in progress (a partial Z frame's compressed bytes, a
+  /// partial header block) plus its reusable inflate buffer.
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept {
+    return zbuf_.capacity() + inflated_.capacity() + stores_[0].block.capacity() +
+           stores_[1].block.capacity();
+  }
+
  private:
   enum class state : std::uint8_t {
     size_line,      // reading "SIZE[ZZSIZE][R]\r\n"
@@ -158,6 +178,8 @@ class frame_decoder {
   std::span<const std::byte> data_;
   std::span<const std::byte> pending_;   // Z frame data awaiting its `data` event
   bool frame_z_ = false;                 // the last headed frame was a Z frame
+  std::uint64_t frame_size_ = 0;         // SIZE / ZSIZE of the last headed Z frame
+  std::uint64_t frame_zsize_ = 0;
 
   // ZChunks.
   std::vector<std::byte> zbuf_;          // compressed bytes when a Z frame spans feeds

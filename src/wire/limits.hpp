@@ -20,6 +20,13 @@ struct frame_limits {
   std::size_t max_header_lines = 256;
   /// Decimal digits of a SID value. A value that does not fit sid_t is refused as well.
   std::size_t max_sid_digits = 8;
+  /// Cap on SIZE of a Z frame (what it inflates to), and on its ZSIZE (compressed bytes) plus
+  /// zframe_slack. A Z frame is gathered whole and inflated whole, so this bounds what one
+  /// partial Z frame holds. Known senders stay far below: kiteline frames at most 16 KiB of data,
+  /// pagekite.py at most 51,417 (spec §5.6).
+  std::size_t max_zframe_size = 64 * 1024;
+  /// Deflate may grow incompressible data a little (stored blocks, the sync flush marker).
+  std::size_t zframe_slack = 1024;
 };
 
 /// Longest PING value we send and the number of PING characters we echo in a PONG (spec §5.3).

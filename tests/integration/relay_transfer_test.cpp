@@ -287,6 +287,7 @@ TEST_P(RelayTransfer, StalledVisitorIsEvictedSoOthersFinish) {
   relay_options ro = options();
   ro.buffers_kib = 256;
   ro.evict_after_s = 1;
+  ro.extra_args = {"--stalled_after=0"};  // the fallback rule alone (the next test: the share)
   loopback_relay relay(ro);
   ASSERT_TRUE(relay.ok()) << relay.error();
   constexpr std::uint64_t size = 8ULL << 20;
@@ -321,6 +322,44 @@ TEST_P(RelayTransfer, StalledVisitorIsEvictedSoOthersFinish) {
   EXPECT_EQ(a.last, read_status::eof);
   EXPECT_TRUE(stalled.was_reset()) << "a reset, not a clean EOF, after " << a.got;
   // The connector was told: EOF for the evicted stream.
+  EXPECT_TRUE(wait_for([&] { return c.stream_at(0)->eof().has_value(); }, "EOF to the peer"));
+}
+
+// The fair-share rule (hostile row 3): the budget overflows while the stalled visitor holds
+// more than its share and has not drained for --stalled_after (1 s): it is reset at once, with
+// its own log line, and the other download finishes byte-exact.
+TEST_P(RelayTransfer, StalledHolderOfItsShareIsResetWhenTheBudgetOverflows) {
+  relay_options ro = options();
+  ro.buffers_kib = 256;
+  ro.evict_after_s = 60;  // the fallback would take a minute: only the share rule can act
+  loopback_relay relay(ro);
+  ASSERT_TRUE(relay.ok()) << relay.error();
+  constexpr std::uint64_t size = 8ULL << 20;
+  auto opts = with_kites({{"http", "stall.test"}});
+  opts.send_window = 1024 * 1024;
+  opts.handler = behaviour::serve_pattern(size, 13);
+  fake_connector c(relay.port(), opts);
+  ASSERT_TRUE(c.connect_flow_b().tunnel_up);
+  test_socket stalled;
+  ASSERT_TRUE(stalled.connect(relay.port()));
+  ASSERT_TRUE(stalled.send_all(http_get("stall.test", "/a.bin")));
+  ASSERT_TRUE(c.wait_streams(1));
+  ASSERT_TRUE(wait_for([&] { return relay.server().buffered_bytes_for_test() > 256 * 1024; },
+                       "the budget to fill"));
+  test_socket reader;
+  ASSERT_TRUE(reader.connect(relay.port()));
+  ASSERT_TRUE(reader.send_all(http_get("stall.test", "/b.bin")));
+  auto head = reader.read_head();
+  ASSERT_EQ(head.rfind("HTTP/1.1 200 OK", 0), 0U) << head;
+  const auto r = read_body(reader, size);
+  ASSERT_EQ(r.got, size) << relay.log_dump();
+  EXPECT_EQ(r.sha, pattern(13).sha256_of(size));
+  EXPECT_TRUE(relay.wait_for_log({"sid=1 evicted: the receive budget (262144 bytes) is full and "
+                                  "this stream held at least its share of it",
+                                  "without draining for 1000 ms"}));
+  const auto a = read_body(stalled, size + 1);
+  EXPECT_LT(a.got, size);
+  EXPECT_TRUE(stalled.was_reset()) << "a reset, not a clean EOF, after " << a.got;
   EXPECT_TRUE(wait_for([&] { return c.stream_at(0)->eof().has_value(); }, "EOF to the peer"));
 }
 

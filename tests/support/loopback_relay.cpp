@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,16 +24,8 @@ std::vector<std::string> capture_sink::lines() {
 
 bool capture_sink::contains(std::initializer_list<std::string_view> parts) {
   std::lock_guard lock(mutex_);
-  for (const auto& l : lines_) {
-    bool all = true;
-    for (auto p : parts) {
-      all = all && l.find(p) != std::string::npos;
-    }
-    if (all) {
-      return true;
-    }
-  }
-  return false;
+  return std::any_of(lines_.begin(), lines_.end(),
+                     [&](const std::string& l) { return has_all(l, parts); });
 }
 
 std::size_t capture_sink::count(std::string_view part) {
@@ -183,20 +176,7 @@ loopback_relay::~loopback_relay() {
 testing::AssertionResult loopback_relay::wait_for_log(std::initializer_list<std::string_view> parts,
                                                       milliseconds timeout) {
   std::vector<std::string> want(parts.begin(), parts.end());
-  auto r = wait_for(
-      [&] {
-        for (const auto& l : sink_->lines()) {
-          bool all = true;
-          for (const auto& p : want) {
-            all = all && l.find(p) != std::string::npos;
-          }
-          if (all) {
-            return true;
-          }
-        }
-        return false;
-      },
-      timeout, "a log line");
+  auto r = wait_for([&] { return sink_->contains(parts); }, timeout, "a log line");
   if (!r) {
     std::string joined;
     for (const auto& p : want) {

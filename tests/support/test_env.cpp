@@ -127,4 +127,13 @@ std::uint64_t rss_kib() {
   return 0;
 }
 
+bool has_all(std::string_view line, std::initializer_list<std::string_view> parts) {
+  for (auto p : parts) {
+    if (line.find(p) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace kiteline::test

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ using std::chrono::milliseconds;
 /// wait_for with test_timeout().
 [[nodiscard]] testing::AssertionResult wait_for(const std::function<bool()>& cond,
                                                 std::string_view what = "");
+
+/// True when `line` contains every one of `parts` (log-line matching).
+[[nodiscard]] bool has_all(std::string_view line, std::initializer_list<std::string_view> parts);
 
 /// Bytes <-> text views.
 [[nodiscard]] std::span<const std::byte> as_bytes(std::string_view s) noexcept;

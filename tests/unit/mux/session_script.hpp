@@ -144,7 +144,12 @@ inline std::string describe(const action& a) {
             return out + "}";
           },
           [](const evict_local& e) {
-            return "evict_local{" + std::to_string(e.sid) + ", " + std::to_string(e.held) + "}";
+            return "evict_local{" + std::to_string(e.sid) + ", " + std::to_string(e.held) +
+                   (e.why == evict_reason::stalled_share ? ", stalled_share}" : "}");
+          },
+          [](const reap_local& r) {
+            return "reap_local{" + std::to_string(r.sid) +
+                   (r.why == reap_reason::idle ? ", idle}" : ", half_closed}");
           },
           [](const tunnel_dead&) { return std::string("tunnel_dead"); },
       },

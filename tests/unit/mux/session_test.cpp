@@ -585,6 +585,7 @@ TEST(MuxSession, StalledBudgetEvictsTheLargestHolderEachInterval) {
   session_limits l;
   l.receive_budget = 1000;
   l.evict_after = 10s;
+  l.stalled_after = {};  // the fallback alone (the fair-share rule has its own tests)
   session_script t(role::connector, l);
   const auto t0 = session_script::t0;
   t.s().on_tunnel_bytes_received(t0 + 1s);
@@ -621,6 +622,7 @@ TEST(MuxSession, EvictionTiesGoToTheLowestSidAndZeroDisablesIt) {
   session_limits l;
   l.receive_budget = 100;
   l.evict_after = 5s;
+  l.stalled_after = {};  // the fallback alone
   session_script t(role::connector, l);
   const auto t0 = session_script::t0;
   t.s().on_tunnel_bytes_received(t0);
@@ -640,6 +642,145 @@ TEST(MuxSession, EvictionTiesGoToTheLowestSidAndZeroDisablesIt) {
   u.expect_none("evict_after zero: never");
   EXPECT_TRUE(u.s().tunnel_read_paused());
 }
+
+// Hostile-peer row 3: visitors that never read fill the receive budget. When it overflows, every
+// stream holding at least its share (budget / streams holding bytes) that has not drained for
+// stalled_after is evicted at once, and the tunnel keeps reading: no pause at all.
+TEST(MuxSession, OverflowEvictsStalledHoldersOfTheirShareAtOnce) {
+  session_limits l;
+  l.receive_budget = 1000;
+  l.stalled_after = 2s;
+  session_script t(role::connector, l);
+  const auto t0 = session_script::t0;
+  t.s().on_tunnel_bytes_received(t0);
+  t.feed_chunk(first_hdr(1), std::string(400, 'a'));  // never read
+  t.feed_chunk(first_hdr(2), std::string(400, 'b'));  // never read
+  t.feed_chunk(first_hdr(3), std::string(100, 'c'));  // a reader that keeps up
+  t.s().clear_actions();
+  t.s().on_local_written(3, 100);
+  t.s().clear_actions();
+  t.s().on_tunnel_bytes_received(t0 + 3s);
+  t.feed_chunk(hdr{}.sid(3), std::string(250, 'd'));
+  // 1050 > 1000 held by 3 streams: share 333. Streams 1 and 2 hold 400 and have not drained
+  // since t0 (3 s > 2 s); stream 3 holds 250 < share and drained just now.
+  t.expect({deliver_of(3, std::string(250, 'd')), evict_local{1, 400, evict_reason::stalled_share},
+            eof_chunk(1, eof_flags::both), evict_local{2, 400, evict_reason::stalled_share},
+            eof_chunk(2, eof_flags::both)},
+           "both stalled holders go at once; no pause");
+  EXPECT_FALSE(t.s().tunnel_read_paused());
+  EXPECT_EQ(t.s().receive_budget_used(), 250U);
+  EXPECT_FALSE(t.s().has_stream(1));
+  EXPECT_TRUE(t.s().has_stream(3));
+}
+
+// A stream that drained recently is not evicted even if it holds a lot: the budget pauses the
+// tunnel as before (back-pressure), and a later tick evicts it only once it has not drained for
+// stalled_after.
+TEST(MuxSession, RecentlyDrainedHoldersPauseTheTunnelInsteadUntilStalled) {
+  session_limits l;
+  l.receive_budget = 1000;
+  l.stalled_after = 2s;
+  l.evict_after = 60s;
+  session_script t(role::connector, l);
+  const auto t0 = session_script::t0;
+  t.s().on_tunnel_bytes_received(t0);
+  t.feed_chunk(first_hdr(1), std::string(600, 'a'));
+  t.feed_chunk(first_hdr(2), std::string(300, 'b'));
+  t.s().clear_actions();
+  t.s().on_tunnel_bytes_received(t0 + 1s);
+  t.feed_chunk(hdr{}.sid(2), std::string(200, 'c'));
+  t.expect({deliver_of(2, std::string(200, 'c')), pause_tunnel_read{}},
+           "1100 held, but nobody is stalled for 2 s yet");
+  t.s().on_timer(t0 + 1500ms);
+  t.expect_none("1.5 s without draining: not yet");
+  t.s().on_local_written(2, 100);  // stream 2 moves but does not drain
+  t.s().clear_actions();
+  t.s().on_timer(t0 + 2s);
+  // Held: 1 = 600, 2 = 400; share 500: stream 1 (600, not drained since t0) goes.
+  t.expect({evict_local{1, 600, evict_reason::stalled_share}, eof_chunk(1, eof_flags::both),
+            resume_tunnel_read{}},
+           "stream 1 stalled for 2 s with more than its share");
+  EXPECT_EQ(t.s().receive_budget_used(), 400U);
+  EXPECT_TRUE(t.s().has_stream(2));
+}
+
+TEST(MuxSession, StalledAfterZeroNeverEvictsAtOnce) {
+  session_limits l;
+  l.receive_budget = 100;
+  l.stalled_after = {};
+  l.evict_after = {};
+  l.ping_interval = 48h;  // no PING in the way
+  session_script t(role::connector, l);
+  const auto t0 = session_script::t0;
+  t.s().on_tunnel_bytes_received(t0);
+  t.feed_chunk(first_hdr(1), std::string(101, 'x'));
+  t.s().clear_actions();
+  EXPECT_TRUE(t.s().tunnel_read_paused());
+  t.s().on_timer(t0 + 1h);
+  t.expect_none("both eviction rules off");
+}
+
+// Hostile-peer row 8: a visitor sends its request and closes; the origin never answers. The
+// half-closed stream is reaped after half_closed_timeout of silence (pagekite.py: 120 s), with
+// EOF: 1WR to the peer; any byte moving in the open direction restarts the clock.
+TEST(MuxSession, HalfClosedSilentStreamsAreReaped) {
+  session_limits l;
+  l.half_closed_timeout = 120s;
+  l.ping_interval = 48h;  // no PING in the way
+  session_script t(role::relay, l);
+  const auto t0 = session_script::t0;
+  auto a = t.s().open_stream(visitor, bytes_of("GET /hang HTTP/1.1\r\n\r\n"));
+  auto b = t.s().open_stream(visitor, bytes_of("GET /slow HTTP/1.1\r\n\r\n"));
+  auto c = t.s().open_stream(visitor, bytes_of("GET /open HTTP/1.1\r\n\r\n"));
+  ASSERT_TRUE(a && b && c);
+  ASSERT_FALSE(t.s().on_local_eof(*a));
+  ASSERT_FALSE(t.s().on_local_eof(*b));
+  t.s().clear_actions();
+  t.s().on_tunnel_bytes_received(t0 + 100s);
+  t.feed_chunk(hdr{}.sid(*b), "HTTP/1.1 200 OK\r\n");  // b's origin is slow, not silent
+  t.s().clear_actions();
+  t.s().on_timer(t0 + 119s);
+  t.expect_none("119 s");
+  t.s().on_timer(t0 + 120s);
+  t.expect({reap_local{*a, reap_reason::half_closed}, eof_chunk(*a, eof_flags::both)},
+           "a: half-closed and silent for 120 s; c is not half-closed");
+  EXPECT_FALSE(t.s().has_stream(*a));
+  t.s().on_timer(t0 + 219s);
+  t.expect_none("b's clock restarted at 100 s");
+  t.s().on_timer(t0 + 220s);
+  t.expect({reap_local{*b, reap_reason::half_closed}, eof_chunk(*b, eof_flags::both)});
+  EXPECT_TRUE(t.s().has_stream(*c));
+  t.feed_chunk(hdr{}.sid(*a), "late");
+  t.expect_none("late data for a reaped stream gets no second EOF");
+}
+
+TEST(MuxSession, IdleStreamsAreReapedOnlyWithAnIdleTimeout) {
+  session_limits l;
+  l.half_closed_timeout = {};
+  l.ping_interval = 48h;  // no PING in the way
+  session_script t(role::connector, l);
+  const auto t0 = session_script::t0;
+  t.s().on_tunnel_bytes_received(t0);
+  t.feed_chunk(first_hdr(5), "hello");
+  t.s().clear_actions();
+  t.s().on_timer(t0 + 24h);
+  t.expect_none("no idle timeout by default");
+
+  l.idle_timeout = 30s;
+  session_script u(role::connector, l);
+  u.s().on_tunnel_bytes_received(t0);
+  u.feed_chunk(first_hdr(5), "hello");
+  u.feed_chunk(first_hdr(6), "hello");
+  u.s().clear_actions();
+  u.s().on_timer(t0 + 20s);
+  ASSERT_FALSE(u.s().on_local_data(6, bytes_of("reply")));  // 6 answers at 20 s
+  u.s().clear_actions();
+  u.s().on_timer(t0 + 30s);
+  u.expect({reap_local{5, reap_reason::idle}, eof_chunk(5, eof_flags::both)});
+  u.s().on_timer(t0 + 50s);
+  u.expect({reap_local{6, reap_reason::idle}, eof_chunk(6, eof_flags::both)});
+}
+
 
 // ---------------------------------------------------------------------------- keepalive
 

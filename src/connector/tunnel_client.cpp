@@ -44,8 +44,9 @@ const char* const forbidden_page =
 
 /// Wraps connector::http_rewriter as the tunnel_link's per-stream delivery filter. When the
 /// rewriter ends the stream (+password 401, request firewall 500, unparseable request 400/431),
-/// its page goes back through the tunnel and the stream ends; refuse_local must not run inside
-/// the link's action loop, so it is posted. One log line per refusal.
+/// its page goes back through the tunnel and the stream ends at once (pipelined requests before
+/// the refused one that are still queued for the origin are dropped with it); refuse_local must
+/// not run inside the link's action loop, so it is posted. One log line per refusal.
 class rewrite_filter final : public net::delivery_filter {
  public:
   rewrite_filter(rewrite_options o, std::weak_ptr<net::tunnel_link> link, wire::sid_t sid,

@@ -110,10 +110,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t per_request = 200;
   if (whole.out.size() > 2 * in.size() + per_request * (whole.requests + 1) ||
       (whole.verdict == rewrite_verdict::unauthorized && !whole.out.empty()) ||
-      (whole.verdict == rewrite_verdict::blocked) !=
-          (whole.rule != firewall_rule::none) ||
-      (whole.verdict == rewrite_verdict::blocked &&
-       (opts.insecure || !opts.passwords.empty()))) {
+      (whole.verdict == rewrite_verdict::blocked) != (whole.rule != firewall_rule::none) ||
+      (whole.verdict == rewrite_verdict::blocked && (opts.insecure || !opts.passwords.empty()))) {
     std::abort();
   }
   for (std::uint32_t seed : {std::uint32_t{data[1]} * 2654435761u + 1u, 0x9e3779b9u}) {

@@ -88,24 +88,42 @@ std::size_t last_dot_php(std::string_view t) noexcept {
 
 std::string_view firewall_rule_name(firewall_rule r) noexcept {
   switch (r) {
-    case firewall_rule::none: return "none";
-    case firewall_rule::xampp: return "/xampp/";
-    case firewall_rule::security: return "/security/";
-    case firewall_rule::licenses: return "/licenses/";
-    case firewall_rule::webalizer: return "/webalizer/";
-    case firewall_rule::server_status: return "/server-status";
-    case firewall_rule::server_info: return "/server-info";
-    case firewall_rule::adm_prefix: return "/adm*";
-    case firewall_rule::wp_admin: return "wp-admin/";
-    case firewall_rule::wp_config: return "wp-config.php";
-    case firewall_rule::system32: return "system32/";
-    case firewall_rule::dot_dot: return "/..";
-    case firewall_rule::htaccess: return ".htaccess";
-    case firewall_rule::htpass: return ".htpass*";
-    case firewall_rule::db_admin: return "phpMyAdmin-like";
-    case firewall_rule::adm_php: return "adm*.php";
-    case firewall_rule::install_php: return "install*.php";
-    case firewall_rule::setup_php: return "setup.php";
+    case firewall_rule::none:
+      return "none";
+    case firewall_rule::xampp:
+      return "/xampp/";
+    case firewall_rule::security:
+      return "/security/";
+    case firewall_rule::licenses:
+      return "/licenses/";
+    case firewall_rule::webalizer:
+      return "/webalizer/";
+    case firewall_rule::server_status:
+      return "/server-status";
+    case firewall_rule::server_info:
+      return "/server-info";
+    case firewall_rule::adm_prefix:
+      return "/adm*";
+    case firewall_rule::wp_admin:
+      return "wp-admin/";
+    case firewall_rule::wp_config:
+      return "wp-config.php";
+    case firewall_rule::system32:
+      return "system32/";
+    case firewall_rule::dot_dot:
+      return "/..";
+    case firewall_rule::htaccess:
+      return ".htaccess";
+    case firewall_rule::htpass:
+      return ".htpass*";
+    case firewall_rule::db_admin:
+      return "phpMyAdmin-like";
+    case firewall_rule::adm_php:
+      return "adm*.php";
+    case firewall_rule::install_php:
+      return "install*.php";
+    case firewall_rule::setup_php:
+      return "setup.php";
   }
   return "?";
 }

@@ -8,24 +8,24 @@ namespace kiteline::connector {
 
 /// The default rule a request matched (pagekite.py filters.py HttpSecurityFilter).
 enum class firewall_rule {
-  none,            ///< allowed
-  xampp,           ///< target starts with /xampp/ (after one or more '/')
-  security,        ///< ... /security/
-  licenses,        ///< ... /licenses/
-  webalizer,       ///< ... /webalizer/
-  server_status,   ///< ... /server-status
-  server_info,     ///< ... /server-info
-  adm_prefix,      ///< ... /adm (anything starting with /adm: /admin, /administrator, ...)
-  wp_admin,        ///< a '/' then `wp-admin/`, unless `admin-ajax` or `css/` follows
-  wp_config,       ///< a '/' then `wp-config.php`
-  system32,        ///< a '/' then `system32/`
-  dot_dot,         ///< a '/' then `..`
-  htaccess,        ///< a '/' then `.htaccess`
-  htpass,          ///< a '/' then `.htpass` (.htpasswd, ...)
-  db_admin,        ///< a '/' then [php|sql]my[sql](adm|manager): phpMyAdmin, mysqladmin, ...
-  adm_php,         ///< a '/' then `adm`, and `.php` later in the target
-  install_php,     ///< a '/' then `install`, and `.php` later in the target
-  setup_php,       ///< a '/' then `setup.php`
+  none,           ///< allowed
+  xampp,          ///< target starts with /xampp/ (after one or more '/')
+  security,       ///< ... /security/
+  licenses,       ///< ... /licenses/
+  webalizer,      ///< ... /webalizer/
+  server_status,  ///< ... /server-status
+  server_info,    ///< ... /server-info
+  adm_prefix,     ///< ... /adm (anything starting with /adm: /admin, /administrator, ...)
+  wp_admin,       ///< a '/' then `wp-admin/`, unless `admin-ajax` or `css/` follows
+  wp_config,      ///< a '/' then `wp-config.php`
+  system32,       ///< a '/' then `system32/`
+  dot_dot,        ///< a '/' then `..`
+  htaccess,       ///< a '/' then `.htaccess`
+  htpass,         ///< a '/' then `.htpass` (.htpasswd, ...)
+  db_admin,       ///< a '/' then [php|sql]my[sql](adm|manager): phpMyAdmin, mysqladmin, ...
+  adm_php,        ///< a '/' then `adm`, and `.php` later in the target
+  install_php,    ///< a '/' then `install`, and `.php` later in the target
+  setup_php,      ///< a '/' then `setup.php`
 };
 
 /// A short label of the rule for logs, e.g. "/server-status" or "adm*.php".

@@ -16,7 +16,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
-constexpr std::size_t max_chunk_end = 2;       // CRLF after chunk data
+constexpr std::size_t max_chunk_end = 2;      // CRLF after chunk data
 constexpr std::uint64_t max_content_length = std::uint64_t{1} << 62;
 
 void append(std::vector<std::byte>& out, std::string_view s) {
@@ -31,7 +31,6 @@ void append(std::vector<std::byte>& out, std::span<const std::byte> s) {
 std::string_view as_chars(std::span<const std::byte> s) {
   return {reinterpret_cast<const char*>(s.data()), s.size()};
 }
-
 
 bool is_tchar(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
@@ -76,7 +75,6 @@ std::string sanitize(std::string_view s) {
   }
   return r;
 }
-
 
 struct request_line {
   std::string_view method;
@@ -250,8 +248,8 @@ bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
   unsigned diff = a.size() == b.size() ? 0u : 1u;
   const std::size_t n = std::min(a.size(), b.size());
   for (std::size_t i = 0; i < n; ++i) {
-    diff |= static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^
-                                  static_cast<unsigned char>(b[i]));
+    diff |=
+        static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
   }
   return diff == 0;
 }
@@ -265,8 +263,8 @@ constexpr std::size_t max_refused_request = 256;  // refused_request() for logs
 
 /// pagekite.py's error-page shape (spec §6.7): status line, X-PageKite-UUID (when known),
 /// `extra` header lines, the no-cache headers, Connection: close, no Content-Length.
-std::string error_page(std::string_view status_line, std::string_view uuid,
-                       std::string_view extra, std::string_view body) {
+std::string error_page(std::string_view status_line, std::string_view uuid, std::string_view extra,
+                       std::string_view body) {
   std::string r(status_line);
   r += "\r\n";
   if (!uuid.empty()) {
@@ -284,8 +282,7 @@ std::string error_page(std::string_view status_line, std::string_view uuid,
   return r;
 }
 
-constexpr std::string_view pagekite_link =
-    "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
+constexpr std::string_view pagekite_link = "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
 
 }  // namespace
 
@@ -301,8 +298,7 @@ http_rewriter::http_rewriter(rewrite_options opts) : opts_(std::move(opts)) {
     reply_ = error_page("HTTP/1.1 401 Unauthorized", opts_.uuid,
                         "WWW-Authenticate: Basic realm=PageKite\r\n",
                         "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
-                            std::string(pagekite_link) + " for <b>" +
-                            html_escape(opts_.kite_name) +
+                            std::string(pagekite_link) + " for <b>" + html_escape(opts_.kite_name) +
                             "</b> requires a user name and password.</p><p>Please try again."
                             "</p><!--  --></body></html>\n");
   }
@@ -363,8 +359,7 @@ std::size_t http_rewriter::on_head(std::span<const std::byte> in, std::vector<st
   if (lf == std::string_view::npos) {
     return take;
   }
-  const std::string_view line =
-      line_content(std::string_view(head_).substr(line_start_));
+  const std::string_view line = line_content(std::string_view(head_).substr(line_start_));
   if (!line.empty()) {
     line_start_ = head_.size();
     return take;
@@ -625,11 +620,10 @@ void http_rewriter::refuse(rewrite_verdict v, std::string reason) {
       const std::string_view status = v == rewrite_verdict::bad_request
                                           ? "400 Bad Request"
                                           : "431 Request Header Fields Too Large";
-      reply_ = error_page("HTTP/1.1 " + std::string(status), opts_.uuid, "",
-                          "<html><body><h1>" + std::string(status) +
-                              "</h1><p>This request for <b>" + kite +
-                              "</b> was not forwarded: " + html_escape(reason_) +
-                              ".</p></body></html>\n");
+      reply_ = error_page(
+          "HTTP/1.1 " + std::string(status), opts_.uuid, "",
+          "<html><body><h1>" + std::string(status) + "</h1><p>This request for <b>" + kite +
+              "</b> was not forwarded: " + html_escape(reason_) + ".</p></body></html>\n");
       break;
     }
     case rewrite_verdict::unauthorized:  // the 401 page is ready since the constructor

@@ -3,6 +3,8 @@
 // bodies are never touched.
 #pragma once
 
+#include "connector/http_firewall.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -12,15 +14,13 @@
 #include <utility>
 #include <vector>
 
-#include "connector/http_firewall.hpp"
-
 namespace kiteline::connector {
 
 /// What the connector knows about one HTTP stream (its chunk headers) and its kite's flags.
 /// Designated-initializer friendly; new members are only ever appended.
 struct rewrite_options {
-  std::string rip;     ///< the stream's RIP chunk header, injected verbatim as X-Forwarded-For
-  bool rtls = false;   ///< RTLS present: X-Forwarded-Proto: https (else http)
+  std::string rip;         ///< the stream's RIP chunk header, injected verbatim as X-Forwarded-For
+  bool rtls = false;       ///< RTLS present: X-Forwarded-Proto: https (else http)
   std::uint32_t port = 0;  ///< the stream's Port chunk header, injected as X-PageKite-Port
   /// +rewritehost[=NAME]: the new Host value. The caller resolves "" (bare +rewritehost) to the
   /// origin's host:port before passing it. The original Host line becomes X-Old-Host.
@@ -170,9 +170,9 @@ class http_rewriter {
   firewall_rule blocked_rule_ = firewall_rule::none;
   state state_ = state::head;
   bool auth_pending_ = false;
-  std::string head_;          // the head collected so far (state::head)
+  std::string head_;            // the head collected so far (state::head)
   std::size_t line_start_ = 0;  // start of the current line in head_
-  std::string line_;          // chunk-size line / chunk end / trailer line being collected
+  std::string line_;            // chunk-size line / chunk end / trailer line being collected
   std::size_t trailer_bytes_ = 0;
   std::uint64_t remaining_ = 0;
   std::uint64_t requests_ = 0;

@@ -70,7 +70,8 @@ void expect_row6_refused(std::uint16_t relay_port, http_origin& origin, test_con
     EXPECT_NE(body.find("<h1>Sorry! (be)</h1>"), std::string::npos) << body;
     EXPECT_NE(body.find("for <b>foo.test</b> is unavailable"), std::string::npos) << body;
     EXPECT_FALSE(origin_saw(origin, target)) << target;
-    EXPECT_TRUE(conn.sink->contains({"kite foo.test refused GET " + target + " (request firewall rule"}))
+    EXPECT_TRUE(
+        conn.sink->contains({"kite foo.test refused GET " + target + " (request firewall rule"}))
         << conn.log_dump();
   }
   EXPECT_EQ(conn.sink->count("(request firewall rule"), row6.size());
@@ -134,9 +135,8 @@ TEST(connector_firewall, per_kite_insecure_turns_it_off_for_that_kite_only) {
   http_origin origin;
   {
     // The short form, as pagekite.py: PORT NAME +insecure.
-    auto conn = live_connector(
-        relay.port(), {"--kitesecret=s3cret", std::to_string(origin.port()), "foo.test",
-                       "+insecure"});
+    auto conn = live_connector(relay.port(), {"--kitesecret=s3cret", std::to_string(origin.port()),
+                                              "foo.test", "+insecure"});
     ASSERT_TRUE(conn);
     expect_row6_admitted(relay.port(), origin);
     conn->client->stop();
@@ -144,15 +144,14 @@ TEST(connector_firewall, per_kite_insecure_turns_it_off_for_that_kite_only) {
   }
   // --service_cfg form; bar.test (same connector, no flag) is still firewalled.
   http_origin other;
-  auto conn = live_connector(
-      relay.port(), {service_on("http:foo.test", origin.port()),
-                     service_on("http:bar.test", other.port()),
-                     "--service_cfg=foo.test/80:insecure:True"});
+  auto conn = live_connector(relay.port(), {service_on("http:foo.test", origin.port()),
+                                            service_on("http:bar.test", other.port()),
+                                            "--service_cfg=foo.test/80:insecure:True"});
   ASSERT_TRUE(conn);
   auto r = visit(relay.port(), get("/wp-admin/"));
   EXPECT_EQ(r.status, 200) << r.head;
-  auto bar = visit(relay.port(),
-                   "GET /wp-admin/ HTTP/1.1\r\nHost: bar.test\r\nConnection: close\r\n\r\n");
+  auto bar =
+      visit(relay.port(), "GET /wp-admin/ HTTP/1.1\r\nHost: bar.test\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(bar.status, 500) << bar.head;
   EXPECT_TRUE(other.heads().empty());
 }
@@ -162,9 +161,8 @@ TEST(connector_firewall, a_stream_that_passed_ip_or_password_is_trusted) {
   ASSERT_TRUE(relay.ok()) << relay.error();
   http_origin origin;
   {
-    auto conn = live_connector(relay.port(), {"--kitesecret=s3cret",
-                                              std::to_string(origin.port()), "foo.test",
-                                              "+ip/127.0.0.1"});
+    auto conn = live_connector(relay.port(), {"--kitesecret=s3cret", std::to_string(origin.port()),
+                                              "foo.test", "+ip/127.0.0.1"});
     ASSERT_TRUE(conn);
     auto r = visit(relay.port(), get("/wp-admin/"));
     EXPECT_EQ(r.status, 200) << r.head;
@@ -176,8 +174,9 @@ TEST(connector_firewall, a_stream_that_passed_ip_or_password_is_trusted) {
                                             "--service_cfg=foo.test/80:password/alice:wonder"});
   ASSERT_TRUE(conn);
   // alice:wonder
-  auto r = visit(relay.port(), "GET /phpmyadmin/ HTTP/1.1\r\nHost: foo.test\r\n"
-                               "Authorization: Basic YWxpY2U6d29uZGVy\r\nConnection: close\r\n\r\n");
+  auto r = visit(relay.port(),
+                 "GET /phpmyadmin/ HTTP/1.1\r\nHost: foo.test\r\n"
+                 "Authorization: Basic YWxpY2U6d29uZGVy\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(r.status, 200) << r.head;
   auto none = visit(relay.port(), get("/phpmyadmin/"));
   EXPECT_EQ(none.status, 401) << none.head;
@@ -226,7 +225,8 @@ class recording_origin final : public thread_server {
       }
       all.append(buf, static_cast<std::size_t>(n));
       std::size_t heads = 0;
-      for (auto at = all.find("\r\n\r\n"); at != std::string::npos; at = all.find("\r\n\r\n", at + 4)) {
+      for (auto at = all.find("\r\n\r\n"); at != std::string::npos;
+           at = all.find("\r\n\r\n", at + 4)) {
         ++heads;
       }
       for (; answered < heads; ++answered) {
@@ -263,7 +263,8 @@ testing::AssertionResult ok_then_refusal(const std::string& got, std::string_vie
 // X-Forwarded-For: 6.6.6.6. Before, the origin got both verbatim after the first request (and
 // trusted 6.6.6.6); now the stream ends with 400 at the malformed head. (The relay checks the
 // FIRST head itself, so the malformed one comes second.)
-TEST(connector_firewall, row7_spoofed_forwarded_for_after_a_malformed_line_never_reaches_the_origin) {
+TEST(connector_firewall,
+     row7_spoofed_forwarded_for_after_a_malformed_line_never_reaches_the_origin) {
   loopback_relay relay;
   ASSERT_TRUE(relay.ok()) << relay.error();
   recording_origin origin;
@@ -272,24 +273,26 @@ TEST(connector_firewall, row7_spoofed_forwarded_for_after_a_malformed_line_never
   {
     test_socket s;
     ASSERT_TRUE(s.connect(relay.port()));
-    ASSERT_TRUE(s.send_all("GET /1 HTTP/1.1\r\nHost: foo.test\r\n\r\n"
-                           "GET /2 HTTP/1.1\r\nHost: foo.test\r\nthis is not a header\r\n\r\n"
-                           "GET /3 HTTP/1.1\r\nHost: foo.test\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n"));
+    ASSERT_TRUE(
+        s.send_all("GET /1 HTTP/1.1\r\nHost: foo.test\r\n\r\n"
+                   "GET /2 HTTP/1.1\r\nHost: foo.test\r\nthis is not a header\r\n\r\n"
+                   "GET /3 HTTP/1.1\r\nHost: foo.test\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n"));
     read_status st{};
     const std::string got(as_text(s.read_to_eof(st)));
     EXPECT_TRUE(ok_then_refusal(got, "HTTP/1.1 400 Bad Request\r\n"));
     EXPECT_NE(got.find("was not forwarded: header line without a colon."), std::string::npos);
-    EXPECT_TRUE(conn->sink->contains(
-        {"kite foo.test refused `GET /2`: header line without a colon"}))
+    EXPECT_TRUE(
+        conn->sink->contains({"kite foo.test refused `GET /2`: header line without a colon"}))
         << conn->log_dump();
   }
   // The origin connection has ended. The first request was emitted rewritten, but the refusal
   // drops the stream at once, so the origin got it, part of it, or nothing (when the refusal
   // came before the dial completed); never anything after it.
   ASSERT_TRUE(wait_for([&] { return origin.active() == 0; }, "origin connections ended"));
-  const std::string first = "GET /1 HTTP/1.1\r\nX-Forwarded-For: 127.0.0.1\r\n"
-                            "X-Forwarded-Proto: http\r\nX-PageKite-Port: " +
-                            std::to_string(relay.port()) + "\r\nHost: foo.test\r\n\r\n";
+  const std::string first =
+      "GET /1 HTTP/1.1\r\nX-Forwarded-For: 127.0.0.1\r\n"
+      "X-Forwarded-Proto: http\r\nX-PageKite-Port: " +
+      std::to_string(relay.port()) + "\r\nHost: foo.test\r\n\r\n";
   const auto got = origin.received();
   EXPECT_LE(got.size(), 1u);
   for (const auto& bytes : got) {
@@ -323,9 +326,9 @@ TEST(connector_firewall, every_keep_alive_request_is_rewritten_and_checked) {
   for (int i = 1; i <= 3; ++i) {
     want += "GET /" + std::to_string(i) +
             " HTTP/1.1\r\nX-Forwarded-For: 127.0.0.1\r\nX-Forwarded-Proto: http\r\n"
-            "X-PageKite-Port: " + std::to_string(relay.port()) +
-            "\r\nHost: foo.test\r\nX-Old-X-Forwarded-For: 6.6.6." + std::to_string(i) +
-            "\r\n\r\n";
+            "X-PageKite-Port: " +
+            std::to_string(relay.port()) + "\r\nHost: foo.test\r\nX-Old-X-Forwarded-For: 6.6.6." +
+            std::to_string(i) + "\r\n\r\n";
   }
   EXPECT_EQ(got[0], want);
 }
@@ -339,9 +342,10 @@ TEST(connector_firewall, oversized_second_head_gets_431) {
   test_socket s;
   ASSERT_TRUE(s.connect(relay.port()));
   // The relay caps the first head at 16 KiB itself; the connector caps every head at 64 KiB.
-  ASSERT_TRUE(s.send_all("GET /1 HTTP/1.1\r\nHost: foo.test\r\n\r\n"
-                         "GET /2 HTTP/1.1\r\nHost: foo.test\r\nX-Big: " +
-                         std::string(65 * 1024, 'a') + "\r\n\r\n"));
+  ASSERT_TRUE(
+      s.send_all("GET /1 HTTP/1.1\r\nHost: foo.test\r\n\r\n"
+                 "GET /2 HTTP/1.1\r\nHost: foo.test\r\nX-Big: " +
+                 std::string(65 * 1024, 'a') + "\r\n\r\n"));
   read_status st{};
   const std::string got(as_text(s.read_to_eof(st)));
   EXPECT_TRUE(ok_then_refusal(got, "HTTP/1.1 431 Request Header Fields Too Large\r\n"));

@@ -3,11 +3,11 @@
 // (filters.py HttpSecurityFilter) on the request line "METHOD TARGET HTTP/1.1".
 #include "connector/http_firewall.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace kiteline::connector {
 namespace {
@@ -20,8 +20,9 @@ struct row {
 void expect_rows(std::string_view method, const std::vector<row>& rows) {
   for (const row& r : rows) {
     EXPECT_EQ(firewall_check(method, r.target), r.rule)
-        << method << " " << r.target << " -> " << firewall_rule_name(firewall_check(method, r.target))
-        << ", want " << firewall_rule_name(r.rule);
+        << method << " " << r.target << " -> "
+        << firewall_rule_name(firewall_check(method, r.target)) << ", want "
+        << firewall_rule_name(r.rule);
   }
 }
 
@@ -87,7 +88,7 @@ TEST(http_firewall, traversal_and_server_files) {
                          {"/..", firewall_rule::dot_dot},
                          {"/..foo", firewall_rule::dot_dot},
                          {"/search?q=/../x", firewall_rule::dot_dot},
-                         {"/a..b", firewall_rule::none},     // ".." must follow a '/'
+                         {"/a..b", firewall_rule::none},  // ".." must follow a '/'
                          {"/a/b..", firewall_rule::none},
                          {"/%2e%2e/x", firewall_rule::none},  // nothing is percent-decoded
                          {"/windows/system32/cmd.exe", firewall_rule::system32},
@@ -146,8 +147,8 @@ TEST(http_firewall, applies_to_five_methods_in_any_case) {
     EXPECT_EQ(firewall_check(m, "/wp-admin/"), firewall_rule::wp_admin) << m;
     EXPECT_EQ(firewall_check(m, "/server-status"), firewall_rule::server_status) << m;
   }
-  for (std::string_view m : {"HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "GETX", "GE",
-                             "POSTS", ""}) {
+  for (std::string_view m :
+       {"HEAD", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "GETX", "GE", "POSTS", ""}) {
     EXPECT_EQ(firewall_check(m, "/wp-admin/"), firewall_rule::none) << m;
     EXPECT_EQ(firewall_check(m, "/x/../../etc/passwd"), firewall_rule::none) << m;
   }

@@ -1,10 +1,10 @@
 // Unit tests for connector::http_rewriter: header injection (§7.3), framing, +password (§7.2).
 #include "connector/http_rewriter.hpp"
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace kiteline::connector {
 namespace {
@@ -16,8 +16,8 @@ struct run_result {
   rewrite_verdict verdict = rewrite_verdict::pass;
   bool passing_through = false;
   std::uint64_t requests = 0;
-  std::string reply;   // error_reply()
-  std::string reason;  // refusal_reason()
+  std::string reply;    // error_reply()
+  std::string reason;   // refusal_reason()
   std::string refused;  // refused_request()
 };
 
@@ -127,23 +127,24 @@ TEST(http_rewriter, keep_alive_pipelining_of_three_requests) {
       "HEAD /b HTTP/1.1\r\nHost: k\r\n\r\n"
       "GET /c?x=1 HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n";
   const run_result r = run(base_options(), in);
-  EXPECT_EQ(r.out, rewritten("GET /a HTTP/1.1\r\n", "Host: k\r\n\r\n") +
-                       rewritten("HEAD /b HTTP/1.1\r\n", "Host: k\r\n\r\n") +
-                       rewritten("GET /c?x=1 HTTP/1.1\r\n", "Host: k\r\nConnection: close\r\n\r\n"));
+  EXPECT_EQ(r.out,
+            rewritten("GET /a HTTP/1.1\r\n", "Host: k\r\n\r\n") +
+                rewritten("HEAD /b HTTP/1.1\r\n", "Host: k\r\n\r\n") +
+                rewritten("GET /c?x=1 HTTP/1.1\r\n", "Host: k\r\nConnection: close\r\n\r\n"));
   EXPECT_EQ(r.requests, 3u);
   expect_split_invariant(base_options(), in);
 }
 
 TEST(http_rewriter, content_length_body_is_never_rewritten) {
   const std::string body = "GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n";
-  const std::string in = "POST /upload HTTP/1.1\r\nHost: k\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\n\r\n" + body +
-                         "GET /next HTTP/1.1\r\nHost: k\r\n\r\n";
+  const std::string in =
+      "POST /upload HTTP/1.1\r\nHost: k\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body + "GET /next HTTP/1.1\r\nHost: k\r\n\r\n";
   const run_result r = run(base_options(), in);
-  EXPECT_EQ(r.out, rewritten("POST /upload HTTP/1.1\r\n",
-                             "Host: k\r\nContent-Length: " + std::to_string(body.size()) +
-                                 "\r\n\r\n") +
-                       body + rewritten("GET /next HTTP/1.1\r\n", "Host: k\r\n\r\n"));
+  EXPECT_EQ(r.out,
+            rewritten("POST /upload HTTP/1.1\r\n",
+                      "Host: k\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n") +
+                body + rewritten("GET /next HTTP/1.1\r\n", "Host: k\r\n\r\n"));
   EXPECT_EQ(r.requests, 2u);
   expect_split_invariant(base_options(), in);
 }
@@ -280,7 +281,8 @@ TEST(http_rewriter, upgrade_request_then_everything_verbatim) {
   const std::string head =
       "GET /ws HTTP/1.1\r\nHost: k\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  const std::string after = std::string("\x81\x05hello", 7) + "GET / HTTP/1.1\r\nX-Forwarded-For: 6\r\n\r\n";
+  const std::string after =
+      std::string("\x81\x05hello", 7) + "GET / HTTP/1.1\r\nX-Forwarded-For: 6\r\n\r\n";
   const std::string in = head + after;
   const run_result r = run(base_options(), in);
   EXPECT_EQ(r.out, rewritten("GET /ws HTTP/1.1\r\n", head.substr(head.find("\r\n") + 2)) + after);
@@ -351,8 +353,7 @@ TEST(http_rewriter, malformed_heads_are_refused_with_400_and_nothing_after_them_
       {"POST / HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n", "bad Content-Length"},
       {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"},
       {"POST / HTTP/1.1\r\nContent-Length: \r\n\r\n", "bad Content-Length"},
-      {"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-       "bad Content-Length"},
+      {"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", "bad Content-Length"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
        "Transfer-Encoding with Content-Length"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
@@ -379,7 +380,8 @@ TEST(http_rewriter, malformed_heads_are_refused_with_400_and_nothing_after_them_
 
 TEST(http_rewriter, equal_repeated_content_lengths_are_accepted) {
   const std::string in =
-      "POST / HTTP/1.1\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n";
+      "POST / HTTP/1.1\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabcGET / "
+      "HTTP/1.1\r\n\r\n";
   const run_result r = run(base_options(), in);
   EXPECT_EQ(r.requests, 2u);
   EXPECT_FALSE(r.passing_through);
@@ -401,7 +403,8 @@ TEST(http_rewriter, malformed_chunk_framing_is_refused_with_400) {
       {"3 junk\r\nabc\r\n0\r\n\r\n", "", "bad chunk-size line"},
       {"\r\n", "", "bad chunk-size line"},
       {"3;" + std::string(5000, 'e') + "\r\n", "", "chunk-size line over 4 KiB"},
-      {"1\r\na\r\n0\r\nno colon\r\n\r\n", "1\r\na\r\n0\r\n", "trailer: header line without a colon"},
+      {"1\r\na\r\n0\r\nno colon\r\n\r\n", "1\r\na\r\n0\r\n",
+       "trailer: header line without a colon"},
       {"0\r\nT: v\r\n folded\r\n\r\n", "0\r\nT: v\r\n",
        "trailer: obs-fold (a header line starting with a space or tab)"},
   };
@@ -413,8 +416,8 @@ TEST(http_rewriter, malformed_chunk_framing_is_refused_with_400) {
     EXPECT_EQ(r.reason, c.reason) << c.body;
     EXPECT_FALSE(r.passing_through) << c.body;
     EXPECT_EQ(r.requests, 1u) << c.body;
-    EXPECT_EQ(r.out, rewritten("POST / HTTP/1.1\r\n", "Transfer-Encoding: chunked\r\n\r\n") +
-                         c.forwarded)
+    EXPECT_EQ(r.out,
+              rewritten("POST / HTTP/1.1\r\n", "Transfer-Encoding: chunked\r\n\r\n") + c.forwarded)
         << c.body;
     expect_split_invariant(base_options(), in);
   }
@@ -457,14 +460,14 @@ TEST(http_rewriter, password_ok_passes_and_is_rewritten) {
 
 TEST(http_rewriter, password_missing_or_wrong_is_unauthorized) {
   const std::vector<std::string> requests = {
-      "GET / HTTP/1.1\r\nHost: k\r\n\r\n",           // missing
-      basic("Basic YWxpY2U6d3Jvbmc="),                // alice:wrong
-      basic("Basic bWFsbG9yeTpzM2NyZXQ="),            // mallory:s3cret
-      basic("Basic YWxpY2U6czNjcmV0Cg=="),            // alice:s3cret\n
-      basic("Basic YWxpY2U="),                        // alice (no colon)
-      basic("Bearer YWxpY2U6czNjcmV0"),               // wrong scheme
-      basic("Basic YWxpY2U6czNjcmV0!"),               // not base64
-      basic("Basic"),                                 // no credentials
+      "GET / HTTP/1.1\r\nHost: k\r\n\r\n",  // missing
+      basic("Basic YWxpY2U6d3Jvbmc="),      // alice:wrong
+      basic("Basic bWFsbG9yeTpzM2NyZXQ="),  // mallory:s3cret
+      basic("Basic YWxpY2U6czNjcmV0Cg=="),  // alice:s3cret\n
+      basic("Basic YWxpY2U="),              // alice (no colon)
+      basic("Bearer YWxpY2U6czNjcmV0"),     // wrong scheme
+      basic("Basic YWxpY2U6czNjcmV0!"),     // not base64
+      basic("Basic"),                       // no credentials
       "GET / HTTP/1.1\r\nHost: k\r\n folded\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n\r\n",
       "\r\nGET / HTTP/1.1\r\nX: " + std::string(70 * 1024, 'x') + "\r\n\r\n",  // oversized
   };
@@ -496,17 +499,17 @@ TEST(http_rewriter, password_check_waits_for_the_whole_head) {
 TEST(http_rewriter, error_reply_is_a_pagekite_style_401_page) {
   const http_rewriter rw(password_options());
   const std::string_view reply = rw.error_reply();
-  EXPECT_TRUE(reply.starts_with(
-      "HTTP/1.1 401 Unauthorized\r\n"
-      "X-PageKite-UUID: abc123\r\n"
-      "WWW-Authenticate: Basic realm=PageKite\r\n"
-      "Content-Type: text/html; charset=utf-8\r\n"
-      "Pragma: no-cache\r\n"
-      "Expires: 0\r\n"
-      "Cache-Control: no-store\r\n"
-      "Connection: close\r\n"
-      "\r\n"
-      "<html><body><h1>Sorry! (be)</h1>"))
+  EXPECT_TRUE(
+      reply.starts_with("HTTP/1.1 401 Unauthorized\r\n"
+                        "X-PageKite-UUID: abc123\r\n"
+                        "WWW-Authenticate: Basic realm=PageKite\r\n"
+                        "Content-Type: text/html; charset=utf-8\r\n"
+                        "Pragma: no-cache\r\n"
+                        "Expires: 0\r\n"
+                        "Cache-Control: no-store\r\n"
+                        "Connection: close\r\n"
+                        "\r\n"
+                        "<html><body><h1>Sorry! (be)</h1>"))
       << reply;
   EXPECT_NE(reply.find("<b>k&lt;b&gt;.example</b>"), std::string_view::npos) << reply;
   EXPECT_TRUE(reply.ends_with("</body></html>\n"));
@@ -543,10 +546,8 @@ std::string get(std::string_view target) {
 
 // The five requests of the hardening issue's row 6.
 const std::vector<std::pair<std::string, firewall_rule>> row6 = {
-    {"/server-status", firewall_rule::server_status},
-    {"/wp-config.php", firewall_rule::wp_config},
-    {"/x/../../etc/passwd", firewall_rule::dot_dot},
-    {"/wp-admin/", firewall_rule::wp_admin},
+    {"/server-status", firewall_rule::server_status}, {"/wp-config.php", firewall_rule::wp_config},
+    {"/x/../../etc/passwd", firewall_rule::dot_dot},  {"/wp-admin/", firewall_rule::wp_admin},
     {"/phpmyadmin/", firewall_rule::db_admin},
 };
 
@@ -602,8 +603,8 @@ TEST(http_rewriter, firewall_keeps_pagekite_exceptions_and_case_rules) {
     EXPECT_EQ(r.verdict, rewrite_verdict::pass) << allowed;
     EXPECT_EQ(r.requests, 1u) << allowed;
   }
-  for (std::string_view blocked : {"/WP-ADMIN/", "/Server-Status", "/PhpMyAdmin/",
-                                   "/wp-admin/admin-ajax.php", "//admin"}) {
+  for (std::string_view blocked :
+       {"/WP-ADMIN/", "/Server-Status", "/PhpMyAdmin/", "/wp-admin/admin-ajax.php", "//admin"}) {
     EXPECT_EQ(run(firewall_options(), get(blocked)).verdict, rewrite_verdict::blocked) << blocked;
   }
 }

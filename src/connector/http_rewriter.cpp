@@ -1,6 +1,7 @@
 // Streaming HTTP/1.x request rewriter for one stream (see http_rewriter.hpp).
 #include "connector/http_rewriter.hpp"
 
+#include "connector/basic_auth.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -196,62 +197,6 @@ std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
     }
   }
   return n;
-}
-
-/// Standard base64 with padding (RFC 4648 §4); nullopt on any other character or bad length.
-std::optional<std::string> base64_decode(std::string_view s) {
-  if (s.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    std::uint32_t v = 0;
-    if (c == '=') {
-      if (i + 2 < s.size()) {
-        return std::nullopt;
-      }
-      ++pad;
-      continue;
-    }
-    if (pad != 0) {
-      return std::nullopt;
-    }
-    if (c >= 'A' && c <= 'Z') {
-      v = static_cast<std::uint32_t>(c - 'A');
-    } else if (c >= 'a' && c <= 'z') {
-      v = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (c >= '0' && c <= '9') {
-      v = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xffu));
-    }
-  }
-  return out;
-}
-
-/// Compares without an early exit on the first differing byte (lengths may leak).
-bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
-  unsigned diff = a.size() == b.size() ? 0u : 1u;
-  const std::size_t n = std::min(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    diff |=
-        static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
-  }
-  return diff == 0;
 }
 
 constexpr std::array<std::string_view, 6> spoofable = {
@@ -462,7 +407,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
   }
 
   if (auth_pending_) {
-    if (problem != nullptr || !authorization || !authorized(*authorization)) {
+    if (problem != nullptr || !authorization || !basic_auth_ok(*authorization, opts_.passwords)) {
       remember_request();
       refuse(rewrite_verdict::unauthorized, "no valid credentials (+password)");
       return;
@@ -630,34 +575,6 @@ void http_rewriter::refuse(rewrite_verdict v, std::string reason) {
     case rewrite_verdict::pass:
       break;
   }
-}
-
-bool http_rewriter::authorized(std::string_view value) const {
-  std::size_t sp = 0;
-  while (sp < value.size() && !is_ows(value[sp])) {
-    ++sp;
-  }
-  if (!iequals(value.substr(0, sp), "basic")) {
-    return false;
-  }
-  const std::optional<std::string> decoded = base64_decode(trim(value.substr(sp)));
-  if (!decoded) {
-    return false;
-  }
-  const std::size_t colon = decoded->find(':');
-  if (colon == std::string::npos) {
-    return false;
-  }
-  const std::string_view user = std::string_view(*decoded).substr(0, colon);
-  const std::string_view pass = std::string_view(*decoded).substr(colon + 1);
-  bool ok = false;
-  for (const auto& [u, p] : opts_.passwords) {
-    // Evaluate both comparisons for every pair: no early exit that depends on secrets.
-    const bool user_ok = constant_time_equals(user, u);
-    const bool pass_ok = constant_time_equals(pass, p);
-    ok = ok || (user_ok && pass_ok);
-  }
-  return ok;
 }
 
 }  // namespace kiteline::connector

@@ -160,7 +160,6 @@ class http_rewriter {
   void finish_line(std::vector<std::byte>& out);
   /// Ends the stream with `v` (not pass): builds the reply, drops every buffer.
   void refuse(rewrite_verdict v, std::string reason);
-  [[nodiscard]] bool authorized(std::string_view value) const;
 
   rewrite_options opts_;
   std::string reply_;

@@ -78,9 +78,9 @@ enum class rewrite_verdict {
 /// 1, obs-fold, a bad header name or a line without a colon, NUL/CR inside a line, a bad or
 /// conflicting Content-Length, Transfer-Encoding together with Content-Length, a final transfer
 /// coding that is not chunked, a bad chunk-size line (bad syntax, over 16 hex digits or over
-/// 4 KiB), bad data after a chunk, or a bad trailer line. A head (or trailer section) over `max_head` gives
-/// `head_too_large` (431, as the built-in web server answers). Bytes of earlier requests were
-/// already emitted; nothing of the refused request or anything after it is.
+/// 4 KiB), bad data after a chunk, or a bad trailer line. A head (or trailer section) over
+/// `max_head` gives `head_too_large` (431, as the built-in web server answers). Bytes of earlier
+/// requests were already emitted; nothing of the refused request or anything after it is.
 ///
 /// It stops rewriting and passes everything through verbatim for the rest of the stream only
 /// after a request carrying `Upgrade:` or with method CONNECT: whether the origin switches

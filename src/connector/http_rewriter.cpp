@@ -1,6 +1,7 @@
 // Streaming HTTP/1.x request rewriter for one stream (see http_rewriter.hpp).
 #include "connector/http_rewriter.hpp"
 
+#include "connector/basic_auth.hpp"
 #include "core/text.hpp"
 
 #include <algorithm>
@@ -16,7 +17,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 
 constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
-constexpr std::size_t max_chunk_end = 2;       // CRLF after chunk data
+constexpr std::size_t max_chunk_end = 2;      // CRLF after chunk data
 constexpr std::uint64_t max_content_length = std::uint64_t{1} << 62;
 
 void append(std::vector<std::byte>& out, std::string_view s) {
@@ -31,7 +32,6 @@ void append(std::vector<std::byte>& out, std::span<const std::byte> s) {
 std::string_view as_chars(std::span<const std::byte> s) {
   return {reinterpret_cast<const char*>(s.data()), s.size()};
 }
-
 
 bool is_tchar(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
@@ -77,32 +77,58 @@ std::string sanitize(std::string_view s) {
   return r;
 }
 
+struct request_line {
+  std::string_view method;
+  std::string_view target;
+};
 
-/// METHOD SP request-target SP HTTP/1.d (RFC 9112 §3). Returns the method, or nullopt.
-std::optional<std::string_view> parse_request_line(std::string_view line) noexcept {
+/// METHOD SP request-target SP HTTP/1.d (RFC 9112 §3). Returns nullptr, or what is wrong.
+const char* parse_request_line(std::string_view line, request_line& rl) noexcept {
   const std::size_t sp1 = line.find(' ');
   if (sp1 == std::string_view::npos) {
-    return std::nullopt;
+    return "bad request line";
   }
   const std::string_view method = line.substr(0, sp1);
   const std::string_view rest = line.substr(sp1 + 1);
   const std::size_t sp2 = rest.find(' ');
   if (!is_token(method) || sp2 == std::string_view::npos || sp2 == 0) {
-    return std::nullopt;
+    return "bad request line";
   }
   const std::string_view target = rest.substr(0, sp2);
   const std::string_view version = rest.substr(sp2 + 1);
   for (char c : target) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) {
-      return std::nullopt;
+      return "bad request line";
     }
+  }
+  if (version.size() == 8 && version.starts_with("HTTP/") && version[5] != '1') {
+    return "HTTP version other than 1.x";
   }
   if (version.size() != 8 || !version.starts_with("HTTP/1.") || version[7] < '0' ||
       version[7] > '9') {
-    return std::nullopt;
+    return "bad request line";
   }
-  return method;
+  rl = {method, target};
+  return nullptr;
+}
+
+/// A header or trailer line without its line ending. Returns nullptr, or what is wrong.
+const char* header_line_problem(std::string_view l) noexcept {
+  if (!l.empty() && is_ows(l.front())) {
+    return "obs-fold (a header line starting with a space or tab)";
+  }
+  if (l.find('\r') != std::string_view::npos || l.find('\0') != std::string_view::npos) {
+    return "CR or NUL inside a header line";
+  }
+  const std::size_t colon = l.find(':');
+  if (colon == std::string_view::npos) {
+    return "header line without a colon";
+  }
+  if (!is_token(l.substr(0, colon))) {
+    return "bad header name";
+  }
+  return nullptr;
 }
 
 /// Parses a Content-Length value ("12" or "12, 12"): all elements equal decimal numbers.
@@ -173,66 +199,35 @@ std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
   return n;
 }
 
-/// Standard base64 with padding (RFC 4648 §4); nullopt on any other character or bad length.
-std::optional<std::string> base64_decode(std::string_view s) {
-  if (s.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    std::uint32_t v = 0;
-    if (c == '=') {
-      if (i + 2 < s.size()) {
-        return std::nullopt;
-      }
-      ++pad;
-      continue;
-    }
-    if (pad != 0) {
-      return std::nullopt;
-    }
-    if (c >= 'A' && c <= 'Z') {
-      v = static_cast<std::uint32_t>(c - 'A');
-    } else if (c >= 'a' && c <= 'z') {
-      v = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (c >= '0' && c <= '9') {
-      v = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xffu));
-    }
-  }
-  return out;
-}
-
-/// Compares without an early exit on the first differing byte (lengths may leak).
-bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
-  unsigned diff = a.size() == b.size() ? 0u : 1u;
-  const std::size_t n = std::min(a.size(), b.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    diff |= static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^
-                                  static_cast<unsigned char>(b[i]));
-  }
-  return diff == 0;
-}
-
 constexpr std::array<std::string_view, 6> spoofable = {
     "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Port",
     "X-PageKite-For",  "X-PageKite-Proto",  "X-PageKite-Port",
 };
+
+constexpr std::size_t max_refused_request = 256;  // refused_request() for logs
+
+/// pagekite.py's error-page shape (spec §6.7): status line, X-PageKite-UUID (when known),
+/// `extra` header lines, the no-cache headers, Connection: close, no Content-Length.
+std::string error_page(std::string_view status_line, std::string_view uuid, std::string_view extra,
+                       std::string_view body) {
+  std::string r(status_line);
+  r += "\r\n";
+  if (!uuid.empty()) {
+    r.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
+  }
+  r.append(extra);
+  r.append(
+      "Content-Type: text/html; charset=utf-8\r\n"
+      "Pragma: no-cache\r\n"
+      "Expires: 0\r\n"
+      "Cache-Control: no-store\r\n"
+      "Connection: close\r\n"
+      "\r\n");
+  r.append(body);
+  return r;
+}
+
+constexpr std::string_view pagekite_link = "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
 
 }  // namespace
 
@@ -245,28 +240,14 @@ http_rewriter::http_rewriter(rewrite_options opts) : opts_(std::move(opts)) {
   opts_.uuid = sanitize(opts_.uuid);
   auth_pending_ = !opts_.passwords.empty();
   if (auth_pending_) {
-    reply_ = "HTTP/1.1 401 Unauthorized\r\n";
-    if (!opts_.uuid.empty()) {
-      reply_ += "X-PageKite-UUID: " + opts_.uuid + "\r\n";
-    }
-    reply_ +=
-        "WWW-Authenticate: Basic realm=PageKite\r\n"
-        "Content-Type: text/html; charset=utf-8\r\n"
-        "Pragma: no-cache\r\n"
-        "Expires: 0\r\n"
-        "Cache-Control: no-store\r\n"
-        "Connection: close\r\n"
-        "\r\n"
-        "<html><body><h1>Sorry! (be)</h1><p>The HTTP <a href=\"https://pagekite.net/\"><i>"
-        "PageKite</i></a> for <b>";
-    reply_ += html_escape(opts_.kite_name);
-    reply_ +=
-        "</b> requires a user name and password.</p><p>Please try again.</p><!--  -->"
-        "</body></html>\n";
+    reply_ = error_page("HTTP/1.1 401 Unauthorized", opts_.uuid,
+                        "WWW-Authenticate: Basic realm=PageKite\r\n",
+                        "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
+                            std::string(pagekite_link) + " for <b>" + html_escape(opts_.kite_name) +
+                            "</b> requires a user name and password.</p><p>Please try again."
+                            "</p><!--  --></body></html>\n");
   }
 }
-
-std::string_view http_rewriter::error_reply() const { return reply_; }
 
 rewrite_verdict http_rewriter::feed(std::span<const std::byte> in, std::vector<std::byte>& out) {
   std::size_t pos = 0;
@@ -302,7 +283,7 @@ rewrite_verdict http_rewriter::feed(std::span<const std::byte> in, std::vector<s
         break;
     }
   }
-  return state_ == state::refused ? rewrite_verdict::unauthorized : rewrite_verdict::pass;
+  return verdict_;
 }
 
 std::size_t http_rewriter::on_head(std::span<const std::byte> in, std::vector<std::byte>& out) {
@@ -311,15 +292,19 @@ std::size_t http_rewriter::on_head(std::span<const std::byte> in, std::vector<st
   const std::size_t take = lf == std::string_view::npos ? chars.size() : lf + 1;
   head_.append(chars.substr(0, take));
   if (head_.size() > opts_.max_head) {
-    // The head is longer than the cap whether or not it ends here: give up for good.
-    enter_passthrough(out);
+    // The head is longer than the cap whether or not it ends here.
+    if (auth_pending_) {
+      refuse(rewrite_verdict::unauthorized, "request head too large to check (+password)");
+    } else {
+      refuse(rewrite_verdict::head_too_large,
+             "request head over " + std::to_string(opts_.max_head) + " bytes");
+    }
     return take;
   }
   if (lf == std::string_view::npos) {
     return take;
   }
-  const std::string_view line =
-      line_content(std::string_view(head_).substr(line_start_));
+  const std::string_view line = line_content(std::string_view(head_).substr(line_start_));
   if (!line.empty()) {
     line_start_ = head_.size();
     return take;
@@ -350,22 +335,28 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
     head.remove_prefix(lf + 1);
   }
 
-  bool ok = true;
-  const std::optional<std::string_view> method = parse_request_line(line_content(lines[0].text));
-  ok = method.has_value();
+  request_line rl;
+  const char* problem = parse_request_line(line_content(lines[0].text), rl);
+  const bool parsed = problem == nullptr;
+  // For refusals only (no copy for requests that pass).
+  const auto remember_request = [&] {
+    if (parsed) {
+      refused_request_.assign(rl.method).append(" ").append(rl.target);
+      refused_request_.resize(std::min(refused_request_.size(), max_refused_request));
+    }
+  };
   std::optional<std::uint64_t> content_length;
   bool has_te = false;
   bool chunked = false;
   bool upgrade = false;
   std::optional<std::string_view> authorization;
-  for (std::size_t i = 1; ok && i + 1 < lines.size(); ++i) {
+  for (std::size_t i = 1; problem == nullptr && i + 1 < lines.size(); ++i) {
     const std::string_view l = line_content(lines[i].text);
-    const std::size_t colon = l.find(':');
-    if (colon == std::string_view::npos || !is_token(l.substr(0, colon)) ||
-        l.find('\r') != std::string_view::npos || l.find('\0') != std::string_view::npos) {
-      ok = false;  // also catches obs-fold (a leading SP/HTAB is not a token char)
+    problem = header_line_problem(l);
+    if (problem != nullptr) {
       break;
     }
+    const std::size_t colon = l.find(':');
     const std::string_view name = l.substr(0, colon);
     const std::string_view value = trim(l.substr(colon + 1));
     if (!opts_.raw_headers) {
@@ -378,19 +369,22 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
     }
     if (iequals(name, "Content-Length")) {
       const std::optional<std::uint64_t> n = parse_content_length(value);
-      if (!n || (content_length && *content_length != *n)) {
-        ok = false;
+      if (!n) {
+        problem = "bad Content-Length";
+      } else if (content_length && *content_length != *n) {
+        problem = "conflicting Content-Length values";
       }
       content_length = n;
     } else if (iequals(name, "Transfer-Encoding")) {
       has_te = true;
       std::string_view v = value;
-      while (ok) {
+      while (problem == nullptr) {
         const std::size_t comma = v.find(',');
         const std::string_view coding = trim(v.substr(0, comma));
         if (!coding.empty()) {
           if (chunked) {
-            ok = false;  // chunked must be the final coding, applied once (RFC 9112 §6.1)
+            // chunked must be the final coding, applied once (RFC 9112 §6.1)
+            problem = "a transfer coding after chunked";
           }
           chunked = iequals(coding, "chunked");
         }
@@ -405,23 +399,36 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
       authorization = value;
     }
   }
-  if (ok && has_te && (!chunked || content_length)) {
-    ok = false;  // a non-chunked final coding, or TE with CL (a smuggling signal)
+  if (problem == nullptr && has_te && content_length) {
+    problem = "Transfer-Encoding with Content-Length";  // a request smuggling signal
+  }
+  if (problem == nullptr && has_te && !chunked) {
+    problem = "final transfer coding is not chunked";  // the body length is unknowable
   }
 
   if (auth_pending_) {
-    if (!ok || !authorization || !authorized(*authorization)) {
-      state_ = state::refused;
-      head_.clear();
+    if (problem != nullptr || !authorization || !basic_auth_ok(*authorization, opts_.passwords)) {
+      remember_request();
+      refuse(rewrite_verdict::unauthorized, "no valid credentials (+password)");
       return;
     }
     auth_pending_ = false;
   }
-  if (!ok) {
-    enter_passthrough(out);
+  if (problem != nullptr) {
+    remember_request();
+    refuse(rewrite_verdict::bad_request, problem);
     return;
   }
-
+  // The firewall: off with `insecure`; a +password stream is trusted once it passed the check.
+  if (!opts_.insecure && opts_.passwords.empty()) {
+    const firewall_rule rule = firewall_check(rl.method, rl.target);
+    if (rule != firewall_rule::none) {
+      blocked_rule_ = rule;
+      remember_request();
+      refuse(rewrite_verdict::blocked, std::string(firewall_rule_name(rule)));
+      return;
+    }
+  }
   ++requests_;
   if (opts_.raw_headers) {
     append(out, head_);
@@ -444,7 +451,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
       append(out, lines[i].text);
     }
   }
-  const bool tunnel = upgrade || iequals(*method, "CONNECT");  // before head_ (its bytes) goes
+  const bool tunnel = upgrade || iequals(rl.method, "CONNECT");  // before head_ (its bytes) goes
   head_ = std::string();  // an idle keep-alive stream keeps no head buffer
   line_start_ = 0;
 
@@ -463,33 +470,48 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
 
 std::size_t http_rewriter::on_line_state(std::span<const std::byte> in,
                                          std::vector<std::byte>& out) {
+  // Framing lines are collected and emitted verbatim once complete and checked.
   const std::string_view chars = as_chars(in);
   const std::size_t lf = chars.find('\n');
   const std::size_t take = lf == std::string_view::npos ? chars.size() : lf + 1;
-  append(out, in.first(take));  // framing bytes are always forwarded verbatim
   line_.append(chars.substr(0, take));
-  const std::size_t cap = state_ == state::chunk_size  ? max_chunk_line
-                          : state_ == state::chunk_end ? max_chunk_end
-                                                       : opts_.max_head - std::min(opts_.max_head, trailer_bytes_);
-  if (line_.size() > cap) {
-    line_.clear();
-    state_ = state::passthrough;
-    return take;
+  switch (state_) {
+    case state::chunk_size:
+      if (line_.size() > max_chunk_line) {
+        refuse(rewrite_verdict::bad_request, "chunk-size line over 4 KiB");
+        return take;
+      }
+      break;
+    case state::chunk_end:
+      if (line_.size() > max_chunk_end) {
+        refuse(rewrite_verdict::bad_request, "no line end after chunk data");
+        return take;
+      }
+      break;
+    default:  // trailers
+      if (line_.size() > opts_.max_head - std::min(opts_.max_head, trailer_bytes_)) {
+        refuse(rewrite_verdict::head_too_large,
+               "trailer section over " + std::to_string(opts_.max_head) + " bytes");
+        return take;
+      }
+      break;
   }
   if (lf != std::string_view::npos) {
-    finish_line();
+    finish_line(out);
   }
   return take;
 }
 
-void http_rewriter::finish_line() {
+void http_rewriter::finish_line(std::vector<std::byte>& out) {
   const std::string_view l = line_content(line_);
   switch (state_) {
     case state::chunk_size: {
       const std::optional<std::uint64_t> n = parse_chunk_size(l);
       if (!n) {
-        state_ = state::passthrough;
-      } else if (*n == 0) {
+        refuse(rewrite_verdict::bad_request, "bad chunk-size line");
+        return;
+      }
+      if (*n == 0) {
         state_ = state::trailers;
         trailer_bytes_ = 0;
       } else {
@@ -499,57 +521,60 @@ void http_rewriter::finish_line() {
       break;
     }
     case state::chunk_end:
-      state_ = l.empty() ? state::chunk_size : state::passthrough;
+      if (!l.empty()) {
+        refuse(rewrite_verdict::bad_request, "no line end after chunk data");
+        return;
+      }
+      state_ = state::chunk_size;
       break;
     case state::trailers:
-      trailer_bytes_ += line_.size();
       if (l.empty()) {
         state_ = state::head;  // the request is complete
+      } else if (const char* problem = header_line_problem(l); problem != nullptr) {
+        refuse(rewrite_verdict::bad_request, std::string("trailer: ") + problem);
+        return;
       }
+      trailer_bytes_ += line_.size();
       break;
     default:
       break;
   }
+  append(out, line_);
   line_.clear();
 }
 
-void http_rewriter::enter_passthrough(std::vector<std::byte>& out) {
-  if (auth_pending_) {
-    state_ = state::refused;  // the head cannot be checked
-  } else {
-    append(out, head_);
-    state_ = state::passthrough;
-  }
-  head_.clear();
+void http_rewriter::refuse(rewrite_verdict v, std::string reason) {
+  verdict_ = v;
+  state_ = state::refused;
+  reason_ = std::move(reason);
+  head_ = std::string();
+  line_ = std::string();
   line_start_ = 0;
-}
-
-bool http_rewriter::authorized(std::string_view value) const {
-  std::size_t sp = 0;
-  while (sp < value.size() && !is_ows(value[sp])) {
-    ++sp;
+  const std::string kite = html_escape(opts_.kite_name);
+  switch (v) {
+    case rewrite_verdict::blocked:
+      // pagekite.py's answer: its "unavailable" page from the BE with code 500.
+      reply_ = error_page("HTTP/1.1 500 Unavailable", opts_.uuid, "",
+                          "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
+                              std::string(pagekite_link) + " for <b>" + kite +
+                              "</b> is unavailable at the moment.</p><p>Please try again "
+                              "later.</p><!--  --></body></html>\n");
+      break;
+    case rewrite_verdict::bad_request:
+    case rewrite_verdict::head_too_large: {
+      const std::string_view status = v == rewrite_verdict::bad_request
+                                          ? "400 Bad Request"
+                                          : "431 Request Header Fields Too Large";
+      reply_ = error_page(
+          "HTTP/1.1 " + std::string(status), opts_.uuid, "",
+          "<html><body><h1>" + std::string(status) + "</h1><p>This request for <b>" + kite +
+              "</b> was not forwarded: " + html_escape(reason_) + ".</p></body></html>\n");
+      break;
+    }
+    case rewrite_verdict::unauthorized:  // the 401 page is ready since the constructor
+    case rewrite_verdict::pass:
+      break;
   }
-  if (!iequals(value.substr(0, sp), "basic")) {
-    return false;
-  }
-  const std::optional<std::string> decoded = base64_decode(trim(value.substr(sp)));
-  if (!decoded) {
-    return false;
-  }
-  const std::size_t colon = decoded->find(':');
-  if (colon == std::string::npos) {
-    return false;
-  }
-  const std::string_view user = std::string_view(*decoded).substr(0, colon);
-  const std::string_view pass = std::string_view(*decoded).substr(colon + 1);
-  bool ok = false;
-  for (const auto& [u, p] : opts_.passwords) {
-    // Evaluate both comparisons for every pair: no early exit that depends on secrets.
-    const bool user_ok = constant_time_equals(user, u);
-    const bool pass_ok = constant_time_equals(pass, p);
-    ok = ok || (user_ok && pass_ok);
-  }
-  return ok;
 }
 
 }  // namespace kiteline::connector

@@ -43,33 +43,56 @@ const char* const forbidden_page =
     "</body></html>\n";
 
 /// Wraps connector::http_rewriter as the tunnel_link's per-stream delivery filter. When the
-/// rewriter refuses the visitor (+password), the 401 page goes back through the tunnel and the
-/// stream ends; refuse_local must not run inside the link's action loop, so it is posted.
+/// rewriter ends the stream (+password 401, request firewall 500, unparseable request 400/431),
+/// its page goes back through the tunnel and the stream ends at once (pipelined requests before
+/// the refused one that are still queued for the origin are dropped with it); refuse_local must
+/// not run inside the link's action loop, so it is posted. One log line per refusal.
 class rewrite_filter final : public net::delivery_filter {
  public:
   rewrite_filter(rewrite_options o, std::weak_ptr<net::tunnel_link> link, wire::sid_t sid,
-                 asio::any_io_executor ex)
-      : rw_(std::move(o)), link_(std::move(link)), sid_(sid), ex_(std::move(ex)) {}
+                 asio::any_io_executor ex, std::shared_ptr<spdlog::logger> log, std::string label)
+      : kite_(o.kite_name),
+        rw_(std::move(o)),
+        link_(std::move(link)),
+        sid_(sid),
+        ex_(std::move(ex)),
+        log_(std::move(log)),
+        label_(std::move(label)) {}
 
   void transform(std::span<const std::byte> in, std::vector<std::byte>& out) override {
     if (refused_) {
       return;
     }
-    if (rw_.feed(in, out) == rewrite_verdict::unauthorized) {
-      refused_ = true;
-      asio::post(ex_, [link = link_, sid = sid_, reply = std::string(rw_.error_reply())] {
-        if (auto l = link.lock()) {
-          l->refuse_local(sid, as_bytes(reply));
-        }
-      });
+    const rewrite_verdict v = rw_.feed(in, out);
+    if (v == rewrite_verdict::pass) {
+      return;
     }
+    refused_ = true;
+    const std::string_view req = rw_.refused_request();
+    if (v == rewrite_verdict::blocked) {
+      log_->info("relay {}: sid={} kite {} refused {} (request firewall rule {}; --insecure or "
+                 "+insecure turns it off)",
+                 label_, sid_, kite_, req, rw_.refusal_reason());
+    } else {
+      log_->info("relay {}: sid={} kite {} refused {}{}{}: {}", label_, sid_, kite_,
+                 req.empty() ? "a request" : "`", req, req.empty() ? "" : "`",
+                 rw_.refusal_reason());
+    }
+    asio::post(ex_, [link = link_, sid = sid_, reply = std::string(rw_.error_reply())] {
+      if (auto l = link.lock()) {
+        l->refuse_local(sid, as_bytes(reply));
+      }
+    });
   }
 
  private:
+  std::string kite_;
   http_rewriter rw_;
   std::weak_ptr<net::tunnel_link> link_;
   wire::sid_t sid_;
   asio::any_io_executor ex_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::string label_;
   bool refused_ = false;
 };
 
@@ -805,8 +828,11 @@ void tunnel_client::on_open(const mux::open_local& o) {
     host = "127.0.0.1";
     port = it->second;
   }
-  if (is_http_proto(o.proto) && !s->flags.rawheaders && s->kind == config::origin_kind::tcp) {
+  if (is_http_proto(o.proto) && s->kind == config::origin_kind::tcp) {
     rewrite_options ro;
+    ro.raw_headers = s->flags.rawheaders;  // still firewalled and checked, as pagekite.py
+    // Trusted streams (§7.3 item 4): --insecure, +insecure, or the +ip check above passed.
+    ro.insecure = ctx_->cfg.insecure || s->flags.insecure || !s->flags.ip_allow.empty();
     ro.rip = o.rip;
     ro.rtls = o.rtls;
     ro.port = o.port.value_or(0);
@@ -818,7 +844,8 @@ void tunnel_client::on_open(const mux::open_local& o) {
     for (const auto& p : s->flags.passwords) {
       ro.passwords.emplace_back(p.user, p.password.reveal());
     }
-    link_->set_filter(o.sid, std::make_unique<rewrite_filter>(std::move(ro), link_, o.sid, ex_));
+    link_->set_filter(o.sid, std::make_unique<rewrite_filter>(std::move(ro), link_, o.sid, ex_,
+                                                             ctx_->log, label_));
   }
   std::string preface;
   if (s->flags.proxyproto) {

@@ -1,0 +1,113 @@
+// HTTP Basic credentials against a kite's +password pairs (see basic_auth.hpp).
+#include "connector/basic_auth.hpp"
+
+#include "core/text.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+namespace kiteline::connector {
+namespace {
+
+bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_ows(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// Standard base64 with padding (RFC 4648 §4); nullopt on any other character or bad length.
+std::optional<std::string> base64_decode(std::string_view s) {
+  if (s.size() % 4 != 0) {
+    return std::nullopt;
+  }
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  std::size_t pad = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    std::uint32_t v = 0;
+    if (c == '=') {
+      if (i + 2 < s.size()) {
+        return std::nullopt;
+      }
+      ++pad;
+      continue;
+    }
+    if (pad != 0) {
+      return std::nullopt;
+    }
+    if (c >= 'A' && c <= 'Z') {
+      v = static_cast<std::uint32_t>(c - 'A');
+    } else if (c >= 'a' && c <= 'z') {
+      v = static_cast<std::uint32_t>(c - 'a' + 26);
+    } else if (c >= '0' && c <= '9') {
+      v = static_cast<std::uint32_t>(c - '0' + 52);
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xffu));
+    }
+  }
+  return out;
+}
+
+/// Compares without an early exit on the first differing byte (lengths may leak).
+bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
+  unsigned diff = a.size() == b.size() ? 0u : 1u;
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    diff |=
+        static_cast<unsigned>(static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]));
+  }
+  return diff == 0;
+}
+
+}  // namespace
+
+bool basic_auth_ok(std::string_view value,
+                   std::span<const std::pair<std::string, std::string>> passwords) {
+  std::size_t sp = 0;
+  while (sp < value.size() && !is_ows(value[sp])) {
+    ++sp;
+  }
+  if (!ascii_iequals(value.substr(0, sp), "basic")) {
+    return false;
+  }
+  const std::optional<std::string> decoded = base64_decode(trim(value.substr(sp)));
+  if (!decoded) {
+    return false;
+  }
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) {
+    return false;
+  }
+  const std::string_view user = std::string_view(*decoded).substr(0, colon);
+  const std::string_view pass = std::string_view(*decoded).substr(colon + 1);
+  bool ok = false;
+  for (const auto& [u, p] : passwords) {
+    // Evaluate both comparisons for every pair: no early exit that depends on secrets.
+    const bool user_ok = constant_time_equals(user, u);
+    const bool pass_ok = constant_time_equals(pass, p);
+    ok = ok || (user_ok && pass_ok);
+  }
+  return ok;
+}
+
+}  // namespace kiteline::connector

@@ -199,58 +199,13 @@ TEST(connector_firewall, rawheaders_kites_are_firewalled_too) {
   EXPECT_EQ(heads[0], get("/fine"));  // nothing added: +rawheaders
 }
 
-constexpr std::string_view ok_reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-
-/// An origin that records every byte of each connection (until EOF) and answers every complete
-/// head with a keep-alive `200 ok`.
-class recording_origin final : public thread_server {
- public:
-  recording_origin() { start(); }
-  ~recording_origin() override { stop_and_join(); }
-  [[nodiscard]] std::vector<std::string> received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-
- private:
-  void serve(int c) override {
-    std::string all;
-    std::size_t answered = 0;
-    char buf[16384];
-    // Bounded by the peer's EOF and the 20-s receive timeout set by thread_server.
-    for (;;) {
-      const auto n = ::recv(c, buf, sizeof buf, 0);
-      if (n <= 0) {
-        break;
-      }
-      all.append(buf, static_cast<std::size_t>(n));
-      std::size_t heads = 0;
-      for (auto at = all.find("\r\n\r\n"); at != std::string::npos;
-           at = all.find("\r\n\r\n", at + 4)) {
-        ++heads;
-      }
-      for (; answered < heads; ++answered) {
-        send_all(c, ok_reply.data(), ok_reply.size());
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      received_.push_back(std::move(all));
-    }
-    ::close(c);
-  }
-
-  std::mutex mu_;
-  std::vector<std::string> received_;
-};
-
 /// What a visitor gets, to EOF, after a valid first request (answered by recording_origin or
 /// cut off by the refusal) and a refused second one: true when it is the optional `200 ok`
 /// followed by exactly one refusal page with `status_line`.
 testing::AssertionResult ok_then_refusal(const std::string& got, std::string_view status_line) {
   std::string_view rest = got;
-  if (rest.starts_with(ok_reply)) {
-    rest.remove_prefix(ok_reply.size());
+  if (rest.starts_with(recording_origin::ok_reply)) {
+    rest.remove_prefix(recording_origin::ok_reply.size());
   }
   if (!rest.starts_with(status_line) || !rest.ends_with("</body></html>\n") ||
       rest.find("HTTP/1.1 ", 1) != std::string_view::npos) {
@@ -312,7 +267,7 @@ TEST(connector_firewall, every_keep_alive_request_is_rewritten_and_checked) {
     ASSERT_TRUE(s.send_all("GET /" + std::to_string(i) +
                            " HTTP/1.1\r\nHost: foo.test\r\nX-Forwarded-For: 6.6.6." +
                            std::to_string(i) + "\r\n\r\n"));
-    EXPECT_EQ(as_text(s.read_exact(ok_reply.size())), ok_reply) << i;
+    EXPECT_EQ(as_text(s.read_exact(recording_origin::ok_reply.size())), recording_origin::ok_reply) << i;
   }
   // The fourth request on the same connection is refused by the firewall; the stream ends.
   ASSERT_TRUE(s.send_all(get("/wp-admin/")));

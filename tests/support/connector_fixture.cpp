@@ -259,6 +259,38 @@ void echo_origin::serve_tls(int c) {
 
 // --- visitors ----------------------------------------------------------------------------------
 
+std::vector<std::string> recording_origin::received() {
+  std::lock_guard lock(mu_);
+  return received_;
+}
+
+void recording_origin::serve(int c) {
+  std::string all;
+  std::size_t answered = 0;
+  char buf[16384];
+  // Bounded by the peer's EOF and the 20-s receive timeout set by thread_server.
+  for (;;) {
+    const auto n = ::recv(c, buf, sizeof buf, 0);
+    if (n <= 0) {
+      break;
+    }
+    all.append(buf, static_cast<std::size_t>(n));
+    std::size_t heads = 0;
+    for (auto at = all.find("\r\n\r\n"); at != std::string::npos;
+         at = all.find("\r\n\r\n", at + 4)) {
+      ++heads;
+    }
+    for (; answered < heads; ++answered) {
+      send_all(c, ok_reply.data(), ok_reply.size());
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    received_.push_back(std::move(all));
+  }
+  ::close(c);
+}
+
 visit_result visit(std::uint16_t port, const std::string& request, std::span<const std::byte> body,
                    milliseconds timeout) {
   visit_result r;

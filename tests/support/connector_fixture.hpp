@@ -14,6 +14,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -76,6 +77,22 @@ class http_origin final : public thread_server {
   void serve(int c) override;
   std::mutex heads_mu_;
   std::vector<std::string> heads_;
+};
+
+/// An origin that records every byte of each connection (until EOF) and answers every complete
+/// head with a keep-alive `200 ok` (ok_reply): what an origin of pipelined requests receives.
+class recording_origin final : public thread_server {
+ public:
+  static constexpr std::string_view ok_reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  recording_origin() { start(); }
+  ~recording_origin() override { stop_and_join(); }
+  /// Everything each finished connection received, in the order they ended.
+  [[nodiscard]] std::vector<std::string> received();
+
+ private:
+  void serve(int c) override;
+  std::mutex mu_;
+  std::vector<std::string> received_;
 };
 
 /// An echo origin: every byte received is sent back; at EOF it closes.

@@ -70,9 +70,7 @@ void session::on_timer(time_point now, std::string_view ping_token) {
   if (dead_) {
     return;
   }
-  if (tunnel_paused_ && evict_stalled_holders()) {
-    paused_at_ = now;
-  }
+  check_stalled(now);
   evict_if_stalled(now);
   reap_quiet_streams();
   if (ping_outstanding_) {
@@ -545,6 +543,13 @@ session::stream session::new_stream() const noexcept {
   return s;
 }
 
+void session::check_stalled(time_point now) {
+  now_ = std::max(now_, now);
+  if (tunnel_paused_ && evict_stalled_holders()) {
+    paused_at_ = now_;
+  }
+}
+
 void session::check_budget() {
   if (tunnel_paused_ || budget_used_ <= limits_.receive_budget) {
     return;
@@ -568,7 +573,12 @@ bool session::evict_stalled_holders() {
   if (holding == 0) {
     return false;
   }
-  const std::uint64_t share = limits_.receive_budget / holding;
+  // What must be got back to: under the budget, or to half of it once paused (where reading
+  // resumes). Some stream holds more than target / holding while above it, so there is always
+  // a candidate once it has been stalled long enough.
+  const std::uint64_t target =
+      tunnel_paused_ ? limits_.receive_budget / 2 : limits_.receive_budget;
+  const std::uint64_t share = target / holding;
   // Largest first, then lowest SID: the order does not depend on the hash table.
   std::vector<std::pair<std::uint64_t, sid_t>> victims;
   for (const auto& [sid, st] : streams_) {
@@ -580,10 +590,17 @@ bool session::evict_stalled_holders() {
   std::sort(victims.begin(), victims.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
+  // The largest first, and only as many as it takes: a stalled stream that no longer stands in
+  // anyone's way keeps its data.
+  bool any = false;
   for (const auto& [held, sid] : victims) {
+    if (budget_used_ <= target) {
+      break;
+    }
     evict(sid, held, evict_reason::stalled_share);
+    any = true;
   }
-  return !victims.empty();
+  return any;
 }
 
 void session::evict(sid_t sid, std::uint64_t held, evict_reason why) {

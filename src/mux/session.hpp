@@ -46,10 +46,11 @@ struct session_limits {
   /// that stop reading while holding the budget stall every other stream of the tunnel (and a
   /// client reading its connections one after another deadlocks). Zero: never evict.
   duration evict_after = std::chrono::seconds(10);
-  /// Fair share under pressure: when the receive budget overflows, a stream holding at least
-  /// its share of it (receive_budget / streams holding bytes) that has not drained for this long
-  /// is evicted at once (evict_local), so the tunnel keeps reading for everyone else. Zero:
-  /// never (only evict_after applies).
+  /// Fair share under pressure: when the receive budget overflows, streams holding at least
+  /// their share of it (receive_budget / streams holding bytes; half of that while the tunnel
+  /// read is paused) that have not drained for this long are evicted at once (evict_local),
+  /// largest first and only as many as needed, so the tunnel keeps reading for everyone else.
+  /// Zero: never (only evict_after applies).
   duration stalled_after = std::chrono::seconds(1);
   /// A stream with one direction finished and nothing moving in the other for this long is
   /// reaped (reap_local): a visitor that sent its request and closed, whose origin never
@@ -149,6 +150,11 @@ class session {
   /// `ping_token` (first 64 chars) or, if empty, `now` as seconds with 4 decimals.
   void on_timer(time_point now, std::string_view ping_token = {});
 
+  /// While the tunnel read is paused: evicts the holders of their share that have now been
+  /// stalled for stalled_after (evict_local), which may resume it. Cheap to call often: the
+  /// driver does so while it waits, so a pause lasts until a holder qualifies, not a tick.
+  void check_stalled(time_point now);
+
   /// The tunnel is gone: close_local for every live stream (ascending SID); table emptied.
   void on_tunnel_lost();
 
@@ -197,8 +203,9 @@ class session {
   void forget(sid_t sid);
   void maybe_resume_tunnel();
   void evict_if_stalled(time_point now);
-  /// The budget overflowed (or the tunnel read is paused): evicts every stream that holds at
-  /// least its share of the budget and has not drained for stalled_after. True if any was.
+  /// The budget overflowed (or the tunnel read is paused): evicts, largest first, streams that
+  /// hold at least their share of the budget (half of it once paused, where reading resumes)
+  /// and have not drained for stalled_after, until the budget is back under it. True if any.
   bool evict_stalled_holders();
   void reap_quiet_streams();
   void evict(sid_t sid, std::uint64_t held, evict_reason why);

@@ -44,7 +44,8 @@ tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
       wake_tunnel_writer_(executor_),
       outbox_drained_(executor_),
       resume_tunnel_read_(executor_),
-      tick_timer_(executor_) {
+      tick_timer_(executor_),
+      stall_timer_(executor_) {
   if (opts_.send_compressed) {
     zenc_.emplace(opts_.compression_level);
   }
@@ -103,7 +104,20 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
     // Hold off while the receive budget is full (local sockets behind) or the outbox is (the
     // peer does not read what its chunks make us send).
     while ((session_.tunnel_read_paused() || outbox_full()) && !closed_) {
-      co_await resume_tunnel_read_.wait();
+      if (!session_.tunnel_read_paused()) {
+        co_await resume_tunnel_read_.wait();
+        continue;
+      }
+      // Paused by the receive budget: look again for stalled holders of their share every
+      // stall_check until the tunnel resumes (the ticker's second would keep every other
+      // stream waiting that long).
+      using namespace asio::experimental::awaitable_operators;
+      stall_timer_.expires_after(opts_.stall_check);
+      (void)co_await (resume_tunnel_read_.wait() || stall_timer_.async_wait(use_tuple));
+      if (!closed_ && session_.tunnel_read_paused()) {
+        session_.check_stalled(now());
+        perform_actions();
+      }
     }
     if (closed_) {
       break;
@@ -491,8 +505,15 @@ void tunnel_link::perform_actions() {
                 wake_reader(*it->second);
               }
             },
-            [&](const mux::pause_tunnel_read&) {},
-            [&](const mux::resume_tunnel_read&) { resume_tunnel_read_.notify(); },
+            [&](const mux::pause_tunnel_read&) {
+              log_->debug("tunnel={} reading paused: {} bytes wait for local sockets ({} streams)",
+                          name_, session_.receive_budget_used(), session_.stream_count());
+            },
+            [&](const mux::resume_tunnel_read&) {
+              log_->debug("tunnel={} reading resumed: {} bytes wait for local sockets", name_,
+                          session_.receive_budget_used());
+              resume_tunnel_read_.notify();
+            },
             [&](const mux::reset_compressor&) {
               if (zenc_) {
                 zenc_->reset();
@@ -1054,6 +1075,7 @@ void tunnel_link::close(const std::string& why) {
   close_reason_ = why;
   tunnel_.close();
   tick_timer_.cancel();
+  stall_timer_.cancel();
   session_.on_tunnel_lost();
   session_.clear_actions();
   std::vector<wire::sid_t> sids;

@@ -63,6 +63,8 @@ struct link_options {
   std::size_t probation_frame_size = 64 * 1024;
   std::size_t probation_read_buffer = 16 * 1024;
   std::chrono::milliseconds tick{1000};
+  /// While the receive budget pauses the tunnel, how often stalled holders are looked for.
+  std::chrono::milliseconds stall_check{100};
 };
 
 /// Counters, readable on the link's executor.
@@ -270,6 +272,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   // Bytes written straight to local sockets during this feed(), acknowledged after it.
   std::vector<std::pair<wire::sid_t, std::uint64_t>> written_now_;
   asio::steady_timer tick_timer_;
+  asio::steady_timer stall_timer_;
   std::uint64_t local_buffered_ = 0;
   std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment
   std::size_t segment_frames_ = 0;  // ... and frames in it

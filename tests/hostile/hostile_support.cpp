@@ -453,7 +453,8 @@ bool raw_tunnel::connect_flow_a(std::uint16_t port, const std::string& domain,
 // ------------------------------------------------------------------------------- silent_origin
 
 silent_origin::silent_origin() {
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: the accept loop takes every pending connection and stops at EAGAIN.
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -550,13 +551,18 @@ void prober::stop() {
 
 void prober::loop() {
   while (!stop_) {
+    const auto t0 = test::clock::now();
     const auto r = test::visit(port_, test::get_request(host_, bytes_), {}, each_);
+    const auto took = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<milliseconds>(test::clock::now() - t0).count());
+    slowest_ms_ = std::max(slowest_ms_.load(), took);
     if (r.status == 200 && r.body.size() == bytes_ && test::sha256_hex(r.body) == expect_) {
       ++ok_;
     } else {
       if (failed_++ == 0) {
         std::lock_guard lock(mu_);
-        first_failure_ = "status " + std::to_string(r.status) + ", " +
+        first_failure_ = "after " + std::to_string(took) + " ms: status " +
+                         std::to_string(r.status) + ", " +
                          std::to_string(r.body.size()) + " of " + std::to_string(bytes_) +
                          " bytes; head: " + r.head.substr(0, 200);
       }

@@ -201,6 +201,8 @@ class prober {
   void stop();
   [[nodiscard]] std::uint64_t successes() const noexcept { return ok_.load(); }
   [[nodiscard]] std::uint64_t failures() const noexcept { return failed_.load(); }
+  /// The longest visit so far, in milliseconds.
+  [[nodiscard]] std::uint64_t slowest_ms() const noexcept { return slowest_ms_.load(); }
   /// What the first failed visit saw (status, bytes), for the assertion message.
   [[nodiscard]] std::string first_failure() const;
   /// Waits until `n` more visits succeeded than when called.
@@ -217,6 +219,7 @@ class prober {
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> ok_{0};
   std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> slowest_ms_{0};
   mutable std::mutex mu_;
   std::string first_failure_;
   std::thread thread_;

@@ -36,8 +36,9 @@ struct healthy_relay {
 
 void expect_probe_clean(prober& p, std::string_view row) {
   p.stop();
-  report(row, "probe visits ok / failed",
-         std::to_string(p.successes()) + " / " + std::to_string(p.failures()));
+  report(row, "probe visits ok / failed (slowest)",
+         std::to_string(p.successes()) + " / " + std::to_string(p.failures()) + " (" +
+             std::to_string(p.slowest_ms()) + " ms)");
   EXPECT_EQ(p.failures(), 0U) << p.first_failure();
   EXPECT_GT(p.successes(), 0U);
 }

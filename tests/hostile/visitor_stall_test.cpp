@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,7 +29,7 @@ std::string download_request(std::size_t n) {
 TEST(HostileVisitors, Row3StalledAndSlowReadersDoNotStallTheirTunnel) {
   raise_fd_limit();
   test::http_origin origin;
-  relay_process relay;
+  relay_process relay({{"--loglevel=debug"}});
   ASSERT_TRUE(relay.ok()) << relay.proc().tail();
   connector_process connector(relay.port(), "healthy.test", origin.port());
   ASSERT_TRUE(connector.ok()) << connector.proc().tail();
@@ -63,8 +65,10 @@ TEST(HostileVisitors, Row3StalledAndSlowReadersDoNotStallTheirTunnel) {
   const std::uint64_t peak = relay.proc().peak_rss_kib();
   probe.stop();
   const std::size_t evicted = relay.proc().count("evicted:");
-  report("row 3 stalled visitors", "probe visits ok / failed during 15 s of attack",
-         std::to_string(probe.successes() - ok_before) + " / " + std::to_string(probe.failures()));
+  report("row 3 stalled visitors", "probe visits ok / failed during 15 s of attack (slowest)",
+         std::to_string(probe.successes() - ok_before) + " / " +
+             std::to_string(probe.failures()) + " (" + std::to_string(probe.slowest_ms()) +
+             " ms)");
   report("row 3 stalled visitors", "streams reset by the relay", std::to_string(evicted));
   report("row 3 stalled visitors", "relay RSS before / peak", mib(base) + " / " + mib(peak));
   EXPECT_EQ(probe.failures(), 0U) << probe.first_failure();
@@ -72,6 +76,10 @@ TEST(HostileVisitors, Row3StalledAndSlowReadersDoNotStallTheirTunnel) {
   EXPECT_GE(evicted, 16U);
   // The receive budget (16 MiB) and the outbox (2 x 2 MiB), plus slack for 216 streams.
   EXPECT_LT(peak, base + 48 * 1024) << mib(peak) << " against " << mib(base);
+  if (const char* keep = std::getenv("KL_HOSTILE_DUMP")) {
+    std::ofstream(std::string(keep) + "/relay.log") << relay.proc().output();
+    std::ofstream(std::string(keep) + "/connector.log") << connector.proc().output();
+  }
   for (int fd : stalled) {
     ::close(fd);
   }

@@ -662,15 +662,31 @@ TEST(MuxSession, OverflowEvictsStalledHoldersOfTheirShareAtOnce) {
   t.s().on_tunnel_bytes_received(t0 + 3s);
   t.feed_chunk(hdr{}.sid(3), std::string(250, 'd'));
   // 1050 > 1000 held by 3 streams: share 333. Streams 1 and 2 hold 400 and have not drained
-  // since t0 (3 s > 2 s); stream 3 holds 250 < share and drained just now.
+  // since t0 (3 s > 2 s); stream 3 holds 250 < share and drained just now. Evicting one (the
+  // lowest SID of the two largest) is enough to be back under the budget.
   t.expect({deliver_of(3, std::string(250, 'd')), evict_local{1, 400, evict_reason::stalled_share},
-            eof_chunk(1, eof_flags::both), evict_local{2, 400, evict_reason::stalled_share},
-            eof_chunk(2, eof_flags::both)},
-           "both stalled holders go at once; no pause");
+            eof_chunk(1, eof_flags::both)},
+           "one stalled holder goes at once; no pause");
   EXPECT_FALSE(t.s().tunnel_read_paused());
-  EXPECT_EQ(t.s().receive_budget_used(), 250U);
+  EXPECT_EQ(t.s().receive_budget_used(), 650U);
   EXPECT_FALSE(t.s().has_stream(1));
+  EXPECT_TRUE(t.s().has_stream(2));
   EXPECT_TRUE(t.s().has_stream(3));
+  // The next overflow: stream 3 (650) is over its share (500) but drained at 3 s; stream 2
+  // (400) is under it. Nobody qualifies: the tunnel pauses.
+  t.feed_chunk(hdr{}.sid(3), std::string(400, 'e'));
+  t.expect({deliver_of(3, std::string(400, 'e')), pause_tunnel_read{}});
+  // Paused, the target is half the budget (500): share 250. Stream 2 has sat on 400 since t0.
+  t.s().check_stalled(t0 + 4s);
+  t.expect({evict_local{2, 400, evict_reason::stalled_share}, eof_chunk(2, eof_flags::both)},
+           "650 left, still above half: paused");
+  EXPECT_TRUE(t.s().tunnel_read_paused());
+  t.s().check_stalled(t0 + 4900ms);
+  t.expect_none("stream 3 stalled 1.9 s");
+  t.s().check_stalled(t0 + 5s);
+  t.expect({evict_local{3, 650, evict_reason::stalled_share}, eof_chunk(3, eof_flags::both),
+            resume_tunnel_read{}});
+  EXPECT_EQ(t.s().receive_budget_used(), 0U);
 }
 
 // A stream that drained recently is not evicted even if it holds a lot: the budget pauses the

@@ -768,12 +768,13 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
     if (!by_cert) {
       token = wire::check_token(fe_secret, k, now);
       if (token.verdict == wire::token_verdict::expired) {
-        bad_token(fmt::format("expired (older than {} s)", wire::token_lifetime_seconds));
+        bad_token(fmt::format("{} (issued {} s or more ago)", wire::describe(token.verdict),
+                              wire::token_lifetime_seconds));
         continue;
       }
       if (token.verdict != wire::token_verdict::valid) {
-        bad_token("not from this relay (another relay process, another kite or BSALT, or "
-                  "forged)");
+        bad_token(fmt::format("{} (another relay process, another kite or BSALT, or forged)",
+                              wire::describe(token.verdict)));
         continue;
       }
     }
@@ -819,7 +820,7 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
         continue;
       }
       if (used == token_book::outcome::full) {
-        log().warn("used-token store full ({} tokens issued in the last {} s): refusing kites "
+        log().warn("used-token store full ({} tokens used in the last {} s): refusing kites "
                    "until some expire",
                    used_tokens.capacity(), wire::token_lifetime_seconds);
         bad_token("not recorded (used-token store full)");

@@ -35,7 +35,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     for (const kite_request& k : req->kites) {
       (void)verify_kite_signature("s3cret", k);
-      (void)check_token("fe-secret", k, 1795342288);
+      // Seed kiteline-token-valid carries a token of "fe-secret" issued 30 s before this time.
+      constexpr std::uint64_t now = 1795342288;
+      const token_check t = check_token("fe-secret", k, now);
+      if (t.verdict == token_verdict::valid &&
+          (k.fsalt.size() != signature_length || k.fsalt.front() != 't' || t.expires_at <= now ||
+           t.expires_at > now + token_lifetime_seconds)) {
+        std::abort();
+      }
+      if (t.verdict != token_verdict::valid && t.expires_at != 0) {
+        std::abort();
+      }
       (void)split_proto(k.proto);
       if (format_kite_line(k).size() > 24 + 1024 + 3 * 36 + 4) {
         std::abort();

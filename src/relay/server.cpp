@@ -15,6 +15,7 @@
 #include "net/listener.hpp"
 #include "net/prefixed_socket.hpp"
 #include "net/transport.hpp"
+#include "relay/token_book.hpp"
 #include "sniff/classify.hpp"
 #include "tls/client_auth.hpp"
 #include "tls/key_reload.hpp"
@@ -43,6 +44,14 @@ std::string random_hex(std::size_t n_bytes) {
 
 std::uint64_t unix_now() {
   return static_cast<std::uint64_t>(std::time(nullptr));
+}
+
+/// Seconds on a monotonic clock: the time of challenge tokens (issued and checked only by this
+/// process, so any steady origin works, and a wall-clock step cannot stretch or cut their life).
+std::uint64_t token_clock() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
 }
 
 std::span<const std::byte> as_bytes(std::string_view s) {
@@ -102,6 +111,8 @@ struct server::impl {
   tls::endpoint_set endpoints;
   std::unique_ptr<tls::certificate_reloader> reloader;  // used on worker 0 after start()
   std::string fe_secret = random_hex(32);
+  /// Challenge tokens already used: each is accepted once (shared by every worker).
+  token_book used_tokens;
   std::atomic<std::uint64_t> next_tunnel_id{1};
   std::atomic<std::size_t> round_robin{0};
   std::atomic<bool> stopping{false};
@@ -729,7 +740,7 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
                                                      bool& rejected) {
   wire::handshake_response resp;
   const auto& c = cfg();
-  const std::uint64_t now = unix_now();
+  const std::uint64_t now = token_clock();
   for (const auto& k : kites) {
     const std::string kkey = wire::kite_key(k);
     auto invalid = [&](std::string why) {
@@ -737,6 +748,14 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       rejected = true;
       log().info("kite refused tunnel={} peer={} kite={}:{} reason={}", tun.id, tun.peer,
                  k.proto, k.domain, resp.results.back().why);
+    };
+    // A bad challenge token answers like pagekite.py (`unauthorized`); the log says why.
+    auto bad_token = [&](std::string_view detail) {
+      resp.results.push_back({wire::kite_status::invalid, kkey, {}, "unauthorized"});
+      rejected = true;
+      log().info("kite refused tunnel={} peer={} kite={}:{} reason=unauthorized "
+                 "detail=\"challenge token {}\"",
+                 tun.id, tun.peer, k.proto, k.domain, detail);
     };
     // A verified client certificate naming the kite authenticates it without a secret.
     const bool by_cert = tls::names_cover(tun.cert_names, k.domain);
@@ -748,9 +767,9 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       continue;
     }
     if (!by_cert && (k.fsalt.empty() || k.signature.empty())) {
-      std::string token =
+      std::string challenge =
           wire::make_token(fe_secret, k.proto, k.domain, k.bsalt, now, random_hex(4).substr(0, 7));
-      resp.results.push_back({wire::kite_status::sign_this, kkey, token, {}});
+      resp.results.push_back({wire::kite_status::sign_this, kkey, std::move(challenge), {}});
       continue;
     }
     auto pp = wire::split_proto(k.proto);
@@ -778,9 +797,21 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
       invalid("proto");
       continue;
     }
-    if (!by_cert && !tun.authenticated && !wire::check_token(fe_secret, k, now)) {
-      invalid("unauthorized");
-      continue;
+    // Every round, not only a connection's first (spec §4.6 step 4 checks it only then, which
+    // let a captured kite line be replayed on any authenticated tunnel).
+    wire::token_check token;
+    if (!by_cert) {
+      token = wire::check_token(fe_secret, k, now);
+      if (token.verdict == wire::token_verdict::expired) {
+        bad_token(fmt::format("{} (issued {} s or more ago)", wire::describe(token.verdict),
+                              wire::token_lifetime_seconds));
+        continue;
+      }
+      if (token.verdict != wire::token_verdict::valid) {
+        bad_token(fmt::format("{} (another relay process, another kite or BSALT, or forged)",
+                              wire::describe(token.verdict)));
+        continue;
+      }
     }
     bool matched = by_cert;
     bool verified = by_cert;
@@ -815,6 +846,21 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
     if (!verified) {
       invalid("signature");
       continue;
+    }
+    if (!by_cert) {
+      // Accepted once: a second use of the same token is a replayed kite line.
+      const auto used = used_tokens.accept(k.fsalt, token.expires_at, now);
+      if (used == token_book::outcome::reused) {
+        bad_token("reused (it authenticated a kite already: a replayed kite line?)");
+        continue;
+      }
+      if (used == token_book::outcome::full) {
+        log().warn("used-token store full ({} tokens used in the last {} s): refusing kites "
+                   "until some expire",
+                   used_tokens.capacity(), wire::token_lifetime_seconds);
+        bad_token("not recorded (used-token store full)");
+        continue;
+      }
     }
     const std::string key = k.proto + ":" + k.domain;
     if (srv.registry_.is_served(key, tun.id, k.bsalt) || contains(tun.keys, key)) {

@@ -1,6 +1,8 @@
 #include "wire/kite_auth.hpp"
 
+#include <algorithm>
 #include <array>
+#include <span>
 
 #include "core/assert.hpp"
 #include "wire/head.hpp"
@@ -42,16 +44,68 @@ std::string salted(std::string_view secret, std::string_view payload, std::strin
   return out;
 }
 
-std::string token_for(std::string_view fe_secret, std::string_view p0, std::string_view window,
-                      std::string_view t8) {
-  sha1 h;
-  h.update(fe_secret);
-  h.update(p0);
-  h.update(window);
-  h.update(t8);
-  std::string out(t8);
-  out.append(h.hex_digest().substr(0, signature_length - 8));
-  return out;
+constexpr std::size_t token_time_digits = 8;
+constexpr std::size_t token_nonce_digits = 7;
+constexpr std::size_t token_head_length = 1 + token_time_digits + token_nonce_digits;  // 16
+constexpr std::size_t token_mac_digits = signature_length - token_head_length;          // 20
+
+/// HMAC-SHA1 (RFC 2104) of `message` under `key`, as 40 lower-case hex digits.
+std::string hmac_sha1_hex(std::string_view key, std::string_view message) {
+  constexpr std::size_t block = 64;
+  std::array<std::uint8_t, block> k{};
+  if (key.size() > block) {
+    sha1 h;
+    h.update(key);
+    const auto d = h.digest();
+    std::copy(d.begin(), d.end(), k.begin());
+  } else {
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      k[i] = static_cast<std::uint8_t>(key[i]);
+    }
+  }
+  std::array<std::byte, block> pad{};
+  auto keyed = [&](std::uint8_t x) {
+    for (std::size_t i = 0; i < block; ++i) {
+      pad[i] = static_cast<std::byte>(k[i] ^ x);
+    }
+    return std::span<const std::byte>(pad);
+  };
+  sha1 inner;
+  inner.update(keyed(0x36));
+  inner.update(message);
+  const auto inner_digest = inner.digest();
+  sha1 outer;
+  outer.update(keyed(0x5c));
+  outer.update(std::as_bytes(std::span<const std::uint8_t>(inner_digest)));
+  return outer.hex_digest();
+}
+
+/// The token's MAC: HMAC-SHA1-HEX(fe_secret, p0 || ":" || head)[:20].
+std::string token_mac(std::string_view fe_secret, std::string_view p0, std::string_view head) {
+  std::string message(p0);
+  message.append(":").append(head);
+  return hmac_sha1_hex(fe_secret, message).substr(0, token_mac_digits);
+}
+
+std::string token_p0(std::string_view proto, std::string_view domain, std::string_view bsalt) {
+  std::string p0 = lower(proto);
+  p0.append(":").append(lower(domain)).append(":").append(bsalt);
+  return p0;
+}
+
+bool is_lower_hex(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+/// Parses lower-case hex digits (at most 8, checked by the caller).
+std::uint32_t parse_hex32(std::string_view s) noexcept {
+  std::uint32_t v = 0;
+  for (char c : s) {
+    const auto d = static_cast<std::uint32_t>(c >= 'a' ? c - 'a' + 10 : c - '0');
+    v = (v << 4U) | d;
+  }
+  return v;
 }
 
 }  // namespace
@@ -108,40 +162,49 @@ bool verify_dyndns_signature(std::string_view secret, std::string_view payload,
   return constant_time_equal(sign_dyndns(secret, payload, signature.substr(0, 8)), signature);
 }
 
-std::string token_window(std::uint64_t unix_time) {
-  return hex_u64(unix_time / token_window_seconds);
-}
-
 std::string make_token(std::string_view fe_secret, std::string_view proto, std::string_view domain,
-                       std::string_view bsalt, std::uint64_t unix_time,
+                       std::string_view bsalt, std::uint64_t issued_at,
                        std::string_view rand7hex) {
-  KL_ASSERT(rand7hex.size() == 7);
-  std::string t8 = "t";
-  t8.append(rand7hex.substr(0, 7));
-  std::string p0 = lower(proto);
-  p0.append(":").append(lower(domain)).append(":").append(bsalt);
-  return token_for(fe_secret, p0, token_window(unix_time), t8);
+  KL_ASSERT(rand7hex.size() == token_nonce_digits);
+  std::string time_hex = hex_u64(issued_at & 0xFFFFFFFFU);
+  std::string head = "t";
+  head.append(token_time_digits - time_hex.size(), '0').append(time_hex);
+  head.append(rand7hex.substr(0, token_nonce_digits));
+  head.resize(token_head_length, '0');  // only if rand7hex was short (trusted input)
+  std::string token = head;
+  token.append(token_mac(fe_secret, token_p0(proto, domain, bsalt), head));
+  return token;
 }
 
-result<void> check_token(std::string_view fe_secret, const kite_request& kite,
-                         std::uint64_t unix_time) {
+std::string_view describe(token_verdict v) noexcept {
+  switch (v) {
+    case token_verdict::valid: return "valid";
+    case token_verdict::foreign: return "not from this relay";
+    case token_verdict::expired: return "expired";
+  }
+  return "?";
+}
+
+token_check check_token(std::string_view fe_secret, const kite_request& kite,
+                        std::uint64_t now) {
   const std::string_view token = kite.fsalt;
-  if (token.size() != signature_length || token.front() != 't') {
-    return errc::bad_token;
+  if (token.size() != signature_length || token.front() != 't' ||
+      !is_lower_hex(token.substr(1))) {
+    return {token_verdict::foreign, 0};
   }
-  std::string p0 = lower(kite.proto);
-  p0.append(":").append(lower(kite.domain)).append(":").append(kite.bsalt);
-  const std::uint64_t window = unix_time / token_window_seconds;
-  const std::string_view t8 = token.substr(0, 8);
-  bool ok = constant_time_equal(token_for(fe_secret, p0, hex_u64(window), t8), token);
-  if (window > 0) {
-    // Always computed, so the time taken does not reveal which window matched.
-    ok = constant_time_equal(token_for(fe_secret, p0, hex_u64(window - 1), t8), token) || ok;
+  const std::string_view head = token.substr(0, token_head_length);
+  const std::string expected = token_mac(fe_secret, token_p0(kite.proto, kite.domain, kite.bsalt), head);
+  if (!constant_time_equal(expected, token.substr(token_head_length))) {
+    return {token_verdict::foreign, 0};
   }
-  if (!ok) {
-    return errc::bad_token;
+  // The MAC vouches for the time field. Age mod 2^32: a time field ahead of `now` (a clock that
+  // went back) gives a huge age, i.e. expired.
+  const std::uint32_t issued = parse_hex32(head.substr(1, token_time_digits));
+  const std::uint32_t age = static_cast<std::uint32_t>(now) - issued;
+  if (age >= token_lifetime_seconds) {
+    return {token_verdict::expired, 0};
   }
-  return {};
+  return {token_verdict::valid, now - age + token_lifetime_seconds};
 }
 
 std::string make_session_id(std::uint64_t unix_time, std::string_view sha1hex) {

@@ -7,8 +7,6 @@
 #include <string>
 #include <string_view>
 
-#include "core/result.hpp"
-#include "wire/errc.hpp"
 #include "wire/handshake.hpp"
 
 namespace kiteline::wire {
@@ -17,8 +15,10 @@ namespace kiteline::wire {
 inline constexpr std::size_t signature_length = 36;
 /// Dynamic-DNS signature length (SALT8 + 40 hex).
 inline constexpr std::size_t dyndns_signature_length = 48;
-/// Challenge window in seconds; a token is accepted in its own and the next window.
-inline constexpr std::uint64_t token_window_seconds = 600;
+/// How long a challenge token stays valid, in seconds: enough for libpagekite's Flow A
+/// reconnect and pagekite.py's Flow A/B rounds (they sign the token as soon as they read it),
+/// short enough that a captured kite line cannot be replayed later (hardening issue, item 3).
+inline constexpr std::uint64_t token_lifetime_seconds = 180;
 
 /// SALT8 || SHA1HEX(secret || payload || SALT8)[:28] (36 chars). Uses the first 8 chars of
 /// `salt8` (fewer if it is shorter). For a BE signature `salt8` must not start with 't' (the FE
@@ -49,21 +49,44 @@ inline constexpr std::uint64_t token_window_seconds = 600;
 [[nodiscard]] bool verify_dyndns_signature(std::string_view secret, std::string_view payload,
                                            std::string_view signature);
 
-/// "%x" of floor(unix_time / 600): the challenge window label.
-[[nodiscard]] std::string token_window(std::uint64_t unix_time);
-
-/// FE challenge token (36 chars, starts with 't'):
-/// T8 || SHA1HEX(fe_secret || proto:domain:bsalt || window || T8)[:28] with T8 = "t" + rand7hex.
+/// FE challenge token (36 chars, starts with 't', no ':'), kiteline's own format (spec §4.3
+/// lets an FE choose it; the BE treats it as opaque):
+///   HEAD  = "t" || TIME || NONCE      TIME: 8 lower-case hex digits of issued_at mod 2^32,
+///                                     NONCE: `rand7hex` (7 random hex chars)
+///   TOKEN = HEAD || HMAC-SHA1-HEX(fe_secret, proto:domain:bsalt || ":" || HEAD)[:20]
+/// proto and domain are lower-cased as the FE does. The issue time travels in the token, so the
+/// FE needs no per-challenge state; the HMAC under a per-process secret makes the token valid
+/// only on the FE process that issued it and only for that kite and BSALT. `issued_at` is any
+/// seconds clock the caller also passes to check_token (the relay uses a monotonic one).
 /// `rand7hex`: 7 random hex chars (KL_ASSERT in debug builds; it is trusted input).
 [[nodiscard]] std::string make_token(std::string_view fe_secret, std::string_view proto,
                                      std::string_view domain, std::string_view bsalt,
-                                     std::uint64_t unix_time, std::string_view rand7hex);
+                                     std::uint64_t issued_at, std::string_view rand7hex);
 
-/// Checks kite.fsalt as a token of this FE for the current or the previous 600-s window
-/// (so a token lives 10-20 minutes). errc::bad_token when it is malformed, from another
-/// secret or another kite, or expired.
-[[nodiscard]] result<void> check_token(std::string_view fe_secret, const kite_request& kite,
-                                       std::uint64_t unix_time);
+/// What check_token found.
+enum class token_verdict : std::uint8_t {
+  valid,    ///< issued by this FE for this kite less than token_lifetime_seconds ago
+  foreign,  ///< not a token of this FE for this kite: malformed, another FE process (or
+            ///< pagekite.py's format), another kite or BSALT, or forged
+  expired,  ///< a token of this FE for this kite, but token_lifetime_seconds or more old
+};
+
+/// "valid", "not from this relay", "expired": for log lines.
+[[nodiscard]] std::string_view describe(token_verdict v) noexcept;
+
+/// Result of check_token. `expires_at` (same clock as `now`) is when the token stops being
+/// valid; set only for `valid` (a used-token store keeps the token until then).
+struct token_check {
+  token_verdict verdict = token_verdict::foreign;
+  std::uint64_t expires_at = 0;
+};
+
+/// Checks kite.fsalt as a token make_token(fe_secret, kite.proto, kite.domain, kite.bsalt, t, _)
+/// with now - token_lifetime_seconds < t <= now (ages are computed mod 2^32, so a token "from
+/// the future" counts as expired). Runs in time independent of where a wrong MAC differs.
+/// Accepting a token ONCE is the caller's job (relay::token_book).
+[[nodiscard]] token_check check_token(std::string_view fe_secret, const kite_request& kite,
+                                      std::uint64_t now);
 
 /// "%x:<sha1hex>" (§4.7), e.g. "6b02be47:7c24...". `sha1hex` is normally
 /// sha1_hex(per-process secret + kite list), computed by the caller.

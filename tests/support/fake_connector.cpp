@@ -360,9 +360,98 @@ std::vector<wire::kite_request> fake_connector::sign(const std::vector<kite_spec
     r.fsalt = tokens_.count(key) != 0 ? tokens_[key] : std::string();
     r.signature = wire::make_kite_signature(k.secret, k.proto, k.domain, r.bsalt, r.fsalt,
                                             random_hex(8));
+    {
+      std::lock_guard lock(mu_);
+      lines_sent_.push_back(wire::format_kite_line(r));
+    }
     out.push_back(std::move(r));
   }
   return out;
+}
+
+bool fake_connector::parse_lines(const std::vector<std::string>& lines,
+                                 std::vector<wire::kite_request>& out, std::string& error) {
+  for (const auto& line : lines) {
+    auto k = wire::parse_kite_line(line);
+    if (!k || wire::format_kite_line(*k) != line) {
+      error = "kite line does not re-format byte-exactly: " + line;
+      return false;
+    }
+    out.push_back(std::move(*k));
+  }
+  return true;
+}
+
+std::vector<std::string> fake_connector::kite_lines_sent() const {
+  std::lock_guard lock(mu_);
+  return lines_sent_;
+}
+
+std::vector<std::string> fake_connector::signed_kite_lines_sent() const {
+  std::vector<std::string> out;
+  for (auto& line : kite_lines_sent()) {
+    auto k = wire::parse_kite_line(line);
+    if (k && !k->fsalt.empty()) {
+      out.push_back(std::move(line));
+    }
+  }
+  return out;
+}
+
+handshake_outcome fake_connector::connect_with_lines(const std::vector<std::string>& lines) {
+  handshake_outcome out;
+  std::vector<wire::kite_request> kites;
+  if (!parse_lines(lines, kites, out.error)) {
+    return out;
+  }
+  {
+    std::lock_guard lock(mu_);
+    lines_sent_.insert(lines_sent_.end(), lines.begin(), lines.end());
+  }
+  if (!open(sock_, out.error)) {
+    return out;
+  }
+  out.connected = true;
+  if (!sock_.send_all(request(kites, opts_.replace))) {
+    out.error = "request write failed";
+    return out;
+  }
+  out.head = out.first_head = sock_.read_head();
+  auto r = wire::parse_handshake_response(out.head);
+  if (!r) {
+    out.error = "bad response: " + out.head;
+    return out;
+  }
+  out.response = *r;
+  {
+    std::lock_guard lock(mu_);
+    session_id_ = r->session_id;
+  }
+  out.tunnel_up = out.count(wire::kite_status::ok) > 0;
+  if (out.tunnel_up) {
+    start_reader({});
+  }
+  return out;
+}
+
+handshake_outcome fake_connector::add_kite_lines(const std::vector<std::string>& lines) {
+  handshake_outcome out;
+  std::vector<wire::kite_request> kites;
+  if (!parse_lines(lines, kites, out.error)) {
+    return out;
+  }
+  {
+    std::lock_guard lock(mu_);
+    lines_sent_.insert(lines_sent_.end(), lines.begin(), lines.end());
+  }
+  out.connected = true;
+  const std::size_t before = control_count();
+  std::string payload = wire::format_kite_round_payload(opts_.version, kites);
+  if (!send_raw(hex_size(payload.size()) + payload)) {
+    out.error = "kite round write failed";
+    return out;
+  }
+  return wait_control(before, std::move(out));
 }
 
 handshake_outcome fake_connector::connect_flow_a() {
@@ -482,6 +571,12 @@ handshake_outcome fake_connector::wait_control(std::size_t before, handshake_out
   out.response = *r;
   if (!r->session_id.empty()) {
     session_id_ = r->session_id;
+  }
+  // A later round (AddKites, §4.8) may be answered with new challenges: sign those next time.
+  for (const auto& res : r->results) {
+    if (res.status == wire::kite_status::sign_this) {
+      tokens_[key_of(res.kite)] = res.fsalt;
+    }
   }
   out.tunnel_up = out.count(wire::kite_status::ok) > 0;
   return out;

@@ -172,8 +172,25 @@ class fake_connector {
   /// result chunk.
   handshake_outcome connect_flow_b();
   /// Sends a kite round (Flow B / AddKites) for `kites` on the live tunnel, signing with the
-  /// `fsalt` tokens we learned; returns the result chunk's parsed response.
+  /// `fsalt` tokens we learned (SignThis in a response head or an earlier result chunk; a kite
+  /// without one goes with an empty FSALT and gets a new challenge); returns the result
+  /// chunk's parsed response.
   handshake_outcome add_kites(const std::vector<kite_spec>& kites);
+
+  /// Replays kite lines verbatim (a captured `X-PageKite:` value each, e.g. from
+  /// kite_lines_sent() of another connector) as round one of a new connection, with this
+  /// connector's other request headers. If some kite gets OK the tunnel is up (reader started);
+  /// otherwise the relay closes. Fails (out.error) if a line does not re-format byte-exactly.
+  handshake_outcome connect_with_lines(const std::vector<std::string>& lines);
+  /// Sends an in-tunnel kite round (Flow B / AddKites) holding these kite lines verbatim on the
+  /// live tunnel; returns the result chunk's parsed response.
+  handshake_outcome add_kite_lines(const std::vector<std::string>& lines);
+  /// Every `X-PageKite:` value this connector has sent, in order (round one's lines carry an
+  /// empty FSALT; later ones the relay's token and a signature over it): what an eavesdropper
+  /// on a clear-text tunnel sees.
+  [[nodiscard]] std::vector<std::string> kite_lines_sent() const;
+  /// The kite_lines_sent() entries that carry a token (FSALT non-empty).
+  [[nodiscard]] std::vector<std::string> signed_kite_lines_sent() const;
 
   /// Session id the relay gave in the last response (X-PageKite-SessionID).
   [[nodiscard]] std::string session_id() const;
@@ -209,6 +226,8 @@ class fake_connector {
   std::string request(const std::vector<wire::kite_request>& kites, const std::string& replace);
   std::vector<wire::kite_request> sign(const std::vector<kite_spec>& kites,
                                        const wire::handshake_response* challenge);
+  static bool parse_lines(const std::vector<std::string>& lines,
+                          std::vector<wire::kite_request>& out, std::string& error);
   void start_reader(std::vector<std::byte> leftover);
   void reader_loop(std::vector<std::byte> leftover);
   void on_headers(const wire::chunk_headers& h);
@@ -233,6 +252,7 @@ class fake_connector {
   std::vector<std::shared_ptr<fake_stream>> order_;
   std::map<wire::sid_t, std::unique_ptr<stream_handler>> handlers_;
   std::vector<std::vector<std::pair<std::string, std::string>>> controls_;
+  std::vector<std::string> lines_sent_;  // every X-PageKite value signed for sending
   std::string session_id_;
   std::vector<std::thread> workers_;
 

@@ -1,6 +1,9 @@
 // Signatures, challenge tokens and session ids (spec §4.3, §4.7).
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
+#include <span>
 #include <string>
 
 #include "wire/kite_auth.hpp"
@@ -84,18 +87,47 @@ TEST(KiteAuth, DynDnsSignature) {
   EXPECT_FALSE(verify_dyndns_signature("s3cret", "foo.example:1.2.3.4", sig.substr(0, 36)));
 }
 
-constexpr std::uint64_t now = 1795342288;  // window 0x2da86d
+constexpr std::uint64_t now = 1795342288;  // 0x6b02bfd0
+
+/// HMAC-SHA1 hex by OpenSSL, to check the codec's own HMAC independently.
+std::string openssl_hmac_sha1_hex(std::string_view key, std::string_view msg) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), out, &len);
+  return to_hex(std::span<const std::uint8_t>(out, len));
+}
 
 TEST(KiteAuth, TokenFormat) {
   const std::string t = make_token("fe-secret", "http", "foo.example", bsalt, now, "0449439");
-  ASSERT_EQ(t.size(), 36U);
-  EXPECT_EQ(t.substr(0, 8), "t0449439");
+  ASSERT_EQ(t.size(), 36U);  // spec §4.3: at most 36 chars (libpagekite stores 36)
   EXPECT_EQ(t.find(':'), std::string::npos);
-  const std::string window = token_window(now);
-  EXPECT_EQ(window, "2da86d");  // floor(1795342288 / 600) = 0x2da86d
-  EXPECT_EQ(t, "t0449439" + sha1_hex("fe-secrethttp:foo.example:" + std::string(bsalt) + window +
-                                     "t0449439")
-                                .substr(0, 28));
+  // "t" || issue time (8 hex) || nonce (7 hex) || HMAC-SHA1-HEX(secret, P0 ":" head)[:20].
+  EXPECT_EQ(t.substr(0, 16), "t6b02bfd00449439");
+  EXPECT_EQ(t.substr(16),
+            openssl_hmac_sha1_hex("fe-secret", "http:foo.example:" + std::string(bsalt) +
+                                                   ":t6b02bfd00449439")
+                .substr(0, 20));
+  // proto and domain are lower-cased, as the FE does before checking.
+  EXPECT_EQ(make_token("fe-secret", "HTTP", "Foo.Example", bsalt, now, "0449439"), t);
+  // The time field is zero-padded and taken mod 2^32.
+  EXPECT_EQ(make_token("fe-secret", "http", "foo.example", bsalt, 5, "abcdef0").substr(0, 16),
+            "t00000005abcdef0");
+  EXPECT_EQ(make_token("fe-secret", "http", "foo.example", bsalt, 0x1'2345'6789ULL, "abcdef0")
+                .substr(0, 16),
+            "t23456789abcdef0");
+  // A long secret (over one SHA-1 block) is hashed first, as HMAC wants.
+  const std::string long_secret(100, 'k');
+  EXPECT_EQ(make_token(long_secret, "http", "foo.example", bsalt, now, "0449439").substr(16),
+            openssl_hmac_sha1_hex(long_secret, "http:foo.example:" + std::string(bsalt) +
+                                                   ":t6b02bfd00449439")
+                .substr(0, 20));
+  // Pinned (computed independently with Python's hmac; also the fuzz seed
+  // fuzz/corpus/wire_handshake/kiteline-token-valid).
+  EXPECT_EQ(make_token("fe-secret", "http", "foo.example", bsalt, now - 30, "0449439"),
+            "t6b02bfb20449439dbcd822586f0dd96f1a1");
+  // Different nonces give different tokens in the same second.
+  EXPECT_NE(make_token("fe-secret", "http", "foo.example", bsalt, now, "0449438"), t);
 }
 
 kite_request with_token(std::string token) {
@@ -104,51 +136,84 @@ kite_request with_token(std::string token) {
   return k;
 }
 
-TEST(KiteAuth, TokenWindows) {
-  const std::uint64_t window_start = now - now % token_window_seconds;
+TEST(KiteAuth, TokenLifetimeEdges) {
   const std::string t = make_token("fe-secret", "http", "foo.example", bsalt, now, "abcdef0");
-  // Current window and the next one accept it; two windows later it has expired.
-  EXPECT_TRUE(check_token("fe-secret", with_token(t), now).has_value());
-  EXPECT_TRUE(check_token("fe-secret", with_token(t), window_start).has_value());
-  EXPECT_TRUE(check_token("fe-secret", with_token(t), window_start + 599).has_value());
-  EXPECT_TRUE(check_token("fe-secret", with_token(t), window_start + 600).has_value());
-  EXPECT_TRUE(check_token("fe-secret", with_token(t), window_start + 1199).has_value());
-  EXPECT_EQ(check_token("fe-secret", with_token(t), window_start + 1200).error(), errc::bad_token);
-  // A token minted two windows ago (window - 2) is expired.
-  const std::string old =
-      make_token("fe-secret", "http", "foo.example", bsalt, now - 1200, "abcdef0");
-  EXPECT_EQ(check_token("fe-secret", with_token(old), now).error(), errc::bad_token);
-  // A token from the future (next window) is refused too.
-  const std::string future =
-      make_token("fe-secret", "http", "foo.example", bsalt, now + 600, "abcdef0");
-  EXPECT_EQ(check_token("fe-secret", with_token(future), now).error(), errc::bad_token);
-  // Window 0 has no previous window.
-  const std::string early = make_token("fe-secret", "http", "foo.example", bsalt, 5, "abcdef0");
-  EXPECT_TRUE(check_token("fe-secret", with_token(early), 599).has_value());
+  const std::uint64_t expires = now + token_lifetime_seconds;
+  for (std::uint64_t at : {now, now + 1, now + token_lifetime_seconds - 1}) {
+    const auto c = check_token("fe-secret", with_token(t), at);
+    EXPECT_EQ(c.verdict, token_verdict::valid) << at - now;
+    EXPECT_EQ(c.expires_at, expires) << at - now;
+  }
+  for (std::uint64_t at : {expires, expires + 1, now + 3600, now + (std::uint64_t{1} << 31)}) {
+    const auto c = check_token("fe-secret", with_token(t), at);
+    EXPECT_EQ(c.verdict, token_verdict::expired) << at - now;
+    EXPECT_EQ(c.expires_at, 0U);
+  }
+  // Issued "in the future" (a clock that went back): expired, never valid for longer.
+  EXPECT_EQ(check_token("fe-secret", with_token(t), now - 1).verdict, token_verdict::expired);
+  // A clock past 2^32: the time field wraps, the age does not.
+  const std::uint64_t big = 0x1'0000'0005ULL;
+  const std::string w = make_token("fe-secret", "http", "foo.example", bsalt, big - 10, "abcdef0");
+  EXPECT_EQ(check_token("fe-secret", with_token(w), big).verdict, token_verdict::valid);
+  EXPECT_EQ(check_token("fe-secret", with_token(w), big).expires_at,
+            big - 10 + token_lifetime_seconds);
+  EXPECT_EQ(check_token("fe-secret", with_token(w), big - 10 + token_lifetime_seconds).verdict,
+            token_verdict::expired);
+  // The lifetime is a few minutes: long enough for Flow A/B, far shorter than pagekite.py's
+  // 10-20 minutes.
+  EXPECT_GE(token_lifetime_seconds, 60U);
+  EXPECT_LE(token_lifetime_seconds, 300U);
 }
 
 TEST(KiteAuth, TokenFromAnotherSecretOrKite) {
   const std::string t = make_token("fe-secret", "http", "foo.example", bsalt, now, "abcdef0");
-  EXPECT_EQ(check_token("other-fe", with_token(t), now).error(), errc::bad_token);
+  EXPECT_EQ(check_token("fe-secret", with_token(t), now).verdict, token_verdict::valid);
+  // Another relay process (another secret).
+  EXPECT_EQ(check_token("other-fe", with_token(t), now).verdict, token_verdict::foreign);
   kite_request k = with_token(t);
   k.domain = "bar.example";
-  EXPECT_EQ(check_token("fe-secret", k, now).error(), errc::bad_token);
+  EXPECT_EQ(check_token("fe-secret", k, now).verdict, token_verdict::foreign);
   k = with_token(t);
   k.proto = "https";
-  EXPECT_EQ(check_token("fe-secret", k, now).error(), errc::bad_token);
+  EXPECT_EQ(check_token("fe-secret", k, now).verdict, token_verdict::foreign);
   k = with_token(t);
   k.bsalt[3] = 'x';
-  EXPECT_EQ(check_token("fe-secret", k, now).error(), errc::bad_token);
+  EXPECT_EQ(check_token("fe-secret", k, now).verdict, token_verdict::foreign);
+  // Upper-case proto/domain in the line: checked in lower case, like the signature.
+  k = with_token(t);
+  k.proto = "HTTP";
+  k.domain = "FOO.example";
+  EXPECT_EQ(check_token("fe-secret", k, now).verdict, token_verdict::valid);
+  // Any changed character (time, nonce or MAC) breaks it; a changed time cannot extend the life.
   for (std::size_t i = 1; i < t.size(); ++i) {
     std::string bad = t;
     bad[i] = bad[i] == '0' ? '1' : '0';
-    EXPECT_EQ(check_token("fe-secret", with_token(bad), now).error(), errc::bad_token) << i;
+    EXPECT_EQ(check_token("fe-secret", with_token(bad), now).verdict, token_verdict::foreign)
+        << i;
   }
-  EXPECT_EQ(check_token("fe-secret", with_token(""), now).error(), errc::bad_token);
-  EXPECT_EQ(check_token("fe-secret", with_token(t.substr(0, 35)), now).error(), errc::bad_token);
+  // Malformed: empty, short, long, no leading 't', upper-case or non-hex digits.
+  EXPECT_EQ(check_token("fe-secret", with_token(""), now).verdict, token_verdict::foreign);
+  EXPECT_EQ(check_token("fe-secret", with_token(t.substr(0, 35)), now).verdict,
+            token_verdict::foreign);
+  EXPECT_EQ(check_token("fe-secret", with_token(t + "0"), now).verdict, token_verdict::foreign);
   std::string no_t = t;
   no_t[0] = 'a';
-  EXPECT_EQ(check_token("fe-secret", with_token(no_t), now).error(), errc::bad_token);
+  EXPECT_EQ(check_token("fe-secret", with_token(no_t), now).verdict, token_verdict::foreign);
+  std::string upper = t;
+  upper[1] = 'A';
+  EXPECT_EQ(check_token("fe-secret", with_token(upper), now).verdict, token_verdict::foreign);
+  std::string non_hex = t;
+  non_hex[20] = 'g';
+  EXPECT_EQ(check_token("fe-secret", with_token(non_hex), now).verdict, token_verdict::foreign);
+  // pagekite.py's token format (spec §4.3, the captured token) is not ours.
+  EXPECT_EQ(check_token("fe-secret", with_token(std::string(http_token)), now).verdict,
+            token_verdict::foreign);
+}
+
+TEST(KiteAuth, TokenVerdictsDescribed) {
+  EXPECT_EQ(describe(token_verdict::valid), "valid");
+  EXPECT_EQ(describe(token_verdict::expired), "expired");
+  EXPECT_EQ(describe(token_verdict::foreign), "not from this relay");
 }
 
 TEST(KiteAuth, TokenSignedByBackendVerifies) {
@@ -156,7 +221,7 @@ TEST(KiteAuth, TokenSignedByBackendVerifies) {
   kite_request k{"raw-22", "foo.example", std::string(bsalt), "", ""};
   k.fsalt = make_token("fe-secret", k.proto, k.domain, k.bsalt, now, "f638872");
   k.signature = make_kite_signature("s3cret", k.proto, k.domain, k.bsalt, k.fsalt, "484b7726");
-  EXPECT_TRUE(check_token("fe-secret", k, now + 30).has_value());
+  EXPECT_EQ(check_token("fe-secret", k, now + 30).verdict, token_verdict::valid);
   EXPECT_TRUE(verify_kite_signature("s3cret", k));
 }
 

@@ -884,9 +884,6 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
     ok_keys.push_back(key);
     tun.bsalts[key] = k.bsalt;
   }
-  if (!ok_keys.empty()) {
-    tun.authenticated = true;
-  }
   resp.misc = wire::make_misc("");
   return resp;
 }

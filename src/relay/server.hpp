@@ -43,7 +43,6 @@ class tunnel {
   std::vector<std::string> keys;         ///< registered "proto[-port]:domain" keys
   std::map<std::string, std::string> bsalts;  ///< key -> the connector's BSALT for it
   std::vector<std::string> session_ids;  ///< every session id issued on this tunnel
-  bool authenticated = false;            ///< a kite was accepted on this connection
   bool add_kites = false;                ///< connector advertised AddKites
   bool on_probation = false;             ///< no kite accepted yet: counted in max_unauth_tunnels
   std::string peer;                      ///< connector address, for logs

@@ -394,17 +394,27 @@ void raw_tunnel::close() {
 
 bool raw_tunnel::round(std::uint16_t port, const std::vector<wire::kite_request>& kites,
                        bool zchunks, const std::string& version, const std::string& source_ip) {
-  close();
-  fd_ = connect_from(port, source_ip, 0);
-  if (fd_ < 0) {
-    return false;
-  }
   wire::handshake_request req;
   req.add_kites = true;
   req.zchunks = zchunks;
   req.versions = {version, version};
   req.kites = kites;
-  if (!send_all(fd_, wire::format_handshake_request(req))) {
+  return send_round(port, wire::format_handshake_request(req), source_ip);
+}
+
+bool raw_tunnel::replay(std::uint16_t port, const std::string& request) {
+  return send_round(port, request, "127.0.0.1");
+}
+
+bool raw_tunnel::send_round(std::uint16_t port, const std::string& request,
+                            const std::string& source_ip) {
+  close();
+  fd_ = connect_from(port, source_ip, 0);
+  if (fd_ < 0) {
+    return false;
+  }
+  request_ = request;
+  if (!send_all(fd_, request)) {
     return false;
   }
   head_ = read_head(fd_, 10000ms);

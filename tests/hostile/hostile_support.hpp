@@ -151,15 +151,21 @@ class raw_tunnel {
                       const std::string& secret = "s3cret", bool zchunks = false,
                       const std::string& version = "1.5.2.201011");
   [[nodiscard]] int fd() const noexcept { return fd_; }
-  /// The response head of the last round.
+  /// The response head of the last round, and the request that got it.
   [[nodiscard]] const std::string& head() const noexcept { return head_; }
+  [[nodiscard]] const std::string& request() const noexcept { return request_; }
+  /// Sends `request` verbatim on a new connection (a captured round replayed); true when the
+  /// relay answered with a parseable response head.
+  bool replay(std::uint16_t port, const std::string& request);
   void close();
 
  private:
   bool round(std::uint16_t port, const std::vector<wire::kite_request>& kites, bool zchunks,
              const std::string& version, const std::string& source_ip);
+  bool send_round(std::uint16_t port, const std::string& request, const std::string& source_ip);
   int fd_ = -1;
   std::string head_;
+  std::string request_;
   wire::handshake_response response_;
 };
 

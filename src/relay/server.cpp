@@ -1011,11 +1011,13 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
   opts.send_compressed = zchunks_ok && req->zchunks;
   opts.compression_level = 1;
-  // pagekite.py cannot take dense bursts of small frames; spread them out. A kiteline connector
-  // says "<pagekite.py version>+kiteline" (kite_signing.hpp); anything else is taken for
-  // pagekite.py.
-  opts.limit_frame_density = req->versions.empty() || !wire::is_kiteline_version(req->versions.front());
-  if (!opts.limit_frame_density) {
+  // pagekite.py cannot take dense bursts of small frames; spread them out for it, and for it
+  // only: the filler is up to 50 KB per 70 frames, work that a peer claiming nothing (or
+  // anything else) does not get to cause.
+  const std::string_view version = req->versions.empty() ? "" : req->versions.front();
+  opts.limit_frame_density = wire::is_pagekite_py_version(version);
+  // A kiteline connector says "<pagekite.py version>+kiteline" (kite_signing.hpp).
+  if (wire::is_kiteline_version(version)) {
     // A kiteline connector sends up to 1 MiB per stream unacknowledged: one SKB per 256 KiB
     // written keeps its pipe full at a fraction of the acknowledgements.
     opts.session.ack_threshold = 256 * 1024;

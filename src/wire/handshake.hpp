@@ -166,6 +166,12 @@ struct response_limits {
 /// pagekite.py. Pure.
 [[nodiscard]] bool is_kiteline_version(std::string_view version) noexcept;
 
+/// True when an X-PageKite-Version value looks like pagekite.py's own: digits and dots, starting
+/// and ending with a digit ("1.5.2.201011", "0.5.9.3"). Only such a peer needs its incoming
+/// frames spread out (it handles at most 150 per tunnel read); libpagekite ("0.91.251215C"),
+/// kiteline and anything unknown do not get the filler. Pure.
+[[nodiscard]] bool is_pagekite_py_version(std::string_view version) noexcept;
+
 /// Parses a response head: the status line must be `HTTP/1.0 200` or `HTTP/1.1 200`
 /// (errc::bad_status_line); headers as in format_handshake_response, any case, either prefix;
 /// unknown headers are ignored. errc::bad_kite_line for a SignThis value without ':',

@@ -541,5 +541,18 @@ TEST(Misc, KiteLineVersionIsRecognisedAndPagekitePyIsNot) {
   EXPECT_FALSE(is_kiteline_version("1.5.2+kitelinefake"));
 }
 
+TEST(Misc, OnlyPagekitePyVersionsGetFrameFiller) {
+  EXPECT_TRUE(is_pagekite_py_version("1.5.2.201011"));  // Debian's pagekite.py
+  EXPECT_TRUE(is_pagekite_py_version("0.5.9.3"));
+  EXPECT_TRUE(is_pagekite_py_version("1"));
+  EXPECT_FALSE(is_pagekite_py_version("0.91.251215C"));  // libpagekite
+  EXPECT_FALSE(is_pagekite_py_version("1.5.2.201011+kiteline"));
+  EXPECT_FALSE(is_pagekite_py_version(""));
+  EXPECT_FALSE(is_pagekite_py_version(".1"));
+  EXPECT_FALSE(is_pagekite_py_version("1."));
+  EXPECT_FALSE(is_pagekite_py_version("1 .2"));
+  EXPECT_FALSE(is_pagekite_py_version("evil"));
+}
+
 }  // namespace
 }  // namespace kiteline::wire

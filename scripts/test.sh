@@ -26,7 +26,8 @@ for preset in ${KITELINE_PRESETS:-release asan tsan}; do
   echo "=== preset $preset: configure + build ($(date -u +%T), ${SECONDS}s)"
   cmake --preset "$preset" -DKITELINE_WERROR=$WERROR -DKITELINE_SHARED_DIR="$SHARED" \
         -DKITELINE_INTEROP_TESTS=ON >/dev/null
-  # Interop tests run once (release). ASan+UBSan runs unit + integration + fuzz regression.
+  # Interop and hostile tests run once (release: the hostile suite asserts the release
+  # binary's RSS under attack). ASan+UBSan runs unit + integration + fuzz regression.
   # TSan runs the integration tests, where the threads are (relay workers, key process
   # channels, reload watcher); the pure codec's unit tests are single-threaded and already run
   # under release and ASan+UBSan, and building them under TSan cost CI ~2 minutes.
@@ -35,7 +36,7 @@ for preset in ${KITELINE_PRESETS:-release asan tsan}; do
   case "$preset" in
     release) ;;
     tsan) targets="--target kiteline_integration_tests kiteline"; labels="-L integration" ;;
-    *) labels="-LE interop" ;;
+    *) labels="-LE interop|hostile" ;;
   esac
   cmake --build --preset "$preset" -j "$JOBS" $targets
   echo "=== preset $preset: ctest ($(date -u +%T), ${SECONDS}s)"

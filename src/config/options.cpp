@@ -56,9 +56,9 @@ constexpr std::array table{
                 "most of it, so one stalled reader cannot stall its tunnel (default 10; 0 = "
                 "never; kiteline)", ""},
     option_spec{"stalled_after", '\0', scalar, both, impl, gen, "SECONDS",
-                "when the --buffers budget overflows, reset at once every stream that holds at "
-                "least its share of it and has not drained for this long (default 1; 0 = "
-                "never; kiteline)", ""},
+                "when the --buffers budget overflows, reset at once, largest first, streams "
+                "that hold at least their share of it and have not drained for this long, "
+                "until it fits (default 1; 0 = never; kiteline)", ""},
     option_spec{"half_closed_timeout", '\0', scalar, both, impl, gen, "SECONDS",
                 "close a stream whose one side has finished while the other sent nothing for "
                 "this long (default 120, as pagekite.py; 0 = never; kiteline)", ""},

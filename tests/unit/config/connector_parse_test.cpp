@@ -339,6 +339,27 @@ TEST(connector_parse, all_connector_options) {
   EXPECT_EQ(bad_ka.errors[0].key, "keepalive");
 }
 
+// The hardening options of the connector (hostile rows 8, 9): defaults, values, refusals.
+TEST(connector_parse, max_conns_and_origin_idle_timeout) {
+  const auto d = parse({"--frontend=x:1", "--kitesecret=S", "k.example"});
+  ASSERT_TRUE(d.ok()) << dump(d.errors);
+  EXPECT_EQ(d.connector->max_conns, 4096u);
+  EXPECT_EQ(d.connector->origin_idle_timeout, std::chrono::seconds(3600));
+  EXPECT_EQ(d.connector->process.half_closed_timeout_s, 120u);
+  const auto v = parse({"--frontend=x:1", "--kitesecret=S", "--max_conns=20000",
+                        "--origin_idle_timeout=0", "--half_closed_timeout=30", "k.example"});
+  ASSERT_TRUE(v.ok()) << dump(v.errors);
+  EXPECT_EQ(v.connector->max_conns, 20000u);
+  EXPECT_EQ(v.connector->origin_idle_timeout, std::chrono::seconds(0));
+  EXPECT_EQ(v.connector->process.half_closed_timeout_s, 30u);
+  const auto bad = parse({"--frontend=x:1", "--kitesecret=S", "--max_conns=0",
+                          "--origin_idle_timeout=forever", "k.example"});
+  EXPECT_EQ(bad.errors.size(), 2u) << dump(bad.errors);
+  EXPECT_TRUE(mentions(bad.errors, "argv[3]: max_conns: expected a number of streams, 1-1000000"));
+  EXPECT_TRUE(mentions(bad.errors,
+                       "argv[4]: origin_idle_timeout: expected seconds, 0-604800 (0 = never)"));
+}
+
 TEST(connector_parse, unimplemented_connector_options_are_refused_by_name) {
   for (const char* word : {"--proxy=socks5:h:1", "--socksify=h:1", "--torify=h:1",
                            "--dyndns=pagekite.net", "-Dx", "--httpd=localhost:9", "-Hx",

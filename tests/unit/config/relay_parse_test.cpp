@@ -136,6 +136,47 @@ TEST(relay_parse, defaults) {
   EXPECT_TRUE(r.domains[0].protos.empty());
 }
 
+// The hardening options (hostile rows 1-3, 8): defaults, values and their refusals.
+TEST(relay_parse, hardening_options) {
+  {
+    const auto out = parse({"frontend", "--domain=*:example.com:S"});
+    ASSERT_TRUE(out.ok()) << dump(out.errors);
+    const relay_config& r = *out.relay;
+    EXPECT_EQ(r.auth_timeout, std::chrono::seconds(20));
+    EXPECT_EQ(r.max_unauth_tunnels, 256u);
+    EXPECT_EQ(r.max_unauth_per_ip, 16u);
+    EXPECT_EQ(r.process.stalled_after_s, 1u);
+    EXPECT_EQ(r.process.half_closed_timeout_s, 120u);
+  }
+  {
+    const auto out = parse({"frontend", "--domain=*:example.com:S", "--auth_timeout=60",
+                            "--max_unauth_tunnels=1000/4", "--stalled_after=0",
+                            "--half_closed_timeout=0"});
+    ASSERT_TRUE(out.ok()) << dump(out.errors);
+    EXPECT_EQ(out.relay->auth_timeout, std::chrono::seconds(60));
+    EXPECT_EQ(out.relay->max_unauth_tunnels, 1000u);
+    EXPECT_EQ(out.relay->max_unauth_per_ip, 4u);
+    EXPECT_EQ(out.relay->process.stalled_after_s, 0u);
+    EXPECT_EQ(out.relay->process.half_closed_timeout_s, 0u);
+  }
+  {
+    const auto out = parse({"frontend", "--domain=*:example.com:S", "--max_unauth_tunnels=32"});
+    ASSERT_TRUE(out.ok()) << dump(out.errors);
+    EXPECT_EQ(out.relay->max_unauth_tunnels, 32u);
+    EXPECT_EQ(out.relay->max_unauth_per_ip, 16u) << "PER_IP keeps its default";
+  }
+  const auto bad = parse({"frontend", "--domain=*:example.com:S", "--auth_timeout=0",
+                          "--max_unauth_tunnels=0", "--max_unauth_tunnels=5/x",
+                          "--stalled_after=-1", "--half_closed_timeout=1h"});
+  EXPECT_EQ(bad.errors.size(), 5u) << dump(bad.errors);
+  EXPECT_TRUE(mentions(bad.errors, "argv[3]: auth_timeout: expected seconds, 1-3600"));
+  EXPECT_TRUE(mentions(bad.errors, "argv[4]: max_unauth_tunnels: expected N or N/PER_IP"));
+  EXPECT_TRUE(mentions(bad.errors, "argv[5]: max_unauth_tunnels: expected N or N/PER_IP"));
+  EXPECT_TRUE(mentions(bad.errors, "argv[6]: stalled_after: expected seconds, 0-86400 (0 = never)"));
+  EXPECT_TRUE(
+      mentions(bad.errors, "argv[7]: half_closed_timeout: expected seconds, 0-86400 (0 = never)"));
+}
+
 TEST(relay_parse, all_relay_options) {
   temp_dir dir;
   const std::string ca = dir.write("ca.pem", "x");

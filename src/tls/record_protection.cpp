@@ -147,7 +147,8 @@ record_keys::~record_keys() {
   ::OPENSSL_cleanse(iv_.data(), iv_.size());
 }
 
-bool record_keys::init(const record_suite& suite, std::span<const std::byte> secret, bool seal) {
+bool record_keys::init(const record_suite& suite, std::span<const std::byte> secret, bool seal,
+                       std::uint64_t sequence) {
   if (suite.cipher == nullptr || secret.size() != suite.hash_size ||
       secret.size() > secret_.size()) {
     return false;
@@ -161,15 +162,25 @@ bool record_keys::init(const record_suite& suite, std::span<const std::byte> sec
       return false;
     }
   }
-  return derive();
+  if (!derive()) {
+    return false;
+  }
+  seq_ = sequence;
+  return true;
+}
+
+bool traffic_key_and_iv(const record_suite& suite, std::span<const std::byte> secret,
+                        std::span<unsigned char> key, std::span<unsigned char, 12> iv) {
+  return key.size() == suite.key_size && suite.digest != nullptr &&
+         expand_label(suite.digest, secret, "key", key) &&
+         expand_label(suite.digest, secret, "iv", iv);
 }
 
 bool record_keys::derive() {
   std::array<unsigned char, 32> key{};
   const std::span<const std::byte> secret(secret_.data(), suite_.hash_size);
-  bool ok = expand_label(suite_.digest, secret, "key",
-                         std::span<unsigned char>(key.data(), suite_.key_size)) &&
-            expand_label(suite_.digest, secret, "iv", iv_);
+  bool ok = traffic_key_and_iv(suite_, secret,
+                               std::span<unsigned char>(key.data(), suite_.key_size), iv_);
   if (ok) {
     ok = (seal_ ? ::EVP_EncryptInit_ex(ctx_, suite_.cipher, nullptr, key.data(), nullptr)
                 : ::EVP_DecryptInit_ex(ctx_, suite_.cipher, nullptr, key.data(), nullptr)) == 1;

@@ -36,6 +36,14 @@ constexpr std::size_t sealed_record_size(std::size_t content) noexcept {
 inline constexpr std::uint8_t content_alert = 21;
 inline constexpr std::uint8_t content_handshake = 22;
 inline constexpr std::uint8_t content_application_data = 23;
+/// Post-handshake message types (RFC 8446 §4).
+inline constexpr std::uint8_t message_new_session_ticket = 4;
+inline constexpr std::uint8_t message_key_update = 24;
+/// Records sealed (or opened) under one traffic key before it is renewed with a KeyUpdate, in
+/// either direction: 2^20 (16 GiB of full records), 1/23 of RFC 8446 §5.5's AES-GCM limit of
+/// 2^24.5 records per key, so that a long tunnel never comes near it (ChaCha20-Poly1305's
+/// limit is far above). A KeyUpdate costs one 27-byte record and two HKDF-Expand calls.
+inline constexpr std::uint64_t key_update_records = std::uint64_t{1} << 20;
 
 /// The AEAD and key-schedule hash of a TLS 1.3 cipher suite.
 struct record_suite {
@@ -81,9 +89,11 @@ class record_keys {
   record_keys(const record_keys&) = delete;
   record_keys& operator=(const record_keys&) = delete;
 
-  /// Derives the key and IV from `secret` (sequence 0) for sealing or opening. False when
-  /// OpenSSL fails (the caller then stays with libssl).
-  bool init(const record_suite& suite, std::span<const std::byte> secret, bool seal);
+  /// Derives the key and IV from `secret` for sealing or opening, the next record being number
+  /// `sequence` (0 unless records were already sealed under this key elsewhere: an OpenSSL
+  /// server's session tickets). False when OpenSSL fails (the caller then stays with libssl).
+  bool init(const record_suite& suite, std::span<const std::byte> secret, bool seal,
+            std::uint64_t sequence = 0);
   /// KeyUpdate: the next traffic secret ("traffic upd"), its key and IV, sequence 0.
   bool update();
   [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
@@ -113,6 +123,11 @@ class record_keys {
   std::array<unsigned char, 12> iv_{};
   std::uint64_t seq_ = 0;
 };
+
+/// The write key and IV of a traffic secret (RFC 8446 §7.3): HKDF-Expand-Label(secret, "key"
+/// / "iv", "", length). `key` must hold suite.key_size bytes. False when OpenSSL fails.
+bool traffic_key_and_iv(const record_suite& suite, std::span<const std::byte> secret,
+                        std::span<unsigned char> key, std::span<unsigned char, 12> iv);
 
 /// Encodes a TLSInnerPlaintext handshake message KeyUpdate (RFC 8446 §4.6.3).
 std::array<std::byte, 5> key_update_message(bool request_update) noexcept;

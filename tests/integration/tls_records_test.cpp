@@ -6,7 +6,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
@@ -24,6 +26,7 @@
 #include "net/asio.hpp"
 #include "net/tls_stream.hpp"
 #include "support/key_material.hpp"
+#include "support/raw_tls13_peer.hpp"
 #include "support/test_env.hpp"
 #include "tls/client_context.hpp"
 #include "tls/policy.hpp"
@@ -34,6 +37,8 @@ namespace kiteline::net {
 namespace {
 
 using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
+using raw_peer = test::raw_tls13_peer;
 
 /// fe.test's certificate and key in a temp dir: fe.pem (both), fe.crt (the certificate).
 struct fe_files {
@@ -140,8 +145,10 @@ SSL_CTX* libssl_client_ctx() {
   return c;
 }
 
-std::shared_ptr<asio::ssl::context> our_client_ctx(const fe_files& f) {
+std::shared_ptr<asio::ssl::context> our_client_ctx(const fe_files& f,
+                                                   tls::protocol_policy p = {}) {
   tls::client_settings s;
+  s.policy = p;
   s.names.push_back({"fe.test", std::nullopt});
   s.ca_file = f.crt;
   std::string error;
@@ -273,7 +280,7 @@ TEST_P(tls_records_suites, a_client_stream_seals_and_opens_itself_against_a_libs
         tls_stream s(prefixed_socket(std::move(sock), {}), *ctx);
         ::SSL_ctrl(s.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                    const_cast<char*>("fe.test"));
-        s.set_key_update_interval(7);  // a KeyUpdate of its own every 7 records
+        s.set_key_update_interval_for_test(7, tls::key_update_records);  // ours every 7 records
         hs_ec = co_await s.handshake(asio::ssl::stream_base::client);
         if (hs_ec) {
           co_return;
@@ -313,7 +320,7 @@ INSTANTIATE_TEST_SUITE_P(suites, tls_records_suites,
                          ::testing::Values("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                            "TLS_CHACHA20_POLY1305_SHA256"));
 
-TEST(tls_records, a_server_stream_opens_itself_and_answers_a_key_update_request_through_libssl) {
+TEST(tls_records, a_server_stream_seals_and_opens_itself_after_libssls_session_tickets) {
   const fe_files f;
   loopback lb;
   const auto up1 = test::pattern(4).bytes(700 * 1024 + 1);
@@ -346,7 +353,7 @@ TEST(tls_records, a_server_stream_opens_itself_and_answers_a_key_update_request_
   std::error_code down_ec = asio::error::would_block;
   std::vector<std::byte> got_up;
   bool own_reads = false;
-  bool own_writes = true;
+  bool own_writes = false;
   auto ctx = our_server_ctx(f);
   serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
     own_reads = s.own_reads();
@@ -359,14 +366,14 @@ TEST(tls_records, a_server_stream_opens_itself_and_answers_a_key_update_request_
 
   ASSERT_FALSE(hs_ec) << hs_ec.message();
   EXPECT_TRUE(own_reads);
-  EXPECT_FALSE(own_writes);  // a server's writes stay with libssl (its ticket records)
+  EXPECT_TRUE(own_writes);  // sealing from the sequence number after libssl's two tickets
   EXPECT_FALSE(up_ec) << up_ec.message();
   auto up = up1;
   up.insert(up.end(), up2.begin(), up2.end());
   EXPECT_EQ(got_up, up);
   EXPECT_FALSE(down_ec) << down_ec.message();
   EXPECT_EQ(cli_down, down);
-  EXPECT_EQ(cli_key_updates, 1);  // libssl answered the request for us
+  EXPECT_EQ(cli_key_updates, 1);  // the answer to the client's request
   EXPECT_TRUE(cli_close_notify);
 }
 
@@ -476,110 +483,412 @@ TEST_P(tls_records_tamper, a_tampered_record_ends_the_stream_with_libssls_error_
 
 INSTANTIATE_TEST_SUITE_P(readers, tls_records_tamper, ::testing::Values(true, false));
 
-// ------------------------------------------------------------ record_keys without a network
-
-std::vector<std::byte> secret_bytes(std::size_t n, int seed) {
-  std::vector<std::byte> s(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    s[i] = static_cast<std::byte>((seed * 31 + static_cast<int>(i) * 7) & 0xff);
+TEST(tls_records, a_server_seals_after_however_many_tickets_libssl_sent) {
+  for (const int tickets : {0, 1, 3}) {
+    const fe_files f;
+    loopback lb;
+    const auto down = test::pattern(30).bytes(100 * 1024 + static_cast<std::size_t>(tickets));
+    std::vector<std::byte> got;
+    const std::uint16_t port = lb.port();
+    std::thread client([&] {
+      libssl_peer p(libssl_client_ctx(), blocking_connect(port));
+      if (::SSL_connect(p.ssl()) == 1) {
+        got = p.read_exact(down.size());
+        (void)p.read_until_close_notify();
+      }
+    });
+    std::error_code hs_ec = asio::error::would_block;
+    bool own_writes = false;
+    auto ctx = our_server_ctx(f);
+    ::SSL_CTX_set_num_tickets(ctx->native_handle(), static_cast<std::size_t>(tickets));
+    serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+      own_writes = s.own_writes();
+      (void)co_await write_gathered(s, down);
+      (void)co_await s.shutdown_send();
+    });
+    ASSERT_FALSE(hs_ec) << hs_ec.message();
+    EXPECT_TRUE(own_writes);
+    EXPECT_EQ(got, down) << tickets << " tickets";
   }
-  return s;
 }
 
-std::vector<std::byte> seal_one(tls::record_keys& k, const std::vector<std::byte>& plain,
-                                std::uint8_t type) {
-  std::vector<std::byte> rec(tls::sealed_record_size(plain.size()));
-  EXPECT_TRUE(k.seal_begin(rec.data(), plain.size()));
-  EXPECT_TRUE(k.seal_add(plain.data(), plain.size(), rec.data() + tls::record_header_size));
-  EXPECT_TRUE(k.seal_finish(type, rec.data() + tls::record_header_size + plain.size()));
-  return rec;
-}
+// ------------------------------------------------------------ against a raw TLS 1.3 peer
 
-class record_keys_suites : public ::testing::TestWithParam<int> {
- protected:
-  tls::record_suite suite() const {
-    switch (GetParam()) {
-      case 0:
-        return {::EVP_aes_128_gcm(), "SHA256", 16, 32};
-      case 1:
-        return {::EVP_aes_256_gcm(), "SHA384", 32, 48};
-      default:
-        return {::EVP_chacha20_poly1305(), "SHA256", 32, 32};
-    }
-  }
+/// kiteline's side (server or client) and who moves its records.
+struct hostile_case {
+  bool kiteline_server;
+  bool own_records;
 };
 
-TEST_P(record_keys_suites, seal_then_open_round_trips_and_any_change_fails) {
-  const auto s = suite();
-  const auto secret = secret_bytes(s.hash_size, 1);
-  tls::record_keys tx;
-  tls::record_keys rx;
-  ASSERT_TRUE(tx.init(s, secret, true));
-  ASSERT_TRUE(rx.init(s, secret, false));
-  const auto plain = test::pattern(9).bytes(tls::max_record_plaintext);
-  for (int i = 0; i < 3; ++i) {
-    auto rec = seal_one(tx, plain, tls::content_application_data);
-    ASSERT_EQ(rec.size(), 5 + plain.size() + 17);
-    EXPECT_EQ(rec[0], std::byte{23});
-    std::vector<std::byte> out(rec.size() - 5 - 16);
-    ASSERT_TRUE(rx.open(rec.data(), rec.size(), out.data())) << "record " << i;
-    EXPECT_EQ(out.back(), std::byte{23});
-    out.pop_back();
-    EXPECT_EQ(out, plain);
-  }
-  EXPECT_EQ(tx.sequence(), 3u);
-  EXPECT_EQ(rx.sequence(), 3u);
-
-  // A flipped bit in the ciphertext, the tag or the header (authenticated data) fails, and so
-  // does a record out of order (the sequence number is in the nonce).
-  auto rec = seal_one(tx, plain, tls::content_application_data);
-  std::vector<std::byte> out(rec.size());
-  for (std::size_t at : {std::size_t{100}, rec.size() - 1, std::size_t{2}}) {
-    auto bad = rec;
-    bad[at] ^= std::byte{1};
-    EXPECT_FALSE(rx.open(bad.data(), bad.size(), out.data())) << "flipped byte " << at;
-  }
-  tls::record_keys late;
-  ASSERT_TRUE(late.init(s, secret, false));  // at sequence 0, the record was sealed at 3
-  EXPECT_FALSE(late.open(rec.data(), rec.size(), out.data()));
-  // In place, at the right sequence number, it opens.
-  ASSERT_TRUE(rx.open(rec.data(), rec.size(), rec.data() + 5));
-
-  // After a KeyUpdate on both sides the keys agree again; a side that did not update fails.
-  ASSERT_TRUE(tx.update());
-  ASSERT_TRUE(rx.update());
-  EXPECT_EQ(tx.sequence(), 0u);
-  auto after = seal_one(tx, plain, tls::content_application_data);
-  tls::record_keys stale;
-  ASSERT_TRUE(stale.init(s, secret, false));
-  EXPECT_FALSE(stale.open(after.data(), after.size(), out.data()));
-  EXPECT_TRUE(rx.open(after.data(), after.size(), out.data()));
+std::string hostile_name(const ::testing::TestParamInfo<hostile_case>& i) {
+  return std::string(i.param.kiteline_server ? "server" : "client") +
+         (i.param.own_records ? "_own_records" : "_libssl_records");
 }
 
-INSTANTIATE_TEST_SUITE_P(suites, record_keys_suites, ::testing::Values(0, 1, 2));
-
-TEST(tls_records, keylog_lines_give_the_application_traffic_secrets_only) {
-  tls::traffic_secrets s;
-  const std::string rnd(64, 'a');
-  EXPECT_FALSE(tls::take_keylog_line("CLIENT_HANDSHAKE_TRAFFIC_SECRET " + rnd + " 0011", s));
-  EXPECT_FALSE(tls::take_keylog_line("CLIENT_RANDOM " + rnd + " 0011", s));
-  EXPECT_TRUE(tls::take_keylog_line("CLIENT_TRAFFIC_SECRET_0 " + rnd + " 00ff10Ab", s));
-  ASSERT_EQ(s.client_size, 4u);
-  EXPECT_EQ(s.client[1], std::byte{0xff});
-  EXPECT_EQ(s.client[3], std::byte{0xab});
-  EXPECT_TRUE(tls::take_keylog_line("SERVER_TRAFFIC_SECRET_0 " + rnd + " " + std::string(96, '1'),
-                                    s));
-  EXPECT_EQ(s.server_size, 48u);
-  EXPECT_FALSE(tls::take_keylog_line("SERVER_TRAFFIC_SECRET_0 " + rnd + " 0g", s));
-  EXPECT_FALSE(tls::take_keylog_line("SERVER_TRAFFIC_SECRET_0 " + rnd + " 123", s));
-  EXPECT_FALSE(tls::take_keylog_line("SERVER_TRAFFIC_SECRET_0 " + rnd + " " +
-                                         std::string(130, '1'),
-                                     s));
-  EXPECT_FALSE(tls::take_keylog_line("SERVER_TRAFFIC_SECRET_0 nospace", s));
-  s.wipe();
-  EXPECT_EQ(s.client_size, 0u);
-  EXPECT_EQ(s.client[1], std::byte{0});
+void shrink_socket_buffers(int fd, int bytes) {
+  if (bytes > 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
 }
+
+/// Runs kiteline's side `kl` (a coroutine on the stream, on the io_context here) against a raw
+/// TLS 1.3 peer driven by `raw` on a thread; both sockets get `buffer`-byte socket buffers.
+template <class Kl, class Raw>
+void run_hostile(const hostile_case& c, Kl kl, Raw raw, int buffer = 0) {
+  const fe_files f;
+  loopback lb;
+  tls::protocol_policy policy;
+  policy.own_records = c.own_records;
+  auto ctx = c.kiteline_server ? our_server_ctx(f, policy) : our_client_ctx(f, policy);
+  std::error_code hs_ec = asio::error::would_block;
+  const std::uint16_t port = lb.port();
+  std::thread peer([&] {
+    const int fd = c.kiteline_server ? raw_peer::connect_loopback(port)
+                                     : lb.acceptor.accept().release();
+    shrink_socket_buffers(fd, buffer);
+    raw_peer p(fd, c.kiteline_server ? raw_peer::role::client : raw_peer::role::server,
+               {.server_name = "fe.test", .pem_file = f.pem, .suites = ""});
+    if (!p.ok()) {
+      ADD_FAILURE() << p.error();
+      return;
+    }
+    raw(p);
+  });
+  asio::co_spawn(
+      lb.io,
+      [&]() -> awaitable<void> {
+        tcp::socket sock(lb.io);
+        std::error_code ec;
+        if (c.kiteline_server) {
+          std::tie(ec, sock) = co_await lb.acceptor.async_accept(use_tuple);
+        } else {
+          std::tie(ec) = co_await sock.async_connect(lb.acceptor.local_endpoint(), use_tuple);
+        }
+        if (ec) {
+          hs_ec = ec;
+          co_return;
+        }
+        shrink_socket_buffers(sock.native_handle(), buffer);
+        tls_stream s(prefixed_socket(std::move(sock), {}), *ctx);
+        if (!c.kiteline_server) {
+          ::SSL_ctrl(s.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                     const_cast<char*>("fe.test"));
+        }
+        hs_ec = co_await s.handshake(c.kiteline_server ? asio::ssl::stream_base::server
+                                                       : asio::ssl::stream_base::client);
+        if (!hs_ec) {
+          EXPECT_EQ(s.own_reads(), c.own_records);
+          EXPECT_EQ(s.own_writes(), c.own_records);
+          co_await kl(s);
+        }
+      },
+      asio::detached);
+  lb.io.run_for(test::test_timeout());
+  peer.join();
+  ASSERT_FALSE(hs_ec) << hs_ec.message();
+}
+
+class tls_records_hostile : public ::testing::TestWithParam<hostile_case> {};
+
+TEST_P(tls_records_hostile, a_key_update_request_flood_while_not_reading_keeps_output_bounded) {
+  constexpr int requests = 4000;
+  const auto body = test::pattern(20).bytes(4 * 1024 * 1024);
+  const auto marker = test::to_bytes("marker");
+  // kiteline's side
+  std::atomic<bool> stalled{false};  // the peer may read now
+  bool marker_read = false;
+  std::error_code write_ec = asio::error::would_block;
+  std::error_code read_ec;
+  std::vector<std::byte> got;
+  std::size_t unsent_before = 0;
+  std::size_t unsent_peak = 0;
+  std::size_t unsent_at_marker = 0;
+  tls_stream::counters st;
+  // the raw peer's side
+  std::vector<std::byte> raw_body;
+  std::optional<std::array<std::uint8_t, 2>> raw_end;
+  std::uint64_t raw_updates = 0;
+  std::uint64_t raw_requests = 0;
+  bool flood_sent = false;
+
+  run_hostile(
+      GetParam(),
+      [&](tls_stream& s) -> awaitable<void> {
+        auto writer = [&]() -> awaitable<void> {
+          std::array<asio::const_buffer, 1> b{asio::buffer(body)};
+          write_ec = co_await s.write(b);
+        };
+        auto reader = [&]() -> awaitable<void> {
+          // Read once the writer's first send is under way: the peer reads nothing yet.
+          for (int i = 0; i < 1000 && s.unsent_bytes() == 0; ++i) {
+            co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
+          }
+          unsent_before = s.unsent_bytes();
+          std::vector<std::byte> buf(64 * 1024);
+          while (got.size() < marker.size()) {
+            auto [ec, n] = co_await s.read_some(buf);
+            if (ec) {
+              read_ec = ec;
+              break;
+            }
+            got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+            unsent_peak = std::max(unsent_peak, s.unsent_bytes());
+          }
+          unsent_at_marker = s.unsent_bytes();
+          st = s.stats();
+          marker_read = true;
+          stalled = true;
+        };
+        // Tells the peer when reading stopped for the replies (libssl's path).
+        auto watcher = [&]() -> awaitable<void> {
+          asio::steady_timer t(co_await asio::this_coro::executor);
+          for (int i = 0; i < 100000 && !marker_read; ++i) {
+            if (s.stats().read_pauses > 0) {
+              stalled = true;
+              break;
+            }
+            t.expires_after(2ms);
+            (void)co_await t.async_wait(use_tuple);
+          }
+        };
+        co_await (writer() && reader() && watcher());
+        (void)co_await s.shutdown_send();
+      },
+      [&](raw_peer& p) {
+        std::vector<std::byte> flood;
+        for (int i = 0; i < requests; ++i) {
+          const auto r = p.seal(raw_peer::handshake, raw_peer::key_update_message(true));
+          flood.insert(flood.end(), r.begin(), r.end());
+          p.update_write_key();
+        }
+        const auto m = p.seal(raw_peer::application_data, marker);
+        flood.insert(flood.end(), m.begin(), m.end());
+        // Sent from a second thread: kiteline may stop reading until this thread reads.
+        std::thread sender([&] { flood_sent = p.send_raw(flood); });
+        EXPECT_TRUE(test::wait_for([&] { return stalled.load(); }, "kiteline's reader to stall"));
+        raw_body = p.read_data(body.size());
+        raw_updates = p.key_updates_received;
+        raw_requests = p.key_update_requests_received;
+        raw_end = p.read_until_alert();
+        sender.join();
+      },
+      16 * 1024);
+
+  EXPECT_TRUE(flood_sent);
+  EXPECT_FALSE(read_ec) << read_ec.message();
+  EXPECT_EQ(got, marker);
+  EXPECT_FALSE(write_ec) << write_ec.message();
+  EXPECT_EQ(raw_body, body);
+  ASSERT_TRUE(raw_end.has_value());
+  EXPECT_EQ((*raw_end)[1], tls::alert_close_notify);
+  EXPECT_GT(unsent_before, 0u);
+  EXPECT_LE(st.reply_peak, tls_stream::reply_cap + 64);
+  if (GetParam().own_records) {
+    // Nothing produced by reading: the 4000 requests got one KeyUpdate, sent with the next
+    // application data once the peer read again; the writer's bytes were still waiting.
+    EXPECT_EQ(st.key_updates_received, static_cast<std::uint64_t>(requests));
+    EXPECT_EQ(st.reply_peak, 0u);
+    EXPECT_EQ(st.read_pauses, 0u);
+    EXPECT_LE(unsent_peak, unsent_before);
+    EXPECT_GT(unsent_at_marker, 0u);
+    EXPECT_EQ(raw_updates, 1u);
+    EXPECT_EQ(raw_requests, 0u);
+  } else {
+    // libssl answers requests as it reads them (one for those it read in one go); reading
+    // paused while the answers could not leave.
+    EXPECT_GE(st.read_pauses, 1u);
+    EXPECT_LE(unsent_peak, unsent_before + tls_stream::reply_cap + 64);
+    EXPECT_GE(raw_updates, 1u);
+    EXPECT_LE(raw_updates, static_cast<std::uint64_t>(requests));
+  }
+}
+
+/// One refusal: the records the raw peer sends (built from a peer in its state), the error text
+/// kiteline's reader returns and the alert description the peer then receives.
+struct refusal_case {
+  const char* name;
+  std::vector<std::byte> (*records)(raw_peer& p);
+  const char* error;
+  std::uint8_t alert;
+  std::size_t data_before;  // application data bytes that come before the refusal
+};
+
+std::vector<std::byte> concat(std::initializer_list<std::vector<std::byte>> parts) {
+  std::vector<std::byte> out;
+  for (const auto& p : parts) {
+    out.insert(out.end(), p.begin(), p.end());
+  }
+  return out;
+}
+
+std::vector<std::byte> repeat(raw_peer& p, std::uint8_t type, const std::vector<std::byte>& body,
+                              int times) {
+  std::vector<std::byte> out;
+  for (int i = 0; i < times; ++i) {
+    const auto r = p.seal(type, body);
+    out.insert(out.end(), r.begin(), r.end());
+  }
+  return out;
+}
+
+const std::vector<std::byte> user_canceled{std::byte{1}, std::byte{90}};
+
+const refusal_case refusal_cases[] = {
+    {"interleaved handshake fragment",
+     [](raw_peer& p) {
+       return concat({p.seal(raw_peer::handshake, std::vector<std::byte>{std::byte{24}, std::byte{0}}),
+                      p.seal(raw_peer::application_data, test::to_bytes("x"))});
+     },
+     "mixed handshake and non handshake data (SSL routines)", 10, 0},
+    {"33 empty records",
+     [](raw_peer& p) {
+       return concat({repeat(p, raw_peer::application_data, {}, 32),
+                      p.seal(raw_peer::application_data, test::to_bytes("a")),
+                      repeat(p, raw_peer::application_data, {}, 33)});
+     },
+     "record too small (SSL routines)", 10, 1},
+    {"5 warning alerts",
+     [](raw_peer& p) {
+       return concat({repeat(p, raw_peer::alert, user_canceled, 4),
+                      p.seal(raw_peer::application_data, test::to_bytes("b")),
+                      repeat(p, raw_peer::alert, user_canceled, 5)});
+     },
+     "too many warn alerts (SSL routines)", 10, 1},
+    {"empty handshake record",
+     [](raw_peer& p) { return p.seal(raw_peer::handshake, {}); }, "bad length (SSL routines)",
+     10, 0},
+    {"tampered record",
+     [](raw_peer& p) {
+       auto r = p.seal(raw_peer::application_data, std::vector<std::byte>(300));
+       r[100] ^= std::byte{4};
+       return r;
+     },
+     "decryption failed or bad record mac (SSL routines)", 20, 0},
+    {"content over 2^14 bytes",
+     [](raw_peer& p) {
+       return p.seal(raw_peer::application_data, std::vector<std::byte>(16385));
+     },
+     "data length too long (SSL routines)", 22, 0},
+    {"KeyUpdate of value 2",
+     [](raw_peer& p) {
+       return p.seal(raw_peer::handshake, std::vector<std::byte>{std::byte{24}, std::byte{0},
+                                                                 std::byte{0}, std::byte{1},
+                                                                 std::byte{2}});
+     },
+     "bad key update (SSL routines)", 47, 0},
+    {"plaintext alert record",
+     [](raw_peer&) {
+       return std::vector<std::byte>{std::byte{21}, std::byte{3}, std::byte{3}, std::byte{0},
+                                     std::byte{2}, std::byte{1}, std::byte{0}};
+     },
+     "bad record type (SSL routines)", 10, 0},
+};
+
+TEST_P(tls_records_hostile, refusals_send_libssls_alert_then_the_connection_closes) {
+  for (const auto& c : refusal_cases) {
+    SCOPED_TRACE(c.name);
+    std::error_code read_ec;
+    std::size_t data = 0;
+    std::optional<std::array<std::uint8_t, 2>> alert;
+    bool closed = false;
+    run_hostile(
+        GetParam(),
+        [&](tls_stream& s) -> awaitable<void> {
+          std::vector<std::byte> buf(64 * 1024);
+          for (int i = 0; i < 100; ++i) {
+            auto [ec, n] = co_await s.read_some(buf);
+            data += n;
+            if (ec) {
+              read_ec = ec;
+              break;
+            }
+          }
+          // What the application does on a read error: close.
+          s.lowest_layer().close();
+        },
+        [&](raw_peer& p) {
+          EXPECT_TRUE(p.send_raw(c.records(p)));
+          alert = p.read_until_alert();
+          closed = p.wait_for_close();
+        });
+    EXPECT_EQ(read_ec.message(), c.error);
+    EXPECT_EQ(data, c.data_before);
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_EQ((*alert)[0], tls::alert_level_fatal);
+    EXPECT_EQ((*alert)[1], c.alert);
+    EXPECT_TRUE(closed);
+  }
+}
+
+TEST_P(tls_records_hostile, keys_are_renewed_in_both_directions_every_n_records) {
+  constexpr int n = 8;
+  constexpr int rounds = 3;
+  const auto down = test::pattern(21).bytes(40 * tls::max_record_plaintext);
+  const auto up = test::pattern(22).bytes(rounds * n * 100);
+  std::vector<std::byte> got_up;
+  std::error_code write_ec = asio::error::would_block;
+  std::error_code read_ec;
+  tls_stream::counters st;
+  std::vector<std::byte> raw_down;
+  std::uint64_t raw_updates = 0;
+  std::uint64_t raw_requests = 0;
+  std::optional<std::array<std::uint8_t, 2>> raw_end;
+  run_hostile(
+      GetParam(),
+      [&](tls_stream& s) -> awaitable<void> {
+        s.set_key_update_interval_for_test(n, n);
+        std::array<asio::const_buffer, 1> b{asio::buffer(down)};
+        write_ec = co_await s.write(b);
+        std::tie(read_ec, got_up) = co_await read_exact(s, up.size(), 64 * 1024);
+        st = s.stats();
+        (void)co_await s.shutdown_send();
+      },
+      [&](raw_peer& p) {
+        raw_down = p.read_data(down.size());
+        raw_updates = p.key_updates_received;  // kiteline's own renewals, every n records
+        // The peer's records: kiteline asks for a renewal after n of them, which the peer
+        // gives (answering the request) before its next n.
+        p.answer_key_update_requests = true;
+        for (int r = 0; r < rounds; ++r) {
+          for (int i = 0; i < n; ++i) {
+            const std::size_t at = static_cast<std::size_t>((r * n + i) * 100);
+            ASSERT_TRUE(p.send_record(raw_peer::application_data,
+                                      std::span<const std::byte>(up).subspan(at, 100)));
+          }
+          const std::uint64_t asked = p.key_update_requests_received;
+          for (int i = 0; i < 10 && p.key_update_requests_received == asked; ++i) {
+            ASSERT_TRUE(p.read_record().has_value()) << p.ended_by;
+          }
+        }
+        raw_requests = p.key_update_requests_received;
+        raw_end = p.read_until_alert();
+      });
+  EXPECT_FALSE(write_ec) << write_ec.message();
+  EXPECT_FALSE(read_ec) << read_ec.message();
+  EXPECT_EQ(raw_down, down);
+  EXPECT_EQ(got_up, up);
+  // 40 records, a new key before records 9, 17, 25 and 33 (on libssl's path: per 4-record
+  // SSL_write call, the same four). A server's own key also sealed libssl's two session
+  // tickets: before records 7, 15, 23, 31 and 39.
+  const std::uint64_t renewals = GetParam().kiteline_server && GetParam().own_records ? 5 : 4;
+  EXPECT_EQ(raw_updates, renewals);
+  EXPECT_EQ(raw_requests, static_cast<std::uint64_t>(rounds));
+  EXPECT_EQ(st.key_update_requests, static_cast<std::uint64_t>(rounds));
+  EXPECT_EQ(st.key_updates_sent, renewals + rounds);
+  if (GetParam().own_records) {
+    // The peer's answers to the first two requests (the third comes after the data read).
+    EXPECT_EQ(st.key_updates_received, static_cast<std::uint64_t>(rounds - 1));
+  }
+  ASSERT_TRUE(raw_end.has_value());
+  EXPECT_EQ((*raw_end)[1], tls::alert_close_notify);
+}
+
+INSTANTIATE_TEST_SUITE_P(cases, tls_records_hostile,
+                         ::testing::Values(hostile_case{true, true}, hostile_case{true, false},
+                                           hostile_case{false, true},
+                                           hostile_case{false, false}),
+                         hostile_name);
 
 }  // namespace
 }  // namespace kiteline::net

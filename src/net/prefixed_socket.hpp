@@ -27,6 +27,10 @@ class prefixed_socket {
   const lowest_layer_type& lowest_layer() const noexcept { return socket_.lowest_layer(); }
   tcp::socket& socket() noexcept { return socket_; }
 
+  /// Puts `s` (the same connection, adopted on another executor) in place of the socket; the
+  /// bytes still to be replayed stay. The old socket must have released its descriptor.
+  void replace_socket(tcp::socket&& s) { socket_ = std::move(s); }
+
   /// Bytes still to be replayed before the socket is read.
   [[nodiscard]] std::size_t prefix_size() const noexcept { return prefix_.size() - offset_; }
 

@@ -438,6 +438,13 @@ awaitable<std::error_code> tls_stream::write_own(std::span<const asio::const_buf
   co_return co_await flush();
 }
 
+void tls_stream::rebind(tcp::socket&& s) {
+  const auto ex = s.get_executor();
+  next_.replace_socket(std::move(s));
+  flushed_ = signal(ex);
+  drained_ = signal(ex);
+}
+
 void tls_stream::release_idle_buffers() noexcept {
   if (!flushing_) {
     core::release(out_busy_);

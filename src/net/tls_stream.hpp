@@ -75,6 +75,11 @@ class tls_stream {
   awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
   /// Sends close_notify, then half-closes TCP. Reading stays possible.
   awaitable<std::error_code> shutdown_send();
+  /// Continues on another executor: `s` is this connection's socket, adopted there (see
+  /// net::transport::detach). The TLS state, the ciphertext read but not yet opened and the
+  /// plaintext not yet returned all stay. Only between operations (nothing being read, written
+  /// or sent); call on `s`'s executor, and use the stream only there afterwards.
+  void rebind(tcp::socket&& s);
   /// Frees the ciphertext write buffers when no flush is running (a quiet connection).
   void release_idle_buffers() noexcept;
   /// Whether records are read / written by the stream itself (see above), not libssl (both or

@@ -1,6 +1,7 @@
 #include "net/transport.hpp"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 
@@ -81,6 +82,61 @@ void transport::release_idle_buffers() noexcept {
 void transport::close() noexcept {
   std::error_code ec;
   socket().close(ec);
+}
+
+transport& transport::operator=(transport&& o) noexcept {
+  if (this != &o) {
+    if (detached_fd_ >= 0) {
+      ::close(detached_fd_);
+    }
+    v_ = std::move(o.v_);
+    detached_fd_ = std::exchange(o.detached_fd_, -1);
+    detached_protocol_ = o.detached_protocol_;
+  }
+  return *this;
+}
+
+transport::~transport() {
+  if (detached_fd_ >= 0) {
+    ::close(detached_fd_);
+  }
+}
+
+std::error_code transport::detach() noexcept {
+  std::error_code ec;
+  tcp::socket& s = socket();
+  const auto endpoint = s.local_endpoint(ec);
+  if (!ec) {
+    detached_protocol_ = endpoint.protocol();
+    detached_fd_ = s.release(ec);
+  }
+  if (ec) {
+    close();
+    detached_fd_ = -1;
+  }
+  return ec;
+}
+
+std::error_code transport::attach(const asio::any_io_executor& ex) noexcept {
+  std::error_code ec;
+  if (detached_fd_ < 0) {
+    return asio::error::bad_descriptor;
+  }
+  tcp::socket s(ex);
+  s.assign(detached_protocol_, detached_fd_, ec);
+  if (ec) {
+    ::close(detached_fd_);
+    detached_fd_ = -1;
+    return ec;
+  }
+  detached_fd_ = -1;
+  s.non_blocking(true, ec);
+  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
+    p->replace_socket(std::move(s));
+  } else {
+    std::get<1>(v_)->rebind(std::move(s));
+  }
+  return ec;
 }
 
 }  // namespace kiteline::net

@@ -4,6 +4,7 @@
 #include <memory>
 #include <span>
 #include <tuple>
+#include <utility>
 #include <variant>
 
 #include "net/asio.hpp"
@@ -18,6 +19,15 @@ class transport {
  public:
   explicit transport(prefixed_socket&& plain) : v_(std::move(plain)) {}
   explicit transport(std::unique_ptr<tls_stream> tls) : v_(std::move(tls)) {}
+  transport(transport&& o) noexcept
+      : v_(std::move(o.v_)),
+        detached_fd_(std::exchange(o.detached_fd_, -1)),
+        detached_protocol_(o.detached_protocol_) {}
+  transport& operator=(transport&& o) noexcept;
+  transport(const transport&) = delete;
+  transport& operator=(const transport&) = delete;
+  /// Closes a descriptor still detached (a move that never arrived).
+  ~transport();
 
   [[nodiscard]] bool is_tls() const noexcept { return v_.index() == 1; }
   tcp::socket& socket() noexcept;
@@ -38,8 +48,19 @@ class transport {
   /// Gives back write buffers kept from a burst (TLS; call when the connection went quiet).
   void release_idle_buffers() noexcept;
 
+  /// Moving a connection to another worker (style §4: a stream and its tunnel share a thread).
+  /// detach() releases the descriptor from this executor's socket; everything read but not yet
+  /// consumed (replayed bytes, TLS state) stays in the transport, which is then moved to the
+  /// other worker, where attach() adopts the descriptor on that executor. No operation may be
+  /// pending at detach(); until attach() the transport must not be used. A failure closes the
+  /// descriptor and returns the error; the transport is then closed.
+  [[nodiscard]] std::error_code detach() noexcept;
+  [[nodiscard]] std::error_code attach(const asio::any_io_executor& ex) noexcept;
+
  private:
   std::variant<prefixed_socket, std::unique_ptr<tls_stream>> v_;
+  int detached_fd_ = -1;  // between detach() and attach()
+  tcp detached_protocol_ = tcp::v4();
 };
 
 }  // namespace kiteline::net

@@ -201,7 +201,7 @@ struct server::impl {
 
   awaitable<void> accept_loop(std::size_t worker, tcp::acceptor* acc, std::uint16_t port);
   awaitable<void> serve(std::size_t worker, net::transport t, std::uint16_t port,
-                        std::vector<std::byte> buf, bool via_tls, bool moved, std::string peer,
+                        std::vector<std::byte> buf, bool via_tls, std::string peer,
                         std::uint16_t peer_port);
   awaitable<void> handle_tunnel(std::size_t worker, net::transport t, std::vector<std::byte> buf,
                                 std::size_t head_len, std::string peer);
@@ -219,6 +219,27 @@ struct server::impl {
     linger.expires_after(std::chrono::milliseconds(50));
     (void)co_await linger.async_wait(use_tuple);
     t.close();
+  }
+
+  /// The one way a connection changes worker: detached here, attached on worker `target`, where
+  /// `then(transport&&)` runs. A connection that cannot move is closed (and logged). Call on
+  /// the connection's current worker with no operation pending on it.
+  template <class Then>
+  void move_to_worker(std::size_t target, net::transport t, Then then) {
+    if (auto ec = t.detach()) {
+      log().info("visitor closed reason=\"cannot move it to worker {}: {}\"", target,
+                 ec.message());
+      return;
+    }
+    asio::post(pool.context(target),
+               [this, target, t = std::move(t), then = std::move(then)]() mutable {
+                 if (auto ec = t.attach(pool.context(target).get_executor())) {
+                   log().info("visitor closed reason=\"cannot adopt it on worker {}: {}\"",
+                              target, ec.message());
+                   return;
+                 }
+                 then(std::move(t));
+               });
   }
 
   /// Hands a visitor to the tunnel `r`, moving the socket to the tunnel's worker if needed.
@@ -410,13 +431,13 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
     // wait nor does the tunnel link when the stream starts (one ioctl per visitor, not two).
     sock.non_blocking(true, pec);
     net::transport t{net::prefixed_socket(std::move(sock))};
-    asio::co_spawn(ex, serve(worker, std::move(t), port, {}, false, false, peer, peer_port),
+    asio::co_spawn(ex, serve(worker, std::move(t), port, {}, false, peer, peer_port),
                    [this](const std::exception_ptr& e) { log_exception(e); });
   }
 }
 
 awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::uint16_t port,
-                                    std::vector<std::byte> buf, bool via_tls, bool moved,
+                                    std::vector<std::byte> buf, bool via_tls,
                                     std::string peer, std::uint16_t peer_port) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
@@ -557,39 +578,6 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
       }
       const tls::endpoint* ep = endpoints.find(c.has_sni ? std::string_view(c.host) : "");
       if (ep != nullptr) {
-        // Terminate TLS on the worker of the kite named by SNI (so the plaintext stream never
-        // crosses threads), unless this connection was moved here already.
-        route hr;
-        if (!moved && pool.size() > 1 && c.has_sni &&
-            srv.registry_.find("http", c.host, reported_port(port), hr) && hr.ref.worker != worker) {
-          // The protocol must be read before release(): the socket is empty afterwards.
-          std::error_code rec;
-          const auto protocol = t.socket().local_endpoint(rec).protocol();
-          const int fd = rec ? -1 : t.socket().release(rec);
-          if (rec || fd < 0) {
-            log().info("visitor refused rip={} reason=\"cannot move socket: {}\"", peer,
-                       rec.message());
-            t.close();
-            co_return;
-          }
-          std::size_t target = hr.ref.worker;
-          asio::post(pool.context(target), [this, fd, protocol, target, port, b = std::move(buf),
-                                            peer, peer_port]() mutable {
-            tcp::socket s(pool.context(target));
-            std::error_code ec;
-            s.assign(protocol, fd, ec);
-            if (ec) {
-              ::close(fd);
-              return;
-            }
-            net::transport moved_t{net::prefixed_socket(std::move(s))};
-            asio::co_spawn(pool.context(target),
-                           serve(target, std::move(moved_t), port, std::move(b), false, true,
-                                 peer, peer_port),
-                           [this](const std::exception_ptr& e) { log_exception(e); });
-          });
-          co_return;
-        }
         co_await terminate_tls(worker, std::move(t), port, std::move(buf), ep, peer, peer_port);
         co_return;
       }
@@ -629,7 +617,7 @@ awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t
     co_return;
   }
   net::transport tt{std::move(stream)};
-  co_await serve(worker, std::move(tt), port, {}, true, true, peer, peer_port);
+  co_await serve(worker, std::move(tt), port, {}, true, peer, peer_port);
 }
 
 awaitable<void> server::impl::handle_connect(std::size_t worker, net::transport t,
@@ -689,47 +677,21 @@ awaitable<void> server::impl::handle_connect(std::size_t worker, net::transport 
 void server::impl::dispatch_stream(std::size_t worker, net::transport t, const route& r,
                                    owned_open info, std::vector<std::byte> first) {
   ++srv.counters_.visitors_routed;
-  if (r.ref.worker == worker || t.is_tls()) {
-    auto tun = r.ref.target.lock();
-    if (!tun || tun->worker != worker) {
-      // A terminated-TLS visitor whose kite lives on another worker (Host differs from SNI).
-      log().info("visitor refused rip={} kite={} reason=\"tunnel on another worker\"", info.rip,
-                 info.host);
-      t.close();
-      return;
+  auto attach = [info = std::move(info), first = std::move(first),
+                 weak = r.ref.target](net::transport&& v) {
+    if (auto tun = weak.lock()) {
+      tun->link->attach_visitor(std::move(v), info.view(), first);
+    } else {
+      v.close();
     }
-    tun->link->attach_visitor(std::move(t), info.view(), first);
+  };
+  if (r.ref.worker == worker) {
+    attach(std::move(t));
     return;
   }
-  // Move the plain socket to the tunnel's worker once; from then on the stream and its tunnel
-  // share a thread (style §4).
-  std::error_code ec;
-  auto protocol = t.socket().local_endpoint(ec).protocol();
-  int fd = t.socket().release(ec);
-  if (ec) {
-    t.close();
-    return;
-  }
-  std::size_t target = r.ref.worker;
-  std::weak_ptr<tunnel> weak = r.ref.target;
-  asio::post(pool.context(target), [this, fd, protocol, target, weak, info = std::move(info),
-                                    first = std::move(first)]() mutable {
-    tcp::socket s(pool.context(target));
-    std::error_code aec;
-    s.assign(protocol, fd, aec);
-    if (aec) {
-      ::close(fd);
-      return;
-    }
-    auto tun = weak.lock();
-    if (!tun) {
-      std::error_code cec;
-      s.close(cec);
-      return;
-    }
-    tun->link->attach_visitor(net::transport{net::prefixed_socket(std::move(s))}, info.view(),
-                              first);
-  });
+  // The stream and its tunnel share a thread from now on (style §4); a terminated-TLS visitor
+  // (whose Host named a kite on another worker) moves with its TLS state.
+  move_to_worker(r.ref.worker, std::move(t), std::move(attach));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -203,7 +203,7 @@ TEST(HostileRelayAgainstConnector, Row5KeyUpdateFloodOverTheTunnel) {
   ASSERT_TRUE(test::wait_for([&] { return origin.accepted() >= 1; }, "the origin dialled"));
   const std::uint64_t base = connector.rss_kib();
   std::size_t sent = 0;
-  for (int batch = 0; batch < 200; ++batch) {
+  for (int batch = 0; batch < 750; ++batch) {  // 1.5 million requests, 40 MB
     std::vector<std::byte> out;
     for (int i = 0; i < 2000; ++i) {
       const auto r = p.seal(test::raw_tls13_peer::handshake,
@@ -224,8 +224,9 @@ TEST(HostileRelayAgainstConnector, Row5KeyUpdateFloodOverTheTunnel) {
          std::to_string(sent));
   report("row 5 KeyUpdate flood against the connector", "connector RSS before / peak",
          mib(base) + " / " + mib(peak));
-  // The tunnel's outbox (2 x 2 MiB), the stream's window and 16 KiB of answers.
-  EXPECT_LT(peak, base + 24 * 1024) << mib(peak) << " against " << mib(base);
+  // The tunnel's outbox (2 x 2 MiB), the stream's window and 16 KiB of answers. (8b11a65 grew
+  // by 5 MiB per 400 000 requests, without end.)
+  EXPECT_LT(peak, base + 12 * 1024) << mib(peak) << " against " << mib(base);
   EXPECT_TRUE(connector.alive());
 }
 

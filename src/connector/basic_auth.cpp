@@ -11,17 +11,6 @@
 namespace kiteline::connector {
 namespace {
 
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_ows(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 /// Standard base64 with padding (RFC 4648 §4); nullopt on any other character or bad length.
 std::optional<std::string> base64_decode(std::string_view s) {
@@ -90,7 +79,7 @@ bool basic_auth_ok(std::string_view value,
   if (!ascii_iequals(value.substr(0, sp), "basic")) {
     return false;
   }
-  const std::optional<std::string> decoded = base64_decode(trim(value.substr(sp)));
+  const std::optional<std::string> decoded = base64_decode(trim_ows(value.substr(sp)));
   if (!decoded) {
     return false;
   }

@@ -44,17 +44,6 @@ bool is_token(std::string_view s) noexcept {
   return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
 }
 
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_ows(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 /// Strips the line feed and at most one carriage return before it.
 std::string_view line_content(std::string_view line) noexcept {
@@ -136,7 +125,7 @@ std::optional<std::uint64_t> parse_content_length(std::string_view v) noexcept {
   std::optional<std::uint64_t> result;
   while (true) {
     const std::size_t comma = v.find(',');
-    const std::string_view item = trim(v.substr(0, comma));
+    const std::string_view item = trim_ows(v.substr(0, comma));
     if (item.empty()) {
       return std::nullopt;
     }
@@ -358,7 +347,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
     }
     const std::size_t colon = l.find(':');
     const std::string_view name = l.substr(0, colon);
-    const std::string_view value = trim(l.substr(colon + 1));
+    const std::string_view value = trim_ows(l.substr(colon + 1));
     if (!opts_.raw_headers) {
       for (std::string_view s : spoofable) {
         lines[i].rename = lines[i].rename || iequals(name, s);
@@ -380,7 +369,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
       std::string_view v = value;
       while (problem == nullptr) {
         const std::size_t comma = v.find(',');
-        const std::string_view coding = trim(v.substr(0, comma));
+        const std::string_view coding = trim_ows(v.substr(0, comma));
         if (!coding.empty()) {
           if (chunked) {
             // chunked must be the final coding, applied once (RFC 9112 §6.1)

@@ -25,6 +25,20 @@ namespace kiteline {
   return true;
 }
 
+/// HTTP's optional whitespace (RFC 9110 §5.6.3): space or horizontal tab.
+[[nodiscard]] constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+/// `s` without the spaces and tabs it starts or ends with.
+[[nodiscard]] constexpr std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_ows(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
 /// Value of one hex digit (either case), or -1.
 [[nodiscard]] constexpr int hex_digit_value(char c) noexcept {
   if (c >= '0' && c <= '9') {

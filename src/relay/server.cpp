@@ -976,7 +976,8 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
   // pagekite.py cannot take dense bursts of small frames; spread them out for it, and for it
   // only: the filler is up to 50 KB per 70 frames, work that a peer claiming nothing (or
   // anything else) does not get to cause.
-  const std::string_view version = req->versions.empty() ? "" : req->versions.front();
+  const std::string_view version =
+      req->versions.empty() ? std::string_view{} : std::string_view(req->versions.front());
   opts.limit_frame_density = wire::is_pagekite_py_version(version);
   // A kiteline connector says "<pagekite.py version>+kiteline" (kite_signing.hpp).
   if (wire::is_kiteline_version(version)) {

@@ -184,8 +184,9 @@ TEST(HostileRelayAgainstConnector, Row5KeyUpdateFloodOverTheTunnel) {
   const std::string preamble = relay.accept_past_pings();
   ASSERT_EQ(preamble.rfind("CONNECT relay.test:443 ", 0), 0U) << preamble << connector.tail();
   ASSERT_TRUE(send_all(relay.conn(), "HTTP/1.0 200 Connection Established\r\n\r\n"));
-  test::raw_tls13_peer p(relay.take_conn(), test::raw_tls13_peer::role::server,
-                         {.pem_file = cert.pem_file()});
+  test::raw_tls13_peer::options server;
+  server.pem_file = cert.pem_file();
+  test::raw_tls13_peer p(relay.take_conn(), test::raw_tls13_peer::role::server, server);
   ASSERT_TRUE(p.ok()) << p.error() << connector.tail();
   std::string request;
   while (request.find("\r\n\r\n") == std::string::npos) {

@@ -17,12 +17,18 @@ namespace {
 
 using test::raw_tls13_peer;
 
+raw_tls13_peer::options client_options(const std::string& sni) {
+  raw_tls13_peer::options o;
+  o.server_name = sni;
+  return o;
+}
+
 /// One HTTPS visit through the relay's TLS endpoint: GET /bytes/`n` with Host `host`, the
 /// relay terminating TLS (SNI `sni`, or none). True when the reply is 200 and byte-exact.
 bool https_visit(std::uint16_t port, const std::string& sni, const std::string& host,
                  std::size_t n, std::string& why) {
   raw_tls13_peer p(raw_tls13_peer::connect_loopback(port), raw_tls13_peer::role::client,
-                   {.server_name = sni});
+                   client_options(sni));
   if (!p.ok()) {
     why = "handshake: " + p.error();
     return false;
@@ -120,7 +126,7 @@ void row5_against_relay(const std::vector<std::string>& extra, std::string_view 
   const std::uint64_t base = relay.proc().rss_kib();
 
   raw_tls13_peer p(raw_tls13_peer::connect_loopback(relay.port()), raw_tls13_peer::role::client,
-                   {.server_name = "relay.test"});
+                   client_options("relay.test"));
   ASSERT_TRUE(p.ok()) << p.error();
   ASSERT_TRUE(p.send_data(test::as_bytes(test::get_request("healthy.test", 64U << 20))));
   const std::size_t sent = flood_key_updates(p, 1500000);
@@ -154,7 +160,7 @@ std::optional<std::array<std::uint8_t, 2>> alert_for(std::uint16_t port,
                                                      const std::function<std::vector<std::byte>(
                                                          raw_tls13_peer&)>& records) {
   raw_tls13_peer p(raw_tls13_peer::connect_loopback(port), raw_tls13_peer::role::client,
-                   {.server_name = "relay.test"});
+                   client_options("relay.test"));
   if (!p.ok()) {
     ADD_FAILURE() << p.error();
     return std::nullopt;

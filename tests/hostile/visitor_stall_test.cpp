@@ -70,6 +70,7 @@ TEST(HostileVisitors, Row3StalledAndSlowReadersDoNotStallTheirTunnel) {
              std::to_string(probe.failures()) + " (" + std::to_string(probe.slowest_ms()) +
              " ms)");
   report("row 3 stalled visitors", "streams reset by the relay", std::to_string(evicted));
+  report("row 3 stalled visitors", "bytes the 200 slow readers got", std::to_string(slow_bytes));
   report("row 3 stalled visitors", "relay RSS before / peak", mib(base) + " / " + mib(peak));
   EXPECT_EQ(probe.failures(), 0U) << probe.first_failure();
   EXPECT_GE(probe.successes() - ok_before, 5U);

@@ -297,7 +297,7 @@ TEST_P(RelayTransfer, StalledVisitorIsEvictedSoOthersFinish) {
   fake_connector c(relay.port(), opts);
   ASSERT_TRUE(c.connect_flow_b().tunnel_up);
   test_socket stalled;
-  ASSERT_TRUE(stalled.connect(relay.port()));
+  ASSERT_TRUE(stalled.connect(relay.port(), "127.0.0.1", 64 * 1024));  // absorbs little
   ASSERT_TRUE(stalled.send_all(http_get("stall.test", "/a.bin")));
   ASSERT_TRUE(c.wait_streams(1));
   // The stalled visitor's stream fills the budget: the relay stops reading the tunnel.
@@ -341,7 +341,7 @@ TEST_P(RelayTransfer, StalledHolderOfItsShareIsResetWhenTheBudgetOverflows) {
   fake_connector c(relay.port(), opts);
   ASSERT_TRUE(c.connect_flow_b().tunnel_up);
   test_socket stalled;
-  ASSERT_TRUE(stalled.connect(relay.port()));
+  ASSERT_TRUE(stalled.connect(relay.port(), "127.0.0.1", 64 * 1024));  // absorbs little
   ASSERT_TRUE(stalled.send_all(http_get("stall.test", "/a.bin")));
   ASSERT_TRUE(c.wait_streams(1));
   ASSERT_TRUE(wait_for([&] { return relay.server().buffered_bytes_for_test() > 256 * 1024; },

@@ -64,7 +64,7 @@ test_socket& test_socket::operator=(test_socket&& o) noexcept {
   return *this;
 }
 
-bool test_socket::connect(std::uint16_t port, const std::string& host) {
+bool test_socket::connect(std::uint16_t port, const std::string& host, int receive_buffer) {
   close();
   sockaddr_storage ss{};
   socklen_t len = 0;
@@ -91,6 +91,11 @@ bool test_socket::connect(std::uint16_t port, const std::string& host) {
   }
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (receive_buffer > 0 &&
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer) != 0) {
+    close();
+    return false;
+  }
   if (::connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     if (errno != EINPROGRESS) {
       close();

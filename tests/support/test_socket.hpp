@@ -34,7 +34,10 @@ class test_socket {
   test_socket& operator=(const test_socket&) = delete;
 
   /// Connects to `host`:`port` (host must be a loopback literal). Returns false on failure.
-  bool connect(std::uint16_t port, const std::string& host = "127.0.0.1");
+  /// `receive_buffer` > 0 sets SO_RCVBUF before connecting, which also stops the kernel growing
+  /// it: a visitor that never reads then absorbs a known amount (loopback autotuning here goes
+  /// up to net.ipv4.tcp_rmem's 32 MiB, more than many tests' whole transfer).
+  bool connect(std::uint16_t port, const std::string& host = "127.0.0.1", int receive_buffer = 0);
   [[nodiscard]] bool is_open() const noexcept { return fd_ >= 0; }
   [[nodiscard]] int fd() const noexcept { return fd_; }
 

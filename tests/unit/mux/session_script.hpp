@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <variant>
 #include <span>
@@ -246,9 +247,11 @@ class session_script {
 
   session& s() { return s_; }
 
-  /// Feeds a whole chunk (one piece).
+  /// Feeds a whole chunk (one piece). A `deliver` action points into the bytes fed until the
+  /// actions are cleared, so the script keeps its own copy: a test may pass a temporary.
   std::error_code feed_chunk(const wire::chunk_headers& h, std::string_view data = {}) {
-    return s_.on_chunk(h, bytes_of(data), true);
+    const std::string& kept = fed_.emplace_back(data);
+    return s_.on_chunk(h, bytes_of(kept), true);
   }
 
   /// Asserts the outbox equals `expected` exactly (order included), then clears it.
@@ -267,6 +270,7 @@ class session_script {
 
  private:
   session s_;
+  std::deque<std::string> fed_;  // stable addresses: deliver actions point into them
 };
 
 }  // namespace kiteline::mux::test

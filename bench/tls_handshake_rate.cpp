@@ -34,13 +34,13 @@
 #include <string>
 #include <vector>
 
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 #include "tls/server_context.hpp"
 
 namespace {
 
 using kiteline::tls::certified_key;
-using kiteline::tls::key_store;
+using kiteline::keys::key_store;
 using clock_type = std::chrono::steady_clock;
 
 /// A PEM file (key + self-signed certificate) in a temporary directory, removed at exit.
@@ -110,15 +110,15 @@ class fixtures {
     }
     std::string error;
     if (isolated) {
-      kiteline::tls::key_process_options o;
+      kiteline::keys::key_process_options o;
       o.executable = KITELINE_BINARY;
       o.pem_files = {pem->path()};
       o.channels = 2;
-      e.store = kiteline::tls::start_key_process(std::move(o), error);
+      e.store = kiteline::keys::start_key_process(std::move(o), error);
       const std::string status = e.store ? e.store->status_for_test() : "";  // "pid=N ..."
       e.key_pid = status.starts_with("pid=") ? std::atoi(status.c_str() + 4) : 0;
     } else {
-      e.store = kiteline::tls::make_inprocess_key_store();
+      e.store = kiteline::keys::make_inprocess_key_store();
     }
     std::optional<certified_key> pair;
     if (e.store) {

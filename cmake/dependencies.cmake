@@ -4,7 +4,6 @@ find_package(OpenSSL 3.0 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
-find_package(CLI11 REQUIRED)
 
 # Standalone Asio is header-only (libasio-dev).
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)

@@ -11,7 +11,7 @@ if [ "${1:-}" = --bench ]; then BENCH=1; fi
 PACKAGES=(
   build-essential cmake ninja-build clang libclang-rt-14-dev
   libasio-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libspdlog-dev libfmt-dev
   openssl curl socat python3
   pagekite python3-socksipychain
 )

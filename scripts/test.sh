@@ -17,6 +17,8 @@ if [ ! -d "$SHARED/vectors" ]; then
 fi
 SHARED=$(cd "$SHARED" && pwd)
 JOBS=${KITELINE_JOBS:-$(nproc)}
+# The module order (style §2) before any build: an include against it fails here at once.
+bash scripts/check-layers.sh "$ROOT"
 WERROR=OFF
 if [ "${CI:-}" = "true" ]; then WERROR=ON; fi
 FAILED=0

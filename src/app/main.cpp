@@ -20,10 +20,10 @@
 
 #include "config/parse.hpp"
 #include "connector/client.hpp"
-#include "net/log.hpp"
-#include "net/privileges.hpp"
+#include "app/log.hpp"
+#include "app/privileges.hpp"
 #include "relay/server.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 #include "tls/client_auth.hpp"
 #include "tls/client_context.hpp"
 #include "tls/policy.hpp"
@@ -74,7 +74,7 @@ bool drop_privileges(const kiteline::config::process_config& p, spdlog::logger& 
   }
   std::string error;
   std::string summary;
-  if (!kiteline::net::drop_privileges(p.runas, p.chroot, error, summary)) {
+  if (!kiteline::app::drop_privileges(p.runas, p.chroot, error, summary)) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     log.error("refusing to run: {}", error);
     return false;
@@ -167,7 +167,7 @@ void prepare_connector_chroot(const kiteline::config::connector_config& cfg,
 
 int run_relay(const kiteline::config::relay_config& cfg) {
   std::string error;
-  auto log = kiteline::net::make_logger("relay", cfg.process.logfile, cfg.process.loglevel, error);
+  auto log = kiteline::app::make_logger("relay", cfg.process.logfile, cfg.process.loglevel, error);
   if (!log) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     return 1;
@@ -178,7 +178,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   if (!cfg.tls_endpoints.empty() && !cfg.tls_keys_inprocess) {
     // Before any worker thread exists: the key process is this binary, exec'ed (fresh address
     // space and RNG; restartable at any time since exec needs no fork-safe state).
-    kiteline::tls::key_process_options kp;
+    kiteline::keys::key_process_options kp;
     for (const auto& e : cfg.tls_endpoints) {
       kp.pem_files.push_back(e.pem_file);
     }
@@ -187,7 +187,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
         cfg.process.threads != 0 ? cfg.process.threads : std::thread::hardware_concurrency();
     kp.channels = std::clamp(workers, 2U, 64U);
     kp.log = log;
-    auto keys = kiteline::tls::start_key_process(std::move(kp), error);
+    auto keys = kiteline::keys::start_key_process(std::move(kp), error);
     if (!keys) {
       std::fprintf(stderr, "kiteline: %s\n", error.c_str());
       log->error("start failed: {}", error);
@@ -230,7 +230,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
 int run_connector(const kiteline::config::connector_config& cfg) {
   std::string error;
   auto log =
-      kiteline::net::make_logger("connector", cfg.process.logfile, cfg.process.loglevel, error);
+      kiteline::app::make_logger("connector", cfg.process.logfile, cfg.process.loglevel, error);
   if (!log) {
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     return 1;
@@ -248,11 +248,11 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   if (!cfg.tls_client_cert.empty() && !cfg.tls_keys_inprocess) {
     // As for the relay: the client certificate's private key lives in a key process started
     // before any worker thread exists; the network process only asks it for signatures.
-    kiteline::tls::key_process_options kp;
+    kiteline::keys::key_process_options kp;
     kp.pem_files.push_back(cfg.tls_client_cert);
     kp.channels = 2;
     kp.log = log;
-    opts.keys = kiteline::tls::start_key_process(std::move(kp), error);
+    opts.keys = kiteline::keys::start_key_process(std::move(kp), error);
     if (!opts.keys) {
       std::fprintf(stderr, "kiteline: %s\n", error.c_str());
       log->error("start failed: {}", error);
@@ -297,8 +297,8 @@ int main(int argc, char** argv) {
   // first such free, so later bulk buffers come from the heap and, once freed, may stay
   // resident there.
   (void)::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-  if (argc >= 2 && std::string_view(argv[1]) == kiteline::tls::key_process_flag) {
-    return kiteline::tls::run_key_process(argc, argv);
+  if (argc >= 2 && std::string_view(argv[1]) == kiteline::keys::key_process_flag) {
+    return kiteline::keys::run_key_process(argc, argv);
   }
   std::vector<std::string> args(argv, argv + argc);
   kiteline::config::environment env;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "config/diagnostic.hpp"
-#include "config/tls_protocols.hpp"
+#include "tls/protocols.hpp"
 
 namespace kiteline::config {
 
@@ -77,7 +77,7 @@ struct expansion_limits {
 struct environment {
   std::filesystem::path home;  ///< $HOME; empty = no ~/.pagekite.rc
   expansion_limits limits{};
-  tls_support tls{};           ///< what the linked TLS library can do (main: tls::linked_support)
+  tls::tls_support tls{};           ///< what the linked TLS library can do (main: tls::linked_support)
 };
 
 /// One option of the expanded stream, in order.

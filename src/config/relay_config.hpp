@@ -68,7 +68,7 @@ struct relay_config {
   bool tls_legacy = false;                         ///< --tls_legacy: allow TLS 1.0/1.1
   bool tls_openssl_records = false;                ///< --tls_openssl_records (docs/tls.md §5)
   std::string tls_ciphers;                         ///< --tls_ciphers; "" = built-in list
-  std::string tls_protocols;  ///< --tls_protocols (kiteline; verbatim, see resolve_tls_protocols)
+  std::string tls_protocols;  ///< --tls_protocols (kiteline; verbatim, see tls::resolve_tls_protocols)
   std::string tls_client_ca;                       ///< --tls_client_ca (kiteline; mutual TLS CA)
   bool tls_keys_inprocess = false;                 ///< --tls_keys_inprocess: no key process
   std::chrono::seconds tls_reload_interval{5};     ///< --tls_reload_seconds; 0 = SIGHUP only

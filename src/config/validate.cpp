@@ -37,10 +37,10 @@ bool name_matches(std::string_view pattern, std::string_view name) {
 }
 
 // The --tls_protocols / --tls_legacy diagnostics, under the option that caused them.
-void check_tls_policy(std::string_view protocols, bool legacy, const tls_support& tls,
+void check_tls_policy(std::string_view protocols, bool legacy, const tls::tls_support& tls,
                       std::vector<diagnostic>& errors, std::vector<diagnostic>& warnings,
                       const origin_map& origins) {
-  const auto range = resolve_tls_protocols(protocols, legacy, tls);
+  const auto range = tls::resolve_tls_protocols(protocols, legacy, tls);
   const std::string key = protocols.empty() ? "tls_legacy" : "tls_protocols";
   for (const auto& w : range.warnings) {
     add(warnings, origin_of(origins, key), key, w);
@@ -54,7 +54,7 @@ void check_tls_policy(std::string_view protocols, bool legacy, const tls_support
 
 void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
               std::vector<diagnostic>& warnings, const origin_map& origins,
-              const tls_support& tls) {
+              const tls::tls_support& tls) {
   if (cfg.domains.empty() && cfg.tls_client_ca.empty()) {
     add(errors, "", "domain",
         "the relay refuses to start with no way to authenticate connectors: give "
@@ -121,7 +121,7 @@ void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
 
 void validate(const connector_config& cfg, std::vector<diagnostic>& errors,
               std::vector<diagnostic>& warnings, const origin_map& origins,
-              const tls_support& tls) {
+              const tls::tls_support& tls) {
   if (cfg.frontends.empty() && !cfg.pool) {
     add(errors, "", "frontend",
         "no relay to connect to: give --frontend=HOST:PORT, --frontends=N:NAME:PORT, "

@@ -8,7 +8,7 @@
 #include "config/connector_config.hpp"
 #include "config/diagnostic.hpp"
 #include "config/relay_config.hpp"
-#include "config/tls_protocols.hpp"
+#include "tls/protocols.hpp"
 
 namespace kiteline::config {
 
@@ -22,13 +22,13 @@ using origin_map = std::map<std::string, std::string, std::less<>>;
 /// and resolves --tls_protocols/--tls_legacy against `tls` (its warnings and errors).
 void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
               std::vector<diagnostic>& warnings, const origin_map& origins = {},
-              const tls_support& tls = {});
+              const tls::tls_support& tls = {});
 
 /// Checks a parsed connector configuration: at least one relay, at least one enabled kite,
 /// a secret for every enabled kite (unless --tls_client_cert), readable CA and client
 /// certificate files, the TLS protocol policy, and warns about --fe_nocertcheck.
 void validate(const connector_config& cfg, std::vector<diagnostic>& errors,
               std::vector<diagnostic>& warnings, const origin_map& origins = {},
-              const tls_support& tls = {});
+              const tls::tls_support& tls = {});
 
 }  // namespace kiteline::config

@@ -61,16 +61,6 @@ std::vector<std::string> split_outside_brackets(std::string_view text, char sep)
   return out;
 }
 
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 bool is_valid_name(std::string_view name, bool allow_wildcard) noexcept {
   if (name.empty() || name.size() > 253) {
     return false;

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace kiteline::config {
 
 /// Decimal TCP port 1..65535; no sign, no blanks, no leading `+`.
@@ -21,9 +23,6 @@ std::vector<std::string> split(std::string_view text, char sep);
 /// Splits at `sep` like split(), except inside [brackets] (IPv6 literals): "a:[::1]:80" gives
 /// {"a", "[::1]", "80"}.
 std::vector<std::string> split_outside_brackets(std::string_view text, char sep);
-
-/// ASCII lower-case copy.
-std::string to_lower(std::string_view text);
 
 /// A DNS-ish name: labels of [a-z0-9_-] (1..63 chars) joined by dots, 1..253 chars in all,
 /// lower-case expected. With allow_wildcard, the first label may be exactly `*` ("*.x").

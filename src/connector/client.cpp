@@ -10,7 +10,7 @@
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
 #include "tls/client_auth.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::connector {
@@ -103,10 +103,10 @@ result<void> client::start(std::string& error) {
     }
     st.policy = *policy;
     st.policy.own_records = !cfg.tls_openssl_records;
-    if (policy->min < config::tls_version::tls1_2) {
+    if (policy->min < tls::tls_version::tls1_2) {
       log.warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 need "
                "SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
-               config::display_name(policy->min));
+               tls::display_name(policy->min));
     }
     ctx_->tls = tls::make_client_context(st, error);
     if (ctx_->tls && !cfg.tls_client_cert.empty()) {

@@ -18,9 +18,9 @@
 #include "net/asio.hpp"
 #include "tls/client_context.hpp"
 
-namespace kiteline::tls {
+namespace kiteline::keys {
 class key_store;
-}  // namespace kiteline::tls
+}  // namespace kiteline::keys
 
 namespace kiteline::connector {
 
@@ -56,7 +56,7 @@ struct client_options {
   /// zlib level of our ZChunks. pagekite.py's connector uses 9; 6 (zlib's default) gives nearly
   /// the same ratio for far less CPU on bulk transfers.
   int compression_level = 6;
-  /// Local reads pause while the tunnel's outbox holds this many bytes (net::link_options'
+  /// Local reads pause while the tunnel's outbox holds this many bytes (kiteline::tunnel::link_options'
   /// default; tests make it small).
   std::size_t outbox_high_water = 1024 * 1024;
   bool force_flow_a_for_test = false;  ///< never use the in-tunnel round (Flow B)
@@ -69,7 +69,7 @@ struct client_options {
       resolver;
   /// Where the --tls_client_cert private key lives: a key process (main starts one unless
   /// --tls_keys_inprocess) or, when null, this process (SSL_CTX_use_PrivateKey_file).
-  std::shared_ptr<tls::key_store> keys;
+  std::shared_ptr<kiteline::keys::key_store> keys;
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).

@@ -47,9 +47,9 @@ const char* const forbidden_page =
 /// its page goes back through the tunnel and the stream ends at once (pipelined requests before
 /// the refused one that are still queued for the origin are dropped with it); refuse_local must
 /// not run inside the link's action loop, so it is posted. One log line per refusal.
-class rewrite_filter final : public net::delivery_filter {
+class rewrite_filter final : public kiteline::tunnel::delivery_filter {
  public:
-  rewrite_filter(rewrite_options o, std::weak_ptr<net::tunnel_link> link, wire::sid_t sid,
+  rewrite_filter(rewrite_options o, std::weak_ptr<kiteline::tunnel::link> link, wire::sid_t sid,
                  asio::any_io_executor ex, std::shared_ptr<spdlog::logger> log, std::string label)
       : kite_(o.kite_name),
         rw_(std::move(o)),
@@ -88,7 +88,7 @@ class rewrite_filter final : public net::delivery_filter {
  private:
   std::string kite_;
   http_rewriter rw_;
-  std::weak_ptr<net::tunnel_link> link_;
+  std::weak_ptr<kiteline::tunnel::link> link_;
   wire::sid_t sid_;
   asio::any_io_executor ex_;
   std::shared_ptr<spdlog::logger> log_;
@@ -378,7 +378,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     }
   }
   // 4. The tunnel link. Bytes read past the response head are tunnel bytes.
-  net::link_options lo;
+  kiteline::tunnel::link_options lo;
   lo.role = mux::role::connector;
   lo.session.ping_interval =
       ctx_->cfg.keepalive ? std::chrono::duration_cast<mux::duration>(*ctx_->cfg.keepalive)
@@ -394,7 +394,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   lo.compression_level = ctx_->opts.compression_level;
   lo.outbox_high_water = ctx_->opts.outbox_high_water;
   std::weak_ptr<tunnel_client> weak = weak_from_this();
-  net::tunnel_link::hooks hooks;
+  kiteline::tunnel::link::hooks hooks;
   hooks.open_local = [weak](const mux::open_local& o) {
     if (auto s = weak.lock()) {
       s->on_open(o);
@@ -417,9 +417,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   };
   std::vector<std::byte> leftover = std::move(rbuf_);
   rbuf_.clear();
-  net::transport t = std::move(*conn_);
+  tls::transport t = std::move(*conn_);
   conn_.reset();
-  link_ = std::make_shared<net::tunnel_link>(std::move(t), lo, std::move(hooks), ctx_->log,
+  link_ = std::make_shared<kiteline::tunnel::link>(std::move(t), lo, std::move(hooks), ctx_->log,
                                              "relay " + label_);
   round_result_.reset();
   round_error_.clear();
@@ -641,7 +641,7 @@ net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
     sock = std::move(conn_->socket());
     conn_.reset();
   }
-  auto stream = std::make_unique<net::tls_stream>(net::prefixed_socket(std::move(sock), prefix),
+  auto stream = std::make_unique<tls::tls_stream>(net::prefixed_socket(std::move(sock), prefix),
                                                   *ctx_->tls);
   if (security == tunnel_security::direct) {
     // SSL_set_tlsext_host_name() is a macro with a C cast; call what it expands to.
@@ -773,7 +773,7 @@ void tunnel_client::on_control(const mux::control_chunk& c) {
 void tunnel_client::refuse_later(wire::sid_t sid, std::string reply) {
   ++ctx_->counters.streams_refused;
   // Not inside the link's action loop: post.
-  asio::post(ex_, [link = std::weak_ptr<net::tunnel_link>(link_), sid, reply = std::move(reply)] {
+  asio::post(ex_, [link = std::weak_ptr<kiteline::tunnel::link>(link_), sid, reply = std::move(reply)] {
     if (auto l = link.lock()) {
       l->refuse_local(sid, as_bytes(reply));
     }
@@ -872,7 +872,7 @@ std::uint64_t tunnel_client::outbox_peak() const {
 }
 
 net::awaitable<void> tunnel_client::dial_origin(
-    [[maybe_unused]] std::shared_ptr<tunnel_client> self, std::weak_ptr<net::tunnel_link> link,
+    [[maybe_unused]] std::shared_ptr<tunnel_client> self, std::weak_ptr<kiteline::tunnel::link> link,
     wire::sid_t sid, std::string host, std::uint16_t port, std::string preface,
     std::string refusal) {
   const auto deadline = std::chrono::steady_clock::now() + ctx_->opts.origin_timeout;
@@ -945,7 +945,7 @@ net::awaitable<void> tunnel_client::dial_origin(
   }
   ++ctx_->counters.origin_connects;
   sock.set_option(tcp::no_delay(true), ec);
-  l->attach_local(sid, net::transport(net::prefixed_socket(std::move(sock))));
+  l->attach_local(sid, tls::transport(net::prefixed_socket(std::move(sock))));
   co_return;
 }
 

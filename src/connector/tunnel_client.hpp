@@ -17,8 +17,8 @@
 #include "connector/relay_ping.hpp"
 #include "net/asio.hpp"
 #include "net/signal.hpp"
-#include "net/transport.hpp"
-#include "net/tunnel_link.hpp"
+#include "tls/transport.hpp"
+#include "tunnel/link.hpp"
 #include "wire/handshake.hpp"
 
 namespace kiteline::connector {
@@ -61,7 +61,7 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   [[nodiscard]] relay_status status() const;
   [[nodiscard]] const std::string& label() const noexcept { return label_; }
   [[nodiscard]] asio::any_io_executor executor() const { return ex_; }
-  /// The live tunnel's net::link_stats::outbox_peak (0 without a tunnel). This tunnel's
+  /// The live tunnel's kiteline::tunnel::link_stats::outbox_peak (0 without a tunnel). This tunnel's
   /// executor only.
   [[nodiscard]] std::uint64_t outbox_peak() const;
 
@@ -80,7 +80,7 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   net::awaitable<std::optional<wire::handshake_response>> exchange(
       wire::handshake_request req);
   net::awaitable<void> dial_origin(std::shared_ptr<tunnel_client> self,
-                                   std::weak_ptr<net::tunnel_link> link, wire::sid_t sid,
+                                   std::weak_ptr<kiteline::tunnel::link> link, wire::sid_t sid,
                                    std::string host, std::uint16_t port, std::string preface,
                                    std::string refusal);
 
@@ -105,9 +105,9 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
 
   // Executor-owned state.
   bool stopped_ = false;
-  std::optional<net::transport> conn_;        // during connect + handshake
+  std::optional<tls::transport> conn_;        // during connect + handshake
   std::vector<std::byte> rbuf_;               // bytes read during the handshake
-  std::shared_ptr<net::tunnel_link> link_;
+  std::shared_ptr<kiteline::tunnel::link> link_;
   net::signal link_closed_;
   net::signal round_done_;
   std::optional<wire::handshake_response> round_result_;

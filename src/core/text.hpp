@@ -25,6 +25,15 @@ namespace kiteline {
   return true;
 }
 
+/// A lower-cased copy (ASCII letters only; every other byte unchanged).
+[[nodiscard]] inline std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
+  return out;
+}
+
 /// HTTP's optional whitespace (RFC 9110 §5.6.3): space or horizontal tab.
 [[nodiscard]] constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 

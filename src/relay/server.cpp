@@ -14,11 +14,11 @@
 #include "core/memory.hpp"
 #include "net/listener.hpp"
 #include "net/prefixed_socket.hpp"
-#include "net/transport.hpp"
+#include "tls/transport.hpp"
 #include "relay/token_book.hpp"
 #include "sniff/classify.hpp"
 #include "tls/client_auth.hpp"
-#include "tls/key_reload.hpp"
+#include "keys/key_reload.hpp"
 #include "wire/chunk_encoder.hpp"
 #include "wire/handshake.hpp"
 #include "wire/head.hpp"
@@ -109,7 +109,7 @@ struct server::impl {
   std::vector<std::vector<std::unique_ptr<tcp::acceptor>>> acceptors;  // [worker][port]
   std::vector<std::uint16_t> listen_ports;                             // bound, per acceptor
   tls::endpoint_set endpoints;
-  std::unique_ptr<tls::certificate_reloader> reloader;  // used on worker 0 after start()
+  std::unique_ptr<kiteline::keys::certificate_reloader> reloader;  // used on worker 0 after start()
   std::string fe_secret = random_hex(32);
   /// Challenge tokens already used: each is accepted once (shared by every worker).
   token_book used_tokens;
@@ -200,18 +200,18 @@ struct server::impl {
   }
 
   awaitable<void> accept_loop(std::size_t worker, tcp::acceptor* acc, std::uint16_t port);
-  awaitable<void> serve(std::size_t worker, net::transport t, std::uint16_t port,
+  awaitable<void> serve(std::size_t worker, tls::transport t, std::uint16_t port,
                         std::vector<std::byte> buf, bool via_tls, std::string peer,
                         std::uint16_t peer_port);
-  awaitable<void> handle_tunnel(std::size_t worker, net::transport t, std::vector<std::byte> buf,
+  awaitable<void> handle_tunnel(std::size_t worker, tls::transport t, std::vector<std::byte> buf,
                                 std::size_t head_len, std::string peer);
-  awaitable<void> handle_connect(std::size_t worker, net::transport t, std::uint16_t port,
+  awaitable<void> handle_connect(std::size_t worker, tls::transport t, std::uint16_t port,
                                  std::vector<std::byte> buf, sniff::classification c,
                                  std::string peer, std::uint16_t peer_port);
-  awaitable<void> terminate_tls(std::size_t worker, net::transport t, std::uint16_t port,
+  awaitable<void> terminate_tls(std::size_t worker, tls::transport t, std::uint16_t port,
                                 std::vector<std::byte> buf, const tls::endpoint* ep,
                                 std::string peer, std::uint16_t peer_port);
-  awaitable<void> refuse(net::transport& t, std::string_view reply) {
+  awaitable<void> refuse(tls::transport& t, std::string_view reply) {
     (void)co_await t.write(asio::buffer(reply.data(), reply.size()));
     (void)co_await t.shutdown_send();
     // Give the peer a moment to read before the close (pagekite.py sends an RST here).
@@ -225,7 +225,7 @@ struct server::impl {
   /// `then(transport&&)` runs. A connection that cannot move is closed (and logged). Call on
   /// the connection's current worker with no operation pending on it.
   template <class Then>
-  void move_to_worker(std::size_t target, net::transport t, Then then) {
+  void move_to_worker(std::size_t target, tls::transport t, Then then) {
     if (auto ec = t.detach()) {
       log().info("visitor closed reason=\"cannot move it to worker {}: {}\"", target,
                  ec.message());
@@ -243,7 +243,7 @@ struct server::impl {
   }
 
   /// Hands a visitor to the tunnel `r`, moving the socket to the tunnel's worker if needed.
-  void dispatch_stream(std::size_t worker, net::transport t, const route& r, owned_open info,
+  void dispatch_stream(std::size_t worker, tls::transport t, const route& r, owned_open info,
                        std::vector<std::byte> first);
 
   wire::handshake_response process_kites(tunnel& tun, const std::vector<wire::kite_request>& kites,
@@ -280,19 +280,19 @@ result<void> server::start(std::string& error) {
   }
   policy->own_records = !cfg_.tls_openssl_records;
   if (!cfg_.tls_endpoints.empty()) {
-    log_->info("TLS policy: {}..{}{}", config::display_name(policy->min),
-               config::display_name(policy->max),
+    log_->info("TLS policy: {}..{}{}", tls::display_name(policy->min),
+               tls::display_name(policy->max),
                cfg_.tls_client_ca.empty() ? "" : ", client certificates verified");
-    if (policy->min < config::tls_version::tls1_2) {
+    if (policy->min < tls::tls_version::tls1_2) {
       log_->warn("TLS policy: {} enabled: OpenSSL security level lowered to 0 (TLS 1.0/1.1 "
                  "need SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
-                 config::display_name(policy->min));
+                 tls::display_name(policy->min));
     }
   }
   if (!keys_) {
-    keys_ = tls::make_inprocess_key_store();
+    keys_ = kiteline::keys::make_inprocess_key_store();
   }
-  impl_->reloader = std::make_unique<tls::certificate_reloader>(
+  impl_->reloader = std::make_unique<kiteline::keys::certificate_reloader>(
       keys_, *policy, cfg_.tls_endpoint_ca, cfg_.tls_client_ca, log_);
   for (const auto& e : cfg_.tls_endpoints) {
     if (!impl_->reloader->add(impl_->endpoints, e.name, e.pem_file, error)) {
@@ -430,13 +430,13 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
     // Non-blocking once, as the user's choice: asio then neither sets it again for the first
     // wait nor does the tunnel link when the stream starts (one ioctl per visitor, not two).
     sock.non_blocking(true, pec);
-    net::transport t{net::prefixed_socket(std::move(sock))};
+    tls::transport t{net::prefixed_socket(std::move(sock))};
     asio::co_spawn(ex, serve(worker, std::move(t), port, {}, false, peer, peer_port),
                    [this](const std::exception_ptr& e) { log_exception(e); });
   }
 }
 
-awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::uint16_t port,
+awaitable<void> server::impl::serve(std::size_t worker, tls::transport t, std::uint16_t port,
                                     std::vector<std::byte> buf, bool via_tls,
                                     std::string peer, std::uint16_t peer_port) {
   using namespace asio::experimental::awaitable_operators;
@@ -594,7 +594,7 @@ awaitable<void> server::impl::serve(std::size_t worker, net::transport t, std::u
   t.close();
 }
 
-awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t,
+awaitable<void> server::impl::terminate_tls(std::size_t worker, tls::transport t,
                                             std::uint16_t port, std::vector<std::byte> buf,
                                             const tls::endpoint* ep, std::string peer,
                                             std::uint16_t peer_port) {
@@ -603,7 +603,7 @@ awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t
   tcp::socket sock = std::move(t.socket());
   // This handshake keeps the context it started with, even if a reload replaces it meanwhile.
   const auto context = ep->context();
-  auto stream = std::make_unique<net::tls_stream>(net::prefixed_socket(std::move(sock), buf),
+  auto stream = std::make_unique<tls::tls_stream>(net::prefixed_socket(std::move(sock), buf),
                                                   *context);
   asio::steady_timer timer(ex);
   timer.expires_after(cfg().visitor_timeout);
@@ -616,11 +616,11 @@ awaitable<void> server::impl::terminate_tls(std::size_t worker, net::transport t
     stream->lowest_layer().close(ec);
     co_return;
   }
-  net::transport tt{std::move(stream)};
+  tls::transport tt{std::move(stream)};
   co_await serve(worker, std::move(tt), port, {}, true, peer, peer_port);
 }
 
-awaitable<void> server::impl::handle_connect(std::size_t worker, net::transport t,
+awaitable<void> server::impl::handle_connect(std::size_t worker, tls::transport t,
                                              std::uint16_t port, std::vector<std::byte> buf,
                                              sniff::classification c, std::string peer,
                                              std::uint16_t peer_port) {
@@ -674,11 +674,11 @@ awaitable<void> server::impl::handle_connect(std::size_t worker, net::transport 
   co_await refuse(t, wire::connect_unavailable());
 }
 
-void server::impl::dispatch_stream(std::size_t worker, net::transport t, const route& r,
+void server::impl::dispatch_stream(std::size_t worker, tls::transport t, const route& r,
                                    owned_open info, std::vector<std::byte> first) {
   ++srv.counters_.visitors_routed;
   auto attach = [info = std::move(info), first = std::move(first),
-                 weak = r.ref.target](net::transport&& v) {
+                 weak = r.ref.target](tls::transport&& v) {
     if (auto tun = weak.lock()) {
       tun->link->attach_visitor(std::move(v), info.view(), first);
     } else {
@@ -891,7 +891,7 @@ void server::impl::register_keys(const std::shared_ptr<tunnel>& tun,
   }
 }
 
-awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t,
+awaitable<void> server::impl::handle_tunnel(std::size_t worker, tls::transport t,
                                             std::vector<std::byte> buf, std::size_t head_len,
                                             std::string peer) {
   std::string_view head = as_text(buf).substr(0, head_len);
@@ -962,7 +962,7 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
     co_await refuse(t, "");
     co_return;
   }
-  net::link_options opts;
+  kiteline::tunnel::link_options opts;
   opts.role = mux::role::relay;
   opts.session.receive_budget = cfg().process.buffers_kib * 1024;
   opts.session.evict_after = std::chrono::seconds(cfg().process.evict_after_s);
@@ -987,7 +987,7 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
     opts.session.ack_on_drain = false;
   }
   std::weak_ptr<tunnel> weak = tun;
-  net::tunnel_link::hooks hooks;
+  kiteline::tunnel::link::hooks hooks;
   hooks.control = [this, weak](const mux::control_chunk& cc) {
     if (auto t2 = weak.lock()) {
       on_control(t2, cc);
@@ -997,7 +997,7 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, net::transport t
     on_tunnel_closed(worker, id, why);
   };
   std::vector<std::byte> leftover(buf.begin() + static_cast<std::ptrdiff_t>(head_len), buf.end());
-  tun->link = std::make_shared<net::tunnel_link>(std::move(t), opts, std::move(hooks), srv.log_,
+  tun->link = std::make_shared<kiteline::tunnel::link>(std::move(t), opts, std::move(hooks), srv.log_,
                                                  std::to_string(tun->id));
   tunnels[worker][tun->id] = tun;
   {

@@ -14,10 +14,10 @@
 #include "config/relay_config.hpp"
 #include "core/result.hpp"
 #include "net/asio.hpp"
-#include "net/tunnel_link.hpp"
+#include "tunnel/link.hpp"
 #include "net/worker.hpp"
 #include "relay/kite_registry.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 #include "tls/server_context.hpp"
 
 namespace kiteline::relay {
@@ -39,7 +39,7 @@ class tunnel {
  public:
   std::uint64_t id = 0;
   std::size_t worker = 0;
-  std::shared_ptr<net::tunnel_link> link;
+  std::shared_ptr<kiteline::tunnel::link> link;
   std::vector<std::string> keys;         ///< registered "proto[-port]:domain" keys
   std::map<std::string, std::string> bsalts;  ///< key -> the connector's BSALT for it
   std::vector<std::string> session_ids;  ///< every session id issued on this tunnel
@@ -60,11 +60,11 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  /// Where the TLS endpoints' private keys live (tls::start_key_process for isolation). Call
+  /// Where the TLS endpoints' private keys live (kiteline::keys::start_key_process for isolation). Call
   /// before start(); without it the keys are loaded in this process.
-  void set_key_store(std::shared_ptr<tls::key_store> keys) { keys_ = std::move(keys); }
+  void set_key_store(std::shared_ptr<kiteline::keys::key_store> keys) { keys_ = std::move(keys); }
   /// Reloads every TLS endpoint's certificate/key pair now (SIGHUP), with the failsafe of
-  /// tls::certificate_reloader; the outcome is logged. Any thread (posted to worker 0).
+  /// kiteline::keys::certificate_reloader; the outcome is logged. Any thread (posted to worker 0).
   void reload_certificates();
 
   /// Loads TLS endpoints, binds the listeners. Returns a human error on failure.
@@ -91,7 +91,7 @@ class server {
 
  private:
   std::unique_ptr<impl> impl_;
-  std::shared_ptr<tls::key_store> keys_;
+  std::shared_ptr<kiteline::keys::key_store> keys_;
   config::relay_config cfg_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<std::uint16_t> ports_;

@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "config/values.hpp"
+#include "core/text.hpp"
 #include "tls/openssl_error.hpp"
 
 namespace kiteline::tls {
@@ -40,7 +40,7 @@ std::vector<std::string> verified_peer_names(SSL* ssl) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
     if (g->type == GEN_DNS) {
       const auto* s = g->d.dNSName;
-      out.push_back(config::to_lower(std::string_view(
+      out.push_back(to_lower(std::string_view(
           reinterpret_cast<const char*>(::ASN1_STRING_get0_data(s)),
           static_cast<std::size_t>(::ASN1_STRING_length(s)))));
     }
@@ -51,14 +51,14 @@ std::vector<std::string> verified_peer_names(SSL* ssl) {
     const int n = ::X509_NAME_get_text_by_NID(::X509_get_subject_name(cert), NID_commonName, cn,
                                               sizeof cn);
     if (n > 0) {
-      out.push_back(config::to_lower(std::string_view(cn, static_cast<std::size_t>(n))));
+      out.push_back(to_lower(std::string_view(cn, static_cast<std::size_t>(n))));
     }
   }
   return out;
 }
 
 bool names_cover(const std::vector<std::string>& names, std::string_view domain) {
-  const std::string d = config::to_lower(domain);
+  const std::string d = to_lower(domain);
   return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
     if (n == d) {
       return true;

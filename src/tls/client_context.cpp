@@ -15,7 +15,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (s.policy.own_records) {
-    enable_traffic_secrets(c);  // net::tls_stream moves TLS 1.3 records itself
+    enable_traffic_secrets(c);  // tls::tls_stream moves TLS 1.3 records itself
   }
   if (!apply_policy(c, s.policy, error)) {
     return nullptr;

@@ -174,4 +174,17 @@ std::string install_certified_key(SSL_CTX* ctx, const certified_key& pair) {
   return {};
 }
 
+std::optional<certified_key> load_certified_key(const std::string& pem_file, std::string& error) {
+  pem_pair pair;
+  if (!load_pem_pair(pem_file, pair, error)) {
+    return std::nullopt;
+  }
+  certified_key out;
+  out.key = std::shared_ptr<EVP_PKEY>(pair.key.release(), pkey_deleter{});
+  for (auto& x : pair.chain) {
+    out.chain.emplace_back(x.release(), x509_deleter{});
+  }
+  return out;
+}
+
 }  // namespace kiteline::tls

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ struct pem_pair {
   std::vector<x509_ptr> chain;
 };
 bool load_pem_pair(const std::string& pem_file, pem_pair& out, std::string& error);
+
+/// load_pem_pair() as a certified_key held in this process (what keys::make_inprocess_key_store
+/// hands out). nullopt with `error` set when the file does not load.
+std::optional<certified_key> load_certified_key(const std::string& pem_file, std::string& error);
 
 /// Only the certificates of a PEM file, DER-encoded, leaf first (what the key process sends
 /// to the network process). Any thread.

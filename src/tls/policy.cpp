@@ -10,17 +10,17 @@
 namespace kiteline::tls {
 namespace {
 
-int openssl_version(config::tls_version v) {
+int openssl_version(tls::tls_version v) {
   switch (v) {
-    case config::tls_version::ssl3:
+    case tls::tls_version::ssl3:
       return SSL3_VERSION;
-    case config::tls_version::tls1:
+    case tls::tls_version::tls1:
       return TLS1_VERSION;
-    case config::tls_version::tls1_1:
+    case tls::tls_version::tls1_1:
       return TLS1_1_VERSION;
-    case config::tls_version::tls1_2:
+    case tls::tls_version::tls1_2:
       return TLS1_2_VERSION;
-    case config::tls_version::tls1_3:
+    case tls::tls_version::tls1_3:
       return TLS1_3_VERSION;
   }
   return TLS1_2_VERSION;
@@ -53,21 +53,21 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
 
 }  // namespace
 
-config::tls_support linked_support() {
-  config::tls_support s;
+tls::tls_support linked_support() {
+  tls::tls_support s;
   s.library = OpenSSL_version(OPENSSL_VERSION);
-  s.can[static_cast<std::size_t>(config::tls_version::ssl3)] = false;
+  s.can[static_cast<std::size_t>(tls::tls_version::ssl3)] = false;
 #ifdef OPENSSL_NO_TLS1
-  s.can[static_cast<std::size_t>(config::tls_version::tls1)] = false;
+  s.can[static_cast<std::size_t>(tls::tls_version::tls1)] = false;
 #endif
 #ifdef OPENSSL_NO_TLS1_1
-  s.can[static_cast<std::size_t>(config::tls_version::tls1_1)] = false;
+  s.can[static_cast<std::size_t>(tls::tls_version::tls1_1)] = false;
 #endif
 #ifdef OPENSSL_NO_TLS1_2
-  s.can[static_cast<std::size_t>(config::tls_version::tls1_2)] = false;
+  s.can[static_cast<std::size_t>(tls::tls_version::tls1_2)] = false;
 #endif
 #ifdef OPENSSL_NO_TLS1_3
-  s.can[static_cast<std::size_t>(config::tls_version::tls1_3)] = false;
+  s.can[static_cast<std::size_t>(tls::tls_version::tls1_3)] = false;
 #endif
   return s;
 }
@@ -76,7 +76,7 @@ std::optional<protocol_policy> make_policy(std::string_view protocols, bool lega
                                            std::string ciphers,
                                            std::vector<std::string>& warnings,
                                            std::string& error) {
-  const auto range = config::resolve_tls_protocols(protocols, legacy, linked_support());
+  const auto range = tls::resolve_tls_protocols(protocols, legacy, linked_support());
   warnings.insert(warnings.end(), range.warnings.begin(), range.warnings.end());
   if (!range.ok()) {
     error = join(range.errors, "; ");
@@ -86,7 +86,7 @@ std::optional<protocol_policy> make_policy(std::string_view protocols, bool lega
 }
 
 bool apply_policy(SSL_CTX* ctx, const protocol_policy& policy, std::string& error) {
-  const bool legacy = policy.min < config::tls_version::tls1_2;
+  const bool legacy = policy.min < tls::tls_version::tls1_2;
   if (legacy) {
     // Before the cipher list, so that an explicit @SECLEVEL in --tls_ciphers still wins.
     ::SSL_CTX_set_security_level(ctx, 0);
@@ -94,8 +94,8 @@ bool apply_policy(SSL_CTX* ctx, const protocol_policy& policy, std::string& erro
   if (::SSL_CTX_set_min_proto_version(ctx, openssl_version(policy.min)) != 1 ||
       ::SSL_CTX_set_max_proto_version(ctx, openssl_version(policy.max)) != 1) {
     error = "cannot set the TLS protocol range " +
-            std::string(config::display_name(policy.min)) + ".." +
-            std::string(config::display_name(policy.max)) + ": " + drain_openssl_errors();
+            std::string(display_name(policy.min)) + ".." +
+            std::string(display_name(policy.max)) + ": " + drain_openssl_errors();
     return false;
   }
   std::string ciphers = policy.ciphers;

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/tls_protocols.hpp"
+#include "tls/protocols.hpp"
 #include "net/asio.hpp"
 
 namespace kiteline::tls {
@@ -29,8 +29,8 @@ inline constexpr std::string_view tls13_suites =
 
 /// TLS protocol policy shared by server and client contexts.
 struct protocol_policy {
-  config::tls_version min = config::tls_version::tls1_2;
-  config::tls_version max = config::tls_version::tls1_3;
+  tls::tls_version min = tls::tls_version::tls1_2;
+  tls::tls_version max = tls::tls_version::tls1_3;
   std::string ciphers;  ///< TLS <= 1.2 cipher list ("" = modern_tls12_ciphers, + legacy ones)
   /// TLS 1.3 application data moved by kiteline's record layer after OpenSSL's handshake
   /// (docs/tls.md §5); false (--tls_openssl_records): OpenSSL moves every record.
@@ -39,7 +39,7 @@ struct protocol_policy {
 
 /// What the linked OpenSSL can negotiate: SSLv3 never (OpenSSL 3 has none; OPENSSL_NO_*
 /// of the headers kiteline was built with for the others). Any thread.
-config::tls_support linked_support();
+tls::tls_support linked_support();
 
 /// Resolves --tls_protocols / --tls_legacy against linked_support() into a policy. On errors
 /// returns nullopt with `error` = the errors joined; warnings are appended to `warnings`.

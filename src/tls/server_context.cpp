@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "tls/key_store.hpp"
+#include "tls/key_pair.hpp"
 #include "tls/openssl_error.hpp"
 #include "tls/record_protection.hpp"
 
@@ -26,7 +26,7 @@ std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pai
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_NO_RENEGOTIATION);
   if (policy.own_records) {
-    enable_traffic_secrets(c);  // net::tls_stream moves TLS 1.3 records itself
+    enable_traffic_secrets(c);  // tls::tls_stream moves TLS 1.3 records itself
   }
   if (!apply_policy(c, policy, error)) {
     return nullptr;
@@ -42,7 +42,7 @@ std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pai
 std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_file,
                                                         const protocol_policy& policy,
                                                         std::string& error) {
-  auto pair = make_inprocess_key_store()->load(pem_file, error);
+  auto pair = load_certified_key(pem_file, error);
   if (!pair) {
     error = pem_file + ": " + error;
     return nullptr;

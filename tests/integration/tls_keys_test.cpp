@@ -23,7 +23,7 @@
 #include "support/fake_visitor.hpp"
 #include "support/key_material.hpp"
 #include "support/loopback_relay.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 
 namespace kiteline::test {
 namespace {
@@ -31,15 +31,15 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto day = std::chrono::seconds(24 * 3600);
 
-std::shared_ptr<tls::key_store> isolated_store(const std::string& pem, unsigned channels = 2,
+std::shared_ptr<keys::key_store> isolated_store(const std::string& pem, unsigned channels = 2,
                                                std::shared_ptr<spdlog::logger> log = nullptr) {
-  tls::key_process_options o;
+  keys::key_process_options o;
   o.executable = kiteline_binary();
   o.pem_files = {pem};
   o.channels = channels;
   o.log = std::move(log);
   std::string error;
-  auto store = tls::start_key_process(std::move(o), error);
+  auto store = keys::start_key_process(std::move(o), error);
   EXPECT_TRUE(store) << error;
   return store;
 }
@@ -51,7 +51,7 @@ std::string write_pair(const temp_dir& dir, const test_key& key, long serial) {
   return pem;
 }
 
-relay_options tls_relay(const std::string& pem, std::shared_ptr<tls::key_store> store) {
+relay_options tls_relay(const std::string& pem, std::shared_ptr<keys::key_store> store) {
   relay_options o;
   o.tls_names = {"fe.test"};
   o.tls_default = "fe.test";
@@ -246,7 +246,7 @@ TEST(ForkSafety, ChildReseedsAndDrawsDifferentBytes) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       unsigned char b[32];
-      const bool seeded = tls::reseed_rng_after_fork();
+      const bool seeded = keys::reseed_rng_after_fork();
       const bool ok = seeded && RAND_bytes(b, sizeof b) == 1;
       if (ok) {
         (void)!::write(fds[1], b, sizeof b);

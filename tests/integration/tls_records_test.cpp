@@ -1,4 +1,4 @@
-// net::tls_stream's own TLS 1.3 record layer (tls/record_protection.hpp) against libssl itself
+// tls::tls_stream's own TLS 1.3 record layer (tls/record_protection.hpp) against libssl itself
 // as the peer: the reference every TLS stack built on OpenSSL (pagekite.py's among them) uses.
 // The peer runs blocking OpenSSL on its own thread; the stream runs on an io_context here.
 #include <netinet/in.h>
@@ -24,7 +24,7 @@
 #include <openssl/ssl.h>
 
 #include "net/asio.hpp"
-#include "net/tls_stream.hpp"
+#include "tls/tls_stream.hpp"
 #include "support/key_material.hpp"
 #include "support/raw_tls13_peer.hpp"
 #include "support/test_env.hpp"
@@ -33,7 +33,7 @@
 #include "tls/record_protection.hpp"
 #include "tls/server_context.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tls {
 namespace {
 
 using namespace std::chrono_literals;
@@ -165,7 +165,7 @@ std::shared_ptr<asio::ssl::context> our_server_ctx(const fe_files& f, tls::proto
 }
 
 /// Reads exactly n bytes from the stream (or what came before an error).
-awaitable<std::tuple<std::error_code, std::vector<std::byte>>> read_exact(tls_stream& s,
+net::awaitable<std::tuple<std::error_code, std::vector<std::byte>>> read_exact(tls_stream& s,
                                                                           std::size_t n,
                                                                           std::size_t chunk) {
   std::vector<std::byte> out;
@@ -182,7 +182,7 @@ awaitable<std::tuple<std::error_code, std::vector<std::byte>>> read_exact(tls_st
 }
 
 /// Sends `data` as three gather buffers of uneven sizes (records span buffer boundaries).
-awaitable<std::error_code> write_gathered(tls_stream& s, const std::vector<std::byte>& data) {
+net::awaitable<std::error_code> write_gathered(tls_stream& s, const std::vector<std::byte>& data) {
   const std::size_t a = data.size() / 3 + 1;
   const std::size_t b = data.size() / 5 + 3;
   std::array<asio::const_buffer, 3> bufs{asio::buffer(data.data(), a),
@@ -193,7 +193,7 @@ awaitable<std::error_code> write_gathered(tls_stream& s, const std::vector<std::
 
 struct loopback {
   asio::io_context io;
-  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
+  net::tcp::acceptor acceptor{io, net::tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
   std::uint16_t port() const { return acceptor.local_endpoint().port(); }
 };
 
@@ -204,13 +204,13 @@ void serve_one(loopback& lb, asio::ssl::context& ctx, std::error_code& hs_ec, st
                Serve serve) {
   asio::co_spawn(
       lb.io,
-      [&]() -> awaitable<void> {
-        auto [aec, sock] = co_await lb.acceptor.async_accept(use_tuple);
+      [&]() -> net::awaitable<void> {
+        auto [aec, sock] = co_await lb.acceptor.async_accept(net::use_tuple);
         if (aec) {
           hs_ec = aec;
           co_return;
         }
-        tls_stream s(prefixed_socket(std::move(sock), {}), ctx);
+        tls_stream s(net::prefixed_socket(std::move(sock), {}), ctx);
         hs_ec = co_await s.handshake(asio::ssl::stream_base::server);
         if (!hs_ec) {
           co_await serve(s);
@@ -245,7 +245,7 @@ TEST_P(tls_records_suites, a_client_stream_seals_and_opens_itself_against_a_libs
   bool srv_close_notify = false;
   int srv_key_updates = -1;
   std::thread server([&] {
-    tcp::socket s = lb.acceptor.accept();
+    net::tcp::socket s = lb.acceptor.accept();
     libssl_peer p(libssl_server_ctx(f, GetParam()), s.release());
     if (::SSL_accept(p.ssl()) != 1) {
       return;
@@ -274,10 +274,10 @@ TEST_P(tls_records_suites, a_client_stream_seals_and_opens_itself_against_a_libs
   auto ctx = our_client_ctx(f);
   asio::co_spawn(
       lb.io,
-      [&]() -> awaitable<void> {
-        tcp::socket sock(lb.io);
-        co_await sock.async_connect(lb.acceptor.local_endpoint(), use_tuple);
-        tls_stream s(prefixed_socket(std::move(sock), {}), *ctx);
+      [&]() -> net::awaitable<void> {
+        net::tcp::socket sock(lb.io);
+        co_await sock.async_connect(lb.acceptor.local_endpoint(), net::use_tuple);
+        tls_stream s(net::prefixed_socket(std::move(sock), {}), *ctx);
         ::SSL_ctrl(s.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                    const_cast<char*>("fe.test"));
         s.set_key_update_interval_for_test(7, tls::key_update_records);  // ours every 7 records
@@ -355,7 +355,7 @@ TEST(tls_records, a_server_stream_seals_and_opens_itself_after_libssls_session_t
   bool own_reads = false;
   bool own_writes = false;
   auto ctx = our_server_ctx(f);
-  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> net::awaitable<void> {
     own_reads = s.own_reads();
     own_writes = s.own_writes();
     // A small reader buffer: records are opened in place and handed out in pieces.
@@ -407,7 +407,7 @@ TEST_P(tls_records_libssl, libssl_moves_every_record) {
   tls::protocol_policy policy;
   policy.own_records = GetParam().own_records;
   auto ctx = our_server_ctx(f, policy);
-  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> net::awaitable<void> {
     own_reads = s.own_reads();
     version = ::SSL_version(s.native_handle());
     std::tie(rec, got) = co_await read_exact(s, up.size(), 64 * 1024);
@@ -465,7 +465,7 @@ TEST_P(tls_records_tamper, a_tampered_record_ends_the_stream_with_libssls_error_
   policy.own_records = GetParam();
   auto ctx = our_server_ctx(f, policy);
   bool own_reads = !GetParam();
-  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+  serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> net::awaitable<void> {
     own_reads = s.own_reads();
     std::tie(first_ec, got) = co_await read_exact(s, good.size(), 64 * 1024);
     std::vector<std::byte> more;
@@ -501,7 +501,7 @@ TEST(tls_records, a_server_seals_after_however_many_tickets_libssl_sent) {
     bool own_writes = false;
     auto ctx = our_server_ctx(f);
     ::SSL_CTX_set_num_tickets(ctx->native_handle(), static_cast<std::size_t>(tickets));
-    serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> awaitable<void> {
+    serve_one(lb, *ctx, hs_ec, client, [&](tls_stream& s) -> net::awaitable<void> {
       own_writes = s.own_writes();
       (void)co_await write_gathered(s, down);
       (void)co_await s.shutdown_send();
@@ -557,20 +557,20 @@ void run_hostile(const hostile_case& c, Kl kl, Raw raw, int buffer = 0) {
   });
   asio::co_spawn(
       lb.io,
-      [&]() -> awaitable<void> {
-        tcp::socket sock(lb.io);
+      [&]() -> net::awaitable<void> {
+        net::tcp::socket sock(lb.io);
         std::error_code ec;
         if (c.kiteline_server) {
-          std::tie(ec, sock) = co_await lb.acceptor.async_accept(use_tuple);
+          std::tie(ec, sock) = co_await lb.acceptor.async_accept(net::use_tuple);
         } else {
-          std::tie(ec) = co_await sock.async_connect(lb.acceptor.local_endpoint(), use_tuple);
+          std::tie(ec) = co_await sock.async_connect(lb.acceptor.local_endpoint(), net::use_tuple);
         }
         if (ec) {
           hs_ec = ec;
           co_return;
         }
         shrink_socket_buffers(sock.native_handle(), buffer);
-        tls_stream s(prefixed_socket(std::move(sock), {}), *ctx);
+        tls_stream s(net::prefixed_socket(std::move(sock), {}), *ctx);
         if (!c.kiteline_server) {
           ::SSL_ctrl(s.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                      const_cast<char*>("fe.test"));
@@ -614,12 +614,12 @@ TEST_P(tls_records_hostile, a_key_update_request_flood_while_not_reading_keeps_o
 
   run_hostile(
       GetParam(),
-      [&](tls_stream& s) -> awaitable<void> {
-        auto writer = [&]() -> awaitable<void> {
+      [&](tls_stream& s) -> net::awaitable<void> {
+        auto writer = [&]() -> net::awaitable<void> {
           std::array<asio::const_buffer, 1> b{asio::buffer(body)};
           write_ec = co_await s.write(b);
         };
-        auto reader = [&]() -> awaitable<void> {
+        auto reader = [&]() -> net::awaitable<void> {
           // Read once the writer's first send is under way: the peer reads nothing yet.
           for (int i = 0; i < 1000 && s.unsent_bytes() == 0; ++i) {
             co_await asio::post(co_await asio::this_coro::executor, asio::use_awaitable);
@@ -641,7 +641,7 @@ TEST_P(tls_records_hostile, a_key_update_request_flood_while_not_reading_keeps_o
           stalled = true;
         };
         // Tells the peer when reading stopped for the replies (libssl's path).
-        auto watcher = [&]() -> awaitable<void> {
+        auto watcher = [&]() -> net::awaitable<void> {
           asio::steady_timer t(co_await asio::this_coro::executor);
           for (int i = 0; i < 100000 && !marker_read; ++i) {
             if (s.stats().read_pauses > 0) {
@@ -649,7 +649,7 @@ TEST_P(tls_records_hostile, a_key_update_request_flood_while_not_reading_keeps_o
               break;
             }
             t.expires_after(2ms);
-            (void)co_await t.async_wait(use_tuple);
+            (void)co_await t.async_wait(net::use_tuple);
           }
         };
         co_await (writer() && reader() && watcher());
@@ -794,7 +794,7 @@ TEST_P(tls_records_hostile, refusals_send_libssls_alert_then_the_connection_clos
     bool closed = false;
     run_hostile(
         GetParam(),
-        [&](tls_stream& s) -> awaitable<void> {
+        [&](tls_stream& s) -> net::awaitable<void> {
           std::vector<std::byte> buf(64 * 1024);
           for (int i = 0; i < 100; ++i) {
             auto [ec, n] = co_await s.read_some(buf);
@@ -836,7 +836,7 @@ TEST_P(tls_records_hostile, keys_are_renewed_in_both_directions_every_n_records)
   std::optional<std::array<std::uint8_t, 2>> raw_end;
   run_hostile(
       GetParam(),
-      [&](tls_stream& s) -> awaitable<void> {
+      [&](tls_stream& s) -> net::awaitable<void> {
         s.set_key_update_interval_for_test(n, n);
         std::array<asio::const_buffer, 1> b{asio::buffer(down)};
         write_ec = co_await s.write(b);
@@ -891,4 +891,4 @@ INSTANTIATE_TEST_SUITE_P(cases, tls_records_hostile,
                          hostile_name);
 
 }  // namespace
-}  // namespace kiteline::net
+}  // namespace kiteline::tls

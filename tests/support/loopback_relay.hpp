@@ -16,7 +16,7 @@
 
 #include "config/relay_config.hpp"
 #include "relay/server.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 #include "support/test_env.hpp"
 
 namespace kiteline::test {
@@ -82,8 +82,8 @@ struct relay_options {
   bool nozchunks = false;
   /// Use this key + chain PEM for the tls_names instead of a generated certificate.
   std::string tls_pem_file;
-  /// Where the endpoint keys live (e.g. tls::start_key_process); null = in this process.
-  std::shared_ptr<tls::key_store> key_store;
+  /// Where the endpoint keys live (e.g. keys::start_key_process); null = in this process.
+  std::shared_ptr<keys::key_store> key_store;
   /// More command-line arguments (e.g. "--tls_reload_seconds=1").
   /// More command-line words, appended last (e.g. "--tls_legacy", "--tls_client_ca=FILE").
   std::vector<std::string> extra_args;

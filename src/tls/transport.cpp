@@ -1,14 +1,14 @@
-#include "net/transport.hpp"
+#include "tls/transport.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace kiteline::net {
+namespace kiteline::tls {
 
-tcp::socket& transport::socket() noexcept {
-  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
+net::tcp::socket& transport::socket() noexcept {
+  if (auto* p = std::get_if<net::prefixed_socket>(&v_)) {
     return p->socket();
   }
   return std::get<1>(v_)->lowest_layer();
@@ -21,10 +21,10 @@ SSL* transport::ssl() noexcept {
   return nullptr;
 }
 
-awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::span<std::byte> buf) {
+net::awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::span<std::byte> buf) {
   auto b = asio::buffer(buf.data(), buf.size());
-  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
-    auto [ec, n] = co_await p->async_read_some(b, use_tuple);
+  if (auto* p = std::get_if<net::prefixed_socket>(&v_)) {
+    auto [ec, n] = co_await p->async_read_some(b, net::use_tuple);
     co_return std::tuple{ec, n};
   }
   co_return co_await std::get<1>(v_)->read_some(buf);
@@ -32,7 +32,7 @@ awaitable<std::tuple<std::error_code, std::size_t>> transport::read_some(std::sp
 
 std::tuple<std::error_code, std::size_t> transport::try_read_plain(
     std::span<std::byte> buf) noexcept {
-  auto* p = std::get_if<prefixed_socket>(&v_);
+  auto* p = std::get_if<net::prefixed_socket>(&v_);
   if (p == nullptr || p->prefix_size() != 0 || !p->socket().is_open()) {
     return {asio::error::would_block, 0};
   }
@@ -51,25 +51,25 @@ std::tuple<std::error_code, std::size_t> transport::try_read_plain(
   }
 }
 
-awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> bufs) {
-  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
-    auto [ec, n] = co_await asio::async_write(*p, bufs, transfer_whole{}, use_tuple);
+net::awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> bufs) {
+  if (auto* p = std::get_if<net::prefixed_socket>(&v_)) {
+    auto [ec, n] = co_await asio::async_write(*p, bufs, net::transfer_whole{}, net::use_tuple);
     co_return ec;
   }
   co_return co_await std::get<1>(v_)->write(bufs);
 }
 
-awaitable<std::error_code> transport::write(asio::const_buffer buf) {
+net::awaitable<std::error_code> transport::write(asio::const_buffer buf) {
   std::array<asio::const_buffer, 1> one{buf};
   co_return co_await write(std::span<const asio::const_buffer>(one));
 }
 
-awaitable<std::error_code> transport::shutdown_send() {
+net::awaitable<std::error_code> transport::shutdown_send() {
   if (auto* t = std::get_if<1>(&v_)) {
     co_return co_await (*t)->shutdown_send();
   }
   std::error_code ec;
-  socket().shutdown(tcp::socket::shutdown_send, ec);
+  socket().shutdown(net::tcp::socket::shutdown_send, ec);
   co_return ec;
 }
 
@@ -104,7 +104,7 @@ transport::~transport() {
 
 std::error_code transport::detach() noexcept {
   std::error_code ec;
-  tcp::socket& s = socket();
+  net::tcp::socket& s = socket();
   const auto endpoint = s.local_endpoint(ec);
   if (!ec) {
     detached_protocol_ = endpoint.protocol();
@@ -122,7 +122,7 @@ std::error_code transport::attach(const asio::any_io_executor& ex) noexcept {
   if (detached_fd_ < 0) {
     return asio::error::bad_descriptor;
   }
-  tcp::socket s(ex);
+  net::tcp::socket s(ex);
   s.assign(detached_protocol_, detached_fd_, ec);
   if (ec) {
     ::close(detached_fd_);
@@ -131,7 +131,7 @@ std::error_code transport::attach(const asio::any_io_executor& ex) noexcept {
   }
   detached_fd_ = -1;
   s.non_blocking(true, ec);
-  if (auto* p = std::get_if<prefixed_socket>(&v_)) {
+  if (auto* p = std::get_if<net::prefixed_socket>(&v_)) {
     p->replace_socket(std::move(s));
   } else {
     std::get<1>(v_)->rebind(std::move(s));
@@ -139,4 +139,4 @@ std::error_code transport::attach(const asio::any_io_executor& ex) noexcept {
   return ec;
 }
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tls

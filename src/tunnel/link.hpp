@@ -20,11 +20,11 @@
 #include "core/memory.hpp"
 #include "net/asio.hpp"
 #include "net/signal.hpp"
-#include "net/transport.hpp"
+#include "tls/transport.hpp"
 #include "wire/frame_decoder.hpp"
 #include "wire/zchunk.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tunnel {
 
 /// Tuning of one tunnel link.
 struct link_options {
@@ -94,8 +94,8 @@ class delivery_filter {
 
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
 /// public function must be called there. Owns itself through the coroutines it runs: call
-/// start(), and close() (or lose the transport) to end it; `on_closed` then fires once.
-class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
+/// start(), and close() (or lose the tls::transport) to end it; `on_closed` then fires once.
+class link : public std::enable_shared_from_this<link> {
  public:
   struct hooks {
     /// Connector: a new stream arrived; dial an origin and call attach_local() or
@@ -109,20 +109,20 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
     std::function<void(wire::sid_t)> stream_ended;
   };
 
-  tunnel_link(transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
+  link(tls::transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
               std::string name);
-  ~tunnel_link();
+  ~link();
 
   /// Starts the reader, writer and timer. `leftover` = tunnel bytes read past the handshake.
   void start(std::span<const std::byte> leftover);
 
   /// Relay: a visitor for this tunnel. `first` = the bytes already read from it (sent as the
   /// stream's first chunk). Returns false (and closes the visitor) when the stream cannot open.
-  bool attach_visitor(transport&& visitor, const mux::stream_open& info,
+  bool attach_visitor(tls::transport&& visitor, const mux::stream_open& info,
                       std::span<const std::byte> first);
 
   /// Connector: the origin for stream `sid` is connected; buffered data is flushed to it.
-  void attach_local(wire::sid_t sid, transport&& origin);
+  void attach_local(wire::sid_t sid, tls::transport&& origin);
   /// Connector: no origin for `sid`; `reply` (e.g. an error page) is sent, then the stream ends.
   void refuse_local(wire::sid_t sid, std::span<const std::byte> reply);
 
@@ -137,7 +137,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   void end_probation();
   [[nodiscard]] bool on_probation() const noexcept { return probation_; }
 
-  /// Ends the tunnel: closes the transport and every stream.
+  /// Ends the tunnel: closes the tls::transport and every stream.
   void close(const std::string& why = {});
   /// Ends the tunnel once everything already queued (e.g. a refusal result chunk from
   /// send_control) was written, or after `limit` at the latest (a peer that does not read).
@@ -163,12 +163,12 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   // Wake-ups of the coroutines that drive a TLS local stream (plain ones use handlers).
   struct stream_signals {
     explicit stream_signals(const asio::any_io_executor& ex) : wake_writer(ex), wake_reader(ex) {}
-    signal wake_writer;
-    signal wake_reader;
+    net::signal wake_writer;
+    net::signal wake_reader;
   };
   struct local_stream : std::enable_shared_from_this<local_stream> {
     wire::sid_t sid = 0;
-    std::optional<transport> t;         // nullopt while a connector dials its origin
+    std::optional<tls::transport> t;         // nullopt while a connector dials its origin
     std::vector<std::byte> wbuf;        // bytes delivered, waiting for the writer
     std::vector<std::byte> wbuf_busy;   // bytes being written (never touched by deliver)
     std::uint64_t wbuf_delivered = 0;   // delivered (peer) bytes behind wbuf
@@ -187,12 +187,12 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   };
   using stream_ptr = std::shared_ptr<local_stream>;
 
-  awaitable<void> reader(std::shared_ptr<tunnel_link> self);
-  awaitable<void> writer(std::shared_ptr<tunnel_link> self);
-  awaitable<void> ticker(std::shared_ptr<tunnel_link> self);
-  awaitable<void> local_reader(std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+  net::awaitable<void> reader(std::shared_ptr<link> self);
+  net::awaitable<void> writer(std::shared_ptr<link> self);
+  net::awaitable<void> ticker(std::shared_ptr<link> self);
+  net::awaitable<void> local_reader(std::shared_ptr<link> self, wire::sid_t sid,
                                stream_ptr s);
-  awaitable<void> local_writer(std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+  net::awaitable<void> local_writer(std::shared_ptr<link> self, wire::sid_t sid,
                                stream_ptr s);
 
   void feed(std::span<const std::byte> in);
@@ -241,7 +241,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   bool note_inflated(std::uint64_t size, std::uint64_t zsize, std::uint64_t delivered);
 
   asio::any_io_executor executor_;
-  transport tunnel_;
+  tls::transport tunnel_;
   link_options opts_;
   hooks hooks_;
   std::shared_ptr<spdlog::logger> log_;
@@ -253,9 +253,9 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
   core::byte_buffer out_;          // encoded chunks waiting for the writer
   core::byte_buffer out_writing_;  // being written; empty when no write is in flight
-  signal wake_tunnel_writer_;
-  signal outbox_drained_;
-  signal resume_tunnel_read_;
+  net::signal wake_tunnel_writer_;
+  net::signal outbox_drained_;
+  net::signal resume_tunnel_read_;
   std::vector<std::byte> tunnel_rbuf_;
   std::vector<std::byte> local_rbuf_;
   std::vector<std::byte> pending_leftover_;
@@ -293,4 +293,4 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   std::chrono::steady_clock::time_point drain_deadline_{};
 };
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tunnel

@@ -1,13 +1,13 @@
 // The --tls_protocols grammar (docs/tls.md): entries applied left to right to a version set,
 // then reduced to the one contiguous min..max range OpenSSL can express.
-#include "config/tls_protocols.hpp"
+#include "tls/protocols.hpp"
 
 #include <bitset>
 #include <optional>
 
-#include "config/values.hpp"
+#include "core/text.hpp"
 
-namespace kiteline::config {
+namespace kiteline::tls {
 namespace {
 
 using version_set = std::bitset<tls_version_count>;
@@ -198,4 +198,4 @@ tls_protocol_range resolve_tls_protocols(std::string_view list, bool legacy,
   return out;
 }
 
-}  // namespace kiteline::config
+}  // namespace kiteline::tls

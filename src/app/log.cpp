@@ -1,9 +1,9 @@
-#include "net/log.hpp"
+#include "app/log.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
-namespace kiteline::net {
+namespace kiteline::app {
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& target,
                                             const std::string& level, std::string& error) {
@@ -37,4 +37,4 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::
   return logger;
 }
 
-}  // namespace kiteline::net
+}  // namespace kiteline::app

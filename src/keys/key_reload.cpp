@@ -1,4 +1,4 @@
-#include "tls/key_reload.hpp"
+#include "keys/key_reload.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6,7 +6,7 @@
 
 #include "tls/client_auth.hpp"
 
-namespace kiteline::tls {
+namespace kiteline::keys {
 
 namespace {
 
@@ -36,7 +36,7 @@ file_stamp stamp_of(const std::string& path, int dir_fd) {
 }
 
 certificate_reloader::certificate_reloader(std::shared_ptr<key_store> keys,
-                                           protocol_policy policy, std::string ca_file,
+                                           tls::protocol_policy policy, std::string ca_file,
                                            std::string client_ca,
                                            std::shared_ptr<spdlog::logger> log)
     : keys_(std::move(keys)),
@@ -54,29 +54,29 @@ certificate_reloader::~certificate_reloader() {
 }
 
 std::shared_ptr<asio::ssl::context> certificate_reloader::build(const std::string& pem_file,
-                                                                certified_key& pair,
+                                                                tls::certified_key& pair,
                                                                 bool strict, std::string& why) {
   auto loaded = keys_->load(pem_file, why);  // the key match is checked where the key is
   if (!loaded) {
     return nullptr;
   }
   pair = std::move(*loaded);
-  if (auto problem = check_certificate(pair, ca_file_); !problem.empty()) {
+  if (auto problem = tls::check_certificate(pair, ca_file_); !problem.empty()) {
     if (strict) {
       why = problem;
       return nullptr;
     }
-    log_->warn("certificate {} (serial {}): {}", pem_file, serial_hex(pair.leaf()), problem);
+    log_->warn("certificate {} (serial {}): {}", pem_file, tls::serial_hex(pair.leaf()), problem);
   }
-  auto ctx = make_server_context(pair, policy_, why);
+  auto ctx = tls::make_server_context(pair, policy_, why);
   if (ctx && !client_ca_.empty() &&
-      !request_client_certificates(ctx->native_handle(), client_ca_, why)) {
+      !tls::request_client_certificates(ctx->native_handle(), client_ca_, why)) {
     ctx.reset();
   }
   return ctx;
 }
 
-bool certificate_reloader::add(endpoint_set& set, const std::string& name,
+bool certificate_reloader::add(tls::endpoint_set& set, const std::string& name,
                                const std::string& pem_file, std::string& error) {
   slot s;
   s.pem_file = pem_file;
@@ -86,7 +86,7 @@ bool certificate_reloader::add(endpoint_set& set, const std::string& name,
   const std::string dir = slash == std::string::npos ? "." : pem_file.substr(0, slash + 1);
   s.dir_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   s.stamp = stamp_of(pem_file, s.dir_fd);
-  certified_key pair;
+  tls::certified_key pair;
   auto ctx = build(pem_file, pair, false, error);
   if (!ctx) {
     if (s.dir_fd >= 0) {
@@ -94,11 +94,11 @@ bool certificate_reloader::add(endpoint_set& set, const std::string& name,
     }
     return false;
   }
-  s.serial = serial_hex(pair.leaf());
+  s.serial = tls::serial_hex(pair.leaf());
   s.leaf_der = der_of(pair.leaf());
   s.target = &set.add(name, std::move(ctx));
   log_->info("tls endpoint {}: serial {} valid until {} (key {})", name, s.serial,
-             not_after_text(pair.leaf()), keys_->isolated() ? "in the key process" : "in-process");
+             tls::not_after_text(pair.leaf()), keys_->isolated() ? "in the key process" : "in-process");
   slots_.push_back(std::move(s));
   return true;
 }
@@ -113,7 +113,7 @@ void certificate_reloader::reload(bool forced) {
     // again (a half-written pair is refused, the finished one is taken) or on SIGHUP.
     s.stamp = now;
     const std::string& name = s.target->name();
-    certified_key pair;
+    tls::certified_key pair;
     std::string why;
     auto ctx = build(s.pem_file, pair, true, why);
     if (!ctx) {
@@ -126,12 +126,12 @@ void certificate_reloader::reload(bool forced) {
       continue;
     }
     const std::string old = s.serial;
-    s.serial = serial_hex(pair.leaf());
+    s.serial = tls::serial_hex(pair.leaf());
     s.leaf_der = std::move(der);
     s.target->replace_context(std::move(ctx));
     log_->info("certificate reload for {}: serial {} installed (was {}), valid until {}", name,
-               s.serial, old, not_after_text(pair.leaf()));
+               s.serial, old, tls::not_after_text(pair.leaf()));
   }
 }
 
-}  // namespace kiteline::tls
+}  // namespace kiteline::keys

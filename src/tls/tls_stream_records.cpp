@@ -1,4 +1,4 @@
-// net::tls_stream's own TLS 1.3 record layer: taking the records over from libssl after the
+// tls::tls_stream's own TLS 1.3 record layer: taking the records over from libssl after the
 // handshake, opening the peer's records, renewing keys, sealing alerts and KeyUpdates
 // (tls_stream.cpp holds the I/O, the handshake, the writers and libssl's path).
 #include <algorithm>
@@ -7,9 +7,9 @@
 
 #include <openssl/err.h>
 
-#include "net/tls_stream.hpp"
+#include "tls/tls_stream.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tls {
 
 namespace {
 /// libssl's writes under our application key tried before take-over: an OpenSSL server's
@@ -222,4 +222,4 @@ bool tls_stream::send_key_update_if_due() {
   return true;
 }
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tls

@@ -24,11 +24,11 @@
 #include <thread>
 #include <vector>
 
-#include "tls/key_protocol.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_protocol.hpp"
+#include "keys/key_store.hpp"
 #include "tls/openssl_error.hpp"
 
-namespace kiteline::tls {
+namespace kiteline::keys {
 
 namespace {
 
@@ -112,7 +112,7 @@ EVP_PKEY_CTX* prepare(op_cache& cache, const std::shared_ptr<EVP_PKEY>& key, op 
   const bool decrypt = what == op::rsa_private_decrypt;
   if ((decrypt ? ::EVP_PKEY_decrypt_init(ctx.get()) : ::EVP_PKEY_sign_init(ctx.get())) <= 0 ||
       (is_rsa && ::EVP_PKEY_CTX_set_rsa_padding(ctx.get(), static_cast<int>(param)) <= 0)) {
-    error = "cannot set up the operation: " + drain_openssl_errors();
+    error = "cannot set up the operation: " + tls::drain_openssl_errors();
     return nullptr;
   }
   if (cache.size() >= max_prepared_ops) {
@@ -145,7 +145,7 @@ bool private_op(op_cache& cache, const std::shared_ptr<EVP_PKEY>& key, op what,
   const int done = decrypt ? ::EVP_PKEY_decrypt(ctx, out.data(), &n, in.data(), in.size())
                            : ::EVP_PKEY_sign(ctx, out.data(), &n, in.data(), in.size());
   if (done <= 0) {
-    error = "operation failed: " + drain_openssl_errors();
+    error = "operation failed: " + tls::drain_openssl_errors();
     forget_prepared(cache, ctx);  // set it up afresh next time
     return false;
   }
@@ -163,8 +163,8 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
         error = "no such key file";
         return false;
       }
-      pem_pair pair;
-      if (!load_pem_pair(files[h.param], pair, error)) {
+      tls::pem_pair pair;
+      if (!tls::load_pem_pair(files[h.param], pair, error)) {
         return false;
       }
       const auto ders = chain_der(pair.chain);
@@ -177,7 +177,7 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
         error = "certificate chain too large";
         return false;
       }
-      keys.put(h.key_id, std::shared_ptr<EVP_PKEY>(pair.key.release(), pkey_deleter{}));
+      keys.put(h.key_id, std::shared_ptr<EVP_PKEY>(pair.key.release(), tls::pkey_deleter{}));
       return true;
     }
     case op::rsa_private_encrypt:
@@ -354,4 +354,4 @@ int run_key_process(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace kiteline::tls
+}  // namespace kiteline::keys

@@ -9,15 +9,15 @@
 
 #include "net/asio.hpp"
 #include "net/prefixed_socket.hpp"
-#include "net/tls_stream.hpp"
+#include "tls/tls_stream.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tls {
 
 /// One connection (visitor, tunnel or origin), plain or TLS. Owned by one executor.
 /// Errors come back as values; nothing here throws on I/O failure.
 class transport {
  public:
-  explicit transport(prefixed_socket&& plain) : v_(std::move(plain)) {}
+  explicit transport(net::prefixed_socket&& plain) : v_(std::move(plain)) {}
   explicit transport(std::unique_ptr<tls_stream> tls) : v_(std::move(tls)) {}
   transport(transport&& o) noexcept
       : v_(std::move(o.v_)),
@@ -30,19 +30,19 @@ class transport {
   ~transport();
 
   [[nodiscard]] bool is_tls() const noexcept { return v_.index() == 1; }
-  tcp::socket& socket() noexcept;
+  net::tcp::socket& socket() noexcept;
   [[nodiscard]] SSL* ssl() noexcept;  ///< nullptr when plain
 
-  awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  net::awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
   /// One read that never waits: plain sockets with nothing left to replay only (`recv` with
   /// MSG_DONTWAIT); anything else, or no data yet, gives asio::error::would_block. 0 bytes
   /// without an error is the peer's EOF.
   std::tuple<std::error_code, std::size_t> try_read_plain(std::span<std::byte> buf) noexcept;
   /// Writes everything (gather write) or fails.
-  awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
-  awaitable<std::error_code> write(asio::const_buffer buf);
+  net::awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
+  net::awaitable<std::error_code> write(asio::const_buffer buf);
   /// Half-close our sending direction (TLS: close_notify then TCP FIN).
-  awaitable<std::error_code> shutdown_send();
+  net::awaitable<std::error_code> shutdown_send();
   /// Closes the TCP socket immediately (cancels pending operations).
   void close() noexcept;
   /// Gives back write buffers kept from a burst (TLS; call when the connection went quiet).
@@ -58,9 +58,9 @@ class transport {
   [[nodiscard]] std::error_code attach(const asio::any_io_executor& ex) noexcept;
 
  private:
-  std::variant<prefixed_socket, std::unique_ptr<tls_stream>> v_;
+  std::variant<net::prefixed_socket, std::unique_ptr<tls_stream>> v_;
   int detached_fd_ = -1;  // between detach() and attach()
-  tcp detached_protocol_ = tcp::v4();
+  net::tcp detached_protocol_ = net::tcp::v4();
 };
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tls

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace kiteline::config {
+namespace kiteline::tls {
 
 /// Protocol versions, oldest first (the order matters: ranges are min..max).
 enum class tls_version { ssl3 = 0, tls1 = 1, tls1_1 = 2, tls1_2 = 3, tls1_3 = 4 };
@@ -59,4 +59,4 @@ struct tls_protocol_range {
 tls_protocol_range resolve_tls_protocols(std::string_view list, bool legacy,
                                          const tls_support& support = {});
 
-}  // namespace kiteline::config
+}  // namespace kiteline::tls

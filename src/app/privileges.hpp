@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace kiteline::net {
+namespace kiteline::app {
 
 /// Enters `chroot_dir` (when not empty; chdir("/") inside), then switches to `runas`
 /// ("USER" or "USER:GROUP"; when not empty): setgroups({gid}), setgid, setuid, in that order,
@@ -15,4 +15,4 @@ namespace kiteline::net {
 bool drop_privileges(const std::string& runas, const std::string& chroot_dir, std::string& error,
                      std::string& summary);
 
-}  // namespace kiteline::net
+}  // namespace kiteline::app

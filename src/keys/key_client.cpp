@@ -36,13 +36,13 @@
 #include <span>
 #include <thread>
 
-#include "tls/key_protocol.hpp"
-#include "tls/key_store.hpp"
+#include "keys/key_protocol.hpp"
+#include "keys/key_store.hpp"
 #include "tls/openssl_error.hpp"
 
 extern char** environ;  // NOLINT: POSIX, for fexecve
 
-namespace kiteline::tls {
+namespace kiteline::keys {
 
 namespace {
 
@@ -106,7 +106,7 @@ class key_client final : public key_store, public std::enable_shared_from_this<k
   key_client& operator=(const key_client&) = delete;
 
   bool start(std::string& error);
-  std::optional<certified_key> load(const std::string& pem_file, std::string& error) override;
+  std::optional<tls::certified_key> load(const std::string& pem_file, std::string& error) override;
   [[nodiscard]] bool isolated() const noexcept override { return true; }
   [[nodiscard]] std::string status_for_test() override {
     std::vector<std::uint8_t> out;
@@ -134,7 +134,7 @@ class key_client final : public key_store, public std::enable_shared_from_this<k
   bool spawn_locked(std::string& error);
   bool restart_locked(std::string& error);
   void stop_locked();
-  pkey_ptr make_proxy(X509* leaf, std::uint32_t id, std::string& error);
+  tls::pkey_ptr make_proxy(X509* leaf, std::uint32_t id, std::string& error);
 
   key_process_options opts_;
   int exe_fd_ = -1;
@@ -641,13 +641,13 @@ void key_client::forget(std::uint32_t id) {
   (void)call(op::unload, id, 0, {}, out, error, false);  // best effort: it is gone on restart
 }
 
-pkey_ptr key_client::make_proxy(X509* leaf, std::uint32_t id, std::string& error) {
+tls::pkey_ptr key_client::make_proxy(X509* leaf, std::uint32_t id, std::string& error) {
   EVP_PKEY* pub = ::X509_get0_pubkey(leaf);
   if (pub == nullptr) {
     error = "certificate without a public key";
     return nullptr;
   }
-  pkey_ptr proxy(::EVP_PKEY_new());
+  tls::pkey_ptr proxy(::EVP_PKEY_new());
   if (::EVP_PKEY_is_a(pub, "RSA") == 1) {
     BIGNUM* n = nullptr;
     BIGNUM* e = nullptr;
@@ -655,7 +655,7 @@ pkey_ptr key_client::make_proxy(X509* leaf, std::uint32_t id, std::string& error
         ::EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
       ::BN_free(n);
       ::BN_free(e);
-      error = "cannot read the RSA public key: " + drain_openssl_errors();
+      error = "cannot read the RSA public key: " + tls::drain_openssl_errors();
       return nullptr;
     }
     RSA* rsa = ::RSA_new();
@@ -673,7 +673,7 @@ pkey_ptr key_client::make_proxy(X509* leaf, std::uint32_t id, std::string& error
                                          nullptr) != 1 ||
         ::EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
                                           &point_len) != 1) {
-      error = "cannot read the EC public key: " + drain_openssl_errors();
+      error = "cannot read the EC public key: " + tls::drain_openssl_errors();
       return nullptr;
     }
     const int nid = ::OBJ_txt2nid(group);
@@ -692,7 +692,7 @@ pkey_ptr key_client::make_proxy(X509* leaf, std::uint32_t id, std::string& error
   return nullptr;
 }
 
-std::optional<certified_key> key_client::load(const std::string& pem_file, std::string& error) {
+std::optional<tls::certified_key> key_client::load(const std::string& pem_file, std::string& error) {
   const auto it = std::find(opts_.pem_files.begin(), opts_.pem_files.end(), pem_file);
   if (it == opts_.pem_files.end()) {
     error = pem_file + " is not one of the key process's files";
@@ -707,7 +707,7 @@ std::optional<certified_key> key_client::load(const std::string& pem_file, std::
     loaded_[id] = loaded_key{file, {}};
   }
   std::vector<std::uint8_t> out;
-  certified_key pair;
+  tls::certified_key pair;
   bool ok = call(op::load, id, file, {}, out, error);
   std::span<const std::uint8_t> in(out);
   if (ok) {
@@ -725,7 +725,7 @@ std::optional<certified_key> key_client::load(const std::string& pem_file, std::
         parsed = false;
         break;
       }
-      pair.chain.emplace_back(x, x509_deleter{});
+      pair.chain.emplace_back(x, tls::x509_deleter{});
       in = in.subspan(len);
     }
     if (!parsed || pair.chain.empty()) {
@@ -736,7 +736,7 @@ std::optional<certified_key> key_client::load(const std::string& pem_file, std::
   if (ok) {
     auto proxy = make_proxy(pair.leaf(), id, error);
     if (proxy) {
-      pair.key = std::shared_ptr<EVP_PKEY>(proxy.release(), pkey_deleter{});
+      pair.key = std::shared_ptr<EVP_PKEY>(proxy.release(), tls::pkey_deleter{});
       std::lock_guard lk(mu_);
       auto& entry = loaded_[id];
       const int n = ::i2d_X509(pair.leaf(), nullptr);
@@ -760,4 +760,4 @@ std::shared_ptr<key_store> start_key_process(key_process_options opts, std::stri
   return client;
 }
 
-}  // namespace kiteline::tls
+}  // namespace kiteline::keys

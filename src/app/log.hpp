@@ -6,7 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace kiteline::net {
+namespace kiteline::app {
 
 /// Creates a logger writing to `target`: "" or "stdio" → stderr, "-" → stdout, else a file
 /// (appended). Level names follow pagekite.py (`none`, `err`, `warn`, `info`, `debug`, `all`).
@@ -14,4 +14,4 @@ namespace kiteline::net {
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& target,
                                             const std::string& level, std::string& error);
 
-}  // namespace kiteline::net
+}  // namespace kiteline::app

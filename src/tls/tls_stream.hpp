@@ -1,4 +1,4 @@
-// TLS over a prefixed_socket with large batched socket I/O (replaces asio::ssl::stream).
+// TLS over a net::prefixed_socket with large batched socket I/O (replaces asio::ssl::stream).
 #pragma once
 
 #include <cstddef>
@@ -19,7 +19,7 @@
 #include "tls/record_protection.hpp"
 #include "tls/record_reader.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tls {
 
 /// A TLS connection driven through memory: OpenSSL reads ciphertext from an input buffer that
 /// is filled by one large socket read, and writes ciphertext into an output buffer that is
@@ -58,28 +58,28 @@ class tls_stream {
   /// (ciphertext); it doubles, up to 256 KiB, each time a read fills it (a bulk transfer: a
   /// tunnel), so an interactive connection keeps a small buffer and a busy tunnel makes a
   /// quarter of the reads. Throws std::system_error if OpenSSL cannot allocate.
-  tls_stream(prefixed_socket&& s, asio::ssl::context& ctx, std::size_t read_buffer = 64 * 1024);
+  tls_stream(net::prefixed_socket&& s, asio::ssl::context& ctx, std::size_t read_buffer = 64 * 1024);
   ~tls_stream();
   tls_stream(const tls_stream&) = delete;
   tls_stream& operator=(const tls_stream&) = delete;
 
   [[nodiscard]] SSL* native_handle() noexcept { return ssl_; }
-  prefixed_socket& next_layer() noexcept { return next_; }
-  tcp::socket& lowest_layer() noexcept { return next_.socket(); }
+  net::prefixed_socket& next_layer() noexcept { return next_; }
+  net::tcp::socket& lowest_layer() noexcept { return next_.socket(); }
 
   /// Runs the TLS handshake as client or server.
-  awaitable<std::error_code> handshake(asio::ssl::stream_base::handshake_type type);
+  net::awaitable<std::error_code> handshake(asio::ssl::stream_base::handshake_type type);
   /// Reads at least one byte of plaintext (as many as are available, up to buf.size()).
-  awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  net::awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
   /// Encrypts and sends everything in `bufs`; returns once it was handed to the socket.
-  awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
+  net::awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
   /// Sends close_notify, then half-closes TCP. Reading stays possible.
-  awaitable<std::error_code> shutdown_send();
+  net::awaitable<std::error_code> shutdown_send();
   /// Continues on another executor: `s` is this connection's socket, adopted there (see
-  /// net::transport::detach). The TLS state, the ciphertext read but not yet opened and the
+  /// tls::transport::detach). The TLS state, the ciphertext read but not yet opened and the
   /// plaintext not yet returned all stay. Only between operations (nothing being read, written
   /// or sent); call on `s`'s executor, and use the stream only there afterwards.
-  void rebind(tcp::socket&& s);
+  void rebind(net::tcp::socket&& s);
   /// Frees the ciphertext write buffers when no flush is running (a quiet connection).
   void release_idle_buffers() noexcept;
   /// Whether records are read / written by the stream itself (see above), not libssl (both or
@@ -126,10 +126,10 @@ class tls_stream {
   }
 
   std::error_code take_error(int ret);
-  awaitable<std::error_code> flush();
-  awaitable<std::error_code> fill();
+  net::awaitable<std::error_code> flush();
+  net::awaitable<std::error_code> fill();
   /// Waits while more than reply_cap reply bytes are unsent (sends them if no one is sending).
-  awaitable<std::error_code> drain_replies();
+  net::awaitable<std::error_code> drain_replies();
   void take_over_records();
   /// Counts the records libssl seals under our application traffic key before take-over (BIO
   /// writes during the handshake): each is opened with that key; those that open are ours.
@@ -143,8 +143,8 @@ class tls_stream {
   /// After reading: asks the peer to renew its key when its records under one key reached
   /// read_key_records_.
   void renew_peer_key_if_due();
-  awaitable<std::error_code> write_own(std::span<const asio::const_buffer> bufs);
-  awaitable<std::error_code> write_libssl(std::span<const asio::const_buffer> bufs);
+  net::awaitable<std::error_code> write_own(std::span<const asio::const_buffer> bufs);
+  net::awaitable<std::error_code> write_libssl(std::span<const asio::const_buffer> bufs);
   /// Seals one record of `type` with `body` into out_ (a KeyUpdate, an alert).
   bool seal_message(std::uint8_t type, std::span<const std::byte> body);
   /// The same for a record produced by reading (counted as a reply).
@@ -154,7 +154,7 @@ class tls_stream {
   bool send_key_update_if_due();
   void note_reply(std::size_t n) noexcept;
 
-  prefixed_socket next_;
+  net::prefixed_socket next_;
   SSL* ssl_ = nullptr;
   BIO_METHOD* method_ = nullptr;
   std::size_t read_size_;
@@ -165,8 +165,8 @@ class tls_stream {
   core::byte_buffer out_;       // ciphertext produced by OpenSSL or sealed by tx_, not yet sent
   core::byte_buffer out_busy_;  // ciphertext being sent (never touched by OpenSSL)
   bool flushing_ = false;
-  signal flushed_;              // a flush ended (the writer waits for the reader's flush)
-  signal drained_;              // a send completed (the reader waits for its replies)
+  net::signal flushed_;              // a flush ended (the writer waits for the reader's flush)
+  net::signal drained_;              // a send completed (the reader waits for its replies)
   std::size_t reply_out_ = 0;   // bytes of out_ produced by reading
   std::size_t reply_busy_ = 0;  // bytes of out_busy_ produced by reading
   std::error_code read_error_;  // an error met after plaintext was returned, reported next
@@ -198,4 +198,4 @@ class tls_stream {
   std::uint64_t asked_at_ = 0;
 };
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tls

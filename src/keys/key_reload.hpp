@@ -9,10 +9,10 @@
 
 #include <spdlog/logger.h>
 
-#include "tls/key_store.hpp"
+#include "keys/key_store.hpp"
 #include "tls/server_context.hpp"
 
-namespace kiteline::tls {
+namespace kiteline::keys {
 
 /// What identifies a version of a file: device, inode, size and mtime (ns).
 struct file_stamp {
@@ -36,7 +36,7 @@ class certificate_reloader {
   /// `ca_file`: a (re)loaded certificate must verify against it ("" = no check);
   /// `client_ca`: every context asks connectors for a client certificate from it (mutual
   /// TLS, "" = off).
-  certificate_reloader(std::shared_ptr<key_store> keys, protocol_policy policy,
+  certificate_reloader(std::shared_ptr<key_store> keys, tls::protocol_policy policy,
                        std::string ca_file, std::string client_ca,
                        std::shared_ptr<spdlog::logger> log);
   ~certificate_reloader();
@@ -46,7 +46,7 @@ class certificate_reloader {
   /// Start-up: loads `pem_file` through the key store (a key that does not match the
   /// certificate is an error; an invalid or unverifiable certificate only a warning, so a
   /// relay starts as before), adds `name` to `set` and watches the file. False + error.
-  bool add(endpoint_set& set, const std::string& name, const std::string& pem_file,
+  bool add(tls::endpoint_set& set, const std::string& name, const std::string& pem_file,
            std::string& error);
 
   /// Checks every watched file. `forced` (SIGHUP): load every pair again; otherwise only files
@@ -56,7 +56,7 @@ class certificate_reloader {
 
  private:
   struct slot {
-    endpoint* target = nullptr;
+    tls::endpoint* target = nullptr;
     std::string pem_file;
     int dir_fd = -1;  ///< O_PATH fd of the file's directory, opened before --chroot
     file_stamp stamp;
@@ -64,15 +64,15 @@ class certificate_reloader {
     std::vector<std::uint8_t> leaf_der;
   };
   /// Loads + checks; returns the context or nullptr with `why`.
-  std::shared_ptr<asio::ssl::context> build(const std::string& pem_file, certified_key& pair,
+  std::shared_ptr<asio::ssl::context> build(const std::string& pem_file, tls::certified_key& pair,
                                             bool strict, std::string& why);
 
   std::shared_ptr<key_store> keys_;
-  protocol_policy policy_;
+  tls::protocol_policy policy_;
   std::string ca_file_;
   std::string client_ca_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<slot> slots_;
 };
 
-}  // namespace kiteline::tls
+}  // namespace kiteline::keys

@@ -1,4 +1,4 @@
-#include "net/tunnel_link.hpp"
+#include "tunnel/link.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 #include "core/memory.hpp"
 #include "wire/chunk_encoder.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tunnel {
 
 namespace {
 mux::time_point now() { return std::chrono::steady_clock::now(); }
@@ -31,7 +31,7 @@ void append_bytes(core::byte_buffer& v, std::span<const std::byte> b) {
 constexpr std::size_t max_read_slots = 32;
 }  // namespace
 
-tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
+link::link(tls::transport&& t, link_options opts, hooks h,
                          std::shared_ptr<spdlog::logger> log, std::string name)
     : executor_(t.socket().get_executor()),
       tunnel_(std::move(t)),
@@ -59,7 +59,7 @@ tunnel_link::tunnel_link(transport&& t, link_options opts, hooks h,
   }
 }
 
-void tunnel_link::end_probation() {
+void link::end_probation() {
   if (!probation_ || closed_) {
     return;
   }
@@ -69,9 +69,9 @@ void tunnel_link::end_probation() {
   resume_tunnel_read_.notify();  // the reader may be holding off at the small limit
 }
 
-tunnel_link::~tunnel_link() = default;
+link::~link() = default;
 
-void tunnel_link::start(std::span<const std::byte> leftover) {
+void link::start(std::span<const std::byte> leftover) {
   pending_leftover_.assign(leftover.begin(), leftover.end());
   auto self = shared_from_this();
   auto on_done = [self](const std::exception_ptr& e) {
@@ -89,12 +89,12 @@ void tunnel_link::start(std::span<const std::byte> leftover) {
   asio::co_spawn(executor_, ticker(self), on_done);
 }
 
-void tunnel_link::note_buffered(std::int64_t delta) {
+void link::note_buffered(std::int64_t delta) {
   local_buffered_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(local_buffered_) + delta);
   stats_.local_buffered_peak = std::max(stats_.local_buffered_peak, local_buffered_);
 }
 
-awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
+net::awaitable<void> link::reader([[maybe_unused]] std::shared_ptr<link> self) {
   if (!pending_leftover_.empty()) {
     auto left = std::move(pending_leftover_);
     session_.on_tunnel_bytes_received(now());
@@ -113,7 +113,7 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
       // stream waiting that long).
       using namespace asio::experimental::awaitable_operators;
       stall_timer_.expires_after(opts_.stall_check);
-      (void)co_await (resume_tunnel_read_.wait() || stall_timer_.async_wait(use_tuple));
+      (void)co_await (resume_tunnel_read_.wait() || stall_timer_.async_wait(net::use_tuple));
       if (!closed_ && session_.tunnel_read_paused()) {
         session_.check_stalled(now());
         perform_actions();
@@ -145,7 +145,7 @@ awaitable<void> tunnel_link::reader([[maybe_unused]] std::shared_ptr<tunnel_link
   co_return;
 }
 
-void tunnel_link::release_write_buffers(local_stream& s) {
+void link::release_write_buffers(local_stream& s) {
   // A stream with nothing more queued is idle: it holds no payload buffer (10 000 idle
   // visitors must fit in a few KiB each). One with more queued keeps the spare for the swap,
   // unless it grew huge.
@@ -159,7 +159,7 @@ void tunnel_link::release_write_buffers(local_stream& s) {
   }
 }
 
-void tunnel_link::queue_local(local_stream& s, std::span<const std::byte> data) {
+void link::queue_local(local_stream& s, std::span<const std::byte> data) {
   if (data.empty()) {
     return;
   }
@@ -168,7 +168,7 @@ void tunnel_link::queue_local(local_stream& s, std::span<const std::byte> data) 
   wake_writer(s);
 }
 
-void tunnel_link::write_now_or_queue(local_stream& s, std::span<const std::byte> data) {
+void link::write_now_or_queue(local_stream& s, std::span<const std::byte> data) {
   // Inside feed() (acks applied at its end), a plain socket with nothing queued takes the
   // bytes now (non-blocking); only the rest is copied to the queue. Inflated ZChunk data of
   // many streams at once would otherwise sit in as many heap buffers until their writers ran.
@@ -184,7 +184,7 @@ void tunnel_link::write_now_or_queue(local_stream& s, std::span<const std::byte>
   queue_local(s, data);
 }
 
-bool tunnel_link::gatherable(const local_stream& s, std::span<const std::byte> data) const {
+bool link::gatherable(const local_stream& s, std::span<const std::byte> data) const {
   // Bytes of the tunnel read being fed, for a plain socket with nothing queued or in flight:
   // they can go to the kernel straight from the read buffer at the end of this feed().
   // (Inflated ZChunk data lives in the decoder and is overwritten by the next chunk.)
@@ -193,7 +193,7 @@ bool tunnel_link::gatherable(const local_stream& s, std::span<const std::byte> d
          s.wbuf.empty() && s.wbuf_busy.empty() && s.t && !s.t->is_tls() && !s.gone;
 }
 
-void tunnel_link::flush_gathered() {
+void link::flush_gathered() {
   // One gather write per stream (the socket is non-blocking); what the kernel does not take
   // now is copied to the stream's queue for its writer. Saves a copy of every payload byte
   // and a writer wake-up per chunk.
@@ -234,7 +234,7 @@ void tunnel_link::flush_gathered() {
   gathered_.clear();
 }
 
-void tunnel_link::apply_written_now() {
+void link::apply_written_now() {
   // Bounded: on_local_written() emits acks and resumes, never deliveries (no new entries).
   while (!written_now_.empty() && !closed_) {
     auto done = std::move(written_now_);
@@ -248,7 +248,7 @@ void tunnel_link::apply_written_now() {
   written_now_.clear();
 }
 
-void tunnel_link::feed(std::span<const std::byte> in) {
+void link::feed(std::span<const std::byte> in) {
   feed_input_ = in;
   feed_frames(in);
   flush_gathered();
@@ -257,7 +257,7 @@ void tunnel_link::feed(std::span<const std::byte> in) {
   apply_written_now();
 }
 
-void tunnel_link::feed_frames(std::span<const std::byte> in) {
+void link::feed_frames(std::span<const std::byte> in) {
   while (!closed_) {
     auto step = decoder_.feed(in);
     in = in.subspan(step.consumed);
@@ -321,7 +321,7 @@ void tunnel_link::feed_frames(std::span<const std::byte> in) {
   }
 }
 
-bool tunnel_link::note_inflated(std::uint64_t size, std::uint64_t zsize,
+bool link::note_inflated(std::uint64_t size, std::uint64_t zsize,
                                 std::uint64_t delivered) {
   const std::uint64_t waste = size - std::min(size, delivered);
   stats_.inflated += size;
@@ -349,7 +349,7 @@ constexpr std::size_t segment_min_bytes = 50400;
 constexpr std::size_t segment_max_frames = 70;
 }  // namespace
 
-void tunnel_link::note_frame(std::size_t frame_bytes) {
+void link::note_frame(std::size_t frame_bytes) {
   if (!opts_.limit_frame_density) {
     return;
   }
@@ -378,7 +378,7 @@ void tunnel_link::note_frame(std::size_t frame_bytes) {
   segment_frames_ = 0;
 }
 
-void tunnel_link::append_plain(const wire::chunk_headers& h, std::span<const std::byte> data) {
+void link::append_plain(const wire::chunk_headers& h, std::span<const std::byte> data) {
   std::size_t bound = wire::chunk_head_size_bound(h);
   std::size_t at = out_.size();
   out_.resize(at + bound);
@@ -396,7 +396,7 @@ void tunnel_link::append_plain(const wire::chunk_headers& h, std::span<const std
   note_frame(n + data.size());
 }
 
-void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data) {
+void link::append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data) {
   // ZChunks (spec §5.5): only stream data chunks over 64 bytes, and only while compressing a
   // stream's chunks does not make them bigger.
   const bool stream_chunk = h.sid && !h.noop && !h.eof;
@@ -425,7 +425,7 @@ void tunnel_link::append_chunk(const wire::chunk_headers& h, std::span<const std
   }
 }
 
-void tunnel_link::perform_actions() {
+void link::perform_actions() {
   // Actions may re-enter the session (never here: every handler below only records work), so
   // iterate over the current outbox and clear it afterwards.
   for (const auto& a : session_.actions()) {
@@ -579,7 +579,7 @@ void tunnel_link::perform_actions() {
   }
 }
 
-awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
+net::awaitable<void> link::writer([[maybe_unused]] std::shared_ptr<link> self) {
   while (!closed_) {
     if (out_.empty()) {
       if (close_when_drained_) {
@@ -608,10 +608,10 @@ awaitable<void> tunnel_link::writer([[maybe_unused]] std::shared_ptr<tunnel_link
   co_return;
 }
 
-awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link> self) {
+net::awaitable<void> link::ticker([[maybe_unused]] std::shared_ptr<link> self) {
   while (!closed_) {
     tick_timer_.expires_after(opts_.tick);
-    (void)co_await tick_timer_.async_wait(use_tuple);
+    (void)co_await tick_timer_.async_wait(net::use_tuple);
     if (closed_) {
       break;
     }
@@ -637,7 +637,7 @@ awaitable<void> tunnel_link::ticker([[maybe_unused]] std::shared_ptr<tunnel_link
   co_return;
 }
 
-void tunnel_link::close_when_flushed(const std::string& why, std::chrono::milliseconds limit) {
+void link::close_when_flushed(const std::string& why, std::chrono::milliseconds limit) {
   if (closed_ || close_when_drained_) {
     return;
   }
@@ -647,7 +647,7 @@ void tunnel_link::close_when_flushed(const std::string& why, std::chrono::millis
   wake_tunnel_writer_.notify();
 }
 
-bool tunnel_link::attach_visitor(transport&& visitor, const mux::stream_open& info,
+bool link::attach_visitor(tls::transport&& visitor, const mux::stream_open& info,
                                  std::span<const std::byte> first) {
   if (closed_) {
     visitor.close();
@@ -671,7 +671,7 @@ bool tunnel_link::attach_visitor(transport&& visitor, const mux::stream_open& in
   return true;
 }
 
-void tunnel_link::attach_local(wire::sid_t sid, transport&& origin) {
+void link::attach_local(wire::sid_t sid, tls::transport&& origin) {
   auto it = streams_.find(sid);
   if (it == streams_.end() || closed_) {
     origin.close();
@@ -681,7 +681,7 @@ void tunnel_link::attach_local(wire::sid_t sid, transport&& origin) {
   start_local(sid, it->second);
 }
 
-void tunnel_link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
+void link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
   if (!reply.empty()) {
     (void)session_.on_local_data(sid, reply);
   }
@@ -690,20 +690,20 @@ void tunnel_link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply
   drop_stream(sid, true);
 }
 
-void tunnel_link::set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f) {
+void link::set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f) {
   auto it = streams_.find(sid);
   if (it != streams_.end()) {
     it->second->filter = std::move(f);
   }
 }
 
-void tunnel_link::send_control(std::span<const std::byte> encoded_chunk) {
+void link::send_control(std::span<const std::byte> encoded_chunk) {
   append_bytes(out_, encoded_chunk);
   note_frame(encoded_chunk.size());
   wake_tunnel_writer_.notify();
 }
 
-void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
+void link::start_local(wire::sid_t sid, const stream_ptr& s) {
   if (!s->t->is_tls()) {
     // Plain local sockets are driven by completion handlers: an idle stream holds a pending
     // wait and nothing else (no coroutine frames, no buffers).
@@ -735,7 +735,7 @@ void tunnel_link::start_local(wire::sid_t sid, const stream_ptr& s) {
   }
 }
 
-void tunnel_link::wake_writer(local_stream& s) {
+void link::wake_writer(local_stream& s) {
   if (s.sig) {
     s.sig->wake_writer.notify();
   } else if (s.t && !s.gone) {
@@ -743,7 +743,7 @@ void tunnel_link::wake_writer(local_stream& s) {
   }
 }
 
-void tunnel_link::wake_reader(local_stream& s) {
+void link::wake_reader(local_stream& s) {
   if (s.sig) {
     s.sig->wake_reader.notify();
   } else if (s.t && !s.gone) {
@@ -751,7 +751,7 @@ void tunnel_link::wake_reader(local_stream& s) {
   }
 }
 
-void tunnel_link::note_outbox_drained() {
+void link::note_outbox_drained() {
   outbox_drained_.notify();
   if (!outbox_full()) {
     resume_tunnel_read_.notify();  // a reader holding off for the outbox goes on
@@ -765,7 +765,7 @@ void tunnel_link::note_outbox_drained() {
   }
 }
 
-void tunnel_link::arm_reader(const stream_ptr& s, bool read_again) {
+void link::arm_reader(const stream_ptr& s, bool read_again) {
   if (s->read_armed || s->read_blocked || s->gone || closed_ || s->read_stopped ||
       s->read_paused) {
     return;
@@ -780,24 +780,24 @@ void tunnel_link::arm_reader(const stream_ptr& s, bool read_again) {
     asio::post(executor_, [self = shared_from_this(), s] { self->on_readable(s, {}); });
     return;
   }
-  s->t->socket().async_wait(tcp::socket::wait_read,
+  s->t->socket().async_wait(net::tcp::socket::wait_read,
                             [self = shared_from_this(), s](std::error_code ec) {
                               self->on_readable(s, ec);
                             });
 }
 
-std::size_t tunnel_link::outbox_room() const noexcept {
+std::size_t link::outbox_room() const noexcept {
   return out_.size() < opts_.outbox_high_water ? opts_.outbox_high_water - out_.size() : 0;
 }
 
-bool tunnel_link::reads_in_place(const local_stream& s) const noexcept {
+bool link::reads_in_place(const local_stream& s) const noexcept {
   // With ZChunks on, only streams judged not worth compressing, and not while a plain chunk
   // must carry the compressor's reset flag.
   return s.t && !s.t->is_tls() && !opts_.limit_frame_density &&
          (!zenc_ || (s.no_compress && !zenc_->reset_pending()));
 }
 
-void tunnel_link::read_in_place(const stream_ptr& s) {
+void link::read_in_place(const stream_ptr& s) {
   const wire::sid_t sid = s->sid;
   const std::size_t slot = session_.max_chunk_data();
   wire::chunk_headers h;
@@ -861,7 +861,7 @@ void tunnel_link::read_in_place(const stream_ptr& s) {
   arm_reader(s, n == slots * slot);
 }
 
-void tunnel_link::read_ended(const stream_ptr& s, std::error_code ec) {
+void link::read_ended(const stream_ptr& s, std::error_code ec) {
   const wire::sid_t sid = s->sid;
   if (ec == asio::error::would_block) {
     arm_reader(s);
@@ -875,7 +875,7 @@ void tunnel_link::read_ended(const stream_ptr& s, std::error_code ec) {
   }
 }
 
-void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
+void link::on_readable(const stream_ptr& s, std::error_code ec) {
   s->read_armed = false;
   if (s->gone || closed_ || s->read_stopped) {
     return;
@@ -905,7 +905,7 @@ void tunnel_link::on_readable(const stream_ptr& s, std::error_code ec) {
   arm_reader(s, n == want);
 }
 
-void tunnel_link::kick_writer(const stream_ptr& s) {
+void link::kick_writer(const stream_ptr& s) {
   if (s->gone || closed_ || !s->t || !s->wbuf_busy.empty()) {
     return;
   }
@@ -914,7 +914,7 @@ void tunnel_link::kick_writer(const stream_ptr& s) {
     const std::uint64_t delivered = s->wbuf_delivered;
     s->wbuf_delivered = 0;
     asio::async_write(s->t->socket(), asio::buffer(s->wbuf_busy.data(), s->wbuf_busy.size()),
-                      transfer_whole{},
+                      net::transfer_whole{},
                       [self = shared_from_this(), s, delivered](std::error_code ec, std::size_t) {
                         self->on_written(s, delivered, ec);
                       });
@@ -927,11 +927,11 @@ void tunnel_link::kick_writer(const stream_ptr& s) {
   if (s->shutdown_after_flush) {
     s->shutdown_after_flush = false;
     std::error_code ec;
-    s->t->socket().shutdown(tcp::socket::shutdown_send, ec);
+    s->t->socket().shutdown(net::tcp::socket::shutdown_send, ec);
   }
 }
 
-void tunnel_link::on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec) {
+void link::on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec) {
   release_write_buffers(*s);
   note_buffered(-static_cast<std::int64_t>(delivered));
   if (s->gone || closed_) {
@@ -955,7 +955,7 @@ void tunnel_link::on_written(const stream_ptr& s, std::uint64_t delivered, std::
   kick_writer(s);
 }
 
-awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+net::awaitable<void> link::local_reader([[maybe_unused]] std::shared_ptr<link> self, wire::sid_t sid,
                                           stream_ptr s) {
   while (!s->gone && !closed_) {
     if (s->read_stopped) {
@@ -996,7 +996,7 @@ awaitable<void> tunnel_link::local_reader([[maybe_unused]] std::shared_ptr<tunne
   co_return;
 }
 
-awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunnel_link> self, wire::sid_t sid,
+net::awaitable<void> link::local_writer([[maybe_unused]] std::shared_ptr<link> self, wire::sid_t sid,
                                           stream_ptr s) {
   while (!s->gone && !closed_) {
     if (!s->wbuf.empty()) {
@@ -1042,7 +1042,7 @@ awaitable<void> tunnel_link::local_writer([[maybe_unused]] std::shared_ptr<tunne
   co_return;
 }
 
-void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
+void link::drop_stream(wire::sid_t sid, bool abortive) {
   auto it = streams_.find(sid);
   if (it == streams_.end()) {
     return;
@@ -1067,7 +1067,7 @@ void tunnel_link::drop_stream(wire::sid_t sid, bool abortive) {
   }
 }
 
-void tunnel_link::close(const std::string& why) {
+void link::close(const std::string& why) {
   if (closed_) {
     return;
   }
@@ -1098,4 +1098,4 @@ void tunnel_link::close(const std::string& why) {
   }
 }
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tunnel

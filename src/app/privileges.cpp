@@ -1,4 +1,4 @@
-#include "net/privileges.hpp"
+#include "app/privileges.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -10,7 +10,7 @@
 #include <ctime>
 #include <vector>
 
-namespace kiteline::net {
+namespace kiteline::app {
 namespace {
 
 std::string errno_text(int e) { return std::strerror(e); }
@@ -109,4 +109,4 @@ bool drop_privileges(const std::string& runas, const std::string& chroot_dir, st
   return true;
 }
 
-}  // namespace kiteline::net
+}  // namespace kiteline::app

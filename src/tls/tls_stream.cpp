@@ -1,4 +1,4 @@
-#include "net/tls_stream.hpp"
+#include "tls/tls_stream.hpp"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 
 #include "core/memory.hpp"
 
-namespace kiteline::net {
+namespace kiteline::tls {
 
 namespace {
 /// Plaintext handed to one SSL_write call (OpenSSL cuts it into 16 KiB records).
@@ -86,7 +86,7 @@ struct tls_stream_bio {
   }
 };
 
-tls_stream::tls_stream(prefixed_socket&& s, asio::ssl::context& ctx, std::size_t read_buffer)
+tls_stream::tls_stream(net::prefixed_socket&& s, asio::ssl::context& ctx, std::size_t read_buffer)
     : next_(std::move(s)),
       read_size_(std::max(read_buffer, min_read_buffer)),
       flushed_(next_.get_executor()),
@@ -144,7 +144,7 @@ std::error_code tls_stream::take_error(int ret) {
   return ec;
 }
 
-awaitable<std::error_code> tls_stream::flush() {
+net::awaitable<std::error_code> tls_stream::flush() {
   // Whoever flushes sends everything queued, including bytes appended meanwhile; a second
   // flusher (only the writer ever waits) waits for the first to finish.
   while (flushing_) {
@@ -159,7 +159,7 @@ awaitable<std::error_code> tls_stream::flush() {
     reply_busy_ = reply_out_;
     reply_out_ = 0;
     auto [wec, n] = co_await asio::async_write(next_.socket(), asio::buffer(out_busy_),
-                                             transfer_whole{}, use_tuple);
+                                             net::transfer_whole{}, net::use_tuple);
     (void)n;
     ec = wec;
     reply_busy_ = 0;
@@ -174,7 +174,7 @@ awaitable<std::error_code> tls_stream::flush() {
   co_return ec;
 }
 
-awaitable<std::error_code> tls_stream::fill() {
+net::awaitable<std::error_code> tls_stream::fill() {
   if (in_pos_ == in_len_) {
     in_pos_ = 0;
     in_len_ = 0;
@@ -188,7 +188,7 @@ awaitable<std::error_code> tls_stream::fill() {
   }
   const std::size_t space = in_.size() - in_len_;
   auto [ec, n] = co_await next_.async_read_some(asio::buffer(in_.data() + in_len_, space),
-                                                use_tuple);
+                                                net::use_tuple);
   if (ec == asio::error::eof) {
     in_eof_ = true;
     co_return std::error_code{};
@@ -203,7 +203,7 @@ awaitable<std::error_code> tls_stream::fill() {
   co_return std::error_code{};
 }
 
-awaitable<std::error_code> tls_stream::handshake(asio::ssl::stream_base::handshake_type type) {
+net::awaitable<std::error_code> tls_stream::handshake(asio::ssl::stream_base::handshake_type type) {
   if (type == asio::ssl::stream_base::client) {
     ::SSL_set_connect_state(ssl_);
   } else {
@@ -244,7 +244,7 @@ awaitable<std::error_code> tls_stream::handshake(asio::ssl::stream_base::handsha
   co_return asio::error::fault;
 }
 
-awaitable<std::tuple<std::error_code, std::size_t>> tls_stream::read_some(
+net::awaitable<std::tuple<std::error_code, std::size_t>> tls_stream::read_some(
     std::span<std::byte> buf) {
   if (buf.empty()) {
     co_return std::tuple{std::error_code{}, std::size_t{0}};
@@ -293,7 +293,7 @@ awaitable<std::tuple<std::error_code, std::size_t>> tls_stream::read_some(
   }
 }
 
-awaitable<std::error_code> tls_stream::drain_replies() {
+net::awaitable<std::error_code> tls_stream::drain_replies() {
   bool paused = false;
   while (unsent_reply_bytes() > reply_cap) {
     if (!paused) {
@@ -344,7 +344,7 @@ std::error_code tls_stream::ssl_read_records(std::span<std::byte> buf, std::size
   return {};
 }
 
-awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer> bufs) {
+net::awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer> bufs) {
   if (fatal_sent_) {
     co_return reason_error(SSL_R_PROTOCOL_IS_SHUTDOWN);  // as libssl after a fatal alert
   }
@@ -354,7 +354,7 @@ awaitable<std::error_code> tls_stream::write(std::span<const asio::const_buffer>
   co_return co_await write_libssl(bufs);
 }
 
-awaitable<std::error_code> tls_stream::write_libssl(std::span<const asio::const_buffer> bufs) {
+net::awaitable<std::error_code> tls_stream::write_libssl(std::span<const asio::const_buffer> bufs) {
   for (const auto& b : bufs) {
     const auto* p = static_cast<const std::byte*>(b.data());
     std::size_t left = b.size();
@@ -387,7 +387,7 @@ awaitable<std::error_code> tls_stream::write_libssl(std::span<const asio::const_
   co_return co_await flush();
 }
 
-awaitable<std::error_code> tls_stream::write_own(std::span<const asio::const_buffer> bufs) {
+net::awaitable<std::error_code> tls_stream::write_own(std::span<const asio::const_buffer> bufs) {
   std::size_t remaining = 0;
   for (const auto& b : bufs) {
     remaining += b.size();
@@ -438,11 +438,11 @@ awaitable<std::error_code> tls_stream::write_own(std::span<const asio::const_buf
   co_return co_await flush();
 }
 
-void tls_stream::rebind(tcp::socket&& s) {
+void tls_stream::rebind(net::tcp::socket&& s) {
   const auto ex = s.get_executor();
   next_.replace_socket(std::move(s));
-  flushed_ = signal(ex);
-  drained_ = signal(ex);
+  flushed_ = net::signal(ex);
+  drained_ = net::signal(ex);
 }
 
 void tls_stream::release_idle_buffers() noexcept {
@@ -454,7 +454,7 @@ void tls_stream::release_idle_buffers() noexcept {
   }
 }
 
-awaitable<std::error_code> tls_stream::shutdown_send() {
+net::awaitable<std::error_code> tls_stream::shutdown_send() {
   if (fatal_sent_) {
     // The alert closed the connection already.
   } else if (tx_ != nullptr) {
@@ -468,8 +468,8 @@ awaitable<std::error_code> tls_stream::shutdown_send() {
   }
   auto ec = co_await flush();
   std::error_code sec;
-  next_.socket().shutdown(tcp::socket::shutdown_send, sec);
+  next_.socket().shutdown(net::tcp::socket::shutdown_send, sec);
   co_return ec ? ec : sec;
 }
 
-}  // namespace kiteline::net
+}  // namespace kiteline::tls

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace kiteline::tls::key_protocol {
+namespace kiteline::keys::key_protocol {
 
 enum class op : std::uint32_t {
   /// key_id = id chosen by the client, param = index of the PEM file (argv order). Reply: the
@@ -47,4 +47,4 @@ inline constexpr std::size_t max_message = 200 * 1024;
 /// The first channel's file descriptor in the key process (then 4, 5, ...).
 inline constexpr int first_channel_fd = 3;
 
-}  // namespace kiteline::tls::key_protocol
+}  // namespace kiteline::keys::key_protocol

@@ -1,5 +1,5 @@
 // Where private keys live: in this process, or in a separate key process (titus-style key
-// isolation). Both hand out certified_key pairs that install into any SSL_CTX.
+// isolation). Both hand out tls::certified_key pairs that install into any SSL_CTX.
 #pragma once
 
 #include <memory>
@@ -11,7 +11,7 @@
 
 #include "tls/key_pair.hpp"
 
-namespace kiteline::tls {
+namespace kiteline::keys {
 
 /// Loads certificate/key pairs from pagekite.py PEM files (key + chain in one file).
 /// Implementations are thread-safe: load() may run on any thread, and the keys they return
@@ -23,7 +23,7 @@ class key_store {
   /// its chain and key, or nullopt with `error` set. The certificate is checked against the
   /// key where the key is ("certificate does not match private key"). Blocking (file I/O and,
   /// when isolated, one round trip to the key process); any thread.
-  virtual std::optional<certified_key> load(const std::string& pem_file, std::string& error) = 0;
+  virtual std::optional<tls::certified_key> load(const std::string& pem_file, std::string& error) = 0;
   /// True when private keys live in a separate process.
   [[nodiscard]] virtual bool isolated() const noexcept = 0;
   /// The key process's own view of itself, "pid=N dumpable=D" ("" when not isolated).
@@ -65,4 +65,4 @@ inline constexpr const char* key_process_flag = "--key-process";
 /// Returns false if the OS gave no entropy.
 bool reseed_rng_after_fork();
 
-}  // namespace kiteline::tls
+}  // namespace kiteline::keys

@@ -321,7 +321,10 @@ TEST(connector_tls, pinned_sha1_right_and_wrong) {
     ASSERT_TRUE(wait_for([&] { return conn.client->counters().tls_failures.load() >= 1; },
                          milliseconds(10000), "pin refused"))
         << conn.log_dump();
-    EXPECT_TRUE(conn.sink->contains({"certificate pin mismatch"})) << conn.log_dump();
+    // The counter moves just before the line is logged (another thread): wait for the line.
+    EXPECT_TRUE(wait_for([&] { return conn.sink->contains({"certificate pin mismatch"}); },
+                         milliseconds(10000), "the pin mismatch logged"))
+        << conn.log_dump();
     EXPECT_EQ(conn.client->live_tunnels(), 0u);
   }
 }

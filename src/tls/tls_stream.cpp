@@ -15,9 +15,9 @@ namespace {
 constexpr std::size_t write_slice = 64 * 1024;
 /// Ciphertext collected before it is sent; large enough to batch many records per send. A
 /// tunnel's outbox holds up to ~1 MiB, so one write of it is sealed whole and leaves in one
-/// send (256 KiB meant four sends and four event-loop rounds per batch: bench/ab.sh, 1 GiB
-/// downloads, 10 starts x 3, 1.53 -> 1.36 CPU-s/GiB; 8 visitors 1.45 -> 1.36). Small writes
-/// are flushed at once whatever this is.
+/// send (256 KiB meant four sends and four event-loop rounds per batch; the measurement is in
+/// docs/benchmarks.md, "One send per outbox batch"). Small writes are flushed at once whatever
+/// this is.
 constexpr std::size_t flush_threshold = 1024 * 1024;
 /// A socket read must hold a whole TLS record (16 KiB + overhead).
 constexpr std::size_t min_read_buffer = 18 * 1024;

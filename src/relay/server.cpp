@@ -15,6 +15,7 @@
 #include "net/listener.hpp"
 #include "net/prefixed_socket.hpp"
 #include "tls/transport.hpp"
+#include "relay/kite_policy.hpp"
 #include "relay/token_book.hpp"
 #include "sniff/classify.hpp"
 #include "tls/client_auth.hpp"
@@ -24,6 +25,7 @@
 #include "wire/head.hpp"
 #include "wire/kite_auth.hpp"
 #include "wire/ping.hpp"
+#include "wire/reject.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::relay {
@@ -70,19 +72,6 @@ std::string hex_len(std::size_t n) {
 
 bool contains(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-/// Does a --domain rule's DOMAIN cover `domain` (exact, or a wildcard parent)?
-bool domain_matches(std::string_view rule, std::string_view domain) {
-  if (rule == domain) {
-    return true;
-  }
-  if (rule.size() > 2 && rule.substr(0, 2) == "*.") {
-    std::string_view suffix = rule.substr(1);  // ".example.com"
-    return domain.size() > suffix.size() &&
-           domain.substr(domain.size() - suffix.size()) == suffix;
-  }
-  return false;
 }
 
 struct owned_open {
@@ -248,6 +237,7 @@ struct server::impl {
 
   wire::handshake_response process_kites(tunnel& tun, const std::vector<wire::kite_request>& kites,
                                          std::vector<std::string>& ok_keys, bool& rejected);
+  void log_kite_decision(const tunnel& tun, const wire::kite_request& k, const kite_decision& d);
   void register_keys(const std::shared_ptr<tunnel>& tun, const std::vector<std::string>& keys);
   std::string new_session_id(tunnel& tun);
   void replace_session(const std::string& id);
@@ -526,24 +516,13 @@ awaitable<void> server::impl::serve(std::size_t worker, tls::transport t, std::u
       co_return;
     case sniff::kind::visitor_http: {
       if (c.ping_method) {
-        std::string_view head = as_text(buf).substr(0, c.head_length);
-        auto sp1 = head.find(' ');
-        auto sp2 = head.find(' ', sp1 + 1);
-        std::string reply = "PONG " + std::string(head.substr(sp1 + 1, sp2 - sp1 - 1)) +
-                            "\r\n\r\n";
-        co_await refuse(t, reply);
+        co_await refuse(t, wire::format_pong_reply(as_text(buf).substr(0, c.head_length)));
         co_return;
       }
       if (!c.has_host || c.host.empty()) {
         ++srv.counters_.visitors_refused;
         log().info("visitor refused rip={} reason=\"no Host header\"", peer);
-        std::string page =
-            "HTTP/1.1 400 Bad request\r\nX-PageKite-UUID: " + srv.uuid_ +
-            "\r\nContent-Type: text/html; charset=utf-8\r\nPragma: no-cache\r\nExpires: 0\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
-            "<html><body><h1>400 Bad request</h1><p>Your request has no Host header.</p>"
-            "</body></html>\n";
-        co_await refuse(t, page);
+        co_await refuse(t, wire::format_no_host_page(srv.uuid_));
         co_return;
       }
       std::string proto =
@@ -700,154 +679,88 @@ wire::handshake_response server::impl::process_kites(tunnel& tun,
                                                      const std::vector<wire::kite_request>& kites,
                                                      std::vector<std::string>& ok_keys,
                                                      bool& rejected) {
-  wire::handshake_response resp;
-  const auto& c = cfg();
-  const std::uint64_t now = token_clock();
-  for (const auto& k : kites) {
-    const std::string kkey = wire::kite_key(k);
-    auto invalid = [&](std::string why) {
-      resp.results.push_back({wire::kite_status::invalid, kkey, {}, std::move(why)});
-      rejected = true;
-      log().info("kite refused tunnel={} peer={} kite={}:{} reason={}", tun.id, tun.peer,
-                 k.proto, k.domain, resp.results.back().why);
-    };
-    // A bad challenge token answers like pagekite.py (`unauthorized`); the log says why.
-    auto bad_token = [&](std::string_view detail) {
-      resp.results.push_back({wire::kite_status::invalid, kkey, {}, "unauthorized"});
-      rejected = true;
-      log().info("kite refused tunnel={} peer={} kite={}:{} reason=unauthorized "
-                 "detail=\"challenge token {}\"",
-                 tun.id, tun.peer, k.proto, k.domain, detail);
-    };
-    // A verified client certificate naming the kite authenticates it without a secret.
-    const bool by_cert = tls::names_cover(tun.cert_names, k.domain);
-    if (!by_cert && cfg().tls_client_required) {
-      invalid("unauthorized");
-      log().info("kite refused tunnel={} peer={} kite={}:{} reason=\"no verified client "
-                 "certificate names it (--tls_client_required)\"",
-                 tun.id, tun.peer, k.proto, k.domain);
-      continue;
-    }
-    if (!by_cert && (k.fsalt.empty() || k.signature.empty())) {
-      std::string challenge =
-          wire::make_token(fe_secret, k.proto, k.domain, k.bsalt, now, random_hex(4).substr(0, 7));
-      resp.results.push_back({wire::kite_status::sign_this, kkey, std::move(challenge), {}});
-      continue;
-    }
-    auto pp = wire::split_proto(k.proto);
-    if (!pp) {
-      invalid("proto");
-      continue;
-    }
-    const std::string base(pp->base);
-    if (pp->port) {
-      bool port_ok = false;
-      if (base == "raw") {
-        port_ok = c.raw_virtual || std::find(c.raw_ports.begin(), c.raw_ports.end(), *pp->port) !=
-                                       c.raw_ports.end();
-      } else {
-        for (auto p : srv.ports_) {
-          port_ok = port_ok || reported_port(p) == *pp->port;
-        }
-      }
-      if (!port_ok) {
-        invalid("port");
-        continue;
-      }
-    }
-    if (!contains(c.protos, base)) {
-      invalid("proto");
-      continue;
-    }
-    // Every round, not only a connection's first (spec §4.6 step 4 checks it only then, which
-    // let a captured kite line be replayed on any authenticated tunnel).
-    wire::token_check token;
-    if (!by_cert) {
-      token = wire::check_token(fe_secret, k, now);
-      if (token.verdict == wire::token_verdict::expired) {
-        bad_token(fmt::format("{} (issued {} s or more ago)", wire::describe(token.verdict),
-                              wire::token_lifetime_seconds));
-        continue;
-      }
-      if (token.verdict != wire::token_verdict::valid) {
-        bad_token(fmt::format("{} (another relay process, another kite or BSALT, or forged)",
-                              wire::describe(token.verdict)));
-        continue;
-      }
-    }
-    bool matched = by_cert;
-    bool verified = by_cert;
-    for (const auto& rule : c.domains) {
-      if (by_cert) {
-        break;
-      }
-      if (!domain_matches(rule.domain, k.domain)) {
-        continue;
-      }
-      bool proto_ok = false;
-      if (rule.any_proto) {
-        proto_ok = true;
-      } else {
-        for (const auto& rp : rule.protos) {
-          proto_ok = proto_ok || (rp.proto == base && (!rp.port || rp.port == pp->port));
-        }
-      }
-      if (!proto_ok) {
-        continue;
-      }
-      matched = true;
-      if (wire::verify_kite_signature(rule.shared_secret.reveal(), k)) {
-        verified = true;
-        break;
-      }
-    }
-    if (!matched) {
-      invalid("unauthorized");
-      continue;
-    }
-    if (!verified) {
-      invalid("signature");
-      continue;
-    }
-    if (!by_cert) {
-      // Accepted once: a second use of the same token is a replayed kite line.
-      const auto used = used_tokens.accept(k.fsalt, token.expires_at, now);
-      if (used == token_book::outcome::reused) {
-        bad_token("reused (it authenticated a kite already: a replayed kite line?)");
-        continue;
-      }
-      if (used == token_book::outcome::full) {
-        log().warn("used-token store full ({} tokens used in the last {} s): refusing kites "
-                   "until some expire",
-                   used_tokens.capacity(), wire::token_lifetime_seconds);
-        bad_token("not recorded (used-token store full)");
-        continue;
-      }
-    }
-    const std::string key = k.proto + ":" + k.domain;
-    if (srv.registry_.is_served(key, tun.id, k.bsalt) || contains(tun.keys, key)) {
-      if (contains(tun.keys, key)) {
-        resp.results.push_back({wire::kite_status::ok, kkey, {}, {}});
-        continue;
-      }
-      resp.results.push_back({wire::kite_status::duplicate, kkey, {}, {}});
-      rejected = true;
-      log().info("kite refused tunnel={} peer={} kite={} reason=duplicate", tun.id, tun.peer, key);
-      continue;
-    }
-    resp.results.push_back({wire::kite_status::ok, kkey, {}, {}});
-    if (by_cert) {
-      log().info("kite authenticated by client certificate tunnel={} peer={} kite={}", tun.id,
-                 tun.peer, key);
-    }
-    if (base.rfind("http", 0) == 0 && endpoints.find(k.domain) != nullptr) {
-      resp.results.push_back({wire::kite_status::ssl_ok, kkey, {}, {}});
-    }
-    ok_keys.push_back(key);
-    tun.bsalts[key] = k.bsalt;
+  std::vector<std::uint16_t> reported;
+  for (auto p : srv.ports_) {
+    reported.push_back(reported_port(p));
   }
-  resp.misc = wire::make_misc("");
-  return resp;
+  kite_policy_view view;
+  view.served_elsewhere = [&](std::string_view key, std::string_view bsalt) {
+    return srv.registry_.is_served(key, tun.id, bsalt);
+  };
+  view.has_tls_endpoint = [&](std::string_view domain) {
+    return endpoints.find(domain) != nullptr;
+  };
+  view.cert_covers = [&](std::string_view domain) {
+    return tls::names_cover(tun.cert_names, domain);
+  };
+  view.token_nonce = [] { return random_hex(4).substr(0, 7); };
+  const kite_round_input in{kites, tun.keys, reported, fe_secret, token_clock()};
+  kite_round_result round = decide_kites(cfg(), in, view, used_tokens);
+  for (std::size_t i = 0; i < kites.size(); ++i) {
+    log_kite_decision(tun, kites[i], round.decisions[i]);
+    if (round.decisions[i].verdict == kite_verdict::accepted) {
+      tun.bsalts[round.decisions[i].key] = kites[i].bsalt;
+    }
+  }
+  rejected = rejected || round.rejected;
+  ok_keys.insert(ok_keys.end(), round.new_keys.begin(), round.new_keys.end());
+  return std::move(round.response);
+}
+
+void server::impl::log_kite_decision(const tunnel& tun, const wire::kite_request& k,
+                                     const kite_decision& d) {
+  // A bad challenge token answers like pagekite.py (`unauthorized`); the log says why.
+  auto bad_token = [&](std::string_view detail) {
+    log().info("kite refused tunnel={} peer={} kite={}:{} reason=unauthorized "
+               "detail=\"challenge token {}\"",
+               tun.id, tun.peer, k.proto, k.domain, detail);
+  };
+  switch (d.verdict) {
+    case kite_verdict::accepted:
+      if (d.by_cert) {
+        log().info("kite authenticated by client certificate tunnel={} peer={} kite={}", tun.id,
+                   tun.peer, d.key);
+      }
+      return;
+    case kite_verdict::already_here:
+    case kite_verdict::sign_this:
+      return;
+    case kite_verdict::duplicate:
+      log().info("kite refused tunnel={} peer={} kite={} reason=duplicate", tun.id, tun.peer,
+                 d.key);
+      return;
+    case kite_verdict::token_expired:
+      bad_token(fmt::format("{} (issued {} s or more ago)",
+                            wire::describe(wire::token_verdict::expired),
+                            wire::token_lifetime_seconds));
+      return;
+    case kite_verdict::token_foreign:
+      bad_token(fmt::format("{} (another relay process, another kite or BSALT, or forged)",
+                            wire::describe(wire::token_verdict::foreign)));
+      return;
+    case kite_verdict::token_reused:
+      bad_token("reused (it authenticated a kite already: a replayed kite line?)");
+      return;
+    case kite_verdict::token_store_full:
+      log().warn("used-token store full ({} tokens used in the last {} s): refusing kites "
+                 "until some expire",
+                 used_tokens.capacity(), wire::token_lifetime_seconds);
+      bad_token("not recorded (used-token store full)");
+      return;
+    case kite_verdict::cert_required:
+    case kite_verdict::bad_proto:
+    case kite_verdict::bad_port:
+    case kite_verdict::no_domain_rule:
+    case kite_verdict::bad_signature:
+      log().info("kite refused tunnel={} peer={} kite={}:{} reason={}", tun.id, tun.peer,
+                 k.proto, k.domain, invalid_reason(d.verdict));
+      if (d.verdict == kite_verdict::cert_required) {
+        log().info("kite refused tunnel={} peer={} kite={}:{} reason=\"no verified client "
+                   "certificate names it (--tls_client_required)\"",
+                   tun.id, tun.peer, k.proto, k.domain);
+      }
+      return;
+  }
 }
 
 std::string server::impl::new_session_id(tunnel& tun) {
@@ -899,7 +812,7 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, tls::transport t
   if (!req) {
     ++srv.counters_.handshakes_refused;
     log().info("tunnel refused peer={} reason=\"{}\"", peer, req.error().message());
-    co_await refuse(t, "HTTP/1.0 503 Unavailable\r\n\r\n");
+    co_await refuse(t, wire::connect_unavailable());
     co_return;
   }
   auto tun = std::make_shared<tunnel>();
@@ -941,7 +854,7 @@ awaitable<void> server::impl::handle_tunnel(std::size_t worker, tls::transport t
     if (!admit_probation(peer, why)) {
       ++srv.counters_.handshakes_refused;
       log().warn("tunnel refused peer={} reason=\"{}\" (--max_unauth_tunnels)", peer, why);
-      co_await refuse(t, "HTTP/1.0 503 Unavailable\r\n\r\n");
+      co_await refuse(t, wire::connect_unavailable());
       co_return;
     }
     tun->on_probation = true;

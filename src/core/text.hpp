@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,19 @@ namespace kiteline {
     return c - 'A' + 10;
   }
   return -1;
+}
+
+/// `n` in lower-case hex digits without leading zeros ("0" for zero), as printf's "%x" writes
+/// it: PageKite's chunk size lines.
+[[nodiscard]] inline std::string hex_number(std::uint64_t n) {
+  constexpr std::string_view digits = "0123456789abcdef";
+  char buf[16];
+  std::size_t at = sizeof buf;
+  do {
+    buf[--at] = digits[n & 0xFU];
+    n >>= 4U;
+  } while (n != 0);
+  return {buf + at, sizeof buf - at};
 }
 
 /// Escapes & < > " ' for HTML text and attribute values (error pages, listings).

@@ -5,16 +5,6 @@
 
 namespace kiteline::relay {
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 std::shared_ptr<const kite_registry::key_map> kite_registry::snapshot() const {
   std::lock_guard lock(mu_);
   return map_;

@@ -66,7 +66,4 @@ class kite_registry {
   std::shared_ptr<const key_map> map_ = std::make_shared<const key_map>();
 };
 
-/// Lower-cases ASCII.
-std::string to_lower(std::string_view s);
-
 }  // namespace kiteline::relay

@@ -5,20 +5,6 @@ namespace {
 
 constexpr std::string_view ping_reply_status = "HTTP/1.1 503 Unavailable";
 
-constexpr std::array<std::byte, 7> tls_alert_bytes = {
-    std::byte{0x15}, std::byte{0x03}, std::byte{0x03}, std::byte{0x00},
-    std::byte{0x02}, std::byte{0x02}, std::byte{0x31}};
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string_view ping_request() noexcept {
@@ -34,36 +20,14 @@ bool is_ping_request(std::span<const std::byte> peeked) noexcept {
       std::string_view(reinterpret_cast<const char*>(peeked.data()), peeked.size()));
 }
 
-std::string format_unavailable_page(std::string_view uuid, std::string_view proto_label,
-                                    std::string_view host, std::string_view where,
-                                    bool advertise, bool overloaded) {
-  std::string out = "HTTP/1.1 503 Unavailable\r\n";
-  if (overloaded) {
-    out.append("X-PageKite-Overloaded: Sorry\r\n");
-  }
-  out.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
-  out.append(
-      "Content-Type: text/html; charset=utf-8\r\n"
-      "Pragma: no-cache\r\n"
-      "Expires: 0\r\n"
-      "Cache-Control: no-store\r\n"
-      "Connection: close\r\n"
-      "\r\n");
-  out.append("<html><body><h1>Sorry! (").append(where).append(")</h1><p>The ");
-  out.append(upper(proto_label));
-  if (advertise) {
-    out.append(" <a href=\"https://pagekite.net/\"><i>PageKite</i></a> for <b>");
-  } else {
-    out.append(" connection for <b>");
-  }
-  out.append(host).append(
-      "</b> is unavailable at the moment.</p><p>Please try again later.</p><!--  -->"
-      "</body></html>\n");
-  return out;
-}
-
 std::string format_ping_reply(std::string_view uuid, bool overloaded) {
   return format_unavailable_page(uuid, "http", "ping.pagekite", "fe", false, overloaded);
+}
+
+std::string format_pong_reply(std::string_view request_head) {
+  const auto sp1 = request_head.find(' ');
+  const auto sp2 = request_head.find(' ', sp1 + 1);
+  return "PONG " + std::string(request_head.substr(sp1 + 1, sp2 - sp1 - 1)) + "\r\n\r\n";
 }
 
 result<ping_reply> check_ping_reply(std::string_view bytes) {
@@ -116,14 +80,6 @@ result<head_scan> check_connect_reply(std::string_view bytes, std::size_t max_he
     return errc::bad_connect_reply;  // the status line ended before " 200"
   }
   return scan;
-}
-
-std::span<const std::byte, 7> tls_alert_unavailable() noexcept {
-  return std::span<const std::byte, 7>(tls_alert_bytes);
-}
-
-std::string_view connect_unavailable() noexcept {
-  return "HTTP/1.0 503 Unavailable\r\n\r\n";
 }
 
 }  // namespace kiteline::wire

@@ -1,5 +1,5 @@
-// Relay ping (spec §3), the CONNECT preamble of TLS tunnels (§2.1) and the relay's canned
-// refusals (§6.7: 503 page, TLS alert, CONNECT 503) whose bytes the captures pin down.
+// Relay ping (spec §3) and the CONNECT preamble of TLS tunnels (§2.1), whose bytes the
+// captures pin down. The canned refusals (§6.7) live in wire/reject.hpp.
 #pragma once
 
 #include <array>
@@ -11,6 +11,9 @@
 #include "core/result.hpp"
 #include "wire/errc.hpp"
 #include "wire/head.hpp"
+// The refusals (503 page, TLS alert, CONNECT 503) moved to reject.hpp; included here so the
+// ping reply's callers keep one include.
+#include "wire/reject.hpp"
 
 namespace kiteline::wire {
 
@@ -28,6 +31,10 @@ namespace kiteline::wire {
 /// [X-PageKite-Overloaded: Sorry], X-PageKite-UUID, the no-cache headers, blank line and the
 /// "Sorry! (fe)" page for ping.pagekite. `uuid`: stable per relay process, e.g. 40 hex chars.
 [[nodiscard]] std::string format_ping_reply(std::string_view uuid, bool overloaded = false);
+
+/// The FE's answer to a request whose method is PING (sniff::classification::ping_method):
+/// "PONG <request target>\r\n\r\n". `request_head`: the request head, starting at the method.
+[[nodiscard]] std::string format_pong_reply(std::string_view request_head);
 
 /// What a BE learns from a ping reply.
 struct ping_reply {
@@ -55,23 +62,5 @@ struct ping_reply {
 /// bytes disagree), errc::head_too_large past `max_head`.
 [[nodiscard]] result<head_scan> check_connect_reply(std::string_view bytes,
                                                     std::size_t max_head = 4096) noexcept;
-
-/// The relay's "Sorry!" error page (pagekite.py HTTP_Unavailable) with status
-/// "HTTP/1.1 503 Unavailable": `where` is "fe" or "be", `proto_label` is upper-cased into
-/// "The HTTP ...", `host` goes into <b>...</b> unescaped (the relay passes the sniffed Host
-/// header, as pagekite.py does; callers must not pass markup they do not want reflected).
-/// `advertise`: include the PageKite link ("The HTTP <a ...>PageKite</a> for"); without it
-/// "The HTTP connection for". Byte-identical to the captured pages.
-[[nodiscard]] std::string format_unavailable_page(std::string_view uuid,
-                                                  std::string_view proto_label,
-                                                  std::string_view host, std::string_view where,
-                                                  bool advertise = true, bool overloaded = false);
-
-/// The 7-byte fatal TLS alert (access_denied) the relay sends for an unroutable ClientHello.
-[[nodiscard]] std::span<const std::byte, 7> tls_alert_unavailable() noexcept;
-
-/// The relay's answer to a CONNECT it cannot serve (and to a malformed tunnel request):
-/// "HTTP/1.0 503 Unavailable\r\n\r\n".
-[[nodiscard]] std::string_view connect_unavailable() noexcept;
 
 }  // namespace kiteline::wire

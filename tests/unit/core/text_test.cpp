@@ -22,5 +22,14 @@ TEST(text, trim_ows_strips_spaces_and_tabs_at_both_ends_only) {
   static_assert(trim_ows("  x ") == "x");
 }
 
+TEST(text, hex_number_is_printf_percent_x) {
+  EXPECT_EQ(hex_number(0), "0");
+  EXPECT_EQ(hex_number(9), "9");
+  EXPECT_EQ(hex_number(10), "a");
+  EXPECT_EQ(hex_number(0x1f4), "1f4");
+  EXPECT_EQ(hex_number(0x10000), "10000");
+  EXPECT_EQ(hex_number(UINT64_MAX), "ffffffffffffffff");
+}
+
 }  // namespace
 }  // namespace kiteline

@@ -1,4 +1,4 @@
-// Relay ping, CONNECT preamble and canned refusals (spec §2.1, §3, §6.7).
+// Relay ping and CONNECT preamble (spec §2.1, §3); the refusals are in reject_test.cpp.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -77,26 +77,10 @@ TEST(ConnectPreamble, BadReplies) {
             errc::head_too_large);
 }
 
-TEST(Refusals, CannedBytes) {
-  const auto alert = tls_alert_unavailable();
-  const std::array<std::byte, 7> expected = {std::byte{0x15}, std::byte{0x03}, std::byte{0x03},
-                                             std::byte{0x00}, std::byte{0x02}, std::byte{0x02},
-                                             std::byte{0x31}};
-  EXPECT_TRUE(std::equal(alert.begin(), alert.end(), expected.begin()));
-  EXPECT_EQ(connect_unavailable(), "HTTP/1.0 503 Unavailable\r\n\r\n");
-}
-
-TEST(Refusals, UnavailablePage) {
-  const std::string page = format_unavailable_page("u", "https", "a.test", "be");
-  EXPECT_EQ(page,
-            "HTTP/1.1 503 Unavailable\r\nX-PageKite-UUID: u\r\n"
-            "Content-Type: text/html; charset=utf-8\r\nPragma: no-cache\r\nExpires: 0\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
-            "<html><body><h1>Sorry! (be)</h1><p>The HTTPS <a href=\"https://pagekite.net/\">"
-            "<i>PageKite</i></a> for <b>a.test</b> is unavailable at the moment.</p>"
-            "<p>Please try again later.</p><!--  --></body></html>\n");
-  EXPECT_NE(format_unavailable_page("u", "http", "a", "fe", false).find("The HTTP connection for"),
-            std::string::npos);
+TEST(Ping, PongReply) {
+  // What the relay answered inline before (server.cpp): the request target between the blanks.
+  EXPECT_EQ(format_pong_reply("PING /x HTTP/1.1\r\nHost: a.test\r\n\r\n"), "PONG /x\r\n\r\n");
+  EXPECT_EQ(format_pong_reply("PING /"), "PONG /\r\n\r\n");
 }
 
 }  // namespace

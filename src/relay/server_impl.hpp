@@ -1,0 +1,67 @@
+// server::impl: the state the relay's jobs share (workers, listeners, TLS endpoints, tunnels by
+// worker) and the two jobs themselves. Internal to src/relay/: server.cpp runs the lifecycle,
+// visitor_session.cpp the visitors, tunnel_acceptor.cpp the tunnels.
+#pragma once
+
+#include "keys/key_reload.hpp"
+#include "net/asio.hpp"
+#include "net/worker.hpp"
+#include "relay/server.hpp"
+#include "relay/tunnel_acceptor.hpp"
+#include "relay/visitor_session.hpp"
+#include "tls/server_context.hpp"
+#include "tls/transport.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kiteline::relay {
+
+/// `n_bytes` random bytes (OpenSSL's RAND_bytes) as lower-case hex; panics if RAND_bytes fails.
+[[nodiscard]] std::string random_hex(std::size_t n_bytes);
+
+struct server::impl {
+  impl(server& s, std::size_t threads);
+
+  server& srv;
+  net::worker_pool pool;
+  std::vector<std::vector<std::unique_ptr<net::tcp::acceptor>>> acceptors;  // [worker][port]
+  tls::endpoint_set endpoints;
+  std::unique_ptr<kiteline::keys::certificate_reloader> reloader;  // used on worker 0 after start()
+  std::atomic<std::size_t> round_robin{0};
+  std::atomic<bool> stopping{false};
+  // Tunnels by worker; each map is touched only on its worker's thread.
+  std::vector<std::map<std::uint64_t, std::shared_ptr<tunnel>>> tunnels;
+  /// The jobs (they keep a reference to this object, which outlives every connection).
+  tunnel_acceptor tunnel_job{*this};
+  visitor_session visitor_job{*this};
+
+  [[nodiscard]] const config::relay_config& cfg() const { return srv.cfg_; }
+  [[nodiscard]] spdlog::logger& log() { return *srv.log_; }
+  [[nodiscard]] const std::shared_ptr<spdlog::logger>& log_ptr() const { return srv.log_; }
+  [[nodiscard]] relay_counters& counters() { return srv.counters_; }
+  [[nodiscard]] kite_registry& registry() { return srv.registry_; }
+  [[nodiscard]] const std::string& uuid() const { return srv.uuid_; }
+  [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return srv.ports_; }
+
+  /// The port a listening port is reported as (--portalias), else `listen` itself.
+  [[nodiscard]] std::uint16_t reported_port(std::uint16_t listen) const;
+  /// Completion handler body of every co_spawn: one connection failed, nothing else.
+  void log_exception(const std::exception_ptr& e);
+  /// Writes a canned reply, half-closes, lingers 50 ms for the peer to read it, closes. On the
+  /// transport's worker; `t` must outlive the call (the caller's coroutine owns it).
+  net::awaitable<void> refuse(tls::transport& t, std::string_view reply);
+  /// Worker 0: checks the --tls_endpoint files every --tls_reload_seconds until stop.
+  net::awaitable<void> watch_certificates();
+  /// One listening port on one worker: accepts until stop, one visitor_session run per socket.
+  net::awaitable<void> accept_loop(std::size_t worker, net::tcp::acceptor* acc, std::uint16_t port);
+};
+
+}  // namespace kiteline::relay

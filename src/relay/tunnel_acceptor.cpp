@@ -1,0 +1,405 @@
+#include "relay/tunnel_acceptor.hpp"
+
+#include "core/text.hpp"
+#include "relay/kite_policy.hpp"
+#include "relay/server_impl.hpp"
+#include "tls/client_auth.hpp"
+#include "wire/handshake.hpp"
+#include "wire/kite_auth.hpp"
+#include "wire/reject.hpp"
+#include "wire/sha1.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+#include <openssl/ssl.h>
+
+namespace kiteline::relay {
+
+using net::awaitable;
+using net::use_tuple;
+
+namespace {
+
+std::uint64_t unix_now() { return static_cast<std::uint64_t>(std::time(nullptr)); }
+
+/// Seconds on a monotonic clock: the time of challenge tokens (issued and checked only by this
+/// process, so any steady origin works, and a wall-clock step cannot stretch or cut their life).
+std::uint64_t token_clock() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+std::span<const std::byte> as_bytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+std::string_view as_text(std::span<const std::byte> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+}  // namespace
+
+tunnel_acceptor::tunnel_acceptor(server::impl& srv) : srv_(srv), fe_secret_(random_hex(32)) {}
+
+bool tunnel_acceptor::admit_probation(const std::string& ip, std::string& why) {
+  std::lock_guard lock(probation_mu_);
+  if (probation_total_ >= srv_.cfg().max_unauth_tunnels) {
+    why = "too many tunnels awaiting a kite (" + std::to_string(probation_total_) + ")";
+    return false;
+  }
+  std::size_t& n = probation_by_ip_[ip];
+  if (n >= srv_.cfg().max_unauth_per_ip) {
+    why = "too many tunnels awaiting a kite from this address (" + std::to_string(n) + ")";
+    return false;
+  }
+  ++n;
+  ++probation_total_;
+  return true;
+}
+
+void tunnel_acceptor::leave_probation(tunnel& tun) {
+  if (!tun.on_probation) {
+    return;
+  }
+  tun.on_probation = false;
+  std::lock_guard lock(probation_mu_);
+  --probation_total_;
+  auto it = probation_by_ip_.find(tun.peer);
+  if (it != probation_by_ip_.end() && --it->second == 0) {
+    probation_by_ip_.erase(it);
+  }
+}
+
+awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
+                                     std::vector<std::byte> buf, std::size_t head_len,
+                                     std::string peer) {
+  std::string_view head = as_text(buf).substr(0, head_len);
+  auto req = wire::parse_handshake_request(head);
+  if (!req) {
+    ++srv_.counters().handshakes_refused;
+    srv_.log().info("tunnel refused peer={} reason=\"{}\"", peer, req.error().message());
+    co_await srv_.refuse(t, wire::connect_unavailable());
+    co_return;
+  }
+  auto tun = std::make_shared<tunnel>();
+  tun->id = next_tunnel_id_.fetch_add(1);
+  tun->worker = worker;
+  tun->peer = peer;
+  tun->add_kites = req->add_kites;
+  if (SSL* ssl = t.ssl(); ssl != nullptr) {
+    tun->tls = std::string(::SSL_get_version(ssl)) + " " + ::SSL_get_cipher_name(ssl);
+  }
+  if (t.is_tls() && !srv_.cfg().tls_client_ca.empty()) {
+    tun->cert_names = tls::verified_peer_names(t.ssl());
+  }
+  if (!req->replace.empty()) {
+    replace_session(req->replace);
+  }
+  std::vector<std::string> ok_keys;
+  bool rejected = false;
+  auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
+  resp.add_kites = true;
+  const bool zchunks_ok = !srv_.cfg().process.nozchunks;
+  resp.zchunks = zchunks_ok;
+  resp.protos = srv_.cfg().protos;
+  for (auto p : srv_.ports()) {
+    resp.ports.push_back(std::to_string(srv_.reported_port(p)));
+  }
+  if (srv_.cfg().raw_virtual) {
+    resp.raw_ports.push_back("virtual");
+  }
+  for (auto p : srv_.cfg().raw_ports) {
+    resp.raw_ports.push_back(std::to_string(p));
+  }
+  resp.session_id = new_session_id(*tun);
+  // Flow B keeps a tunnel with no kite open while the connector signs in-tunnel: it is on
+  // probation (small fixed limits, --auth_timeout), and only so many may wait at once.
+  const bool probation = ok_keys.empty() && req->add_kites && !rejected;
+  if (probation) {
+    std::string why;
+    if (!admit_probation(peer, why)) {
+      ++srv_.counters().handshakes_refused;
+      srv_.log().warn("tunnel refused peer={} reason=\"{}\" (--max_unauth_tunnels)", peer, why);
+      co_await srv_.refuse(t, wire::connect_unavailable());
+      co_return;
+    }
+    tun->on_probation = true;
+  }
+  auto text = wire::format_handshake_response(resp);
+  auto ec = co_await t.write(asio::buffer(text.data(), text.size()));
+  if (ec) {
+    leave_probation(*tun);
+    t.close();
+    co_return;
+  }
+  if (ok_keys.empty() && !(req->add_kites && !rejected)) {
+    // Flow A round one (challenge only), or everything rejected: close after the reply.
+    if (rejected) {
+      ++srv_.counters().handshakes_refused;
+      srv_.log().info("tunnel refused peer={} reason=\"no kite accepted\"", peer);
+    }
+    co_await srv_.refuse(t, "");
+    co_return;
+  }
+  kiteline::tunnel::link_options opts;
+  opts.role = mux::role::relay;
+  opts.session.receive_budget = srv_.cfg().process.buffers_kib * 1024;
+  opts.session.evict_after = std::chrono::seconds(srv_.cfg().process.evict_after_s);
+  opts.session.stalled_after = std::chrono::seconds(srv_.cfg().process.stalled_after_s);
+  opts.session.half_closed_timeout = std::chrono::seconds(srv_.cfg().process.half_closed_timeout_s);
+  opts.probation = tun->on_probation;
+  opts.accept_compressed = zchunks_ok;
+  // Compress toward the connector only if it asked for ZChunks (libpagekite never does).
+  opts.send_compressed = zchunks_ok && req->zchunks;
+  opts.compression_level = 1;
+  // pagekite.py cannot take dense bursts of small frames; spread them out for it, and for it
+  // only: the filler is up to 50 KB per 70 frames, work that a peer claiming nothing (or
+  // anything else) does not get to cause.
+  const std::string_view version =
+      req->versions.empty() ? std::string_view{} : std::string_view(req->versions.front());
+  opts.limit_frame_density = wire::is_pagekite_py_version(version);
+  // A kiteline connector says "<pagekite.py version>+kiteline" (kite_signing.hpp).
+  if (wire::is_kiteline_version(version)) {
+    // A kiteline connector sends up to 1 MiB per stream unacknowledged: one SKB per 256 KiB
+    // written keeps its pipe full at a fraction of the acknowledgements.
+    opts.session.ack_threshold = 256 * 1024;
+    opts.session.ack_on_drain = false;
+  }
+  std::weak_ptr<tunnel> weak = tun;
+  kiteline::tunnel::link::hooks hooks;
+  hooks.control = [this, weak](const mux::control_chunk& cc) {
+    if (auto t2 = weak.lock()) {
+      on_control(t2, cc);
+    }
+  };
+  hooks.closed = [this, worker, id = tun->id](const std::string& why) {
+    on_tunnel_closed(worker, id, why);
+  };
+  std::vector<std::byte> leftover(buf.begin() + static_cast<std::ptrdiff_t>(head_len), buf.end());
+  tun->link = std::make_shared<kiteline::tunnel::link>(std::move(t), opts, std::move(hooks),
+                                                       srv_.log_ptr(), std::to_string(tun->id));
+  srv_.tunnels[worker][tun->id] = tun;
+  {
+    std::lock_guard lock(sessions_mu_);
+    by_session_[tun->session_ids.back()] = {worker, tun};
+  }
+  register_keys(tun, ok_keys);
+  ++srv_.counters().tunnels_up;
+  srv_.log().info("tunnel up id={} peer={} kites={} flow={} tls=\"{}\"", tun->id, peer,
+                  ok_keys.size(), ok_keys.empty() ? "B (awaiting signed kites)" : "A",
+                  tun->tls.empty() ? "none" : tun->tls);
+  tun->link->start(leftover);
+  if (ok_keys.empty()) {
+    start_auth_timer(worker, weak);
+  }
+}
+
+void tunnel_acceptor::start_auth_timer(std::size_t worker, const std::weak_ptr<tunnel>& weak) {
+  // Flow B: the connector has --auth_timeout to sign its kites in-tunnel (spec §4.5).
+  auto timer = std::make_shared<asio::steady_timer>(srv_.pool.context(worker));
+  timer->expires_after(srv_.cfg().auth_timeout);
+  timer->async_wait([this, weak, timer](std::error_code tec) {
+    auto t2 = weak.lock();
+    if (!tec && t2 && t2->keys.empty()) {
+      srv_.log().info("tunnel={} closed: no kite signed within {} s (--auth_timeout)", t2->id,
+                      srv_.cfg().auth_timeout.count());
+      t2->link->close("no kite signed");
+    }
+  });
+}
+
+wire::handshake_response tunnel_acceptor::process_kites(
+    tunnel& tun, const std::vector<wire::kite_request>& kites, std::vector<std::string>& ok_keys,
+    bool& rejected) {
+  std::vector<std::uint16_t> reported;
+  for (auto p : srv_.ports()) {
+    reported.push_back(srv_.reported_port(p));
+  }
+  kite_policy_view view;
+  view.served_elsewhere = [&](std::string_view key, std::string_view bsalt) {
+    return srv_.registry().is_served(key, tun.id, bsalt);
+  };
+  view.has_tls_endpoint = [&](std::string_view domain) {
+    return srv_.endpoints.find(domain) != nullptr;
+  };
+  view.cert_covers = [&](std::string_view domain) {
+    return tls::names_cover(tun.cert_names, domain);
+  };
+  view.token_nonce = [] { return random_hex(4).substr(0, 7); };
+  const kite_round_input in{kites, tun.keys, reported, fe_secret_, token_clock()};
+  kite_round_result round = decide_kites(srv_.cfg(), in, view, used_tokens_);
+  for (std::size_t i = 0; i < kites.size(); ++i) {
+    log_kite_decision(tun, kites[i], round.decisions[i]);
+    if (round.decisions[i].verdict == kite_verdict::accepted) {
+      tun.bsalts[round.decisions[i].key] = kites[i].bsalt;
+    }
+  }
+  rejected = rejected || round.rejected;
+  ok_keys.insert(ok_keys.end(), round.new_keys.begin(), round.new_keys.end());
+  return std::move(round.response);
+}
+
+void tunnel_acceptor::log_kite_decision(const tunnel& tun, const wire::kite_request& k,
+                                        const kite_decision& d) {
+  // A bad challenge token answers like pagekite.py (`unauthorized`); the log says why.
+  auto bad_token = [&](std::string_view detail) {
+    srv_.log().info(
+        "kite refused tunnel={} peer={} kite={}:{} reason=unauthorized "
+        "detail=\"challenge token {}\"",
+        tun.id, tun.peer, k.proto, k.domain, detail);
+  };
+  switch (d.verdict) {
+    case kite_verdict::accepted:
+      if (d.by_cert) {
+        srv_.log().info("kite authenticated by client certificate tunnel={} peer={} kite={}",
+                        tun.id, tun.peer, d.key);
+      }
+      return;
+    case kite_verdict::already_here:
+    case kite_verdict::sign_this:
+      return;
+    case kite_verdict::duplicate:
+      srv_.log().info("kite refused tunnel={} peer={} kite={} reason=duplicate", tun.id, tun.peer,
+                      d.key);
+      return;
+    case kite_verdict::token_expired:
+      bad_token(fmt::format("{} (issued {} s or more ago)",
+                            wire::describe(wire::token_verdict::expired),
+                            wire::token_lifetime_seconds));
+      return;
+    case kite_verdict::token_foreign:
+      bad_token(fmt::format("{} (another relay process, another kite or BSALT, or forged)",
+                            wire::describe(wire::token_verdict::foreign)));
+      return;
+    case kite_verdict::token_reused:
+      bad_token("reused (it authenticated a kite already: a replayed kite line?)");
+      return;
+    case kite_verdict::token_store_full:
+      srv_.log().warn(
+          "used-token store full ({} tokens used in the last {} s): refusing kites "
+          "until some expire",
+          used_tokens_.capacity(), wire::token_lifetime_seconds);
+      bad_token("not recorded (used-token store full)");
+      return;
+    case kite_verdict::cert_required:
+    case kite_verdict::bad_proto:
+    case kite_verdict::bad_port:
+    case kite_verdict::no_domain_rule:
+    case kite_verdict::bad_signature:
+      srv_.log().info("kite refused tunnel={} peer={} kite={}:{} reason={}", tun.id, tun.peer,
+                      k.proto, k.domain, invalid_reason(d.verdict));
+      if (d.verdict == kite_verdict::cert_required) {
+        srv_.log().info(
+            "kite refused tunnel={} peer={} kite={}:{} reason=\"no verified client "
+            "certificate names it (--tls_client_required)\"",
+            tun.id, tun.peer, k.proto, k.domain);
+      }
+      return;
+  }
+}
+
+std::string tunnel_acceptor::new_session_id(tunnel& tun) {
+  std::string id = wire::make_session_id(
+      unix_now(), wire::sha1_hex(fe_secret_ + std::to_string(tun.id) + random_hex(8)));
+  tun.session_ids.push_back(id);
+  return id;
+}
+
+void tunnel_acceptor::replace_session(const std::string& id) {
+  std::pair<std::size_t, std::weak_ptr<tunnel>> found;
+  {
+    std::lock_guard lock(sessions_mu_);
+    auto it = by_session_.find(id);
+    if (it == by_session_.end()) {
+      return;
+    }
+    found = it->second;
+  }
+  std::weak_ptr<tunnel> weak = found.second;
+  asio::post(srv_.pool.context(found.first), [this, weak] {
+    if (auto t = weak.lock()) {
+      srv_.log().info("tunnel={} replaced by a reconnecting connector", t->id);
+      t->link->close("replaced");
+    }
+  });
+}
+
+void tunnel_acceptor::register_keys(const std::shared_ptr<tunnel>& tun,
+                                    const std::vector<std::string>& keys) {
+  if (!keys.empty() && tun->on_probation) {
+    leave_probation(*tun);
+    if (tun->link) {
+      tun->link->end_probation();
+    }
+  }
+  for (const auto& k : keys) {
+    srv_.registry().add(k, tunnel_ref{tun, tun->worker, tun->id, tun->bsalts[k]});
+    tun->keys.push_back(k);
+    srv_.log().info("kite up tunnel={} peer={} kite={}", tun->id, tun->peer, k);
+  }
+}
+
+void tunnel_acceptor::on_control(const std::shared_ptr<tunnel>& tun, const mux::control_chunk& cc) {
+  std::vector<wire::header_field> fields;
+  fields.reserve(cc.fields.size());
+  for (const auto& f : cc.fields) {
+    fields.push_back({f.name, f.value});
+  }
+  if (!wire::has_handshake_fields(fields)) {
+    return;
+  }
+  auto req = wire::parse_kite_round(fields);
+  if (!req) {
+    srv_.log().info("tunnel={} bad kite round: {}", tun->id, req.error().message());
+    tun->link->close("bad kite round");
+    return;
+  }
+  std::vector<std::string> ok_keys;
+  bool rejected = false;
+  auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
+  resp.session_id = new_session_id(*tun);
+  {
+    std::lock_guard lock(sessions_mu_);
+    by_session_[tun->session_ids.back()] = {tun->worker, tun};
+  }
+  auto payload = wire::format_result_payload(resp);
+  std::string framed = hex_number(payload.size()) + "\r\n" + payload;
+  tun->link->send_control(as_bytes(framed));
+  register_keys(tun, ok_keys);
+  const bool any_ok = std::any_of(resp.results.begin(), resp.results.end(),
+                                  [](const auto& r) { return r.status == wire::kite_status::ok; });
+  if (!any_ok && rejected) {
+    srv_.log().info("tunnel={} closed: kite round rejected", tun->id);
+    // Flush the result chunk first: a plain close() dropped it, so the connector never saw its
+    // X-PageKite-Duplicate / Invalid lines (RelayLifecycle.SecondConnectorTakesOverAfterFirstDies).
+    tun->link->close_when_flushed("kite round rejected");
+  }
+}
+
+void tunnel_acceptor::on_tunnel_closed(std::size_t worker, std::uint64_t id,
+                                       const std::string& why) {
+  auto it = srv_.tunnels[worker].find(id);
+  if (it == srv_.tunnels[worker].end()) {
+    return;
+  }
+  auto tun = it->second;
+  leave_probation(*tun);
+  srv_.registry().remove_tunnel(id);
+  {
+    std::lock_guard lock(sessions_mu_);
+    for (const auto& s : tun->session_ids) {
+      by_session_.erase(s);
+    }
+  }
+  ++srv_.counters().tunnels_down;
+  srv_.log().info("tunnel down id={} peer={} kites={} reason=\"{}\" bytes_in={} bytes_out={}", id,
+                  tun->peer, tun->keys.size(), why, tun->link->stats().bytes_in,
+                  tun->link->stats().bytes_out);
+  // Erase after this call stack unwinds (the link is still executing its close()).
+  asio::post(srv_.pool.context(worker), [this, worker, id] { srv_.tunnels[worker].erase(id); });
+}
+
+}  // namespace kiteline::relay

@@ -1,0 +1,72 @@
+// relay::tunnel_acceptor: an incoming tunnel's handshake (Flow A and B), its kites' policy
+// (relay/kite_policy) and registration, the Flow B --auth_timeout timer, in-tunnel kite rounds,
+// session ids and X-PageKite-Replace, probation, and the tunnel's end.
+#pragma once
+
+#include "mux/session.hpp"
+#include "net/asio.hpp"
+#include "relay/kite_policy.hpp"
+#include "relay/server.hpp"
+#include "relay/token_book.hpp"
+#include "tls/transport.hpp"
+#include "wire/handshake.hpp"
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kiteline::relay {
+
+/// The tunnel job of one relay. Any worker: its shared state (used tokens, session ids,
+/// probation counts) is under its own locks; a tunnel's own state is touched on its worker only.
+class tunnel_acceptor {
+ public:
+  /// `srv` must outlive every tunnel started here (the relay owns this object).
+  explicit tunnel_acceptor(server::impl& srv);
+
+  /// Answers the tunnel request (`buf`'s first `head_len` bytes; the rest are the tunnel's
+  /// first bytes) of connector `peer`, and runs the tunnel on `worker` if a kite was accepted
+  /// or Flow B may follow. On `worker`, the transport's executor.
+  net::awaitable<void> run(std::size_t worker, tls::transport t, std::vector<std::byte> buf,
+                           std::size_t head_len, std::string peer);
+
+ private:
+  /// Decides a round of kites with decide_kites(), logs each decision, records the accepted
+  /// kites' BSALTs; `ok_keys` gains the keys to register, `rejected` is set if one was refused.
+  wire::handshake_response process_kites(tunnel& tun, const std::vector<wire::kite_request>& kites,
+                                         std::vector<std::string>& ok_keys, bool& rejected);
+  void log_kite_decision(const tunnel& tun, const wire::kite_request& k, const kite_decision& d);
+  void register_keys(const std::shared_ptr<tunnel>& tun, const std::vector<std::string>& keys);
+  std::string new_session_id(tunnel& tun);
+  void replace_session(const std::string& id);
+  /// Flow B: closes the tunnel if no kite is signed within --auth_timeout (spec §4.5).
+  void start_auth_timer(std::size_t worker, const std::weak_ptr<tunnel>& weak);
+  void on_control(const std::shared_ptr<tunnel>& tun, const mux::control_chunk& c);
+  void on_tunnel_closed(std::size_t worker, std::uint64_t id, const std::string& why);
+
+  /// Takes a probation place for a tunnel from `ip`; false when --max_unauth_tunnels is reached
+  /// (`why` then says which limit). Any worker.
+  bool admit_probation(const std::string& ip, std::string& why);
+  /// Gives the place back (the tunnel got a kite, or closed). Any worker.
+  void leave_probation(tunnel& tun);
+
+  server::impl& srv_;
+  const std::string fe_secret_;
+  /// Challenge tokens already used: each is accepted once (shared by every worker).
+  token_book used_tokens_;
+  std::atomic<std::uint64_t> next_tunnel_id_{1};
+  std::mutex sessions_mu_;
+  std::map<std::string, std::pair<std::size_t, std::weak_ptr<tunnel>>> by_session_;
+  // Tunnels on probation (no kite accepted yet), in all and per connector address.
+  std::mutex probation_mu_;
+  std::size_t probation_total_ = 0;
+  std::map<std::string, std::size_t, std::less<>> probation_by_ip_;
+};
+
+}  // namespace kiteline::relay

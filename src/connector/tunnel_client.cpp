@@ -1,13 +1,13 @@
 #include "connector/tunnel_client.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 #include <openssl/ssl.h>
 
 #include "connector/http_rewriter.hpp"
 #include "connector/kite_signing.hpp"
 #include "connector/service_map.hpp"
+#include "wire/chunk_encoder.hpp"
 #include "wire/head.hpp"
 #include "wire/ping.hpp"
 
@@ -18,12 +18,6 @@ using net::tcp;
 using net::use_tuple;
 
 namespace {
-
-std::string hex_len(std::size_t n) {
-  char buf[32];
-  const int k = std::snprintf(buf, sizeof buf, "%zx\r\n", n);
-  return std::string(buf, static_cast<std::size_t>(k));
-}
 
 std::span<const std::byte> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
@@ -428,7 +422,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     // Flow B: the signed kites in one NOOP chunk; the results come back as a control chunk.
     auto payload = wire::format_kite_round_payload(kiteline_pagekite_version,
                                                    signed_kites(fsalts));
-    const std::string framed = hex_len(payload.size()) + payload;
+    const std::string framed = wire::frame_control_payload(payload);
     link_->send_control(as_bytes(framed));
     asio::steady_timer timer(ex_);
     timer.expires_after(ctx_->opts.handshake_timeout);

@@ -1,5 +1,5 @@
 // connector::tunnel_client: keeps one tunnel to one relay up (ping, connect, TLS, handshake in
-// Flow A or B, the tunnel_link, reconnection with backoff) and dials origins for its streams.
+// Flow A or B, the tunnel_link, reconnection with backoff); origin_dialer serves its streams.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "connector/client_context.hpp"
+#include "connector/origin_dialer.hpp"
 #include "connector/relay_ping.hpp"
 #include "net/asio.hpp"
 #include "net/signal.hpp"
@@ -79,18 +80,12 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   net::awaitable<std::tuple<std::error_code, std::size_t>> read_head(std::size_t max_head);
   net::awaitable<std::optional<wire::handshake_response>> exchange(
       wire::handshake_request req);
-  net::awaitable<void> dial_origin(std::shared_ptr<tunnel_client> self,
-                                   std::weak_ptr<kiteline::tunnel::link> link, wire::sid_t sid,
-                                   std::string host, std::uint16_t port, std::string preface,
-                                   std::string refusal);
 
   std::vector<wire::kite_request> signed_kites(const std::map<std::string, std::string>& fsalts);
   /// Applies one round's results; returns the number of OK results.
   std::size_t apply_results(const wire::handshake_response& r, bool& any_invalid,
                             bool& any_duplicate);
-  void on_open(const mux::open_local& o);
   void on_control(const mux::control_chunk& c);
-  void refuse_later(wire::sid_t sid, std::string reply);
   void set_error(std::string why);
   void close_conn();
 
@@ -118,6 +113,7 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   std::vector<net::tcp::endpoint> probe_eps_; // the addresses it was pinged at
   asio::steady_timer sleep_;
   std::vector<bool> live_;                    // per service
+  origin_dialer dialer_;                      // the streams the relay opens
 
   mutable std::mutex status_mu_;
   relay_status status_;

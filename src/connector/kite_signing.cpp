@@ -1,22 +1,11 @@
 #include "connector/kite_signing.hpp"
 
-#include <cctype>
-
+#include "core/text.hpp"
 #include "wire/head.hpp"
 #include "wire/kite_auth.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::connector {
-namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    c = wire::ascii_lower(c);
-  }
-  return out;
-}
-}  // namespace
-
 std::string make_bsalt(std::string_view process_secret, std::string_view relay,
                        std::string_view kite_secret) {
   std::string material;
@@ -35,7 +24,7 @@ std::string make_salt8(std::uint64_t random) {
 }
 
 std::string kite_proto(const config::service& s) {
-  std::string p = lower(s.proto);
+  std::string p = to_lower(s.proto);
   if (s.public_port) {
     p += '-';
     p += std::to_string(*s.public_port);
@@ -47,7 +36,7 @@ wire::kite_request sign_kite(const config::service& s, std::string_view bsalt,
                              std::string_view fsalt, std::string_view salt8) {
   wire::kite_request k;
   k.proto = kite_proto(s);
-  k.domain = lower(s.kite_name);
+  k.domain = to_lower(s.kite_name);
   k.bsalt = std::string(bsalt);
   k.fsalt = std::string(fsalt);
   k.signature =

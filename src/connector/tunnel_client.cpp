@@ -1,15 +1,9 @@
 #include "connector/tunnel_client.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
-#include <openssl/ssl.h>
-
-#include "connector/http_rewriter.hpp"
 #include "connector/kite_signing.hpp"
-#include "connector/service_map.hpp"
-#include "wire/head.hpp"
-#include "wire/ping.hpp"
+#include "core/text.hpp"
 
 namespace kiteline::connector {
 
@@ -19,82 +13,15 @@ using net::use_tuple;
 
 namespace {
 
-std::string hex_len(std::size_t n) {
-  char buf[32];
-  const int k = std::snprintf(buf, sizeof buf, "%zx\r\n", n);
-  return std::string(buf, static_cast<std::size_t>(k));
-}
-
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-std::string_view as_text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
+/// "host:port", "[v6]:port".
+std::string label_of(const std::string& host, std::uint16_t port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
 }
 
 std::string kite_label(const config::service& s) {
   return kite_proto(s) + ":" + s.kite_name;
 }
-
-const char* const forbidden_page =
-    "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
-    "\r\n<html><body><h1>403 Forbidden</h1><p>Your address may not visit this site.</p>"
-    "</body></html>\n";
-
-/// Wraps connector::http_rewriter as the tunnel_link's per-stream delivery filter. When the
-/// rewriter ends the stream (+password 401, request firewall 500, unparseable request 400/431),
-/// its page goes back through the tunnel and the stream ends at once (pipelined requests before
-/// the refused one that are still queued for the origin are dropped with it); refuse_local must
-/// not run inside the link's action loop, so it is posted. One log line per refusal.
-class rewrite_filter final : public kiteline::tunnel::delivery_filter {
- public:
-  rewrite_filter(rewrite_options o, std::weak_ptr<kiteline::tunnel::link> link, wire::sid_t sid,
-                 asio::any_io_executor ex, std::shared_ptr<spdlog::logger> log, std::string label)
-      : kite_(o.kite_name),
-        rw_(std::move(o)),
-        link_(std::move(link)),
-        sid_(sid),
-        ex_(std::move(ex)),
-        log_(std::move(log)),
-        label_(std::move(label)) {}
-
-  void transform(std::span<const std::byte> in, std::vector<std::byte>& out) override {
-    if (refused_) {
-      return;
-    }
-    const rewrite_verdict v = rw_.feed(in, out);
-    if (v == rewrite_verdict::pass) {
-      return;
-    }
-    refused_ = true;
-    const std::string_view req = rw_.refused_request();
-    if (v == rewrite_verdict::blocked) {
-      log_->info("relay {}: sid={} kite {} refused {} (request firewall rule {}; --insecure or "
-                 "+insecure turns it off)",
-                 label_, sid_, kite_, req, rw_.refusal_reason());
-    } else {
-      log_->info("relay {}: sid={} kite {} refused {}{}{}: {}", label_, sid_, kite_,
-                 req.empty() ? "a request" : "`", req, req.empty() ? "" : "`",
-                 rw_.refusal_reason());
-    }
-    asio::post(ex_, [link = link_, sid = sid_, reply = std::string(rw_.error_reply())] {
-      if (auto l = link.lock()) {
-        l->refuse_local(sid, as_bytes(reply));
-      }
-    });
-  }
-
- private:
-  std::string kite_;
-  http_rewriter rw_;
-  std::weak_ptr<kiteline::tunnel::link> link_;
-  wire::sid_t sid_;
-  asio::any_io_executor ex_;
-  std::shared_ptr<spdlog::logger> log_;
-  std::string label_;
-  bool refused_ = false;
-};
 
 }  // namespace
 
@@ -107,9 +34,9 @@ tunnel_client::tunnel_client(asio::any_io_executor ex, std::shared_ptr<client_co
       rng_(std::random_device{}()),
       link_closed_(ex),
       round_done_(ex),
-      sleep_(ex) {
-  label_ = (host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_) + ":" +
-           std::to_string(port_);
+      sleep_(ex),
+      dialer_(ex, ctx_, label_of(host_, port_)) {
+  label_ = label_of(host_, port_);
   const auto& services = ctx_->cfg.services;
   live_.assign(services.size(), false);
   for (std::size_t i = 0; i < services.size(); ++i) {
@@ -322,59 +249,53 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     ctx_->log->warn("relay {}: {}", label_, ping_error);
     co_return outcome::failed;
   }
-  // 3. Connect (+TLS), round one with empty FSALTs.
+  // 3. Connect (+TLS) and the handshake: connector::handshake decides, this loop moves bytes.
+  salts_.resize(2 * ctx_->cfg.services.size());
+  for (auto& salt : salts_) {
+    salt = rng_();
+  }
+  handshake_params hp;
+  hp.services = ctx_->cfg.services;
+  hp.bsalts = bsalts_;
+  hp.salts = salts_;
+  hp.nozchunks = ctx_->cfg.process.nozchunks;
+  hp.force_flow_a = ctx_->opts.force_flow_a_for_test;
+  hp.session_id = session_id_;
+  hs_.emplace(std::move(hp));
   if (auto ec = co_await open(*chosen); ec) {
     co_return outcome::failed;
   }
-  auto resp = co_await exchange(make_request(signed_kites({}), ctx_->cfg.process.nozchunks,
-                                             session_id_));
-  if (!resp) {
-    close_conn();
-    co_return outcome::failed;
-  }
-  std::map<std::string, std::string> fsalts;
-  for (const auto& r : resp->results) {
-    if (r.status == wire::kite_status::sign_this) {
-      fsalts[r.kite] = r.fsalt;
+  handshake::step st = hs_->start();
+  while (st == handshake::step::write || st == handshake::step::reconnect) {
+    if (st == handshake::step::reconnect) {
+      // Flow A (§4.5): close, reconnect and send the signed request.
+      close_conn();
+      conn_.reset();
+      if (auto ec = co_await open(*chosen); ec) {
+        co_return outcome::failed;
+      }
+      st = hs_->on_reconnected();
+      continue;
     }
-  }
-  if (!resp->session_id.empty()) {
-    session_id_ = resp->session_id;
-  }
-  const bool use_b = resp->add_kites && !ctx_->opts.force_flow_a_for_test && !fsalts.empty();
-  bool any_invalid = false;
-  bool any_duplicate = false;
-  std::size_t ok = 0;
-  std::string flow;
-  if (!fsalts.empty() && !use_b) {
-    // Flow A (§4.5): close, reconnect and send the signed request.
-    close_conn();
-    conn_.reset();
-    if (auto ec = co_await open(*chosen); ec) {
-      co_return outcome::failed;
-    }
-    resp = co_await exchange(make_request(signed_kites(fsalts), ctx_->cfg.process.nozchunks,
-                                          session_id_));
-    if (!resp) {
+    auto next = co_await exchange();
+    if (!next) {
       close_conn();
       co_return outcome::failed;
     }
-    if (!resp->session_id.empty()) {
-      session_id_ = resp->session_id;
-    }
-    flow = "A";
-  } else {
-    flow = use_b ? "B" : "A";
+    st = *next;
   }
+  const bool use_b = st == handshake::step::start_link;
+  const std::string flow(hs_->flow());
   if (!use_b) {
-    ok = apply_results(*resp, any_invalid, any_duplicate);
-    if (ok == 0) {
+    const round_outcome& round = hs_->round();
+    apply_results(round);
+    if (round.ok == 0) {
       // §4.5: a response mentioning kites with zero OK: give up on this relay for a while.
       close_conn();
       conn_.reset();
-      set_error(any_invalid ? "every kite was refused" : "no kite accepted");
-      co_return any_invalid ? outcome::rejected
-                            : (any_duplicate ? outcome::duplicate : outcome::failed);
+      set_error(round.any_invalid ? "every kite was refused" : "no kite accepted");
+      co_return round.any_invalid ? outcome::rejected
+                                  : (round.any_duplicate ? outcome::duplicate : outcome::failed);
     }
   }
   // 4. The tunnel link. Bytes read past the response head are tunnel bytes.
@@ -390,14 +311,14 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       std::chrono::seconds(ctx_->cfg.process.half_closed_timeout_s);
   lo.session.idle_timeout = ctx_->cfg.origin_idle_timeout;
   lo.accept_compressed = !ctx_->cfg.process.nozchunks;
-  lo.send_compressed = resp->zchunks && !ctx_->cfg.process.nozchunks;
+  lo.send_compressed = hs_->relay_zchunks() && !ctx_->cfg.process.nozchunks;
   lo.compression_level = ctx_->opts.compression_level;
   lo.outbox_high_water = ctx_->opts.outbox_high_water;
   std::weak_ptr<tunnel_client> weak = weak_from_this();
   kiteline::tunnel::link::hooks hooks;
   hooks.open_local = [weak](const mux::open_local& o) {
     if (auto s = weak.lock()) {
-      s->on_open(o);
+      s->dialer_.open(o, s->link_, s->uuid_);
     }
   };
   hooks.control = [weak](const mux::control_chunk& c) {
@@ -405,9 +326,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       s->on_control(c);
     }
   };
-  // Every stream the relay opens counts against --max_conns from on_open until it leaves the
+  // Every stream the relay opens counts against --max_conns from open_local until it leaves the
   // link's table (whatever ends it), so the gauge cannot drift.
-  hooks.stream_ended = [ctx = ctx_](wire::sid_t) { --ctx->counters.origin_streams; };
+  hooks.stream_ended = [dialer = dialer_](wire::sid_t) mutable { dialer.stream_ended(); };
   hooks.closed = [weak](const std::string& why) {
     if (auto s = weak.lock()) {
       s->round_error_ = why.empty() ? "tunnel closed" : why;
@@ -415,30 +336,26 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       s->link_closed_.notify();
     }
   };
-  std::vector<std::byte> leftover = std::move(rbuf_);
-  rbuf_.clear();
+  const std::vector<std::byte> leftover(hs_->leftover().begin(), hs_->leftover().end());
   tls::transport t = std::move(*conn_);
   conn_.reset();
   link_ = std::make_shared<kiteline::tunnel::link>(std::move(t), lo, std::move(hooks), ctx_->log,
                                              "relay " + label_);
-  round_result_.reset();
   round_error_.clear();
   link_->start(leftover);
   if (use_b) {
     // Flow B: the signed kites in one NOOP chunk; the results come back as a control chunk.
-    auto payload = wire::format_kite_round_payload(kiteline_pagekite_version,
-                                                   signed_kites(fsalts));
-    const std::string framed = hex_len(payload.size()) + payload;
-    link_->send_control(as_bytes(framed));
+    link_->send_control(as_bytes(hs_->to_write()));
     asio::steady_timer timer(ex_);
     timer.expires_after(ctx_->opts.handshake_timeout);
-    while (!round_result_ && round_error_.empty() && !stopped_) {
+    while (hs_->awaiting_result() && round_error_.empty() && !stopped_) {
       auto w = co_await (round_done_.wait() || timer.async_wait(use_tuple));
       if (w.index() == 1) {
         round_error_ = "timed out waiting for the kite round result";
       }
     }
-    if (!round_result_) {
+    if (hs_->verdict() == handshake_verdict::pending ||
+        hs_->verdict() == handshake_verdict::bad_result) {
       const std::string why =
           round_error_.empty()
               ? "stopped"
@@ -449,13 +366,14 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       link_.reset();
       co_return outcome::failed;
     }
-    ok = apply_results(*round_result_, any_invalid, any_duplicate);
-    if (ok == 0) {
+    const round_outcome& round = hs_->round();
+    apply_results(round);
+    if (round.ok == 0) {
       link_->close("no kite accepted");
       link_.reset();
-      set_error(any_invalid ? "every kite was refused" : "no kite accepted");
-      co_return any_invalid ? outcome::rejected
-                            : (any_duplicate ? outcome::duplicate : outcome::failed);
+      set_error(round.any_invalid ? "every kite was refused" : "no kite accepted");
+      co_return round.any_invalid ? outcome::rejected
+                                  : (round.any_duplicate ? outcome::duplicate : outcome::failed);
     }
   }
   ++ctx_->counters.tunnels_up;
@@ -467,7 +385,8 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     ++status_.tunnels;
     status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
   }
-  ctx_->log->info("relay {}: tunnel up (flow {}, {} kite(s), zchunks {})", label_, flow, ok,
+  ctx_->log->info("relay {}: tunnel up (flow {}, {} kite(s), zchunks {})", label_, flow,
+                  hs_->round().ok,
                   lo.send_compressed ? "on" : "off");
   // 5. Serve until the tunnel ends (lost, dead after PING, or stop()).
   while (!link_->closed() && !stopped_) {
@@ -490,46 +409,19 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   co_return outcome::ended;
 }
 
-std::vector<wire::kite_request> tunnel_client::signed_kites(
-    const std::map<std::string, std::string>& fsalts) {
-  std::vector<wire::kite_request> out;
+void tunnel_client::apply_results(const round_outcome& r) {
   const auto& services = ctx_->cfg.services;
-  kite_index_.clear();
-  for (std::size_t i = 0; i < services.size(); ++i) {
-    if (!services[i].enabled) {
-      continue;
-    }
-    std::string fsalt;
-    wire::kite_request probe;
-    probe.proto = kite_proto(services[i]);
-    probe.domain = services[i].kite_name;
-    probe.bsalt = bsalts_[i];
-    const std::string key = wire::kite_key(probe);
-    if (auto it = fsalts.find(key); it != fsalts.end()) {
-      fsalt = it->second;
-    }
-    out.push_back(sign_kite(services[i], bsalts_[i], fsalt, make_salt8(rng_())));
-    kite_index_[wire::kite_key(out.back())] = i;
-  }
-  return out;
-}
-
-std::size_t tunnel_client::apply_results(const wire::handshake_response& r, bool& any_invalid,
-                                         bool& any_duplicate) {
-  std::size_t ok = 0;
-  const auto& services = ctx_->cfg.services;
-  for (const auto& res : r.results) {
-    auto it = kite_index_.find(res.kite);
-    if (it == kite_index_.end()) {
+  for (const auto& k : r.kites) {
+    const auto& res = k.result;
+    if (!k.service) {
       ctx_->log->warn("relay {}: result for a kite we did not ask for: {}", label_, res.kite);
       continue;
     }
-    const auto& s = services[it->second];
+    const auto& s = services[*k.service];
     switch (res.status) {
       case wire::kite_status::ok:
-        ++ok;
-        if (!live_[it->second]) {
-          live_[it->second] = true;
+        if (!live_[*k.service]) {
+          live_[*k.service] = true;
           ctx_->log->info("kite {} live on relay {}", kite_label(s), label_);
           if (ctx_->opts.on_kite_live) {
             ctx_->opts.on_kite_live(kite_label(s), label_);
@@ -540,7 +432,6 @@ std::size_t tunnel_client::apply_results(const wire::handshake_response& r, bool
         ctx_->log->info("kite {}: relay {} terminates HTTPS for it", kite_label(s), label_);
         break;
       case wire::kite_status::invalid: {
-        any_invalid = true;
         ++ctx_->counters.kites_rejected;
         const std::string why = res.why.empty() ? "refused" : res.why;
         ctx_->log->error("kite {} refused by relay {}: {}{}", s.kite_name, label_, why,
@@ -548,7 +439,6 @@ std::size_t tunnel_client::apply_results(const wire::handshake_response& r, bool
         break;
       }
       case wire::kite_status::duplicate:
-        any_duplicate = true;
         ++ctx_->counters.kites_rejected;
         ctx_->log->warn("kite {} refused by relay {}: duplicate (another tunnel serves it; "
                         "retrying later)",
@@ -566,150 +456,10 @@ std::size_t tunnel_client::apply_results(const wire::handshake_response& r, bool
   }
   std::lock_guard lock(status_mu_);
   status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
-  return ok;
 }
 
-net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
-  rbuf_.clear();
-  conn_.reset();
-  const auto deadline = std::chrono::steady_clock::now() + ctx_->opts.connect_timeout;
-  asio::steady_timer timer(ex_);
-  timer.expires_at(deadline);
-  tcp::socket sock(ex_);
-  auto c = co_await (sock.async_connect(ep, use_tuple) || timer.async_wait(use_tuple));
-  std::error_code ec = c.index() == 1 ? std::error_code(asio::error::timed_out)
-                                      : std::get<0>(std::get<0>(c));
-  if (ec || stopped_) {
-    set_error("connect failed: " + ec.message());
-    ctx_->log->warn("relay {}: connect failed: {}", label_, ec.message());
-    co_return ec ? ec : std::error_code(asio::error::operation_aborted);
-  }
-  sock.set_option(tcp::no_delay(true), ec);
-  const auto security = ctx_->security;
-  if (security == tunnel_security::plain) {
-    conn_.emplace(net::prefixed_socket(std::move(sock)));
-    co_return std::error_code{};
-  }
-  const auto& names = ctx_->tls_settings.names;
-  const std::string name = names.empty() ? host_ : names.front().name;
-  std::vector<std::byte> prefix;
-  if (security == tunnel_security::preamble) {
-    // pagekite.py --fe_certname: clear CONNECT <name>:443, a 200 reply, then TLS (§2.1).
-    conn_.emplace(net::prefixed_socket(std::move(sock)));
-    const std::string pre = wire::format_connect_preamble(name);
-    timer.expires_at(deadline);
-    auto w = co_await (conn_->write(asio::buffer(pre.data(), pre.size())) ||
-                       timer.async_wait(use_tuple));
-    if (w.index() == 1 || std::get<0>(w)) {
-      set_error("CONNECT preamble: write failed");
-      ctx_->log->warn("relay {}: CONNECT preamble: write failed", label_);
-      close_conn();
-      co_return asio::error::broken_pipe;
-    }
-    std::size_t end = 0;
-    std::string why;
-    while (end == 0 && why.empty()) {
-      std::array<std::byte, 512> buf{};
-      timer.expires_at(deadline);
-      auto r = co_await (conn_->read_some(buf) || timer.async_wait(use_tuple));
-      if (r.index() == 1) {
-        why = "timed out";
-        break;
-      }
-      auto [rec, n] = std::get<0>(r);
-      if (rec || n == 0) {
-        why = "relay closed the connection";
-        break;
-      }
-      rbuf_.insert(rbuf_.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-      auto scan = wire::check_connect_reply(as_text(rbuf_));
-      if (!scan) {
-        why = "relay refused CONNECT " + name + ":443: " +
-              std::string(as_text(rbuf_).substr(0, as_text(rbuf_).find('\r')));
-      } else {
-        end = scan->end;
-      }
-    }
-    if (end == 0) {
-      set_error("CONNECT preamble: " + why);
-      ctx_->log->warn("relay {}: CONNECT preamble failed: {}", label_, why);
-      close_conn();
-      co_return asio::error::connection_refused;
-    }
-    prefix.assign(rbuf_.begin() + static_cast<std::ptrdiff_t>(end), rbuf_.end());
-    rbuf_.clear();
-    sock = std::move(conn_->socket());
-    conn_.reset();
-  }
-  auto stream = std::make_unique<tls::tls_stream>(net::prefixed_socket(std::move(sock), prefix),
-                                                  *ctx_->tls);
-  if (security == tunnel_security::direct) {
-    // SSL_set_tlsext_host_name() is a macro with a C cast; call what it expands to.
-    ::SSL_ctrl(stream->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(name.c_str()));
-  }
-  if (security == tunnel_security::nocheck) {
-    ++ctx_->counters.nocertcheck_warnings;
-    ctx_->log->warn("relay {}: TLS WITHOUT certificate verification (--fe_nocertcheck): the "
-                    "tunnel can be intercepted",
-                    label_);
-  }
-  timer.expires_at(deadline);
-  auto h = co_await (stream->handshake(asio::ssl::stream_base::client) ||
-                     timer.async_wait(use_tuple));
-  ec = h.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(h);
-  if (ec) {
-    ++ctx_->counters.tls_failures;
-    set_error("TLS handshake failed: " + ec.message());
-    ctx_->log->error("relay {}: TLS handshake failed: {}", label_, ec.message());
-    std::error_code ignored;
-    stream->lowest_layer().close(ignored);
-    co_return ec;
-  }
-  const std::string refused = tls::check_peer(stream->native_handle(), ctx_->tls_settings);
-  if (!refused.empty()) {
-    ++ctx_->counters.tls_failures;
-    set_error("relay certificate refused: " + refused);
-    ctx_->log->error("relay {}: relay certificate refused: {}", label_, refused);
-    std::error_code ignored;
-    stream->lowest_layer().close(ignored);
-    co_return asio::error::access_denied;
-  }
-  ctx_->log->info("relay {}: TLS up ({}, {})", label_, ::SSL_get_version(stream->native_handle()),
-                  ::SSL_get_cipher_name(stream->native_handle()));
-  conn_.emplace(std::move(stream));
-  co_return std::error_code{};
-}
-
-net::awaitable<std::tuple<std::error_code, std::size_t>> tunnel_client::read_head(
-    std::size_t max_head) {
-  asio::steady_timer timer(ex_);
-  timer.expires_after(ctx_->opts.handshake_timeout);
-  std::array<std::byte, 4096> buf{};
-  // Bounded by max_head bytes and the handshake timeout.
-  for (;;) {
-    auto scan = wire::find_head_end(as_text(rbuf_), max_head);
-    if (!scan) {
-      co_return std::tuple{scan.error(), std::size_t{0}};
-    }
-    if (!scan->need_more()) {
-      co_return std::tuple{std::error_code{}, scan->end};
-    }
-    auto r = co_await (conn_->read_some(buf) || timer.async_wait(use_tuple));
-    if (r.index() == 1) {
-      co_return std::tuple{std::error_code(asio::error::timed_out), std::size_t{0}};
-    }
-    auto [ec, n] = std::get<0>(r);
-    if (ec || n == 0) {
-      co_return std::tuple{ec ? ec : std::error_code(asio::error::eof), std::size_t{0}};
-    }
-    rbuf_.insert(rbuf_.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
-  }
-}
-
-net::awaitable<std::optional<wire::handshake_response>> tunnel_client::exchange(
-    wire::handshake_request req) {
-  const std::string text = wire::format_handshake_request(req);
+net::awaitable<std::optional<handshake::step>> tunnel_client::exchange() {
+  const std::string_view text = hs_->to_write();
   asio::steady_timer timer(ex_);
   timer.expires_after(ctx_->opts.handshake_timeout);
   auto w = co_await (conn_->write(asio::buffer(text.data(), text.size())) ||
@@ -719,26 +469,42 @@ net::awaitable<std::optional<wire::handshake_response>> tunnel_client::exchange(
     ctx_->log->warn("relay {}: handshake: write failed", label_);
     co_return std::nullopt;
   }
-  rbuf_.clear();
-  auto [ec, end] = co_await read_head(16 * 1024);
+  handshake::step st = hs_->on_written();
+  timer.expires_after(ctx_->opts.handshake_timeout);
+  std::array<std::byte, 4096> buf{};
+  // Bounded by the handshake's max_head bytes and the handshake timeout.
+  std::error_code ec;
+  while (st == handshake::step::read) {
+    auto r = co_await (conn_->read_some(buf) || timer.async_wait(use_tuple));
+    if (r.index() == 1) {
+      ec = asio::error::timed_out;
+      break;
+    }
+    auto [rec, n] = std::get<0>(r);
+    if (rec || n == 0) {
+      ec = rec ? rec : std::error_code(asio::error::eof);
+      break;
+    }
+    st = hs_->on_bytes(std::span<const std::byte>(buf).first(n));
+  }
+  if (!ec && hs_->verdict() == handshake_verdict::bad_reply) {
+    ec = hs_->error();
+  }
   if (ec) {
-    const std::string why = rbuf_.empty() ? "handshake: " + ec.message()
-                                          : "handshake: bad reply: " + ec.message();
+    const std::string why = hs_->has_reply_bytes() ? "handshake: bad reply: " + ec.message()
+                                                   : "handshake: " + ec.message();
     set_error(why);
     ctx_->log->warn("relay {}: {}", label_, why);
     co_return std::nullopt;
   }
-  auto resp = wire::parse_handshake_response(as_text(rbuf_).substr(0, end));
-  if (!resp) {
-    const auto text_view = as_text(rbuf_);
-    const std::string first(text_view.substr(0, std::min(text_view.find('\r'), std::size_t{80})));
-    set_error("handshake refused: " + first);
-    ctx_->log->warn("relay {}: handshake refused: {} ({})", label_, first,
-                    resp.error().message());
+  session_id_ = hs_->session_id();
+  if (hs_->verdict() == handshake_verdict::refused) {
+    set_error("handshake refused: " + hs_->refusal_line());
+    ctx_->log->warn("relay {}: handshake refused: {} ({})", label_, hs_->refusal_line(),
+                    hs_->error().message());
     co_return std::nullopt;
   }
-  rbuf_.erase(rbuf_.begin(), rbuf_.begin() + static_cast<std::ptrdiff_t>(end));
-  co_return std::move(*resp);
+  co_return st;
 }
 
 void tunnel_client::on_control(const mux::control_chunk& c) {
@@ -747,206 +513,35 @@ void tunnel_client::on_control(const mux::control_chunk& c) {
   for (const auto& f : c.fields) {
     fields.push_back({f.name, f.value});
   }
-  if (!wire::has_handshake_fields(fields)) {
+  if (!wire::has_handshake_fields(fields) || !hs_) {
     return;
   }
-  auto r = wire::parse_result_fields(fields);
-  if (!r) {
-    ctx_->log->warn("relay {}: bad result chunk: {}", label_, r.error().message());
-    round_error_ = "bad result chunk";
-    if (link_) {
-      link_->close("bad result chunk");
-    }
-    return;
-  }
-  if (!round_result_) {
-    round_result_ = std::move(*r);
-    round_done_.notify();
-    return;
-  }
-  // A later round (the relay re-sent results): keep the session id current.
-  bool inv = false;
-  bool dup = false;
-  (void)apply_results(*r, inv, dup);
-}
-
-void tunnel_client::refuse_later(wire::sid_t sid, std::string reply) {
-  ++ctx_->counters.streams_refused;
-  // Not inside the link's action loop: post.
-  asio::post(ex_, [link = std::weak_ptr<kiteline::tunnel::link>(link_), sid, reply = std::move(reply)] {
-    if (auto l = link.lock()) {
-      l->refuse_local(sid, as_bytes(reply));
-    }
-  });
-}
-
-void tunnel_client::on_open(const mux::open_local& o) {
-  ++ctx_->counters.streams_opened;
-  const std::uint64_t open_now = ++ctx_->counters.origin_streams;
-  const auto& services = ctx_->cfg.services;
-  const bool http = is_http_proto(o.proto) || wire::istarts_with(o.proto, "probe");
-  std::string refusal;
-  if (http) {
-    refusal = wire::format_unavailable_page(uuid_, "HTTP", o.host, "be");
-  } else if (o.proto == "https") {
-    auto alert = wire::tls_alert_unavailable();
-    refusal.assign(reinterpret_cast<const char*>(alert.data()), alert.size());
-  }
-  if (open_now > ctx_->cfg.max_conns) {
-    // pagekite.py has no such cap; its answer for a stream it cannot serve is this refusal.
-    ++ctx_->counters.streams_over_max;
-    if (ctx_->counters.streams_over_max.load() % 1000 == 1) {
-      ctx_->log->warn("relay {}: sid={} refused: {} streams already open to origins "
-                      "(--max_conns={}; {} refused so far)",
-                      label_, o.sid, open_now - 1, ctx_->cfg.max_conns,
-                      ctx_->counters.streams_over_max.load());
-    }
-    refuse_later(o.sid, std::move(refusal));
-    return;
-  }
-  const config::service* s = choose_service(services, o.proto, o.host, o.port);
-  if (s == nullptr) {
-    ctx_->log->info("relay {}: sid={} no service for {}:{}:{}", label_, o.sid, o.proto, o.host,
-                    o.port.value_or(0));
-    refuse_later(o.sid, std::move(refusal));
-    return;
-  }
-  if (!ip_allowed(s->flags.ip_allow, o.rip)) {
-    ctx_->log->info("relay {}: sid={} kite {} refused visitor {} (+ip)", label_, o.sid,
-                    s->kite_name, o.rip);
-    refuse_later(o.sid, http ? std::string(forbidden_page) : std::string());
-    return;
-  }
-  std::string host = s->origin_host;
-  std::uint16_t port = s->origin_port;
-  if (s->kind != config::origin_kind::tcp) {
-    auto it = ctx_->folder_ports.find(s->id());
-    if (it == ctx_->folder_ports.end()) {
-      refuse_later(o.sid, std::move(refusal));
+  std::error_code bad;
+  if (hs_->awaiting_result()) {
+    (void)hs_->on_result_fields(fields);
+    if (hs_->verdict() == handshake_verdict::bad_result) {
+      bad = hs_->error();
+    } else {
+      session_id_ = hs_->session_id();
+      round_done_.notify();
       return;
     }
-    host = "127.0.0.1";
-    port = it->second;
+  } else if (auto r = wire::parse_result_fields(fields); r) {
+    // A later round (the relay re-sent results): keep the session id current.
+    apply_results(hs_->classify(*r));
+    return;
+  } else {
+    bad = r.error();
   }
-  if (is_http_proto(o.proto) && s->kind == config::origin_kind::tcp) {
-    rewrite_options ro;
-    ro.raw_headers = s->flags.rawheaders;  // still firewalled and checked, as pagekite.py
-    // Trusted streams (§7.3 item 4): --insecure, +insecure, or the +ip check above passed.
-    ro.insecure = ctx_->cfg.insecure || s->flags.insecure || !s->flags.ip_allow.empty();
-    ro.rip = o.rip;
-    ro.rtls = o.rtls;
-    ro.port = o.port.value_or(0);
-    ro.kite_name = s->kite_name;
-    ro.uuid = uuid_;
-    if (s->flags.rewrite_host) {
-      ro.rewrite_host = s->flags.rewrite_host->empty() ? s->origin_host : *s->flags.rewrite_host;
-    }
-    for (const auto& p : s->flags.passwords) {
-      ro.passwords.emplace_back(p.user, p.password.reveal());
-    }
-    link_->set_filter(o.sid, std::make_unique<rewrite_filter>(std::move(ro), link_, o.sid, ex_,
-                                                             ctx_->log, label_));
+  ctx_->log->warn("relay {}: bad result chunk: {}", label_, bad.message());
+  round_error_ = "bad result chunk";
+  if (link_) {
+    link_->close("bad result chunk");
   }
-  std::string preface;
-  if (s->flags.proxyproto) {
-    preface = proxy_v1_line(o.rip, o.rport.value_or(0), o.port.value_or(0));
-  }
-  auto self = shared_from_this();
-  asio::co_spawn(ex_,
-                 dial_origin(self, link_, o.sid, std::move(host), port, std::move(preface),
-                             std::move(refusal)),
-                 [self](const std::exception_ptr& e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       self->ctx_->log->error("relay {}: origin dial failed: {}", self->label_,
-                                              ex.what());
-                     }
-                   }
-                 });
 }
 
 std::uint64_t tunnel_client::outbox_peak() const {
   return link_ ? link_->stats().outbox_peak : 0;
-}
-
-net::awaitable<void> tunnel_client::dial_origin(
-    [[maybe_unused]] std::shared_ptr<tunnel_client> self, std::weak_ptr<kiteline::tunnel::link> link,
-    wire::sid_t sid, std::string host, std::uint16_t port, std::string preface,
-    std::string refusal) {
-  const auto deadline = std::chrono::steady_clock::now() + ctx_->opts.origin_timeout;
-  asio::steady_timer timer(ex_);
-  timer.expires_at(deadline);
-  std::error_code ec;
-  tcp::socket sock(ex_);
-  // A numeric origin (127.0.0.1, ::1: the usual case) is connected at once. Resolving it through
-  // asio's resolver would run getaddrinfo on the resolver's own thread and hand the result back:
-  // two cross-thread wake-ups per visitor, which cost more than the rest of the dial on loopback.
-  std::vector<tcp::endpoint> endpoints;
-  std::error_code numeric_ec;
-  const auto address = asio::ip::make_address(host, numeric_ec);
-  if (!numeric_ec) {
-    endpoints.emplace_back(address, port);
-  } else {
-    tcp::resolver resolver(ex_);
-    auto rr = co_await (resolver.async_resolve(host, std::to_string(port), use_tuple) ||
-                        timer.async_wait(use_tuple));
-    if (rr.index() == 1) {
-      ec = asio::error::timed_out;
-    } else {
-      auto [rec, results] = std::get<0>(rr);
-      ec = rec;
-      for (const auto& entry : results) {
-        endpoints.push_back(entry.endpoint());
-      }
-    }
-  }
-  if (!ec) {
-    // Every address, IPv4 and IPv6, within one 2-s budget (§7.1).
-    timer.expires_at(deadline);
-    if (endpoints.size() == 1) {
-      // Opened here and made non-blocking once, as the user's choice, so that neither the
-      // connect nor the tunnel link's start sets it again (one ioctl per origin, not two).
-      sock.open(endpoints.front().protocol(), ec);
-      if (!ec) {
-        sock.non_blocking(true, ec);
-      }
-      if (!ec) {
-        auto c = co_await (sock.async_connect(endpoints.front(), use_tuple) ||
-                           timer.async_wait(use_tuple));
-        ec = c.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(c));
-      }
-    } else {
-      auto c = co_await (asio::async_connect(sock, endpoints, use_tuple) ||
-                         timer.async_wait(use_tuple));
-      ec = c.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(c));
-    }
-  }
-  if (!ec && !preface.empty()) {
-    timer.expires_at(deadline);
-    auto w = co_await (asio::async_write(sock, asio::buffer(preface), use_tuple) ||
-                       timer.async_wait(use_tuple));
-    ec = w.index() == 1 ? std::error_code(asio::error::timed_out) : std::get<0>(std::get<0>(w));
-  }
-  auto l = link.lock();
-  if (!l) {
-    co_return;
-  }
-  if (ec) {
-    ++ctx_->counters.origin_failures;
-    ++ctx_->counters.streams_refused;
-    ctx_->log->info("relay {}: sid={} origin {}:{} unavailable: {}", label_, sid, host, port,
-                    ec.message());
-    std::error_code ignored;
-    sock.close(ignored);
-    l->refuse_local(sid, as_bytes(refusal));
-    co_return;
-  }
-  ++ctx_->counters.origin_connects;
-  sock.set_option(tcp::no_delay(true), ec);
-  l->attach_local(sid, tls::transport(net::prefixed_socket(std::move(sock))));
-  co_return;
 }
 
 }  // namespace kiteline::connector

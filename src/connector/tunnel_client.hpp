@@ -1,5 +1,5 @@
 // connector::tunnel_client: keeps one tunnel to one relay up (ping, connect, TLS, handshake in
-// Flow A or B, the tunnel_link, reconnection with backoff) and dials origins for its streams.
+// Flow A or B, the tunnel_link, reconnection with backoff); origin_dialer serves its streams.
 #pragma once
 
 #include <chrono>
@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "connector/client_context.hpp"
+#include "connector/handshake.hpp"
+#include "connector/origin_dialer.hpp"
 #include "connector/relay_ping.hpp"
 #include "net/asio.hpp"
 #include "net/signal.hpp"
@@ -76,21 +78,13 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
                                         std::chrono::milliseconds grace,
                                         std::function<bool()> ready);
   net::awaitable<std::error_code> open(net::tcp::endpoint ep);
-  net::awaitable<std::tuple<std::error_code, std::size_t>> read_head(std::size_t max_head);
-  net::awaitable<std::optional<wire::handshake_response>> exchange(
-      wire::handshake_request req);
-  net::awaitable<void> dial_origin(std::shared_ptr<tunnel_client> self,
-                                   std::weak_ptr<kiteline::tunnel::link> link, wire::sid_t sid,
-                                   std::string host, std::uint16_t port, std::string preface,
-                                   std::string refusal);
+  /// Writes hs_->to_write() and feeds the reply to hs_ until it needs no more bytes; nullopt
+  /// (logged, status set) on an I/O failure, a bad reply or a refusal.
+  net::awaitable<std::optional<handshake::step>> exchange();
 
-  std::vector<wire::kite_request> signed_kites(const std::map<std::string, std::string>& fsalts);
-  /// Applies one round's results; returns the number of OK results.
-  std::size_t apply_results(const wire::handshake_response& r, bool& any_invalid,
-                            bool& any_duplicate);
-  void on_open(const mux::open_local& o);
+  /// Applies one round's results: live kites, counters, one log line per kite, session id.
+  void apply_results(const round_outcome& r);
   void on_control(const mux::control_chunk& c);
-  void refuse_later(wire::sid_t sid, std::string reply);
   void set_error(std::string why);
   void close_conn();
 
@@ -100,7 +94,6 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   std::uint16_t port_;
   std::string label_;
   std::mt19937_64 rng_;
-  std::map<std::string, std::size_t> kite_index_;  // kite_key (proto:domain:bsalt) -> service
   std::vector<std::string> bsalts_;                // per service
 
   // Executor-owned state.
@@ -110,7 +103,8 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   std::shared_ptr<kiteline::tunnel::link> link_;
   net::signal link_closed_;
   net::signal round_done_;
-  std::optional<wire::handshake_response> round_result_;
+  std::optional<handshake> hs_;               // this attempt's handshake (kept for later rounds)
+  std::vector<std::uint64_t> salts_;          // hs_'s random SALT8 material
   std::string round_error_;
   std::string uuid_;
   std::string session_id_;
@@ -118,6 +112,7 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   std::vector<net::tcp::endpoint> probe_eps_; // the addresses it was pinged at
   asio::steady_timer sleep_;
   std::vector<bool> live_;                    // per service
+  origin_dialer dialer_;                      // the streams the relay opens
 
   mutable std::mutex status_mu_;
   relay_status status_;

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -91,6 +92,16 @@ namespace kiteline {
     }
   }
   return r;
+}
+
+/// The bytes of `s`: a view, valid as long as the characters it views.
+[[nodiscard]] inline std::span<const std::byte> as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
+
+/// The bytes `b` read as text: a view, valid as long as the bytes it views.
+[[nodiscard]] inline std::string_view as_text(std::span<const std::byte> b) noexcept {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
 }  // namespace kiteline

@@ -236,4 +236,13 @@ control_chunk make_zrst(bool reset_flag) noexcept {
   return make_control_chunk(h, "!", reset_flag);
 }
 
+std::string frame_control_payload(std::string_view body) {
+  char size_line[24];
+  const auto r = std::to_chars(size_line, size_line + sizeof size_line, body.size(), 16);
+  std::string out;
+  out.reserve(static_cast<std::size_t>(r.ptr - size_line) + 2 + body.size());
+  out.append(size_line, r.ptr).append("\r\n").append(body);
+  return out;
+}
+
 }  // namespace kiteline::wire

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "wire/chunk_headers.hpp"
@@ -80,5 +81,12 @@ class control_chunk {
 
 /// `NOOP: 1\r\nZRST: 1\r\n\r\n!`: "restart your compressor" after a corrupt Z frame, spec §5.5.
 [[nodiscard]] control_chunk make_zrst(bool reset_flag = false) noexcept;
+
+/// Frames a control chunk whose header block and data are already text, such as the handshake
+/// payloads (format_kite_round_payload, format_result_payload, whose X-PageKite-* lines do not
+/// fit chunk_headers): returns "<hexlen>\r\n" + `body`, hexlen = body.size() in lower-case
+/// hex. `body` is copied as is (the caller vouches that it holds the "\r\n\r\n" separator);
+/// these chunks are rare and small, so the copy costs nothing. Pure; any thread.
+[[nodiscard]] std::string frame_control_payload(std::string_view body);
 
 }  // namespace kiteline::wire

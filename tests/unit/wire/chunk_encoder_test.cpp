@@ -9,6 +9,7 @@
 #include "unit/wire/vector_reader.hpp"
 #include "wire/chunk_encoder.hpp"
 #include "wire/errc.hpp"
+#include "wire/handshake.hpp"
 #include "wire/zchunk.hpp"
 
 namespace kiteline::wire::test {
@@ -61,6 +62,26 @@ TEST(chunk_encoder, control_chunks_match_the_captures) {
   EXPECT_EQ(t01.substr(t01.size() - 28), make_eof(7, eof_flags::both).text());
   const auto t03 = to_string(load_vector("nozchunks/03-idle-keepalive.tunnel2.fe2be.bin").stream());
   EXPECT_EQ(t03, make_pong("1795343455.6882").text());
+}
+
+TEST(chunk_encoder, frames_a_control_payload) {
+  EXPECT_EQ(frame_control_payload(""), "0\r\n");
+  EXPECT_EQ(frame_control_payload("NOOP: 1\r\n\r\n!"), "c\r\nNOOP: 1\r\n\r\n!");
+  const std::string big(0x1abc, 'x');
+  EXPECT_EQ(frame_control_payload(big), "1abc\r\n" + big);
+  // pagekite.py's Flow B kite round and result chunks, byte for byte (scenario 01, zchunks).
+  for (const char* name : {"zchunks/01-handshake-get.tunnel1.be2fe.bin",
+                           "zchunks/01-handshake-get.tunnel1.fe2be.bin"}) {
+    SCOPED_TRACE(name);
+    const std::vector<std::byte> raw = read_file(vectors_dir() / name);
+    const std::string bytes = to_string(raw);
+    const std::size_t head = handshake_head_end(raw);
+    ASSERT_NE(head, std::string::npos);
+    const std::size_t eol = bytes.find("\r\n", head);
+    const std::size_t size = std::stoul(bytes.substr(head, eol - head), nullptr, 16);
+    const std::string chunk = bytes.substr(head, eol + 2 + size - head);
+    EXPECT_EQ(frame_control_payload(std::string_view(chunk).substr(eol + 2 - head)), chunk);
+  }
 }
 
 TEST(chunk_encoder, pong_echoes_at_most_64_chars_and_never_a_line_break) {

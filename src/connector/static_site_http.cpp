@@ -1,0 +1,317 @@
+#include "connector/static_site_http.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+
+namespace kiteline::connector::site_http {
+
+bool has_token(std::string_view list, std::string_view token) noexcept {
+  while (true) {
+    const std::size_t comma = list.find(',');
+    if (ascii_iequals(trim_ows(list.substr(0, comma)), token)) {
+      return true;
+    }
+    if (comma == std::string_view::npos) {
+      return false;
+    }
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool is_tchar(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+    return true;
+  }
+  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+std::string_view strip_eol(std::string_view line) noexcept {
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  return line;
+}
+
+parse_status parse_request(std::string_view head, std::size_t max_headers, request& req) {
+  std::size_t lf = head.find('\n');
+  const std::string_view first = strip_eol(head.substr(0, lf));
+  head.remove_prefix(lf + 1);
+  const std::size_t sp1 = first.find(' ');
+  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : first.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp1 == 0 || sp2 == sp1 + 1) {
+    return parse_status::bad;
+  }
+  const std::string_view method = first.substr(0, sp1);
+  const std::string_view target = first.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = first.substr(sp2 + 1);
+  if (!std::all_of(method.begin(), method.end(), is_tchar) || version.size() != 8 ||
+      !version.starts_with("HTTP/1.") || version[7] < '0' || version[7] > '9') {
+    return parse_status::bad;
+  }
+  for (char c : target) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      return parse_status::bad;
+    }
+  }
+  req.method = method;
+  req.target = target;
+  req.minor = version[7] - '0';
+  while (!head.empty()) {
+    lf = head.find('\n');
+    const std::string_view line = strip_eol(head.substr(0, lf));
+    head.remove_prefix(lf == std::string_view::npos ? head.size() : lf + 1);
+    if (line.empty()) {
+      break;
+    }
+    if (req.headers.size() >= max_headers) {
+      return parse_status::too_many_headers;
+    }
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 ||
+        !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(colon), is_tchar)) {
+      return parse_status::bad;
+    }
+    req.headers.emplace_back(line.substr(0, colon), trim_ows(line.substr(colon + 1)));
+  }
+  return parse_status::ok;
+}
+
+std::size_t find_head_end(std::string_view buf) noexcept {
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t lf = buf.find('\n', pos);
+    if (lf == std::string_view::npos) {
+      return std::string_view::npos;
+    }
+    const std::size_t next = lf + 1;
+    if (next < buf.size() && buf[next] == '\n') {
+      return next + 1;
+    }
+    if (next + 1 < buf.size() && buf[next] == '\r' && buf[next + 1] == '\n') {
+      return next + 2;
+    }
+    pos = next;
+  }
+}
+
+std::string_view reason(int status) noexcept {
+  switch (status) {
+    case 200: return "OK";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 416: return "Range Not Satisfiable";
+    case 431: return "Request Header Fields Too Large";
+    default: return "Internal Server Error";
+  }
+}
+
+std::string url_encode(std::string_view s) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  std::string r;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
+      r.push_back(c);
+    } else {
+      r.push_back('%');
+      r.push_back(hex[u >> 4]);
+      r.push_back(hex[u & 0xf]);
+    }
+  }
+  return r;
+}
+
+std::string http_date(std::time_t t) {
+  static constexpr std::array<std::string_view, 7> days = {"Sun", "Mon", "Tue", "Wed",
+                                                           "Thu", "Fri", "Sat"};
+  static constexpr std::array<std::string_view, 12> months = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::tm tm{};
+  if (gmtime_r(&t, &tm) == nullptr) {
+    return "Thu, 01 Jan 1970 00:00:00 GMT";
+  }
+  auto two = [](int v) {
+    std::string s = std::to_string(v);
+    return s.size() < 2 ? "0" + s : s;
+  };
+  std::string r(days[static_cast<std::size_t>(tm.tm_wday) % 7]);
+  r += ", " + two(tm.tm_mday) + " ";
+  r += months[static_cast<std::size_t>(tm.tm_mon) % 12];
+  r += " " + std::to_string(tm.tm_year + 1900) + " " + two(tm.tm_hour) + ":" + two(tm.tm_min) +
+       ":" + two(tm.tm_sec) + " GMT";
+  return r;
+}
+
+std::string_view content_type(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), ascii_lower);
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 21> types = {{
+      {".html", "text/html; charset=utf-8"},
+      {".htm", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".png", "image/png"},
+      {".jpg", "image/jpeg"},
+      {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"},
+      {".svg", "image/svg+xml"},
+      {".ico", "image/x-icon"},
+      {".pdf", "application/pdf"},
+      {".wasm", "application/wasm"},
+      {".mp4", "video/mp4"},
+      {".webm", "video/webm"},
+      {".xml", "application/xml"},
+      {".zip", "application/zip"},
+      {".tar", "application/x-tar"},
+      {".gz", "application/gzip"},
+      {".tgz", "application/gzip"},
+  }};
+  for (const auto& [e, t] : types) {
+    if (ext == e) {
+      return t;
+    }
+  }
+  return "application/octet-stream";
+}
+
+target_path decode_target(std::string_view t) {
+  target_path r;
+  if (t.starts_with("http://") || t.starts_with("https://")) {  // absolute-form: use its path
+    const std::size_t authority = t.find("//") + 2;
+    const std::size_t slash = t.find('/', authority);
+    t = slash == std::string_view::npos ? std::string_view("/") : t.substr(slash);
+  }
+  if (t.empty() || t.front() != '/') {
+    return r;  // not origin-form ("*", "etc/passwd", "C:\...")
+  }
+  t = t.substr(0, t.find('#'));
+  const std::size_t q = t.find('?');
+  if (q != std::string_view::npos) {
+    r.query = t.substr(q);
+    t = t.substr(0, q);
+  }
+  std::string decoded;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    char c = t[i];
+    if (c == '%') {
+      if (i + 2 >= t.size()) {
+        return r;
+      }
+      const int hi = hex_digit_value(t[i + 1]);
+      const int lo = hex_digit_value(t[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return r;
+      }
+      c = static_cast<char>(hi * 16 + lo);
+      if (c == '/' || c == '\\') {
+        return r;  // encoded separators
+      }
+      i += 2;
+    }
+    if (c == '\0' || c == '\\') {
+      return r;
+    }
+    decoded.push_back(c);
+  }
+  r.trailing_slash = decoded.ends_with('/');
+  std::string_view d = decoded;
+  while (!d.empty()) {
+    const std::size_t slash = d.find('/');
+    const std::string_view seg = d.substr(0, slash);
+    d.remove_prefix(slash == std::string_view::npos ? d.size() : slash + 1);
+    if (seg == "..") {
+      return r;
+    }
+    if (!seg.empty() && seg != ".") {
+      r.segments.emplace_back(seg);
+    }
+  }
+  r.k = target_path::kind::ok;
+  return r;
+}
+
+bool inside(const fs::path& root, const fs::path& p) {
+  const auto [ri, pi] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+  return ri == root.end();
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 19) {
+    return std::nullopt;
+  }
+  std::uint64_t n = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+byte_range parse_range(std::string_view v, std::uint64_t size) {
+  byte_range r;
+  v = trim_ows(v);
+  const std::size_t eq = v.find('=');
+  if (eq == std::string_view::npos || !ascii_iequals(trim_ows(v.substr(0, eq)), "bytes")) {
+    return r;  // unknown unit: ignored
+  }
+  const std::string_view spec = trim_ows(v.substr(eq + 1));
+  const std::size_t dash = spec.find('-');
+  if (spec.find(',') != std::string_view::npos || dash == std::string_view::npos) {
+    return r;  // several ranges or malformed: ignored (full 200)
+  }
+  const std::string_view a = trim_ows(spec.substr(0, dash));
+  const std::string_view b = trim_ows(spec.substr(dash + 1));
+  if (a.empty()) {  // suffix: -n
+    const std::optional<std::uint64_t> n = parse_u64(b);
+    if (!n) {
+      return r;
+    }
+    if (*n == 0 || size == 0) {
+      r.k = byte_range::kind::unsatisfiable;
+      return r;
+    }
+    r.k = byte_range::kind::range;
+    r.length = std::min(*n, size);
+    r.first = size - r.length;
+    return r;
+  }
+  const std::optional<std::uint64_t> first = parse_u64(a);
+  const std::optional<std::uint64_t> last = b.empty() ? std::optional<std::uint64_t>(UINT64_MAX)
+                                                      : parse_u64(b);
+  if (!first || !last || *last < *first) {
+    return r;  // invalid range-spec: ignored
+  }
+  if (*first >= size) {
+    r.k = byte_range::kind::unsatisfiable;
+    return r;
+  }
+  r.k = byte_range::kind::range;
+  r.first = *first;
+  r.length = std::min(*last, size - 1) - *first + 1;
+  return r;
+}
+
+response error_response(int status, bool close) {
+  response r;
+  r.status = status;
+  const std::string title = std::to_string(status) + " " + std::string(reason(status));
+  r.headers = "Content-Type: text/html; charset=utf-8\r\n";
+  r.body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
+           "</h1></body></html>\n";
+  r.close = close;
+  return r;
+}
+
+}  // namespace kiteline::connector::site_http

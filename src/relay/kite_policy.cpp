@@ -3,6 +3,7 @@
 #include "wire/kite_auth.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace kiteline::relay {
 namespace {

@@ -86,7 +86,8 @@ class server {
   [[nodiscard]] std::uint64_t buffered_bytes_for_test();
   [[nodiscard]] std::size_t tunnel_count();
 
-  // --- internals used by the connection handlers (same translation unit family) ---
+  // --- internals: defined in relay/server_impl.hpp, shared by the jobs (visitor_session,
+  // tunnel_acceptor) ---
   struct impl;
 
  private:

@@ -12,9 +12,6 @@ namespace kiteline::connector {
 namespace {
 
 using kiteline::html_escape;
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  return ascii_iequals(a, b);
-}
 
 constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
 constexpr std::size_t max_chunk_end = 2;      // CRLF after chunk data
@@ -350,13 +347,13 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
     const std::string_view value = trim_ows(l.substr(colon + 1));
     if (!opts_.raw_headers) {
       for (std::string_view s : spoofable) {
-        lines[i].rename = lines[i].rename || iequals(name, s);
+        lines[i].rename = lines[i].rename || ascii_iequals(name, s);
       }
-      if (opts_.rewrite_host && iequals(name, "Host")) {
+      if (opts_.rewrite_host && ascii_iequals(name, "Host")) {
         lines[i].rename = true;
       }
     }
-    if (iequals(name, "Content-Length")) {
+    if (ascii_iequals(name, "Content-Length")) {
       const std::optional<std::uint64_t> n = parse_content_length(value);
       if (!n) {
         problem = "bad Content-Length";
@@ -364,7 +361,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
         problem = "conflicting Content-Length values";
       }
       content_length = n;
-    } else if (iequals(name, "Transfer-Encoding")) {
+    } else if (ascii_iequals(name, "Transfer-Encoding")) {
       has_te = true;
       std::string_view v = value;
       while (problem == nullptr) {
@@ -375,16 +372,16 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
             // chunked must be the final coding, applied once (RFC 9112 §6.1)
             problem = "a transfer coding after chunked";
           }
-          chunked = iequals(coding, "chunked");
+          chunked = ascii_iequals(coding, "chunked");
         }
         if (comma == std::string_view::npos) {
           break;
         }
         v.remove_prefix(comma + 1);
       }
-    } else if (iequals(name, "Upgrade")) {
+    } else if (ascii_iequals(name, "Upgrade")) {
       upgrade = true;
-    } else if (iequals(name, "Authorization") && !authorization) {
+    } else if (ascii_iequals(name, "Authorization") && !authorization) {
       authorization = value;
     }
   }
@@ -440,7 +437,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
       append(out, lines[i].text);
     }
   }
-  const bool tunnel = upgrade || iequals(rl.method, "CONNECT");  // before head_ (its bytes) goes
+  const bool tunnel = upgrade || ascii_iequals(rl.method, "CONNECT");  // before head_ (its bytes) goes
   head_ = std::string();  // an idle keep-alive stream keeps no head buffer
   line_start_ = 0;
 

@@ -7,6 +7,7 @@
 
 #include "core/memory.hpp"
 #include "wire/chunk_encoder.hpp"
+#include "wire/frame_shaper.hpp"
 
 namespace kiteline::tunnel {
 
@@ -339,33 +340,16 @@ bool link::note_inflated(std::uint64_t size, std::uint64_t zsize,
   return false;
 }
 
-// pagekite.py reads the tunnel 50,393 bytes at a time and handles at most 150 frames per read.
-// We cut the byte stream into segments of at least segment_min_bytes holding at most
-// segment_max_frames frames each: when a segment collects that many frames before reaching the
-// size, a NOOP frame whose (ignored) body fills it up closes it. A read then spans at most two
-// segments plus one partial frame: <= 2 * 71 + 1 frames.
-namespace {
-constexpr std::size_t segment_min_bytes = 50400;
-constexpr std::size_t segment_max_frames = 70;
-}  // namespace
-
 void link::note_frame(std::size_t frame_bytes) {
   if (!opts_.limit_frame_density) {
     return;
   }
-  segment_bytes_ += frame_bytes;
-  ++segment_frames_;
-  if (segment_bytes_ >= segment_min_bytes) {
-    segment_bytes_ = 0;
-    segment_frames_ = 0;
-    return;
-  }
-  if (segment_frames_ < segment_max_frames) {
+  const std::size_t fill = wire::filler_after_frame(density_, frame_bytes);
+  if (fill == 0) {
     return;
   }
   wire::chunk_headers noop;
   noop.noop = true;
-  const std::size_t fill = segment_min_bytes - segment_bytes_;
   std::size_t at = out_.size();
   out_.resize(at + wire::chunk_head_size_bound(noop));
   const bool reset = zenc_ ? zenc_->take_reset_flag() : false;
@@ -373,9 +357,7 @@ void link::note_frame(std::size_t frame_bytes) {
       wire::encode_chunk_head(std::span<std::byte>(out_).subspan(at), noop, fill, reset);
   out_.resize(at + n);
   out_.resize(out_.size() + fill);
-  std::memset(out_.data() + out_.size() - fill, '!', fill);
-  segment_bytes_ = 0;
-  segment_frames_ = 0;
+  std::memset(out_.data() + out_.size() - fill, wire::density_filler_byte, fill);
 }
 
 void link::append_plain(const wire::chunk_headers& h, std::span<const std::byte> data) {

@@ -22,6 +22,7 @@
 #include "net/signal.hpp"
 #include "tls/transport.hpp"
 #include "wire/frame_decoder.hpp"
+#include "wire/frame_shaper.hpp"
 #include "wire/zchunk.hpp"
 
 namespace kiteline::tunnel {
@@ -274,8 +275,7 @@ class link : public std::enable_shared_from_this<link> {
   asio::steady_timer tick_timer_;
   asio::steady_timer stall_timer_;
   std::uint64_t local_buffered_ = 0;
-  std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment
-  std::size_t segment_frames_ = 0;  // ... and frames in it
+  wire::frame_density density_;  // frame-density limiter (limit_frame_density)
   link_stats stats_;
   bool probation_ = false;
   std::size_t outbox_limit_ = 0;

@@ -21,8 +21,9 @@
 #include "net/asio.hpp"
 #include "net/signal.hpp"
 #include "tls/transport.hpp"
+#include "tunnel/local_stream.hpp"
+#include "tunnel/outbox.hpp"
 #include "wire/frame_decoder.hpp"
-#include "wire/zchunk.hpp"
 
 namespace kiteline::tunnel {
 
@@ -40,9 +41,8 @@ struct link_options {
   bool limit_frame_density = false;
   std::size_t tunnel_read_buffer = 256 * 1024;
   /// Most bytes one local read takes (one readv into the outbox, or this shared buffer for
-  /// compressed streams). 512 KiB: each pass of the event loop (wake-up, read, framing, one
-  /// sealed batch, send) carries twice what 256 KiB did; interleaved 1 GiB downloads measured the
-  /// connector at 0.85-0.96 CPU-s/GiB against 0.99-1.09 (docs/benchmarks.md).
+  /// compressed streams). Each pass of the event loop (wake-up, read, framing, one sealed
+  /// batch, send) carries up to this much; docs/benchmarks.md has the measurements behind it.
   std::size_t local_read_buffer = 512 * 1024;
   std::size_t outbox_high_water = 1024 * 1024;  ///< local reads pause above this many bytes
   /// The tunnel stops reading while this many bytes wait in its outbox: what reading causes
@@ -81,15 +81,6 @@ struct link_stats {
   std::uint64_t reads_held = 0;       ///< tunnel reads held back because the outbox was full
   std::uint64_t inflated = 0;         ///< bytes inflated from Z frames
   std::uint64_t inflated_wasted = 0;  ///< of which no stream took
-};
-
-/// Rewrites the bytes delivered to one local socket (the connector's X-Forwarded-* injection).
-/// Flow control keeps counting the bytes the peer sent, not the rewritten ones.
-class delivery_filter {
- public:
-  virtual ~delivery_filter() = default;
-  /// Appends the rewritten form of `in` to `out`. Called in delivery order.
-  virtual void transform(std::span<const std::byte> in, std::vector<std::byte>& out) = 0;
 };
 
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
@@ -151,40 +142,13 @@ class link : public std::enable_shared_from_this<link> {
   [[nodiscard]] std::size_t stream_count() const noexcept { return streams_.size(); }
   /// Bytes waiting to be written to local sockets, all streams (the receive budget in use).
   [[nodiscard]] std::uint64_t local_buffered() const noexcept { return local_buffered_; }
-  [[nodiscard]] std::size_t outbox_size() const noexcept { return out_.size(); }
+  [[nodiscard]] std::size_t outbox_size() const noexcept { return outbox_.size(); }
   /// Bytes queued for the tunnel plus those being written.
-  [[nodiscard]] std::size_t outbox_bytes() const noexcept {
-    return out_.size() + out_writing_.size();
-  }
+  [[nodiscard]] std::size_t outbox_bytes() const noexcept { return outbox_.bytes(); }
   [[nodiscard]] const mux::session& session() const noexcept { return session_; }
   [[nodiscard]] asio::any_io_executor executor() const { return executor_; }
 
  private:
-  // Wake-ups of the coroutines that drive a TLS local stream (plain ones use handlers).
-  struct stream_signals {
-    explicit stream_signals(const asio::any_io_executor& ex) : wake_writer(ex), wake_reader(ex) {}
-    net::signal wake_writer;
-    net::signal wake_reader;
-  };
-  struct local_stream : std::enable_shared_from_this<local_stream> {
-    wire::sid_t sid = 0;
-    std::optional<tls::transport> t;         // nullopt while a connector dials its origin
-    std::vector<std::byte> wbuf;        // bytes delivered, waiting for the writer
-    std::vector<std::byte> wbuf_busy;   // bytes being written (never touched by deliver)
-    std::uint64_t wbuf_delivered = 0;   // delivered (peer) bytes behind wbuf
-    std::unique_ptr<delivery_filter> filter;
-    std::unique_ptr<stream_signals> sig;  // TLS streams only
-    bool no_compress = false;           // compressing it saves too little (zpolicy_): plain
-    bool read_paused = false;
-    bool read_stopped = false;
-    bool read_armed = false;            // plain: a wait for readability is pending
-    bool read_blocked = false;          // plain: waiting in blocked_readers_ for the outbox
-    bool shutdown_after_flush = false;
-    bool close_after_flush = false;
-    bool reader_running = false;
-    bool writer_running = false;
-    bool gone = false;                  // closed and removed from the table
-  };
   using stream_ptr = std::shared_ptr<local_stream>;
 
   net::awaitable<void> reader(std::shared_ptr<link> self);
@@ -208,9 +172,9 @@ class link : public std::enable_shared_from_this<link> {
   void flush_gathered();
   void apply_written_now();
   void perform_actions();
+  /// Appends a chunk to the outbox (a ZChunk when the outbox's policy says so); closes the
+  /// tunnel when the headers cannot be encoded.
   void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
-  void append_plain(const wire::chunk_headers& h, std::span<const std::byte> data);
-  void note_frame(std::size_t frame_bytes);
   void start_local(wire::sid_t sid, const stream_ptr& s);
   void wake_writer(local_stream& s);
   void wake_reader(local_stream& s);
@@ -224,18 +188,23 @@ class link : public std::enable_shared_from_this<link> {
   /// its chunk head (one readv), so no payload byte is copied between the socket and the TLS
   /// sealer. Used when nothing else shapes the chunks (no compression, no frame-density limit).
   [[nodiscard]] bool reads_in_place(const local_stream& s) const noexcept;
-  /// Bytes the outbox can take before its high-water mark (0 at or above it).
-  [[nodiscard]] std::size_t outbox_room() const noexcept;
   void read_in_place(const stream_ptr& s);
   /// A local read (or the wait before it) that brought no data: wait again (would_block),
   /// end the stream's upload (EOF or 0 bytes), or drop the stream (an error).
   void read_ended(const stream_ptr& s, std::error_code ec);
+  /// The stream pump's write step, both drivers: what to do next for `s`.
+  enum class write_step : std::uint8_t { write, close, shutdown_send, idle };
+  /// Picks the next write step; for `write`, swaps wbuf into wbuf_busy and sets `delivered` to
+  /// the peer bytes behind it (deliveries during the write append to the other buffer).
+  [[nodiscard]] static write_step next_write(local_stream& s, std::uint64_t& delivered);
+  /// A local write of `delivered` peer bytes ended with `ec`: accounts it, acknowledges it (or
+  /// reports the failure to the session). False when the pump of `s` must stop.
+  [[nodiscard]] bool local_written(const stream_ptr& s, std::uint64_t delivered,
+                                   std::error_code ec);
+  /// Plain streams: starts the next write step (handler-driven).
   void kick_writer(const stream_ptr& s);
-  void on_written(const stream_ptr& s, std::uint64_t delivered, std::error_code ec);
   void drop_stream(wire::sid_t sid, bool abortive);
   void note_buffered(std::int64_t delta);
-  /// The outbox is at its limit: the tunnel reader holds off until the writer drains it.
-  [[nodiscard]] bool outbox_full() const noexcept { return out_.size() >= outbox_limit_; }
   /// Accounts a Z frame's inflated bytes that no stream took; false (and the tunnel closed)
   /// when the peer exceeded the inflation allowance.
   bool note_inflated(std::uint64_t size, std::uint64_t zsize, std::uint64_t delivered);
@@ -247,12 +216,9 @@ class link : public std::enable_shared_from_this<link> {
   std::shared_ptr<spdlog::logger> log_;
   std::string name_;
   wire::frame_decoder decoder_;
-  std::optional<wire::zchunk_encoder> zenc_;
-  wire::zchunk_policy zpolicy_;  // which streams are worth compressing
   mux::session session_;
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
-  core::byte_buffer out_;          // encoded chunks waiting for the writer
-  core::byte_buffer out_writing_;  // being written; empty when no write is in flight
+  tunnel::outbox outbox_;  // encoded chunks for the tunnel writer
   net::signal wake_tunnel_writer_;
   net::signal outbox_drained_;
   net::signal resume_tunnel_read_;
@@ -274,11 +240,8 @@ class link : public std::enable_shared_from_this<link> {
   asio::steady_timer tick_timer_;
   asio::steady_timer stall_timer_;
   std::uint64_t local_buffered_ = 0;
-  std::size_t segment_bytes_ = 0;   // frame-density limiter: bytes of the current segment
-  std::size_t segment_frames_ = 0;  // ... and frames in it
   link_stats stats_;
   bool probation_ = false;
-  std::size_t outbox_limit_ = 0;
   std::uint64_t delivered_total_ = 0;  // bytes of every deliver action (inflation accounting)
   std::int64_t inflate_credit_ = 0;    // wasted inflation still allowed (see link_options)
   bool z_frame_open_ = false;          // a Z frame's headers were fed, its data comes next
@@ -287,7 +250,7 @@ class link : public std::enable_shared_from_this<link> {
   std::uint64_t moved_at_last_tick_ = 0;  // bytes_in + bytes_out at the last tick
   bool closed_notified_ = false;
   std::string close_reason_;
-  // close_when_flushed(): close once out_ is written, or at drain_deadline_.
+  // close_when_flushed(): close once the outbox is written, or at drain_deadline_.
   bool close_when_drained_ = false;
   std::string drain_reason_;
   std::chrono::steady_clock::time_point drain_deadline_{};

@@ -1,5 +1,7 @@
 #include "wire/ping.hpp"
 
+#include "core/text.hpp"
+
 namespace kiteline::wire {
 namespace {
 
@@ -8,16 +10,6 @@ constexpr std::string_view ping_reply_status = "HTTP/1.1 503 Unavailable";
 constexpr std::array<std::byte, 7> tls_alert_bytes = {
     std::byte{0x15}, std::byte{0x03}, std::byte{0x03}, std::byte{0x00},
     std::byte{0x02}, std::byte{0x02}, std::byte{0x31}};
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -50,7 +42,7 @@ std::string format_unavailable_page(std::string_view uuid, std::string_view prot
       "Connection: close\r\n"
       "\r\n");
   out.append("<html><body><h1>Sorry! (").append(where).append(")</h1><p>The ");
-  out.append(upper(proto_label));
+  out.append(to_upper(proto_label));
   if (advertise) {
     out.append(" <a href=\"https://pagekite.net/\"><i>PageKite</i></a> for <b>");
   } else {
@@ -79,9 +71,9 @@ result<ping_reply> check_ping_reply(std::string_view bytes) {
     if (!f) {
       continue;  // tolerated: BEs only look for the two headers below
     }
-    if (iequals(f->name, "X-PageKite-UUID")) {
+    if (ascii_iequals(f->name, "X-PageKite-UUID")) {
       reply.uuid = f->value;
-    } else if (iequals(f->name, "X-PageKite-Overloaded")) {
+    } else if (ascii_iequals(f->name, "X-PageKite-Overloaded")) {
       reply.overloaded = true;
     }
   }

@@ -104,6 +104,22 @@ namespace kiteline {
   return s;
 }
 
+/// C's isspace in the "C" locale and regex `\s` on ASCII: space, \t, \n, \v, \f, \r.
+[[nodiscard]] constexpr bool is_ascii_space(char c) noexcept {
+  return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/// `s` without the is_ascii_space bytes it starts or ends with. The view points into `s`.
+[[nodiscard]] constexpr std::string_view trim_ascii_space(std::string_view s) noexcept {
+  while (!s.empty() && is_ascii_space(s.front())) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_ascii_space(s.back())) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
 // --- Hex --------------------------------------------------------------------------------------
 
 /// Value of one hex digit ('0'-'9', 'a'-'f', 'A'-'F'), or -1 for any other byte.

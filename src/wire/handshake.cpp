@@ -74,22 +74,20 @@ void append_list(std::string& out, std::string_view prefix, std::string_view suf
   out.append(crlf);
 }
 
-bool is_whitespace(char c) noexcept { return c == ' ' || c == '\t'; }
-
 /// Python str.split(): words separated by runs of blanks. Returns the count; fills up to N.
 template <std::size_t N>
 std::size_t split_words(std::string_view line, std::array<std::string_view, N>& words) noexcept {
   std::size_t n = 0;
   std::size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && is_whitespace(line[i])) {
+    while (i < line.size() && is_ows(line[i])) {
       ++i;
     }
     if (i == line.size()) {
       break;
     }
     const std::size_t start = i;
-    while (i < line.size() && !is_whitespace(line[i])) {
+    while (i < line.size() && !is_ows(line[i])) {
       ++i;
     }
     if (n < N) {
@@ -588,7 +586,6 @@ bool has_handshake_fields(std::span<const header_field> fields) noexcept {
 // ---------------------------------------------------------------------------------------------
 
 std::string make_misc(std::string_view motd) {
-  constexpr std::string_view digits = "0123456789ABCDEF";
   std::string out = "motd=";
   for (const char c : motd) {
     if (is_unreserved(c)) {
@@ -598,8 +595,8 @@ std::string make_misc(std::string_view motd) {
     } else {
       const auto u = static_cast<unsigned char>(c);
       out.push_back('%');
-      out.push_back(digits[u >> 4U]);
-      out.push_back(digits[u & 0x0FU]);
+      out.push_back(ascii_upper(hex_digit(u >> 4U)));
+      out.push_back(ascii_upper(hex_digit(u)));
     }
   }
   return out;

@@ -123,6 +123,19 @@ TEST(text, is_ows_or_eol_is_space_tab_cr_lf_only) {
   }
 }
 
+TEST(text, is_ascii_space_is_the_six_c_locale_spaces) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool want = b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r';
+    EXPECT_EQ(is_ascii_space(c), want) << b;
+    const std::string s = std::string(2, c) + "x" + c + "y" + std::string(2, c);
+    EXPECT_EQ(trim_ascii_space(s), want ? std::string("x") + c + "y" : s) << b;
+  }
+  EXPECT_EQ(trim_ascii_space(" \f\v\r\n\t"), "");
+  EXPECT_EQ(trim_ascii_space(""), "");
+  static_assert(trim_ascii_space("\v a b\f") == "a b");
+}
+
 TEST(text, trim_ows_strips_spaces_and_tabs_at_both_ends_only) {
   EXPECT_EQ(trim_ows(""), "");
   EXPECT_EQ(trim_ows(" \t "), "");

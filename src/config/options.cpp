@@ -6,6 +6,8 @@
 #include <fstream>
 #include <system_error>
 
+#include "core/text.hpp"
+
 namespace kiteline::config {
 namespace {
 
@@ -279,31 +281,17 @@ constexpr std::array table{
                 ""},
 };
 
-bool is_blank(char c) noexcept {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view strip(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_blank(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // re.sub(r'\s*SEP\s*', SEP, s)
 std::string squeeze_around(std::string_view s, char sep) {
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == sep) {
-      while (!out.empty() && is_blank(out.back())) {
+      while (!out.empty() && is_ascii_space(out.back())) {
         out.pop_back();
       }
       out += sep;
-      while (i + 1 < s.size() && is_blank(s[i + 1])) {
+      while (i + 1 < s.size() && is_ascii_space(s[i + 1])) {
         ++i;
       }
     } else {
@@ -313,7 +301,9 @@ std::string squeeze_around(std::string_view s, char sep) {
   return out;
 }
 
-bool has_blank(std::string_view s) noexcept { return std::any_of(s.begin(), s.end(), is_blank); }
+bool has_blank(std::string_view s) noexcept {
+  return std::any_of(s.begin(), s.end(), is_ascii_space);
+}
 
 std::string show_option(const option_spec& spec) { return "--" + std::string(spec.name); }
 
@@ -427,7 +417,7 @@ class expander {
       }
       std::string_view rest = letters.substr(j + 1);
       if (from_file) {
-        rest = strip(rest);
+        rest = trim_ascii_space(rest);
       }
       if (!rest.empty()) {
         emit(*spec, std::string(rest), origin, depth);
@@ -657,10 +647,10 @@ const option_spec* find_short_option(char letter) noexcept {
   return nullptr;
 }
 
-bool is_rc_end_line(std::string_view line) { return strip(line).starts_with("END"); }
+bool is_rc_end_line(std::string_view line) { return trim_ascii_space(line).starts_with("END"); }
 
 std::optional<std::string> rc_line_to_option(std::string_view line) {
-  line = strip(line);
+  line = trim_ascii_space(line);
   if (line.empty() || line.front() == '#') {
     return std::nullopt;
   }

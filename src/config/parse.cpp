@@ -8,6 +8,7 @@
 #include "config/short_form.hpp"
 #include "config/validate.hpp"
 #include "config/values.hpp"
+#include "core/text.hpp"
 
 namespace kiteline::config {
 namespace {
@@ -499,9 +500,7 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     cert_name cn{lower.substr(0, slash), std::nullopt};
     if (slash != std::string::npos) {
       const std::string pin = lower.substr(slash + 1);
-      const bool hex = pin.size() == 40 && std::all_of(pin.begin(), pin.end(), [](char c) {
-                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-                       });
+      const bool hex = pin.size() == 40 && is_lower_hex(pin);
       if (!hex) {
         ctx.error(o, "expected NAME or NAME/SHA1 (40 hex digits of the DER certificate's SHA-1)");
         return;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "config/values.hpp"
+#include "core/text.hpp"
 
 namespace kiteline::config {
 namespace {
@@ -263,8 +264,7 @@ std::string check_flag(const flag_setting& f) {
   if (k.starts_with("ip/")) {
     const std::string_view addr = std::string_view(k).substr(3);
     const bool ok = !addr.empty() && std::all_of(addr.begin(), addr.end(), [](char c) {
-      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-             c == '.' || c == ':';
+      return is_hex_digit(c) || c == '.' || c == ':';
     });
     if (!ok) {
       return "ip/ADDRESS: `" + std::string(addr) + "` is not an IP address or prefix";

@@ -4,6 +4,8 @@
 #include <array>
 #include <charconv>
 
+#include "core/text.hpp"
+
 namespace kiteline::mux {
 namespace {
 
@@ -15,20 +17,7 @@ constexpr std::array<std::byte, 4> filler_bye{std::byte{'B'}, std::byte{'y'}, st
                                               std::byte{'!'}};
 
 bool starts_with_x_pagekite(std::string_view name) noexcept {
-  constexpr std::string_view prefix = "x-pagekite";
-  if (name.size() < prefix.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = name[i];
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-    if (c != prefix[i]) {
-      return false;
-    }
-  }
-  return true;
+  return ascii_istarts_with(name, "x-pagekite");
 }
 
 // `now` as seconds since its epoch with 4 decimals (pagekite.py sends Unix time "%.4f").

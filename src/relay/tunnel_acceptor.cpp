@@ -4,6 +4,7 @@
 #include "relay/kite_policy.hpp"
 #include "relay/server_impl.hpp"
 #include "tls/client_auth.hpp"
+#include "wire/chunk_encoder.hpp"
 #include "wire/handshake.hpp"
 #include "wire/kite_auth.hpp"
 #include "wire/reject.hpp"
@@ -366,7 +367,7 @@ void tunnel_acceptor::on_control(const std::shared_ptr<tunnel>& tun, const mux::
     by_session_[tun->session_ids.back()] = {tun->worker, tun};
   }
   auto payload = wire::format_result_payload(resp);
-  std::string framed = hex_number(payload.size()) + "\r\n" + payload;
+  const std::string framed = wire::frame_control_payload(payload);
   tun->link->send_control(as_bytes(framed));
   register_keys(tun, ok_keys);
   const bool any_ok = std::any_of(resp.results.begin(), resp.results.end(),

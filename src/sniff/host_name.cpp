@@ -1,26 +1,11 @@
 #include "sniff/host_name.hpp"
 
+#include "core/text.hpp"
+
 namespace kiteline::sniff {
 namespace {
 
 constexpr std::size_t max_label_length = 63;
-
-constexpr bool is_hex(char c) noexcept {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-constexpr char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool all_hex(std::string_view s) noexcept {
-  for (char c : s) {
-    if (!is_hex(c)) {
-      return false;
-    }
-  }
-  return true;
-}
 
 /// "0x<8 or 32 hex>--" prefix length, or 0.
 std::size_t embedded_ip_prefix(std::string_view name) noexcept {
@@ -28,7 +13,7 @@ std::size_t embedded_ip_prefix(std::string_view name) noexcept {
     return 0;
   }
   for (std::size_t digits : {std::size_t{8}, std::size_t{32}}) {
-    if (name.size() >= 2 + digits + 2 && all_hex(name.substr(2, digits)) &&
+    if (name.size() >= 2 + digits + 2 && is_hex(name.substr(2, digits)) &&
         name.substr(2 + digits, 2) == "--") {
       return 2 + digits + 2;
     }
@@ -76,14 +61,6 @@ bool is_valid_host_name(std::string_view name) noexcept {
   return label != 0;  // no trailing dot
 }
 
-std::string to_lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = lower(c);
-  }
-  return out;
-}
-
 std::optional<authority> parse_authority(std::string_view text, bool strip_embedded_ip) {
   authority a;
   std::string_view host_part;
@@ -94,7 +71,7 @@ std::optional<authority> parse_authority(std::string_view text, bool strip_embed
       return std::nullopt;
     }
     for (char c : text.substr(1, close - 1)) {
-      if (!is_hex(c) && c != ':' && c != '.') {
+      if (!is_hex_digit(c) && c != ':' && c != '.') {
         return std::nullopt;
       }
     }
@@ -103,7 +80,7 @@ std::optional<authority> parse_authority(std::string_view text, bool strip_embed
     if (!rest.empty() && rest.front() != ':') {
       return std::nullopt;
     }
-    a.host = to_lower_ascii(host_part);
+    a.host = to_lower(host_part);
   } else {
     const auto colon = text.find(':');
     host_part = text.substr(0, colon);
@@ -111,7 +88,7 @@ std::optional<authority> parse_authority(std::string_view text, bool strip_embed
     if (host_part.size() > max_host_name_length) {
       return std::nullopt;
     }
-    a.host = to_lower_ascii(host_part);
+    a.host = to_lower(host_part);
     if (!is_valid_host_name(a.host)) {
       return std::nullopt;
     }

@@ -16,9 +16,6 @@ inline constexpr std::size_t max_host_name_length = 255;
 /// pass; IPv6 literals do not (they are handled by parse_authority).
 [[nodiscard]] bool is_valid_host_name(std::string_view name) noexcept;
 
-/// ASCII lower-case copy of `s`.
-[[nodiscard]] std::string to_lower_ascii(std::string_view s);
-
 /// A parsed `host[:port]`.
 struct authority {
   std::string host;        ///< lower-case; IPv6 literals keep their brackets ("[::1]")

@@ -1,5 +1,6 @@
 #include "sniff/http_request_head.hpp"
 
+#include "core/text.hpp"
 #include "sniff/host_name.hpp"
 
 #include <array>
@@ -48,43 +49,11 @@ constexpr bool is_tchar(char c) noexcept {
   }
 }
 
-constexpr char lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
-
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_ows(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 /// Upgrade: a comma-separated list of protocols; true if one of them is "websocket".
 bool lists_websocket(std::string_view value) noexcept {
   while (!value.empty()) {
     const auto comma = value.find(',');
-    if (iequals(trim_ows(value.substr(0, comma)), "websocket")) {
+    if (ascii_iequals(trim_ows(value.substr(0, comma)), "websocket")) {
       return true;
     }
     if (comma == std::string_view::npos) {
@@ -184,13 +153,13 @@ errc parse_header_line(std::string_view line, request_head& head, std::string_vi
     }
   }
   head.fields.push_back({name, value});
-  if (iequals(name, "host")) {
+  if (ascii_iequals(name, "host")) {
     if (head.has_host) {
       return errc::duplicate_host;
     }
     head.has_host = true;
     host_raw = value;
-  } else if (iequals(name, "upgrade") && lists_websocket(value)) {
+  } else if (ascii_iequals(name, "upgrade") && lists_websocket(value)) {
     head.websocket_upgrade = true;
   }
   return errc::ok;
@@ -207,7 +176,7 @@ errc finish(request_head& head, std::string_view host_raw) {
     head.host_port = a->port;
   }
   if (head.method == "CONNECT") {
-    if (istarts_with(head.target, "pagekite:")) {
+    if (ascii_istarts_with(head.target, "pagekite:")) {
       head.pagekite_tunnel = true;
       return errc::ok;
     }

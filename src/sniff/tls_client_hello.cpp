@@ -1,5 +1,6 @@
 #include "sniff/tls_client_hello.hpp"
 
+#include "core/text.hpp"
 #include "sniff/host_name.hpp"
 
 #include <array>
@@ -190,8 +191,7 @@ step parse_server_name(hello_parser& p, std::size_t len, client_hello_info& info
     KL_SNIFF_TRY(p.take(buf.data(), name_len));
     std::string name(name_len, '\0');
     for (std::size_t i = 0; i < name_len; ++i) {
-      const char c = static_cast<char>(buf[i]);
-      name[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+      name[i] = ascii_lower(static_cast<char>(buf[i]));
     }
     if (!is_valid_host_name(name)) {
       return p.fail(errc::bad_server_name);

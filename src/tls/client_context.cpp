@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "core/text.hpp"
 #include "tls/openssl_error.hpp"
 #include "tls/record_protection.hpp"
 
@@ -57,13 +58,7 @@ std::string peer_sha1(SSL* ssl) {
   unsigned int len = 0;
   ::X509_digest(cert, ::EVP_sha1(), md, &len);
   ::X509_free(cert);
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[md[i] >> 4];
-    out += hex[md[i] & 15];
-  }
-  return out;
+  return to_hex(std::span<const std::uint8_t>(md, len));
 }
 
 std::string check_peer(SSL* ssl, const client_settings& s) {

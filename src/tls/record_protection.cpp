@@ -128,16 +128,13 @@ bool take_keylog_line(std::string_view line, traffic_secrets& s) {
   if (hex.size() % 2 != 0 || hex.size() / 2 > dst->size() || hex.empty()) {
     return false;
   }
-  for (std::size_t i = 0; i < hex.size() / 2; ++i) {
-    const int hi = kiteline::hex_digit_value(hex[2 * i]);
-    const int lo = kiteline::hex_digit_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      ::OPENSSL_cleanse(dst->data(), dst->size());
-      return false;
-    }
-    (*dst)[i] = static_cast<std::byte>(hi * 16 + lo);
+  // The length fits, so only a non-hex byte fails, after part of the secret was written.
+  const std::optional<std::size_t> n = kiteline::decode_hex_into(hex, *dst);
+  if (!n) {
+    ::OPENSSL_cleanse(dst->data(), dst->size());
+    return false;
   }
-  *dst_size = hex.size() / 2;
+  *dst_size = *n;
   return true;
 }
 

@@ -4,19 +4,12 @@
 
 #include <algorithm>
 
+#include "core/text.hpp"
 #include "tls/key_pair.hpp"
 #include "tls/openssl_error.hpp"
 #include "tls/record_protection.hpp"
 
 namespace kiteline::tls {
-
-namespace {
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
-}  // namespace
 
 std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pair,
                                                         const protocol_policy& policy,
@@ -58,7 +51,7 @@ const endpoint* endpoint_set::find(std::string_view name) const {
     name = default_name_;
   }
   for (const auto& e : endpoints_) {
-    if (iequals(e->name(), name)) {
+    if (ascii_iequals(e->name(), name)) {
       return e.get();
     }
   }
@@ -66,7 +59,7 @@ const endpoint* endpoint_set::find(std::string_view name) const {
   if (std::count(name.begin(), name.end(), '.') >= 2) {
     std::string wild = "*" + std::string(name.substr(name.find('.')));
     for (const auto& e : endpoints_) {
-      if (iequals(e->name(), wild)) {
+      if (ascii_iequals(e->name(), wild)) {
         return e.get();
       }
     }

@@ -8,23 +8,11 @@
 #define ZLIB_CONST
 #include <zlib.h>
 
+#include "core/text.hpp"
 #include "wire/errc.hpp"
 
 namespace kiteline::wire {
 namespace {
-
-constexpr int hex_value(unsigned char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // Appends one hex digit to `v`, flagging values that exceed `cap` (no overflow ever happens).
 constexpr void add_hex_digit(std::uint64_t& v, int d, std::uint64_t cap, bool& too_big) noexcept {
@@ -47,35 +35,6 @@ constexpr unsigned crlfcrlf_step(unsigned m, unsigned char c) noexcept {
     return m == 1 ? 2U : (m == 3 ? 4U : 0U);
   }
   return 0;
-}
-
-constexpr bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-constexpr std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_blank(s.back())) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// `lower` must be lower-case already.
-constexpr bool iequals(std::string_view s, std::string_view lower) noexcept {
-  if (s.size() != lower.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (ascii_lower(s[i]) != lower[i]) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Decimal digits only, at least one, value <= max.
@@ -209,7 +168,7 @@ decode_step frame_decoder::feed(std::span<const std::byte> in) {
           if (++line_len_ > limits_.max_size_line) {
             return fail(pos, errc::size_line_too_long);
           }
-          const int d = hex_value(c);
+          const int d = hex_digit_value(static_cast<char>(c));
           switch (size_state_) {
             case size_state::size_digits:
               if (d >= 0) {
@@ -400,25 +359,25 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
   if (colon == std::string_view::npos) {
     return errc::bad_header_line;
   }
-  const std::string_view name = trim(line.substr(0, colon));
-  const std::string_view value = trim(line.substr(colon + 1));
+  const std::string_view name = trim_ows(line.substr(0, colon));
+  const std::string_view value = trim_ows(line.substr(colon + 1));
   chunk_headers& h = store.parsed;
   std::uint64_t v = 0;
   constexpr std::uint64_t u32_max = std::numeric_limits<std::uint32_t>::max();
   switch (name.size()) {
     case 3:
-      if (iequals(name, "sid")) {
+      if (ascii_iequals(name, "sid")) {
         if (value.size() > limits_.max_sid_digits || !parse_decimal(value, u32_max, v)) {
           return errc::bad_sid;
         }
         h.sid = static_cast<sid_t>(v);
         return {};
       }
-      if (iequals(name, "rip")) {
+      if (ascii_iequals(name, "rip")) {
         h.rip = value;
         return {};
       }
-      if (iequals(name, "eof")) {
+      if (ascii_iequals(name, "eof")) {
         if (value.empty() || value[0] != '1') {
           return errc::bad_eof;
         }
@@ -435,14 +394,14 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
         h.eof = bits == 0 ? eof_flags::both : static_cast<eof_flags>(bits);
         return {};
       }
-      if (iequals(name, "skb")) {
+      if (ascii_iequals(name, "skb")) {
         if (!parse_decimal(value, std::numeric_limits<std::uint64_t>::max(), v)) {
           return errc::bad_number;
         }
         h.skb = v;
         return {};
       }
-      if (iequals(name, "spd")) {
+      if (ascii_iequals(name, "spd")) {
         if (!parse_decimal(value, std::numeric_limits<std::uint64_t>::max(), v)) {
           return errc::bad_number;
         }
@@ -451,51 +410,51 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
       }
       break;
     case 4:
-      if (iequals(name, "host")) {
+      if (ascii_iequals(name, "host")) {
         h.host = value;
         return {};
       }
-      if (iequals(name, "port")) {
+      if (ascii_iequals(name, "port")) {
         if (!parse_decimal(value, u32_max, v)) {
           return errc::bad_number;
         }
         h.port = static_cast<std::uint32_t>(v);
         return {};
       }
-      if (iequals(name, "rtls")) {
+      if (ascii_iequals(name, "rtls")) {
         h.rtls = true;
         return {};
       }
-      if (iequals(name, "noop")) {
+      if (ascii_iequals(name, "noop")) {
         h.noop = true;
         return {};
       }
-      if (iequals(name, "ping")) {
+      if (ascii_iequals(name, "ping")) {
         h.ping = value;
         return {};
       }
-      if (iequals(name, "pong")) {
+      if (ascii_iequals(name, "pong")) {
         h.pong = value;
         return {};
       }
-      if (iequals(name, "zrst")) {
+      if (ascii_iequals(name, "zrst")) {
         h.zrst = true;
         return {};
       }
       break;
     case 5:
-      if (iequals(name, "proto")) {
+      if (ascii_iequals(name, "proto")) {
         h.proto = value;
         return {};
       }
-      if (iequals(name, "rport")) {
+      if (ascii_iequals(name, "rport")) {
         if (!parse_decimal(value, u32_max, v)) {
           return errc::bad_number;
         }
         h.rport = static_cast<std::uint32_t>(v);
         return {};
       }
-      if (iequals(name, "quota")) {
+      if (ascii_iequals(name, "quota")) {
         const bool negative = !value.empty() && value[0] == '-';
         if (!parse_decimal(negative ? value.substr(1) : value,
                            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),

@@ -4,6 +4,7 @@
 #include <array>
 #include <limits>
 
+#include "core/text.hpp"
 #include "wire/head.hpp"
 
 namespace kiteline::wire {
@@ -20,10 +21,10 @@ struct pk_name {
 };
 
 std::optional<pk_name> classify_name(std::string_view name) noexcept {
-  if (istarts_with(name, pagekite_prefix)) {
+  if (ascii_istarts_with(name, pagekite_prefix)) {
     return pk_name{name.substr(pagekite_prefix.size()), false};
   }
-  if (istarts_with(name, beanstalk_prefix)) {
+  if (ascii_istarts_with(name, beanstalk_prefix)) {
     return pk_name{name.substr(beanstalk_prefix.size()), true};
   }
   return std::nullopt;
@@ -31,14 +32,6 @@ std::optional<pk_name> classify_name(std::string_view name) noexcept {
 
 bool has_line_break(std::string_view v) noexcept {
   return v.find_first_of("\r\n") != std::string_view::npos;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = ascii_lower(c);
-  }
-  return out;
 }
 
 /// Optional '-' then 1..18 decimal digits (so it always fits an int64).
@@ -81,22 +74,20 @@ void append_list(std::string& out, std::string_view prefix, std::string_view suf
   out.append(crlf);
 }
 
-bool is_whitespace(char c) noexcept { return c == ' ' || c == '\t'; }
-
 /// Python str.split(): words separated by runs of blanks. Returns the count; fills up to N.
 template <std::size_t N>
 std::size_t split_words(std::string_view line, std::array<std::string_view, N>& words) noexcept {
   std::size_t n = 0;
   std::size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && is_whitespace(line[i])) {
+    while (i < line.size() && is_ows(line[i])) {
       ++i;
     }
     if (i == line.size()) {
       break;
     }
     const std::size_t start = i;
-    while (i < line.size() && !is_whitespace(line[i])) {
+    while (i < line.size() && !is_ows(line[i])) {
       ++i;
     }
     if (n < N) {
@@ -112,7 +103,7 @@ result<void> check_request_line(std::string_view line) noexcept {
   if (split_words(line, w) != 3) {
     return errc::bad_request_line;
   }
-  if (w[0] != "CONNECT" || !istarts_with(w[1], "pagekite:") ||
+  if (w[0] != "CONNECT" || !ascii_istarts_with(w[1], "pagekite:") ||
       (w[2] != "HTTP/1.0" && w[2] != "HTTP/1.1")) {
     return errc::bad_request_line;
   }
@@ -154,19 +145,19 @@ class request_builder {
         return kite.error();
       }
       req_.kites.push_back(std::move(kite).value());
-    } else if (iequals(s, "-Features")) {
-      if (iequals(value, "AddKites")) {
+    } else if (ascii_iequals(s, "-Features")) {
+      if (ascii_iequals(value, "AddKites")) {
         req_.add_kites = true;
-      } else if (iequals(value, "ZChunks")) {
+      } else if (ascii_iequals(value, "ZChunks")) {
         req_.zchunks = true;
-      } else if (iequals(value, "Mobile")) {
+      } else if (ascii_iequals(value, "Mobile")) {
         req_.mobile = true;
       }
-    } else if (iequals(s, "-Version")) {
+    } else if (ascii_iequals(s, "-Version")) {
       if (req_.versions.size() < limits_.max_versions) {
         req_.versions.emplace_back(value);
       }
-    } else if (iequals(s, "-Replace")) {
+    } else if (ascii_iequals(s, "-Replace")) {
       req_.replace = value;
     }
     return {};
@@ -199,36 +190,36 @@ class response_builder {
     }
     resp_.legacy_beanstalk = resp_.legacy_beanstalk || pk->legacy;
     const std::string_view s = pk->suffix;
-    if (iequals(s, "-Features")) {
-      if (iequals(value, "ZChunks")) {
+    if (ascii_iequals(s, "-Features")) {
+      if (ascii_iequals(value, "ZChunks")) {
         resp_.zchunks = true;
-      } else if (iequals(value, "WebSockets")) {
+      } else if (ascii_iequals(value, "WebSockets")) {
         resp_.websockets = true;
-      } else if (iequals(value, "AddKites")) {
+      } else if (ascii_iequals(value, "AddKites")) {
         resp_.add_kites = true;
       }
-    } else if (iequals(s, "-Protos")) {
+    } else if (ascii_iequals(s, "-Protos")) {
       add_list(resp_.protos, value);
-    } else if (iequals(s, "-Ports")) {
+    } else if (ascii_iequals(s, "-Ports")) {
       add_list(resp_.ports, value);
-    } else if (iequals(s, "-Raw-Ports")) {
+    } else if (ascii_iequals(s, "-Raw-Ports")) {
       add_list(resp_.raw_ports, value);
-    } else if (iequals(s, "-SignThis")) {
+    } else if (ascii_iequals(s, "-SignThis")) {
       const std::size_t colon = value.rfind(':');
       if (colon == std::string_view::npos) {
         return errc::bad_kite_line;
       }
       return add_result(kite_status::sign_this, value.substr(0, colon), value.substr(colon + 1),
                         {});
-    } else if (iequals(s, "-OK")) {
+    } else if (ascii_iequals(s, "-OK")) {
       return add_result(kite_status::ok, value, {}, {});
-    } else if (iequals(s, "-SSL-OK")) {
+    } else if (ascii_iequals(s, "-SSL-OK")) {
       return add_result(kite_status::ssl_ok, value, {}, {});
-    } else if (iequals(s, "-Invalid")) {
+    } else if (ascii_iequals(s, "-Invalid")) {
       return add_result(kite_status::invalid, value, {}, {});
-    } else if (iequals(s, "-Duplicate")) {
+    } else if (ascii_iequals(s, "-Duplicate")) {
       return add_result(kite_status::duplicate, value, {}, {});
-    } else if (iequals(s, "-Invalid-Why")) {
+    } else if (ascii_iequals(s, "-Invalid-Why")) {
       // Normally right after "Invalid: KITE"; the reason is what follows "KITE;".
       if (!resp_.results.empty()) {
         kite_result& last = resp_.results.back();
@@ -243,19 +234,19 @@ class response_builder {
       if (semi == std::string_view::npos) {
         return add_result(kite_status::invalid, value, {}, {});
       }
-      return add_result(kite_status::invalid, trim(value.substr(0, semi)), {},
+      return add_result(kite_status::invalid, trim_ows_and_eol(value.substr(0, semi)), {},
                         value.substr(semi + 1));
-    } else if (iequals(s, "-SessionID")) {
+    } else if (ascii_iequals(s, "-SessionID")) {
       resp_.session_id = value;
-    } else if (iequals(s, "-Misc")) {
+    } else if (ascii_iequals(s, "-Misc")) {
       resp_.misc = std::string(value);
-    } else if (iequals(s, "-QConns")) {
+    } else if (ascii_iequals(s, "-QConns")) {
       return set_number(resp_.qconns, value);
-    } else if (iequals(s, "-QDays")) {
+    } else if (ascii_iequals(s, "-QDays")) {
       return set_number(resp_.qdays, value);
-    } else if (iequals(s, "-Quota")) {
+    } else if (ascii_iequals(s, "-Quota")) {
       return set_number(resp_.quota, value);
-    } else if (iequals(s, "-IPsPerSec")) {
+    } else if (ascii_iequals(s, "-IPsPerSec")) {
       resp_.ips_per_sec = value;
     }
     return {};
@@ -267,7 +258,7 @@ class response_builder {
   void add_list(std::vector<std::string>& list, std::string_view value) {
     while (!value.empty()) {
       const std::size_t comma = value.find(',');
-      const std::string_view item = trim(value.substr(0, comma));
+      const std::string_view item = trim_ows_and_eol(value.substr(0, comma));
       if (!item.empty() && list.size() < limits_.max_list_items) {
         list.emplace_back(item);
       }
@@ -395,19 +386,6 @@ bool is_unreserved(char c) noexcept {
          c == '.' || c == '-' || c == '~';
 }
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -446,7 +424,7 @@ result<kite_request> parse_kite_line(std::string_view value, const kite_limits& 
       }
     }
   }
-  return kite_request{lower(f[0]), lower(f[1]), std::string(f[2]), std::string(f[3]),
+  return kite_request{to_lower(f[0]), to_lower(f[1]), std::string(f[2]), std::string(f[3]),
                       std::string(f[4])};
 }
 
@@ -582,7 +560,7 @@ result<handshake_request> parse_kite_round(std::span<const header_field> fields,
                                            const handshake_limits& limits) {
   request_builder builder(limits);
   for (const header_field& f : fields) {
-    if (result<void> ok = builder.on_field(f.name, trim(f.value)); !ok) {
+    if (result<void> ok = builder.on_field(f.name, trim_ows_and_eol(f.value)); !ok) {
       return ok.error();
     }
   }
@@ -593,7 +571,7 @@ result<handshake_response> parse_result_fields(std::span<const header_field> fie
                                                const response_limits& limits) {
   response_builder builder(limits);
   for (const header_field& f : fields) {
-    if (result<void> ok = builder.on_field(f.name, trim(f.value)); !ok) {
+    if (result<void> ok = builder.on_field(f.name, trim_ows_and_eol(f.value)); !ok) {
       return ok.error();
     }
   }
@@ -608,7 +586,6 @@ bool has_handshake_fields(std::span<const header_field> fields) noexcept {
 // ---------------------------------------------------------------------------------------------
 
 std::string make_misc(std::string_view motd) {
-  constexpr std::string_view digits = "0123456789ABCDEF";
   std::string out = "motd=";
   for (const char c : motd) {
     if (is_unreserved(c)) {
@@ -618,8 +595,8 @@ std::string make_misc(std::string_view motd) {
     } else {
       const auto u = static_cast<unsigned char>(c);
       out.push_back('%');
-      out.push_back(digits[u >> 4U]);
-      out.push_back(digits[u & 0x0FU]);
+      out.push_back(ascii_upper(hex_digit(u >> 4U)));
+      out.push_back(ascii_upper(hex_digit(u)));
     }
   }
   return out;
@@ -636,9 +613,10 @@ std::string motd_from_misc(std::string_view misc) {
       for (std::size_t i = 0; i < enc.size(); ++i) {
         if (enc[i] == '+') {
           out.push_back(' ');
-        } else if (enc[i] == '%' && i + 2 < enc.size() && hex_value(enc[i + 1]) >= 0 &&
-                   hex_value(enc[i + 2]) >= 0) {
-          out.push_back(static_cast<char>(hex_value(enc[i + 1]) * 16 + hex_value(enc[i + 2])));
+        } else if (enc[i] == '%' && i + 2 < enc.size() && hex_digit_value(enc[i + 1]) >= 0 &&
+                   hex_digit_value(enc[i + 2]) >= 0) {
+          out.push_back(
+              static_cast<char>(hex_digit_value(enc[i + 1]) * 16 + hex_digit_value(enc[i + 2])));
           i += 2;
         } else {
           out.push_back(enc[i]);

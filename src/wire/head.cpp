@@ -38,42 +38,16 @@ bool line_reader::next(std::string_view& line) noexcept {
   return true;
 }
 
-std::string_view trim(std::string_view s) noexcept {
-  constexpr std::string_view ws = " \t\r\n";
-  const std::size_t first = s.find_first_not_of(ws);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  const std::size_t last = s.find_last_not_of(ws);
-  return s.substr(first, last - first + 1);
-}
-
 std::optional<header_field> split_header_line(std::string_view line) noexcept {
   const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
     return std::nullopt;
   }
-  header_field f{trim(line.substr(0, colon)), trim(line.substr(colon + 1))};
+  header_field f{trim_ows_and_eol(line.substr(0, colon)), trim_ows_and_eol(line.substr(colon + 1))};
   if (f.name.empty()) {
     return std::nullopt;
   }
   return f;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace kiteline::wire

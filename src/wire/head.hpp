@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "core/text.hpp"
 #include "wire/chunk_headers.hpp"
 #include "wire/errc.hpp"
 
@@ -46,18 +47,16 @@ class line_reader {
 /// (pagekite.py trims both). std::nullopt when the line holds no ':' or the name is empty.
 [[nodiscard]] std::optional<header_field> split_header_line(std::string_view line) noexcept;
 
-/// Removes leading and trailing spaces, tabs, CRs and LFs.
-[[nodiscard]] std::string_view trim(std::string_view s) noexcept;
-
-/// ASCII case-insensitive equality.
-[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
-
-/// ASCII case-insensitive prefix test.
-[[nodiscard]] bool istarts_with(std::string_view s, std::string_view prefix) noexcept;
-
-/// ASCII lower-case of one character.
-[[nodiscard]] constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+// Transition (#21): src/relay and src/connector still spell these three wire::…; once their
+// slices call core/text directly, this block goes. They are the core/text functions, not copies.
+using kiteline::ascii_lower;
+/// ASCII case-insensitive equality: kiteline::ascii_iequals.
+[[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  return ascii_iequals(a, b);
+}
+/// ASCII case-insensitive prefix test: kiteline::ascii_istarts_with.
+[[nodiscard]] constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
+  return ascii_istarts_with(s, prefix);
 }
 
 }  // namespace kiteline::wire

@@ -5,31 +5,12 @@
 #include <span>
 
 #include "core/assert.hpp"
+#include "core/text.hpp"
 #include "wire/head.hpp"
 #include "wire/sha1.hpp"
 
 namespace kiteline::wire {
 namespace {
-
-std::string hex_u64(std::uint64_t v) {
-  constexpr std::string_view digits = "0123456789abcdef";
-  std::array<char, 16> buf{};
-  std::size_t n = 0;
-  do {
-    buf[buf.size() - 1 - n] = digits[v & 0xFU];
-    v >>= 4U;
-    ++n;
-  } while (v != 0);
-  return {buf.data() + buf.size() - n, n};
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = ascii_lower(c);
-  }
-  return out;
-}
 
 /// salt || SHA1HEX(parts... || salt)[:keep]
 std::string salted(std::string_view secret, std::string_view payload, std::string_view salt8,
@@ -88,24 +69,9 @@ std::string token_mac(std::string_view fe_secret, std::string_view p0, std::stri
 }
 
 std::string token_p0(std::string_view proto, std::string_view domain, std::string_view bsalt) {
-  std::string p0 = lower(proto);
-  p0.append(":").append(lower(domain)).append(":").append(bsalt);
+  std::string p0 = to_lower(proto);
+  p0.append(":").append(to_lower(domain)).append(":").append(bsalt);
   return p0;
-}
-
-bool is_lower_hex(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-/// Parses lower-case hex digits (at most 8, checked by the caller).
-std::uint32_t parse_hex32(std::string_view s) noexcept {
-  std::uint32_t v = 0;
-  for (char c : s) {
-    const auto d = static_cast<std::uint32_t>(c >= 'a' ? c - 'a' + 10 : c - '0');
-    v = (v << 4U) | d;
-  }
-  return v;
 }
 
 }  // namespace
@@ -133,8 +99,8 @@ std::string sign_dyndns(std::string_view secret, std::string_view payload,
 
 std::string kite_payload(std::string_view proto, std::string_view domain, std::string_view bsalt,
                          std::string_view fsalt) {
-  std::string p = lower(proto);
-  p.append(":").append(lower(domain)).append(":").append(bsalt).append(":").append(fsalt);
+  std::string p = to_lower(proto);
+  p.append(":").append(to_lower(domain)).append(":").append(bsalt).append(":").append(fsalt);
   return p;
 }
 
@@ -166,7 +132,7 @@ std::string make_token(std::string_view fe_secret, std::string_view proto, std::
                        std::string_view bsalt, std::uint64_t issued_at,
                        std::string_view rand7hex) {
   KL_ASSERT(rand7hex.size() == token_nonce_digits);
-  std::string time_hex = hex_u64(issued_at & 0xFFFFFFFFU);
+  std::string time_hex = to_hex_number(issued_at & 0xFFFFFFFFU);
   std::string head = "t";
   head.append(token_time_digits - time_hex.size(), '0').append(time_hex);
   head.append(rand7hex.substr(0, token_nonce_digits));
@@ -199,7 +165,9 @@ token_check check_token(std::string_view fe_secret, const kite_request& kite,
   }
   // The MAC vouches for the time field. Age mod 2^32: a time field ahead of `now` (a clock that
   // went back) gives a huge age, i.e. expired.
-  const std::uint32_t issued = parse_hex32(head.substr(1, token_time_digits));
+  // The digits were checked above (8 lower-case hex digits), so the parse cannot fail.
+  const auto issued =
+      static_cast<std::uint32_t>(parse_hex_number(head.substr(1, token_time_digits)).value_or(0));
   const std::uint32_t age = static_cast<std::uint32_t>(now) - issued;
   if (age >= token_lifetime_seconds) {
     return {token_verdict::expired, 0};
@@ -208,7 +176,7 @@ token_check check_token(std::string_view fe_secret, const kite_request& kite,
 }
 
 std::string make_session_id(std::uint64_t unix_time, std::string_view sha1hex) {
-  std::string out = hex_u64(unix_time);
+  std::string out = to_hex_number(unix_time);
   out.append(":").append(sha1hex);
   return out;
 }

@@ -1,5 +1,7 @@
 #include "wire/ping.hpp"
 
+#include "core/text.hpp"
+
 namespace kiteline::wire {
 namespace {
 
@@ -43,9 +45,9 @@ result<ping_reply> check_ping_reply(std::string_view bytes) {
     if (!f) {
       continue;  // tolerated: BEs only look for the two headers below
     }
-    if (iequals(f->name, "X-PageKite-UUID")) {
+    if (ascii_iequals(f->name, "X-PageKite-UUID")) {
       reply.uuid = f->value;
-    } else if (iequals(f->name, "X-PageKite-Overloaded")) {
+    } else if (ascii_iequals(f->name, "X-PageKite-Overloaded")) {
       reply.overloaded = true;
     }
   }

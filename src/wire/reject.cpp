@@ -1,5 +1,7 @@
 #include "wire/reject.hpp"
 
+#include "core/text.hpp"
+
 #include <array>
 
 namespace kiteline::wire {
@@ -17,16 +19,6 @@ constexpr std::string_view page_headers =
     "Cache-Control: no-store\r\n"
     "Connection: close\r\n"
     "\r\n";
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -49,7 +41,7 @@ std::string format_unavailable_page(std::string_view uuid, std::string_view prot
   out.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
   out.append(page_headers);
   out.append("<html><body><h1>Sorry! (").append(where).append(")</h1><p>The ");
-  out.append(upper(proto_label));
+  out.append(to_upper(proto_label));
   if (advertise) {
     out.append(" <a href=\"https://pagekite.net/\"><i>PageKite</i></a> for <b>");
   } else {

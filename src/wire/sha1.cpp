@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "core/text.hpp"
+
 namespace kiteline::wire {
 namespace {
 
@@ -124,17 +126,6 @@ std::string sha1_hex(std::string_view text) {
   sha1 h;
   h.update(text);
   return h.hex_digest();
-}
-
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  constexpr std::string_view digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const std::uint8_t b : bytes) {
-    out.push_back(digits[b >> 4U]);
-    out.push_back(digits[b & 0x0FU]);
-  }
-  return out;
 }
 
 }  // namespace kiteline::wire

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/text.hpp"
+
 namespace kiteline::wire {
 
 /// Incremental SHA-1. SHA-1 is broken for collision resistance; PageKite uses it only because
@@ -45,7 +47,8 @@ class sha1 {
 /// SHA1HEX(text) of the spec: the 40-char lower-case hex digest.
 [[nodiscard]] std::string sha1_hex(std::string_view text);
 
-/// Lower-case hex of arbitrary bytes.
-[[nodiscard]] std::string to_hex(std::span<const std::uint8_t> bytes);
+// Transition (#21): src/relay still spells wire::to_hex; it is core/text's to_hex (lower-case
+// hex of arbitrary bytes), and this line goes once the relay slice calls it directly.
+using kiteline::to_hex;
 
 }  // namespace kiteline::wire

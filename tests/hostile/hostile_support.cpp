@@ -24,6 +24,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/text.hpp"
 #include "support/connector_fixture.hpp"
 #include "wire/kite_auth.hpp"
 
@@ -62,10 +63,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 std::string random_hex(std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::string s;
   for (std::size_t i = 0; i < n; ++i) {
-    s += digits[static_cast<unsigned>(std::rand()) % 16U];  // NOLINT: test salt, not a secret
+    s += hex_digit(static_cast<unsigned>(std::rand()));  // NOLINT: test salt, not a secret
   }
   return s;
 }

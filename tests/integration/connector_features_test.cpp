@@ -4,6 +4,7 @@
 // (@FILE, periodic re-evaluation, retiring a relay without dropping its streams).
 
 #include "support/connector_fixture.hpp"
+#include "core/text.hpp"
 #include "support/loopback_relay.hpp"
 #include "support/test_env.hpp"
 #include "support/test_socket.hpp"
@@ -79,15 +80,7 @@ std::uint16_t local_port(int fd) {
 
 // --- §10.4 flags ---------------------------------------------------------------------------
 
-std::string basic(const std::string& user_pass) {
-  // Base64 of the test credentials (OpenSSL's encoder; 4 output bytes per 3 input + NUL).
-  std::string out(4 * ((user_pass.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(user_pass.data()),
-                                static_cast<int>(user_pass.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
+std::string basic(const std::string& user_pass) { return base64_encode(user_pass); }
 
 std::string get_with(const std::string& extra) {
   return "GET /bytes/1000 HTTP/1.1\r\nHost: foo.test\r\n" + extra + "Connection: close\r\n\r\n";

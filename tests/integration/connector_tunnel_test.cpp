@@ -25,6 +25,7 @@
 #include "wire/handshake.hpp"
 #include "wire/ping.hpp"
 #include "connector/client.hpp"
+#include "core/text.hpp"
 #include "support/connector_fixture.hpp"
 #include "support/loopback_relay.hpp"
 #include "support/test_env.hpp"
@@ -50,13 +51,7 @@ std::string cert_sha1(const std::string& crt_file) {
   unsigned int len = 0;
   X509_digest(x, EVP_sha1(), md, &len);
   X509_free(x);
-  std::string out;
-  char hex[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", md[i]);
-    out += hex;
-  }
-  return out;
+  return to_hex(std::span<const std::uint8_t>(md, len));
 }
 
 TEST(connector_tunnel, flow_b_get_64mib_post_8mib_and_forwarded_headers) {

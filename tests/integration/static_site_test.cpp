@@ -24,6 +24,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/text.hpp"
+
 namespace kiteline::connector {
 namespace {
 
@@ -142,16 +144,6 @@ struct http_response {
   }
 };
 
-std::string hex(const unsigned char* p, unsigned n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string r;
-  for (unsigned i = 0; i < n; ++i) {
-    r.push_back(digits[p[i] >> 4]);
-    r.push_back(digits[p[i] & 0xf]);
-  }
-  return r;
-}
-
 /// Reads one response (Content-Length framed; HEAD/304 without a body). `hash`: keep only a
 /// SHA-256 of the body instead of the bytes.
 std::optional<http_response> read_response(client& c, bool head_request, bool hash = false) {
@@ -176,10 +168,7 @@ std::optional<http_response> read_response(client& c, bool head_request, bool ha
     const std::string line = head.substr(pos, e - pos);
     pos = e + 2;
     const std::size_t colon = line.find(':');
-    std::string name = line.substr(0, colon);
-    for (char& ch : name) {
-      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    }
+    const std::string name = to_lower(line.substr(0, colon));
     r.headers[name] = line.substr(colon + 2);
   }
   if (head_request || r.status == 304) {
@@ -208,7 +197,7 @@ std::optional<http_response> read_response(client& c, bool head_request, bool ha
   unsigned dn = 0;
   EVP_DigestFinal_ex(md, d.data(), &dn);
   EVP_MD_CTX_free(md);
-  r.digest = hex(d.data(), dn);
+  r.digest = to_hex(std::span<const std::uint8_t>(d.data(), dn));
   r.body_length = got;
   return r;
 }
@@ -522,7 +511,7 @@ TEST_F(static_site_test, large_file_sha256) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> d{};
   unsigned dn = 0;
   EVP_Digest(data.data(), data.size(), d.data(), &dn, EVP_sha256(), nullptr);
-  const std::string expected = hex(d.data(), dn);
+  const std::string expected = to_hex(std::span<const std::uint8_t>(d.data(), dn));
   data = std::string();
 
   client c(site_->port());

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "core/text.hpp"
 #include "wire/chunk_encoder.hpp"
 #include "wire/frame_decoder.hpp"
 #include "wire/kite_auth.hpp"
@@ -16,20 +17,15 @@ namespace kiteline::test {
 namespace {
 
 std::string random_hex(std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::random_device rd;
   std::string s;
   for (std::size_t i = 0; i < n; ++i) {
-    s += digits[rd() & 15U];
+    s += hex_digit(rd());
   }
   return s;
 }
 
-std::string hex_size(std::size_t n) {
-  char buf[32];
-  int k = std::snprintf(buf, sizeof buf, "%zx\r\n", n);
-  return std::string(buf, static_cast<std::size_t>(k));
-}
+std::string hex_size(std::size_t n) { return to_hex_number(n) + "\r\n"; }
 
 /// "proto:domain" of a result's "proto:domain:bsalt".
 std::string key_of(const std::string& kite) {

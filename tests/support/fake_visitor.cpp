@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "core/text.hpp"
 #include "wire/head.hpp"
 
 namespace kiteline::test {
@@ -12,7 +13,7 @@ std::string http_response::header(std::string_view name) const {
   (void)lines.next(line);  // status line
   while (lines.next(line)) {
     auto f = wire::split_header_line(line);
-    if (f && wire::iequals(f->name, name)) {
+    if (f && ascii_iequals(f->name, name)) {
       return std::string(f->value);
     }
   }

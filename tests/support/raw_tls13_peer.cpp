@@ -16,6 +16,7 @@
 #include <openssl/hmac.h>
 #include <openssl/ssl.h>
 
+#include "core/text.hpp"
 #include "support/test_env.hpp"
 
 namespace kiteline::test {
@@ -117,10 +118,10 @@ void raw_tls13_peer::take_secret(const char* line) {
     return;
   }
   const std::string_view hex = l.substr(l.rfind(' ') + 1);
+  const std::optional<std::string> bytes = decode_hex(hex);
   dst->clear();
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    dst->push_back(static_cast<unsigned char>(std::stoi(std::string(hex.substr(i, 2)), nullptr,
-                                                        16)));
+  if (bytes) {
+    dst->assign(bytes->begin(), bytes->end());
   }
 }
 

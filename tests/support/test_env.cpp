@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "core/text.hpp"
 namespace kiteline::test {
 
 milliseconds test_timeout() {
@@ -65,13 +66,7 @@ std::string sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += digits[md[i] >> 4];
-    out += digits[md[i] & 15];
-  }
-  return out;
+  return to_hex(std::span<const std::uint8_t>(md, len));
 }
 
 std::string sha256_hex(std::span<const std::byte> data) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text.hpp"
 #include "mux/session.hpp"
 
 #include <gtest/gtest.h>
@@ -34,10 +35,9 @@ inline std::string escape(std::span<const std::byte> b) {
     } else if (c == '\n') {
       out += "\\n";
     } else if (c < 0x20 || c >= 0x7f || c == '\\') {
-      static constexpr char hex[] = "0123456789abcdef";
       out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15U];
+      out += hex_digit(c >> 4U);
+      out += hex_digit(c);
     } else {
       out += static_cast<char>(c);
     }

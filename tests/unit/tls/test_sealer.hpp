@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/text.hpp"
+
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,9 +30,8 @@ inline std::vector<std::byte> hex(std::string_view h) {
       digits.push_back(c);
     }
   }
-  for (std::size_t i = 0; i + 1 < digits.size(); i += 2) {
-    out.push_back(static_cast<std::byte>(std::stoi(digits.substr(i, 2), nullptr, 16)));
-  }
+  out.resize(digits.size() / 2);
+  EXPECT_TRUE(decode_hex_into(digits, out).has_value()) << h;
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"
 #include "unit/wire/vector_reader.hpp"
 #include "wire/errc.hpp"
 #include "wire/frame_decoder.hpp"
@@ -12,15 +13,7 @@
 namespace kiteline::wire::test {
 namespace {
 
-std::string hex(std::size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  std::string s;
-  do {
-    s.insert(s.begin(), digits[n % 16]);
-    n /= 16;
-  } while (n != 0);
-  return s;
-}
+std::string hex(std::size_t n) { return to_hex_number(n); }
 
 // A plain frame around `payload`.
 std::string frame(const std::string& payload) { return hex(payload.size()) + "\r\n" + payload; }
@@ -101,10 +94,7 @@ TEST(frame_decoder, is_lenient_where_pagekite_is) {
   // Upper-case hex, case-insensitive names, values and names trimmed of blanks.
   const std::string payload = "sid:\t 42 \t\r\n  proto :http\r\nhOsT:  foo.test\r\neof: 1r\r\n\r\n";
   const std::string upper = hex(payload.size());
-  std::string up;
-  for (const char c : upper) {
-    up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
+  const std::string up = to_upper(upper);
   const auto r = decode_all_ways("00" + up + "\r\n" + payload);
   ASSERT_FALSE(r.error) << r.error.message();
   ASSERT_EQ(r.chunks.size(), 1U);

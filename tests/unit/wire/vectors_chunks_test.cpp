@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text.hpp"
 #include "unit/wire/vector_reader.hpp"
 #include "wire/errc.hpp"
 
@@ -381,13 +382,7 @@ std::string md5_hex(const std::string& s) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EXPECT_EQ(EVP_Digest(s.data(), s.size(), md, &len, EVP_md5(), nullptr), 1);
-  std::string hex;
-  char buf[3];
-  for (unsigned i = 0; i < len; ++i) {
-    std::snprintf(buf, sizeof buf, "%02x", md[i]);
-    hex += buf;
-  }
-  return hex;
+  return to_hex(std::span<const std::uint8_t>(md, len));
 }
 
 TEST_P(scenario_test, s05_large_download) {

@@ -385,7 +385,7 @@ std::string header_value(std::string_view head, std::string_view name) {
   std::string_view line;
   while (lines.next(line) && !line.empty()) {
     const auto f = split_header_line(line);
-    if (f && iequals(f->name, name)) {
+    if (f && ascii_iequals(f->name, name)) {
       return std::string(f->value);
     }
   }

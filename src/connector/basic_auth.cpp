@@ -11,52 +11,6 @@
 namespace kiteline::connector {
 namespace {
 
-
-/// Standard base64 with padding (RFC 4648 §4); nullopt on any other character or bad length.
-std::optional<std::string> base64_decode(std::string_view s) {
-  if (s.size() % 4 != 0) {
-    return std::nullopt;
-  }
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  std::size_t pad = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char c = s[i];
-    std::uint32_t v = 0;
-    if (c == '=') {
-      if (i + 2 < s.size()) {
-        return std::nullopt;
-      }
-      ++pad;
-      continue;
-    }
-    if (pad != 0) {
-      return std::nullopt;
-    }
-    if (c >= 'A' && c <= 'Z') {
-      v = static_cast<std::uint32_t>(c - 'A');
-    } else if (c >= 'a' && c <= 'z') {
-      v = static_cast<std::uint32_t>(c - 'a' + 26);
-    } else if (c >= '0' && c <= '9') {
-      v = static_cast<std::uint32_t>(c - '0' + 52);
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xffu));
-    }
-  }
-  return out;
-}
-
 /// Compares without an early exit on the first differing byte (lengths may leak).
 bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
   unsigned diff = a.size() == b.size() ? 0u : 1u;

@@ -178,7 +178,7 @@ void origin_dialer::open(const mux::open_local& o,
   ++ctx_->counters.streams_opened;
   const std::uint64_t open_now = ++ctx_->counters.origin_streams;
   const auto& services = ctx_->cfg.services;
-  const bool http = is_http_proto(o.proto) || wire::istarts_with(o.proto, "probe");
+  const bool http = is_http_proto(o.proto) || ascii_istarts_with(o.proto, "probe");
   std::string refusal;
   if (http) {
     refusal = wire::format_unavailable_page(uuid, "HTTP", o.host, "be");

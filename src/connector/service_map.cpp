@@ -10,7 +10,7 @@ namespace {
 
 bool matches(const config::service& s, std::string_view proto, std::optional<std::uint32_t> port,
              std::string_view name) {
-  if (!s.enabled || !wire::iequals(s.proto, proto) || !wire::iequals(s.kite_name, name)) {
+  if (!s.enabled || !ascii_iequals(s.proto, proto) || !ascii_iequals(s.kite_name, name)) {
     return false;
   }
   if (port) {
@@ -79,7 +79,7 @@ bool is_ipv6(std::string_view s) noexcept {
 
 std::string_view strip_mapped(std::string_view rip) noexcept {
   constexpr std::string_view mapped = "::ffff:";
-  if (wire::istarts_with(rip, mapped) && is_ipv4(rip.substr(mapped.size()))) {
+  if (ascii_istarts_with(rip, mapped) && is_ipv4(rip.substr(mapped.size()))) {
     return rip.substr(mapped.size());
   }
   return rip;
@@ -95,7 +95,7 @@ const config::service* choose_service(std::span<const config::service> services,
                                       std::string_view proto, std::string_view host,
                                       std::optional<std::uint32_t> port) {
   std::vector<std::string_view> candidates;
-  if (proto == "http" || wire::istarts_with(proto, "probe")) {
+  if (proto == "http" || ascii_istarts_with(proto, "probe")) {
     candidates = {"http", "http2", "http3"};
   } else if (proto == "websocket") {
     candidates = {"websocket", "http", "http2", "http3"};
@@ -124,11 +124,11 @@ bool ip_allowed(std::span<const std::string> allow, std::string_view rip) noexce
   }
   const std::string_view ip = strip_mapped(rip);
   for (const auto& a : allow) {
-    if (wire::iequals(a, ip)) {
+    if (ascii_iequals(a, ip)) {
       return true;
     }
     // Three octets: a /24 prefix.
-    if (!a.empty() && ip.size() > a.size() && wire::istarts_with(ip, a) && ip[a.size()] == '.' &&
+    if (!a.empty() && ip.size() > a.size() && ascii_istarts_with(ip, a) && ip[a.size()] == '.' &&
         std::count(a.begin(), a.end(), '.') == 2) {
       return true;
     }

@@ -24,7 +24,7 @@ std::string random_hex(std::size_t n_bytes) {
   if (::RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
     KL_PANIC("RAND_bytes failed");
   }
-  return wire::to_hex(std::span<const std::uint8_t>(b.data(), b.size()));
+  return to_hex(std::span<const std::uint8_t>(b.data(), b.size()));
 }
 
 // ---------------------------------------------------------------------------------------------

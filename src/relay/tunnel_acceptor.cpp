@@ -33,14 +33,6 @@ std::uint64_t token_clock() {
                                         .count());
 }
 
-std::span<const std::byte> as_bytes(std::string_view s) {
-  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-std::string_view as_text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
-
 }  // namespace
 
 tunnel_acceptor::tunnel_acceptor(server::impl& srv) : srv_(srv), fe_secret_(random_hex(32)) {}

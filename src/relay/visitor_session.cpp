@@ -1,6 +1,7 @@
 #include "relay/visitor_session.hpp"
 
 #include "core/memory.hpp"
+#include "core/text.hpp"
 #include "net/prefixed_socket.hpp"
 #include "relay/move_to_worker.hpp"
 #include "relay/server_impl.hpp"
@@ -18,10 +19,6 @@ using net::tcp;
 using net::use_tuple;
 
 namespace {
-
-std::string_view as_text(std::span<const std::byte> b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
 
 bool contains(const std::vector<std::string>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();

@@ -47,16 +47,4 @@ class line_reader {
 /// (pagekite.py trims both). std::nullopt when the line holds no ':' or the name is empty.
 [[nodiscard]] std::optional<header_field> split_header_line(std::string_view line) noexcept;
 
-// Transition (#21): src/relay and src/connector still spell these three wire::…; once their
-// slices call core/text directly, this block goes. They are the core/text functions, not copies.
-using kiteline::ascii_lower;
-/// ASCII case-insensitive equality: kiteline::ascii_iequals.
-[[nodiscard]] constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  return ascii_iequals(a, b);
-}
-/// ASCII case-insensitive prefix test: kiteline::ascii_istarts_with.
-[[nodiscard]] constexpr bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  return ascii_istarts_with(s, prefix);
-}
-
 }  // namespace kiteline::wire

@@ -47,8 +47,4 @@ class sha1 {
 /// SHA1HEX(text) of the spec: the 40-char lower-case hex digest.
 [[nodiscard]] std::string sha1_hex(std::string_view text);
 
-// Transition (#21): src/relay still spells wire::to_hex; it is core/text's to_hex (lower-case
-// hex of arbitrary bytes), and this line goes once the relay slice calls it directly.
-using kiteline::to_hex;
-
 }  // namespace kiteline::wire

@@ -580,8 +580,12 @@ TEST(connector_pool, file_pool_switches_relays_without_dropping_live_streams) {
   EXPECT_TRUE(has_relay(conn, lb, true));
 
   // Both listed again: B stays (no flapping back to an equally near A).
+  const std::uint64_t passes = conn.client->counters().pool_passes.load();
   write_file_atomically(file, "127.0.0.1\n::1\n");
-  std::this_thread::sleep_for(milliseconds(1500));  // observation window: ~7 re-evaluations
+  // Observation window: 7 re-evaluations (the first may have read the file before the write).
+  ASSERT_TRUE(wait_for([&] { return conn.client->counters().pool_passes.load() >= passes + 7; },
+                       milliseconds(10000), "seven pool re-evaluations"))
+      << conn.log_dump();
   EXPECT_EQ(conn.sink->count("relay discovery: using relay"), 2u) << conn.log_dump();
   EXPECT_TRUE(has_relay(conn, lb, true));
 }

@@ -622,17 +622,26 @@ TEST(static_site_timeout, idle_connection_is_closed_after_the_read_timeout) {
   std::string error;
   static_site_options opts;
   opts.read_timeout = 300ms;
-  auto site = static_site::start(ctx.get_executor(), tmpl, nullptr, error, opts);
+  auto sink = std::make_shared<capture_sink>();
+  auto log = std::make_shared<spdlog::logger>("static_site_test", sink);
+  log->set_level(spdlog::level::debug);
+  auto site = static_site::start(ctx.get_executor(), tmpl, log, error, opts);
   ASSERT_TRUE(site) << error;
   std::thread t([&ctx] { ctx.run(); });
+  auto timed_out = [&sink] {
+    for (const std::string& l : sink->lines()) {
+      if (l.find("read timeout") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
   {
     client c(site->port());
     ASSERT_TRUE(c.connected());
-    const auto t0 = std::chrono::steady_clock::now();
     EXPECT_TRUE(c.closed_by_server());
-    const auto waited = std::chrono::steady_clock::now() - t0;
-    EXPECT_GE(waited, 250ms);
-    EXPECT_LT(waited, 5000ms);
+    // Closed by the read timeout's timer (it logs before closing), not for another reason.
+    EXPECT_TRUE(timed_out());
   }
   site->stop();
   EXPECT_TRUE(wait_for([&ctx] { return ctx.stopped(); }, 5000ms, "io_context to end"));

@@ -114,7 +114,7 @@ TEST(make_acceptor, a_port_held_without_reuse_port_is_address_in_use) {
   const std::uint16_t port = holder.local_endpoint().port();
   auto acc = make_acceptor(ctx, *bind_endpoint("127.0.0.1", port));
   ASSERT_FALSE(acc);
-  EXPECT_EQ(acc.error(), std::errc::address_in_use) << acc.error().message();
+  EXPECT_EQ(acc.error(), asio::error::address_in_use) << acc.error().message();
 }
 
 TEST(make_acceptor, ipv6_loopback) {

@@ -369,6 +369,7 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
       }
     }
     pool_ready_ = true;
+    ++ctx->counters.pool_passes;
     timer.expires_after(ctx->opts.pool_interval);
     (void)co_await timer.async_wait(use_tuple);
   }

@@ -87,6 +87,7 @@ struct client_counters {
   /// Streams the relays opened that are still in a link's table (dialing or connected).
   std::atomic<std::uint64_t> origin_streams{0};
   std::atomic<std::uint64_t> streams_over_max{0};  ///< refused by --max_conns
+  std::atomic<std::uint64_t> pool_passes{0};       ///< --frontends pool (re-)evaluations done
 };
 
 /// How the tunnel's bytes are carried (spec §2.1).

@@ -323,7 +323,9 @@ key_client::~key_client() {
     ::close(exe_fd_);
   }
   ::RSA_meth_free(rsa_meth_);
-  ::EC_KEY_METHOD_free(ec_meth_);
+  if (ec_meth_ != nullptr) {  // OpenSSL 3.0's EC_KEY_METHOD_free does not accept nullptr
+    ::EC_KEY_METHOD_free(ec_meth_);
+  }
 }
 
 void key_client::stop_locked() {

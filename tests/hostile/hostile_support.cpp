@@ -127,16 +127,7 @@ process::~process() {
     return;
   }
   ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 500; ++i) {  // 5 s
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      return;
-    }
-    ::usleep(10000);
-  }
-  ::kill(pid_, SIGKILL);
-  int st = 0;
-  ::waitpid(pid_, &st, 0);
+  (void)test::reap_child(pid_, milliseconds(5000));
 }
 
 bool process::alive() const {

@@ -6,6 +6,7 @@
 #include "support/connector_fixture.hpp"
 #include "core/text.hpp"
 #include "support/loopback_relay.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_env.hpp"
 #include "support/test_socket.hpp"
 
@@ -499,36 +500,6 @@ TEST(connector_relays, without_probing_the_same_outage_takes_the_full_backoff) {
 // --- --frontends pools
 // ----------------------------------------------------------------------------
 
-/// A fresh directory under /tmp, removed with its contents by the destructor.
-class temp_dir {
- public:
-  temp_dir() {
-    char tmpl[] = "/tmp/kiteline-pool-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) {
-      path_ = tmpl;
-    }
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  [[nodiscard]] const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-/// Writes `text` to `path` (replacing it atomically, so a reader never sees half a file).
-void write_file(const std::string& path, const std::string& text) {
-  {
-    std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << text;
-  }
-  std::rename((path + ".tmp").c_str(), path.c_str());
-}
-
 bool has_relay(test_connector& c, const std::string& label, bool live) {
   for (const auto& st : c.client->relays()) {
     if (st.label == label && st.live == live) {
@@ -554,10 +525,10 @@ TEST(connector_pool, file_pool_switches_relays_without_dropping_live_streams) {
   ASSERT_TRUE(b) << "cannot bind [::1] on the port of 127.0.0.1";
   const std::string la = "127.0.0.1:" + std::to_string(port);
   const std::string lb = "[::1]:" + std::to_string(port);
-  temp_dir dir;
-  ASSERT_FALSE(dir.path().empty());
-  const std::string file = dir.path() + "/relays.txt";
-  write_file(file, "# pool\n127.0.0.1\n");
+  temp_dir dir("pool");
+  ASSERT_TRUE(dir.ok());
+  const std::string file = dir.file("relays.txt");
+  write_file_atomically(file, "# pool\n127.0.0.1\n");
   echo_origin origin(echo_origin::mode::upgrade);
   connector::client_options o;
   o.pool_interval = milliseconds(200);
@@ -579,7 +550,7 @@ TEST(connector_pool, file_pool_switches_relays_without_dropping_live_streams) {
   ASSERT_TRUE(echo_ok(s, 64 * 1024));
 
   // The pool now lists B only: B is connected, A retires but keeps its stream.
-  write_file(file, "::1\n");
+  write_file_atomically(file, "::1\n");
   ASSERT_TRUE(wait_for([&] { return has_relay(conn, lb, true); }, milliseconds(10000), "B live"))
       << conn.log_dump();
   ASSERT_TRUE(wait_for(
@@ -609,8 +580,12 @@ TEST(connector_pool, file_pool_switches_relays_without_dropping_live_streams) {
   EXPECT_TRUE(has_relay(conn, lb, true));
 
   // Both listed again: B stays (no flapping back to an equally near A).
-  write_file(file, "127.0.0.1\n::1\n");
-  std::this_thread::sleep_for(milliseconds(1500));  // observation window: ~7 re-evaluations
+  const std::uint64_t passes = conn.client->counters().pool_passes.load();
+  write_file_atomically(file, "127.0.0.1\n::1\n");
+  // Observation window: 7 re-evaluations (the first may have read the file before the write).
+  ASSERT_TRUE(wait_for([&] { return conn.client->counters().pool_passes.load() >= passes + 7; },
+                       milliseconds(10000), "seven pool re-evaluations"))
+      << conn.log_dump();
   EXPECT_EQ(conn.sink->count("relay discovery: using relay"), 2u) << conn.log_dump();
   EXPECT_TRUE(has_relay(conn, lb, true));
 }

@@ -373,10 +373,14 @@ TEST(connector_relays, restarted_relay_serves_again_within_two_seconds) {
   ASSERT_TRUE(get_ok(port, 1024));
   relay->stop();
   relay.reset();
+  const std::size_t delays = conn.sink->count("reconnecting in ");
   ASSERT_TRUE(wait_for([&] { return conn.client->live_tunnels() == 0; }, milliseconds(10000),
                        "tunnel lost"));
-  // The relay stays away for a while (this is the outage being simulated, not a wait).
-  std::this_thread::sleep_for(milliseconds(1500));
+  // The relay stays away for a while (the outage being simulated): until the connector has
+  // failed four reconnections and waits out its fourth delay (bounds 300, 450, 675, 1012 ms).
+  ASSERT_TRUE(wait_for([&] { return conn.sink->count("reconnecting in ") >= delays + 4; },
+                       milliseconds(10000), "four reconnection delays"))
+      << conn.log_dump();
   relay = restart_relay(port, sink);
   ASSERT_TRUE(relay) << "could not rebind port " << port;
   bool ok = false;
@@ -511,17 +515,19 @@ class hostile_relay {
       auto text = wire::format_handshake_response(resp);
       (void)::send(c, text.data(), text.size(), MSG_NOSIGNAL);
       const int n = tunnels_++;
-      drains_.emplace_back([c] {
+      auto closed = std::make_shared<std::atomic<bool>>(false);
+      drains_.emplace_back([c, closed] {
         char b[65536];
         while (::recv(c, b, sizeof b, 0) > 0) {
         }
+        *closed = true;
       });
       const std::string& script = scripts_[static_cast<std::size_t>(n) % scripts_.size()];
       (void)::send(c, script.data(), script.size(), MSG_NOSIGNAL);
       // Leave the tunnel to the connector: it closes it on framing errors; else we do later.
-      for (int i = 0; i < 40 && !stop_; ++i) {
-        std::this_thread::sleep_for(milliseconds(25));
-      }
+      // (Up to 1 s: a script without a framing error leaves the tunnel open.)
+      (void)wait_for([&] { return closed->load() || stop_.load(); }, milliseconds(1000),
+                     "the connector to close the tunnel");
       // shutdown() ends the drain thread's recv(); join it before close() so the fd is never
       // closed (and possibly reused) under a concurrent recv().
       ::shutdown(c, SHUT_RDWR);

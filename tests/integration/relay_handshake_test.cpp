@@ -8,19 +8,12 @@
 #include "support/fake_connector.hpp"
 #include "support/fake_visitor.hpp"
 #include "support/loopback_relay.hpp"
+#include "support/vectors.hpp"
 #include "wire/head.hpp"
 #include "wire/ping.hpp"
 
 namespace kiteline::test {
 namespace {
-
-std::string read_vector(const std::string& name) {
-  std::ifstream in(std::string(KITELINE_SHARED_DIR) + "/vectors/pagekite-py/nozchunks/" + name,
-                   std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 /// Header names of an HTTP head, in order (the status line first, as "<status>").
 std::vector<std::string> header_names(std::string_view head) {
@@ -112,7 +105,7 @@ TEST(RelayHandshake, WrongSecretIsRefusedLikePagekite) {
   EXPECT_EQ(out.why(), "signature");
   EXPECT_NE(out.head.find("X-PageKite-Invalid-Why: http:foo.test:"), std::string::npos);
   EXPECT_NE(out.head.find(";signature\r\n"), std::string::npos);
-  auto captured = read_vector("08-wrong-secret.tunnel2.fe2be.bin");
+  auto captured = read_vector("nozchunks", "08-wrong-secret.tunnel2.fe2be.bin");
   ASSERT_FALSE(captured.empty());
   EXPECT_EQ(header_names(out.head), without_websockets(header_names(captured)));
   EXPECT_TRUE(relay.wait_for_log({"kite refused", "reason=signature"}));
@@ -130,7 +123,7 @@ TEST(RelayHandshake, UnknownKiteIsUnauthorizedLikePagekite) {
   EXPECT_FALSE(out.tunnel_up);
   EXPECT_EQ(out.why(), "unauthorized");
   EXPECT_NE(out.head.find(";unauthorized\r\n"), std::string::npos);
-  auto captured = read_vector("09-unknown-kite.tunnel2.fe2be.bin");
+  auto captured = read_vector("nozchunks", "09-unknown-kite.tunnel2.fe2be.bin");
   ASSERT_FALSE(captured.empty());
   EXPECT_EQ(header_names(out.head), without_websockets(header_names(captured)));
   EXPECT_TRUE(relay.wait_for_log({"kite refused", "kite=http:foo.example", "unauthorized"}));

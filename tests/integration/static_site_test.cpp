@@ -25,6 +25,8 @@
 #include <vector>
 
 #include "core/text.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 namespace kiteline::connector {
 namespace {
@@ -50,23 +52,8 @@ class capture_sink : public spdlog::sinks::base_sink<std::mutex> {
   std::vector<std::string> lines_;
 };
 
-template <typename Pred>
-[[nodiscard]] testing::AssertionResult wait_for(Pred pred, std::chrono::milliseconds timeout,
-                                                const char* what) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) {
-      return testing::AssertionSuccess();
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  return testing::AssertionFailure() << "timed out waiting for " << what;
-}
-
-void write_file(const fs::path& p, std::string_view content) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(content.data(), static_cast<std::streamsize>(content.size()));
-}
+using test::wait_for;
+using test::write_file;
 
 /// A blocking loopback client socket with a 10 s receive timeout (every wait is bounded).
 class client {
@@ -205,9 +192,8 @@ std::optional<http_response> read_response(client& c, bool head_request, bool ha
 class static_site_test : public testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "kl_static_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    base_ = tmpl;
+    ASSERT_TRUE(dir_.ok());
+    base_ = dir_.path();
     root_ = base_ / "root";
     fs::create_directories(root_ / "sub");
     fs::create_directories(root_ / "docs" / "zdir");
@@ -252,8 +238,6 @@ class static_site_test : public testing::Test {
       thread_.join();
     }
     site_.reset();
-    std::error_code ec;
-    fs::remove_all(base_, ec);
   }
 
   http_response get(const std::string& raw, bool head_request = false) {
@@ -275,6 +259,7 @@ class static_site_test : public testing::Test {
   std::thread thread_;
   std::shared_ptr<capture_sink> sink_;
   std::shared_ptr<static_site> site_;
+  test::temp_dir dir_{"static"};
   fs::path base_;
   fs::path root_;
 };
@@ -630,29 +615,38 @@ TEST(static_site_start, refuses_missing_folder_and_files) {
 }
 
 TEST(static_site_timeout, idle_connection_is_closed_after_the_read_timeout) {
-  std::string tmpl = (fs::temp_directory_path() / "kl_static_XXXXXX").string();
-  ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+  test::temp_dir dir("static");
+  ASSERT_TRUE(dir.ok());
+  const std::string tmpl = dir.path().string();
   asio::io_context ctx;
   std::string error;
   static_site_options opts;
   opts.read_timeout = 300ms;
-  auto site = static_site::start(ctx.get_executor(), tmpl, nullptr, error, opts);
+  auto sink = std::make_shared<capture_sink>();
+  auto log = std::make_shared<spdlog::logger>("static_site_test", sink);
+  log->set_level(spdlog::level::debug);
+  auto site = static_site::start(ctx.get_executor(), tmpl, log, error, opts);
   ASSERT_TRUE(site) << error;
   std::thread t([&ctx] { ctx.run(); });
+  auto timed_out = [&sink] {
+    for (const std::string& l : sink->lines()) {
+      if (l.find("read timeout") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
   {
     client c(site->port());
     ASSERT_TRUE(c.connected());
-    const auto t0 = std::chrono::steady_clock::now();
     EXPECT_TRUE(c.closed_by_server());
-    const auto waited = std::chrono::steady_clock::now() - t0;
-    EXPECT_GE(waited, 250ms);
-    EXPECT_LT(waited, 5000ms);
+    // Closed by the read timeout's timer (it logs before closing), not for another reason.
+    EXPECT_TRUE(timed_out());
   }
   site->stop();
   EXPECT_TRUE(wait_for([&ctx] { return ctx.stopped(); }, 5000ms, "io_context to end"));
   ctx.stop();
   t.join();
-  fs::remove_all(tmpl);
 }
 
 }  // namespace

@@ -330,9 +330,9 @@ TEST(ChildRelayKeys, KillingTheKeyProcessIsSurvived) {
   auto keyd = child_pids(relay_pid[0], "--key-process");
   ASSERT_EQ(keyd.size(), 1U);
   ASSERT_EQ(::kill(keyd[0], SIGKILL), 0);
-  const auto start = clock::now();
-  ASSERT_TRUE(wait_for([&] { return tls_probe(relay.port(), "fe.test").ok; }, 5s));
-  EXPECT_LT(clock::now() - start, 5s);
+  // Within 5 s: the bound of the wait is the assertion.
+  ASSERT_TRUE(wait_for([&] { return tls_probe(relay.port(), "fe.test").ok; }, 5s,
+                       "TLS through a restarted key process"));
   for (int i = 0; i < 5; ++i) {
     EXPECT_TRUE(tls_probe(relay.port(), "fe.test").ok);
   }

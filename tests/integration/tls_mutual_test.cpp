@@ -11,31 +11,17 @@
 #include "connector/client.hpp"
 #include "support/fake_visitor.hpp"
 #include "support/loopback_relay.hpp"
+#include "support/temp_dir.hpp"
 #include "support/tls_client.hpp"
 
 namespace kiteline::test {
 namespace {
 
 /// A folder with one file, served by the connector's built-in web server (short form DIR NAME).
-class site_dir {
- public:
-  site_dir() {
-    char tmpl[] = "/tmp/kiteline-mtls-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) {
-      dir_ = tmpl;
-      std::ofstream(dir_ + "/hello.txt") << "hello over mutual TLS\n";
-    }
-  }
-  ~site_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  site_dir(const site_dir&) = delete;
-  site_dir& operator=(const site_dir&) = delete;
-  [[nodiscard]] const std::string& path() const { return dir_; }
-
- private:
-  std::string dir_;
+struct site_dir {
+  temp_dir dir{"mtls"};
+  site_dir() { dir.write("hello.txt", "hello over mutual TLS\n"); }
+  [[nodiscard]] std::string path() const { return dir.path().string(); }
 };
 
 /// connector::client from a command line, started on its own thread, logging to a sink.

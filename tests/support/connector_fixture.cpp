@@ -402,24 +402,16 @@ std::unique_ptr<relay::server> start_relay(std::uint16_t port,
 std::unique_ptr<relay::server> restart_relay(std::uint16_t port,
                                              const std::shared_ptr<capture_sink>& sink) {
   std::unique_ptr<relay::server> relay;
-  for (int i = 0; i < 50 && !relay; ++i) {
-    relay = start_relay(port, sink);
-    if (!relay) {
-      std::this_thread::sleep_for(milliseconds(100));  // the port is not free yet: retry
-    }
-  }
+  // Until the port is free again (bind fails with "address in use" before).
+  (void)wait_for([&] { return (relay = start_relay(port, sink)) != nullptr; },
+                 milliseconds(5000), "the relay's port to be free");
   return relay;
 }
 
 long long ms_until_visitor_ok(std::uint16_t port, bool& ok) {
   const auto back = clock::now();
-  ok = false;
-  while (!ok && clock::now() - back < std::chrono::seconds(10)) {
-    ok = get_ok(port, 1024, milliseconds(2000));
-    if (!ok) {
-      std::this_thread::sleep_for(milliseconds(20));  // polling interval
-    }
-  }
+  ok = wait_for([&] { return get_ok(port, 1024, milliseconds(2000)); }, milliseconds(10000),
+                "a visitor served");
   return std::chrono::duration_cast<milliseconds>(clock::now() - back).count();
 }
 

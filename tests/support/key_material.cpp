@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -28,165 +29,7 @@
 
 namespace kiteline::test {
 
-namespace {
-
-constexpr const char* test_ca_name = "kiteline test CA";
-
-std::vector<std::uint8_t> bn_bytes(const BIGNUM* bn) {
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(BN_num_bytes(bn)));
-  BN_bn2bin(bn, out.data());
-  return out;
-}
-
-X509* make_cert(const test_key& key, long serial, std::chrono::seconds not_before,
-                std::chrono::seconds not_after, const std::string& name,
-                const test_key* issuer) {
-  X509* x = X509_new();
-  X509_set_version(x, 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x), serial);
-  X509_gmtime_adj(X509_getm_notBefore(x), static_cast<long>(not_before.count()));
-  X509_gmtime_adj(X509_getm_notAfter(x), static_cast<long>(not_after.count()));
-  X509_set_pubkey(x, key.get());
-  X509_NAME* subject = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
-  if (issuer != nullptr) {
-    X509_NAME* in = X509_NAME_new();
-    X509_NAME_add_entry_by_txt(in, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>(test_ca_name), -1, -1, 0);
-    X509_set_issuer_name(x, in);
-    X509_NAME_free(in);
-  } else {
-    X509_set_issuer_name(x, subject);
-  }
-  X509V3_CTX v3;
-  X509V3_set_ctx_nodb(&v3);
-  X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
-  const std::string san = "DNS:" + name;
-  for (auto [nid, value] :
-       {std::pair<int, std::string>{NID_subject_alt_name, san},
-        {NID_basic_constraints, issuer != nullptr ? "critical,CA:FALSE" : "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
-    X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  X509_sign(x, (issuer != nullptr ? issuer : &key)->get(), EVP_sha256());
-  return x;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 std::string kiteline_binary() { return KITELINE_BINARY; }
-
-// --- keys and certificates -------------------------------------------------------------------
-
-test_key::test_key(const std::string& type) {
-  if (type == "rsa2048") {
-    key_ = EVP_RSA_gen(2048);
-  } else if (type == "p256") {
-    key_ = EVP_EC_gen("P-256");
-  } else if (type == "p384") {
-    key_ = EVP_EC_gen("P-384");
-  }
-}
-
-test_key::~test_key() { EVP_PKEY_free(key_); }
-
-std::vector<std::vector<std::uint8_t>> test_key::needles() const {
-  std::vector<std::vector<std::uint8_t>> out;
-  // PKCS#8 DER.
-  unsigned char* der = nullptr;
-  const int n = i2d_PrivateKey(key_, &der);
-  if (n > 0) {
-    out.emplace_back(der, der + n);
-    OPENSSL_free(der);
-  }
-  // The PEM body, line by line.
-  BIO* mem = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(mem, key_, nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(mem, &data);
-  std::istringstream lines(std::string(data, static_cast<std::size_t>(len)));
-  for (std::string line; std::getline(lines, line);) {
-    if (line.size() >= 40 && line.find("-----") == std::string::npos) {
-      out.emplace_back(line.begin(), line.end());
-    }
-  }
-  BIO_free(mem);
-  // The private numbers, as stored big-endian and as BIGNUM limbs (little-endian on x86-64).
-  std::vector<const char*> params;
-  if (EVP_PKEY_is_a(key_, "RSA") == 1) {
-    params = {OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2};
-  } else {
-    params = {OSSL_PKEY_PARAM_PRIV_KEY};
-  }
-  for (const char* p : params) {
-    BIGNUM* bn = nullptr;
-    if (EVP_PKEY_get_bn_param(key_, p, &bn) == 1) {
-      auto be = bn_bytes(bn);
-      std::vector<std::uint8_t> le(be.rbegin(), be.rend());
-      // 24 bytes of a 256-bit (or larger) secret cannot occur by chance.
-      be.resize(std::min<std::size_t>(be.size(), 24));
-      le.resize(std::min<std::size_t>(le.size(), 24));
-      out.push_back(std::move(be));
-      out.push_back(std::move(le));
-      BN_clear_free(bn);
-    }
-  }
-  return out;
-}
-
-std::string cert_pem(const test_key& key, long serial, std::chrono::seconds not_before,
-                     std::chrono::seconds not_after, const std::string& name,
-                     const test_key* issuer) {
-  X509* x = make_cert(key, serial, not_before, not_after, name, issuer);
-  BIO* mem = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(mem, x);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(mem, &data);
-  std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(mem);
-  X509_free(x);
-  return out;
-}
-
-std::string key_pem(const test_key& key) {
-  BIO* mem = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(mem, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(mem, &data);
-  std::string out(data, static_cast<std::size_t>(len));
-  BIO_free(mem);
-  return out;
-}
-
-void write_file_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-  }
-  std::filesystem::rename(tmp, path);
-}
-
-temp_dir::temp_dir() {
-  char tmpl[] = "/tmp/kiteline-keys-XXXXXX";
-  if (::mkdtemp(tmpl) != nullptr) {
-    path_ = tmpl;
-  }
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
 
 // --- TLS probe -------------------------------------------------------------------------------
 
@@ -234,25 +77,26 @@ child_kiteline::child_kiteline(std::string role, std::vector<std::string> args,
     ::_exit(127);
   }
   ::close(out[1]);
-  // Read standard output until the ready line (bounded).
+  // Read standard output until the ready line (bounded): poll() waits for each piece.
   std::string text;
   const auto deadline = clock::now() + test_timeout();
-  ::fcntl(out[0], F_SETFL, O_NONBLOCK);
-  while (clock::now() < deadline) {
+  while (true) {
     const auto at = text.find(ready);
     if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
       ready_line_ = text;
       break;
     }
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
+    pollfd p{out[0], POLLIN, 0};
+    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      break;
+    }
     char buf[256];
     const ssize_t n = ::read(out[0], buf, sizeof buf);
-    if (n > 0) {
-      text.append(buf, static_cast<std::size_t>(n));
-    } else if (n == 0) {
+    if (n <= 0) {
       break;
-    } else {
-      ::usleep(10000);
     }
+    text.append(buf, static_cast<std::size_t>(n));
   }
   ::close(out[0]);
 }
@@ -265,16 +109,7 @@ child_kiteline::~child_kiteline() {
   for (pid_t p : child_pids(pid_, role_)) {
     ::kill(p, SIGTERM);
   }
-  const auto deadline = clock::now() + std::chrono::seconds(10);
-  int status = 0;
-  while (::waitpid(pid_, &status, WNOHANG) == 0) {
-    if (clock::now() > deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
-    }
-    ::usleep(10000);
-  }
+  (void)reap_child(pid_, std::chrono::seconds(10));
 }
 
 std::string child_kiteline::log() const { return read_file(logfile_); }

@@ -1,5 +1,5 @@
-// Key-isolation and certificate-reload test helpers: keys and certificates with chosen type,
-// serial and validity, a TLS handshake probe reporting the served serial, a kiteline relay run
+// Key-isolation and certificate-reload test helpers (keys and certificates are in
+// support/certificates.hpp): a TLS handshake probe reporting the served serial, a kiteline relay run
 // as a child process, and a scan of another process's readable memory.
 #pragma once
 
@@ -11,56 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "support/certificates.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_env.hpp"
-
-using EVP_PKEY = struct evp_pkey_st;
 
 namespace kiteline::test {
 
 /// The kiteline executable under test (KITELINE_BINARY, set by CMake).
 [[nodiscard]] std::string kiteline_binary();
-
-/// A private key ("rsa2048", "p256" or "p384"). Thread-compatible.
-class test_key {
- public:
-  explicit test_key(const std::string& type);
-  ~test_key();
-  test_key(const test_key&) = delete;
-  test_key& operator=(const test_key&) = delete;
-  [[nodiscard]] EVP_PKEY* get() const noexcept { return key_; }
-  /// Byte strings that betray the private key in memory: the PKCS#8 DER, every base64 line of
-  /// its PEM body, and the private numbers (RSA d/p/q, EC scalar) big- and little-endian.
-  [[nodiscard]] std::vector<std::vector<std::uint8_t>> needles() const;
-
- private:
-  EVP_PKEY* key_ = nullptr;
-};
-
-/// The PEM of a certificate (SAN DNS:name) for `key` with `serial`, valid from now +
-/// not_before to now + not_after: self-signed (CA:TRUE), or issued by `issuer`, the key of the
-/// test CA (cert_pem(ca_key, N, ..., "kiteline test CA") is that CA's certificate).
-[[nodiscard]] std::string cert_pem(const test_key& key, long serial,
-                                   std::chrono::seconds not_before,
-                                   std::chrono::seconds not_after,
-                                   const std::string& name = "fe.test",
-                                   const test_key* issuer = nullptr);
-/// The PEM (PKCS#8) of `key`.
-[[nodiscard]] std::string key_pem(const test_key& key);
-/// Writes `text` to `path` atomically (temp file + rename), as certificate tools do.
-void write_file_atomically(const std::string& path, const std::string& text);
-
-/// A fresh temporary directory, removed by the destructor.
-class temp_dir {
- public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 /// What one TLS handshake against the relay showed.
 struct probe_result {
@@ -100,7 +58,7 @@ class child_kiteline {
                                                             std::size_t n);
 
  private:
-  temp_dir dir_;
+  temp_dir dir_{"child"};
   std::string role_;
   std::string logfile_;
   std::string ready_line_;

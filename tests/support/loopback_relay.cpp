@@ -1,10 +1,5 @@
 #include "support/loopback_relay.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -52,58 +47,6 @@ std::shared_ptr<spdlog::logger> make_capture_logger(const std::string& name,
   logger->set_pattern("%H:%M:%S.%e %l %v");
   logger->set_level(spdlog::level::debug);
   return logger;
-}
-
-// --- test_cert -------------------------------------------------------------------------------
-
-test_cert::test_cert(const std::vector<std::string>& names) {
-  char tmpl[] = "/tmp/kiteline-cert-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) {
-    return;
-  }
-  dir_ = tmpl;
-  pem_ = dir_ + "/endpoint.pem";
-  crt_ = dir_ + "/endpoint.crt";
-  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
-  X509_set_version(x.get(), 2);
-  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 1);
-  X509_gmtime_adj(X509_getm_notBefore(x.get()), -3600);
-  X509_gmtime_adj(X509_getm_notAfter(x.get()), 7L * 24 * 3600);
-  X509_set_pubkey(x.get(), key.get());
-  X509_NAME* subject = X509_get_subject_name(x.get());
-  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(names.at(0).c_str()), -1, -1,
-                             0);
-  X509_set_issuer_name(x.get(), subject);
-  std::string san;
-  for (const auto& n : names) {
-    san += (san.empty() ? "DNS:" : ",DNS:") + n;
-  }
-  X509V3_CTX v3;
-  X509V3_set_ctx_nodb(&v3);
-  X509V3_set_ctx(&v3, x.get(), x.get(), nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
-                            {NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value.c_str());
-    X509_add_ext(x.get(), ext, -1);
-    X509_EXTENSION_free(ext);
-  }
-  X509_sign(x.get(), key.get(), EVP_sha256());
-  FILE* f = std::fopen(pem_.c_str(), "w");
-  PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-  PEM_write_X509(f, x.get());
-  std::fclose(f);
-  f = std::fopen(crt_.c_str(), "w");
-  PEM_write_X509(f, x.get());
-  std::fclose(f);
-}
-
-test_cert::~test_cert() {
-  if (!dir_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
 }
 
 // --- loopback_relay --------------------------------------------------------------------------

@@ -17,6 +17,7 @@
 #include "config/relay_config.hpp"
 #include "relay/server.hpp"
 #include "keys/key_store.hpp"
+#include "support/certificates.hpp"
 #include "support/test_env.hpp"
 
 namespace kiteline::test {
@@ -43,25 +44,6 @@ class capture_sink final : public spdlog::sinks::base_sink<std::mutex> {
 /// A private logger "name" at debug level writing to `sink` (and nothing else).
 std::shared_ptr<spdlog::logger> make_capture_logger(const std::string& name,
                                                     const std::shared_ptr<capture_sink>& sink);
-
-/// A self-signed certificate + key for `names` (first = CN, all = SAN DNS entries) written as
-/// PEM files into a fresh temp directory; removed by the destructor.
-class test_cert {
- public:
-  explicit test_cert(const std::vector<std::string>& names);
-  ~test_cert();
-  test_cert(const test_cert&) = delete;
-  test_cert& operator=(const test_cert&) = delete;
-  /// key + certificate in one file (the relay's --tls_endpoint PEMFILE).
-  [[nodiscard]] const std::string& pem_file() const noexcept { return pem_; }
-  /// The certificate alone (a client's CA file).
-  [[nodiscard]] const std::string& cert_file() const noexcept { return crt_; }
-
- private:
-  std::string dir_;
-  std::string pem_;
-  std::string crt_;
-};
 
 /// The shared secret and domain rule of the default relay: `--domain=http,https,raw:*.test:s3cret`.
 inline constexpr std::string_view default_secret = "s3cret";

@@ -5,39 +5,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <thread>
 
 #include "core/text.hpp"
 namespace kiteline::test {
-
-milliseconds test_timeout() {
-  static const milliseconds value = [] {
-    const char* env = std::getenv("KITELINE_TEST_TIMEOUT");
-    long s = env != nullptr ? std::strtol(env, nullptr, 10) : 0;
-    return milliseconds(1000 * (s > 0 ? s : 60));
-  }();
-  return value;
-}
-
-testing::AssertionResult wait_for(const std::function<bool()>& cond, milliseconds timeout,
-                                  std::string_view what) {
-  const auto deadline = clock::now() + std::min(timeout, test_timeout());
-  while (true) {
-    if (cond()) {
-      return testing::AssertionSuccess();
-    }
-    if (clock::now() >= deadline) {
-      return testing::AssertionFailure()
-             << "timed out after " << std::min(timeout, test_timeout()).count()
-             << " ms waiting for " << (what.empty() ? "condition" : what);
-    }
-    std::this_thread::sleep_for(milliseconds(5));
-  }
-}
-
-testing::AssertionResult wait_for(const std::function<bool()>& cond, std::string_view what) {
-  return wait_for(cond, test_timeout(), what);
-}
 
 std::span<const std::byte> as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};

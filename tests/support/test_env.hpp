@@ -1,4 +1,4 @@
-// Shared integration-test basics: the global timeout, wait_for, byte helpers, SHA-256 and the
+// Shared integration-test basics (waits are in support/wait.hpp): byte helpers, SHA-256 and the
 // deterministic payload pattern used by fake visitors, connectors and origins.
 #pragma once
 
@@ -14,22 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include "support/wait.hpp"
+
 namespace kiteline::test {
-
-using clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
-
-/// The bound of every wait in the integration tests: env KITELINE_TEST_TIMEOUT (seconds,
-/// default 60). Thread-safe (read once).
-[[nodiscard]] milliseconds test_timeout();
-
-/// Polls `cond` every few milliseconds until it holds or `timeout` (capped by test_timeout())
-/// passes. The failure message names `what`. Call from a test thread, never a relay worker.
-[[nodiscard]] testing::AssertionResult wait_for(const std::function<bool()>& cond,
-                                                milliseconds timeout, std::string_view what = "");
-/// wait_for with test_timeout().
-[[nodiscard]] testing::AssertionResult wait_for(const std::function<bool()>& cond,
-                                                std::string_view what = "");
 
 /// True when `line` contains every one of `parts` (log-line matching).
 [[nodiscard]] bool has_all(std::string_view line, std::initializer_list<std::string_view> parts);

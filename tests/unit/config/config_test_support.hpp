@@ -1,4 +1,4 @@
-// Test helpers for the config unit tests: temporary directories and argv building.
+// Test helpers for the config unit tests: argv building (temp dirs: support/temp_dir.hpp).
 #pragma once
 
 #include <cstdlib>
@@ -8,38 +8,11 @@
 #include <vector>
 
 #include "config/parse.hpp"
+#include "support/temp_dir.hpp"
 
 namespace kiteline::config::test {
 
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "kl-config-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) != nullptr) {
-      path_ = pattern;
-    }
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  /// Writes `text` to dir/name (creating sub-directories) and returns the full path.
-  std::string write(const std::string& name, const std::string& text) const {
-    const auto p = path_ / name;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  [[nodiscard]] std::string str(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using kiteline::test::temp_dir;
 
 /// argv with the program name in front.
 inline std::vector<std::string> argv_of(std::vector<std::string> args) {

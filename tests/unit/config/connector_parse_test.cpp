@@ -92,7 +92,7 @@ TEST(connector_parse, pk_backend_tls_and_bench_chain) {
   temp_dir dir;
   const std::string ca = dir.write("pk-state/fe.crt", "cert");
   const auto out = parse(pk_backend_args("127.0.0.1:29100", "bench.test", "8080", "bench-s3cret",
-                                         dir.str("backend.log"), ca));
+                                         dir.file("backend.log"), ca));
   ASSERT_TRUE(out.ok()) << dump(out.errors);
   EXPECT_TRUE(out.warnings.empty()) << dump(out.warnings);
   const connector_config& c = *out.connector;
@@ -409,14 +409,14 @@ TEST(connector_parse, role_errors) {
 
 TEST(connector_parse, validation_collects_every_problem) {
   temp_dir dir;
-  const auto out = parse({"--clean", "--ca_certs=" + dir.str("nope.crt"),
+  const auto out = parse({"--clean", "--ca_certs=" + dir.file("nope.crt"),
                           "--service_off=http:a.example:localhost:80:S", "--threads=-1"});
   ASSERT_EQ(out.errors.size(), 4u) << dump(out.errors);
   EXPECT_EQ(out.errors[0].to_string(),
             "argv[4]: threads: expected a number of threads 0-1024 (0 = one per core)");
   EXPECT_TRUE(mentions(out.errors, "frontend: no relay to connect to"));
   EXPECT_TRUE(mentions(out.errors, "service_on: no kites to serve"));
-  EXPECT_TRUE(mentions(out.errors, "argv[2]: ca_certs: cannot read " + dir.str("nope.crt")));
+  EXPECT_TRUE(mentions(out.errors, "argv[2]: ca_certs: cannot read " + dir.file("nope.crt")));
   const auto no_secret = parse({"--frontend=x:1", "--service_on=http:a.example:localhost:80"});
   ASSERT_EQ(no_secret.errors.size(), 1u) << dump(no_secret.errors);
   EXPECT_EQ(no_secret.errors[0].to_string(),
@@ -426,7 +426,7 @@ TEST(connector_parse, validation_collects_every_problem) {
 
 TEST(connector_parse, rc_file_like_the_debian_service) {
   temp_dir dir;
-  const std::string d = dir.str("pagekite.d");
+  const std::string d = dir.file("pagekite.d");
   dir.write("pagekite.d/10_account.rc", "kitename   = Me.Example\nkitesecret = s3cret\n");
   dir.write("pagekite.d/20_frontends.rc", "frontend = relay.example : 443\n");
   dir.write("pagekite.d/80_httpd.rc",
@@ -446,7 +446,7 @@ TEST(connector_parse, rc_file_like_the_debian_service) {
   EXPECT_EQ(c.services[0].kite_secret.reveal(), "s3cret");
   EXPECT_EQ(c.services[0].origin, d + "/80_httpd.rc:1");
   EXPECT_TRUE(c.services[0].flags.insecure);
-  EXPECT_EQ(c.ca_certs, dir.str("ca.crt"));
+  EXPECT_EQ(c.ca_certs, dir.file("ca.crt"));
   EXPECT_EQ(c.process.runas, "daemon:daemon");
 }
 

@@ -178,21 +178,21 @@ TEST(expand, optdir_reads_rc_files_in_lexical_order_skipping_dot_files) {
   dir.write("d/notes.txt", "nosuch\n");
   dir.write("d/90_debian_certs.rc", "ca_certs = /etc/ssl/certs/ca-certificates.crt\n");
   std::filesystem::create_directories(dir.path() / "d" / "50_dir.rc");
-  const auto e = expand({"--clean", "-O", dir.str("d")});
+  const auto e = expand({"--clean", "-O", dir.file("d")});
   EXPECT_TRUE(e.errors.empty()) << test::dump(e.errors);
   ASSERT_EQ(e.options.size(), 4u);
-  EXPECT_EQ(e.options[1], opt("kitename", "a.example", dir.str("d/10_account.rc") + ":1"));
-  EXPECT_EQ(e.options[2], opt("frontend", "b:1", dir.str("d/20_frontends.rc") + ":1"));
+  EXPECT_EQ(e.options[1], opt("kitename", "a.example", dir.file("d/10_account.rc") + ":1"));
+  EXPECT_EQ(e.options[2], opt("frontend", "b:1", dir.file("d/20_frontends.rc") + ":1"));
   EXPECT_EQ(e.options[3].name, "ca_certs");
 }
 
 TEST(expand, missing_files_and_directories_are_errors) {
   temp_dir dir;
-  const auto e = expand({"--optfile=" + dir.str("nope.rc"), "--optdir=" + dir.str("nodir"),
+  const auto e = expand({"--optfile=" + dir.file("nope.rc"), "--optdir=" + dir.file("nodir"),
                          "--optfile=" + dir.path().string()});
   ASSERT_EQ(e.errors.size(), 3u) << test::dump(e.errors);
   EXPECT_EQ(e.errors[0].to_string(),
-            "argv[1]: optfile: cannot read " + dir.str("nope.rc") + ": no such file");
+            "argv[1]: optfile: cannot read " + dir.file("nope.rc") + ": no such file");
   EXPECT_EQ(e.errors[1].origin, "argv[2]");
   EXPECT_EQ(e.errors[1].key, "optdir");
   EXPECT_EQ(e.errors[2].to_string(),
@@ -206,12 +206,12 @@ TEST(expand, nesting_limit_is_25_files) {
     for (int i = 1; i <= n; ++i) {
       const std::string name = "c" + std::to_string(n) + "_" + std::to_string(i) + ".rc";
       const std::string body =
-          i < n ? "optfile = " + dir.str("c" + std::to_string(n) + "_" + std::to_string(i + 1) +
+          i < n ? "optfile = " + dir.file("c" + std::to_string(n) + "_" + std::to_string(i + 1) +
                                          ".rc") + "\n"
                 : "kitename = deep.example\n";
       dir.write(name, body);
     }
-    return expand({"-o", dir.str("c" + std::to_string(n) + "_1.rc")});
+    return expand({"-o", dir.file("c" + std::to_string(n) + "_1.rc")});
   };
   const auto ok = chain(25);
   EXPECT_TRUE(ok.errors.empty()) << test::dump(ok.errors);
@@ -220,11 +220,11 @@ TEST(expand, nesting_limit_is_25_files) {
 
   const auto too_deep = chain(26);
   ASSERT_EQ(too_deep.errors.size(), 1u);
-  EXPECT_EQ(too_deep.errors[0].origin, dir.str("c26_25.rc") + ":1");
+  EXPECT_EQ(too_deep.errors[0].origin, dir.file("c26_25.rc") + ":1");
   EXPECT_NE(too_deep.errors[0].message.find("nested more than 25 levels"), std::string::npos);
   EXPECT_TRUE(too_deep.options.empty());
 
-  const std::string self = dir.str("self.rc");
+  const std::string self = dir.file("self.rc");
   dir.write("self.rc", "frontend = x:1\noptfile = " + self + "\n");
   const auto loop = expand({"--optfile", self});
   ASSERT_EQ(loop.errors.size(), 1u) << test::dump(loop.errors);
@@ -290,7 +290,7 @@ TEST(expand, rc_file_and_argv_agree_for_every_line_ending) {
     for (std::size_t i = 0; i < words.size(); ++i) {
       EXPECT_EQ(from_file.options[i].name, from_argv.options[i].name);
       EXPECT_EQ(from_file.options[i].value, from_argv.options[i].value);
-      EXPECT_EQ(from_file.options[i].origin, dir.str("x.rc") + ":" + std::to_string(i + 1));
+      EXPECT_EQ(from_file.options[i].origin, dir.file("x.rc") + ":" + std::to_string(i + 1));
     }
   }
 }

@@ -65,7 +65,7 @@ TEST(relay_parse, pk_frontend_ipv6_loopback) {
 TEST(relay_parse, pk_frontend_tls_and_bench_chain) {
   temp_dir dir;
   const std::string pem = dir.write("pk-state/fe.pem", "key+cert");
-  const std::string log = dir.str("chains/kiteline.1/frontend.log");
+  const std::string log = dir.file("chains/kiteline.1/frontend.log");
   // chains.sh: PORT_BASE 29000 + 100 for the TLS chain, PK_SECRET=bench-s3cret.
   const auto out = parse(pk_frontend_args("127.0.0.1", "29100", "bench-s3cret", log, pem));
   ASSERT_TRUE(out.ok()) << dump(out.errors);
@@ -272,7 +272,7 @@ TEST(relay_parse, bad_values_are_all_reported) {
       parse({"--isfrontend", "--ports=80,x0", "--protos=http,gopher", "--rawports=virtual,x",
              "--portalias=1", "--domain=http:a.example", "--domain=http:a b:S",
              "--domain=http:a.example:", "--domain=ftp:a.example:S", "--tls_endpoint=x",
-             "--tls_endpoint=a.example:" + dir.str("missing.pem"), "--visitor_timeout=0",
+             "--tls_endpoint=a.example:" + dir.file("missing.pem"), "--visitor_timeout=0",
              "--threads=many", "--loglevel=loud", "--runas=:g", "--tls_default=bad name", "--evict_after=-1"});
   // 15 option errors + the missing PEM file + no --domain.
   EXPECT_EQ(out.errors.size(), 17u) << dump(out.errors);
@@ -282,7 +282,7 @@ TEST(relay_parse, bad_values_are_all_reported) {
   EXPECT_TRUE(mentions(out.errors, "argv[6]: domain: expected PROTOS:DOMAIN:SECRET"));
   EXPECT_TRUE(mentions(out.errors, "argv[8]: domain: the secret is empty"));
   EXPECT_TRUE(mentions(out.errors, "argv[11]: tls_endpoint: cannot read " +
-                                       dir.str("missing.pem") + ": no such file"));
+                                       dir.file("missing.pem") + ": no such file"));
   EXPECT_TRUE(mentions(out.errors, "domain: the relay refuses to start"));
 }
 

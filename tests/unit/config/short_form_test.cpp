@@ -94,12 +94,12 @@ TEST(short_form, builtin) {
 TEST(short_form, folder_is_served_by_the_builtin_web_server) {
   temp_dir dir;
   std::filesystem::create_directories(dir.path() / "site");
-  const auto out = short_form({dir.str("site"), "demo.localhost", "+indexes"});
+  const auto out = short_form({dir.file("site"), "demo.localhost", "+indexes"});
   ASSERT_TRUE(out.ok()) << dump(out.errors);
   ASSERT_EQ(out.connector->services.size(), 1u);
   const service& s = out.connector->services[0];
   EXPECT_EQ(s.kind, origin_kind::folder);
-  EXPECT_EQ(s.folder, dir.str("site"));
+  EXPECT_EQ(s.folder, dir.file("site"));
   EXPECT_EQ(s.id(), "http:demo.localhost");
   EXPECT_EQ(s.flags.indexes, index_mode::on);
   const auto file = short_form({dir.write("index.html", "x"), "demo.localhost"});

@@ -2,6 +2,8 @@
 // both flows, every refusal reason, byte-by-byte input, and pagekite.py's captured replies.
 #include <gtest/gtest.h>
 
+#include "support/vectors.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,13 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 using step = handshake::step;
 
-const fs::path vectors_dir = fs::path(KITELINE_SHARED_DIR) / "vectors" / "pagekite-py";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in.good()) << p;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using kiteline::test::read_vector;
+const fs::path vectors_dir = kiteline::test::vectors_dir();
 
 config::service make_service(std::string proto, std::string name, std::string secret) {
   config::service s;
@@ -375,17 +372,17 @@ TEST(connector_handshake, pagekite_py_replies_flow_a) {
     SCOPED_TRACE(r.scenario);
     const fs::path dir = vectors_dir / "nozchunks";
     const std::string base = r.scenario;
-    fixture f = from_capture(read_file(dir / (base + ".tunnel1.be2fe.bin")), r.secret);
+    fixture f = from_capture(read_vector(dir / (base + ".tunnel1.be2fe.bin")), r.secret);
     f.force_flow_a = true;
     handshake h = f.make();
     (void)h.start();
     (void)h.on_written();
-    ASSERT_EQ(feed_bytewise(h, read_file(dir / (base + ".tunnel1.fe2be.bin"))), step::reconnect);
+    ASSERT_EQ(feed_bytewise(h, read_vector(dir / (base + ".tunnel1.fe2be.bin"))), step::reconnect);
     ASSERT_EQ(h.on_reconnected(), step::write);
     // Our signed request answers the captured challenges.
     auto req = wire::parse_handshake_request(h.to_write());
     ASSERT_TRUE(req.has_value());
-    const std::string want_req = read_file(dir / (base + ".tunnel2.be2fe.bin"));
+    const std::string want_req = read_vector(dir / (base + ".tunnel2.be2fe.bin"));
     auto captured = wire::parse_handshake_request(
         std::string_view(want_req).substr(0, wire::find_head_end(want_req, 16384)->end));
     ASSERT_TRUE(captured.has_value());
@@ -395,7 +392,7 @@ TEST(connector_handshake, pagekite_py_replies_flow_a) {
       EXPECT_EQ(wire::kite_key(req->kites[i]), wire::kite_key(captured->kites[i]));
     }
     (void)h.on_written();
-    const std::string fe2be = read_file(dir / (base + ".tunnel2.fe2be.bin"));
+    const std::string fe2be = read_vector(dir / (base + ".tunnel2.fe2be.bin"));
     ASSERT_EQ(feed_bytewise(h, fe2be), step::done);
     EXPECT_EQ(h.verdict(), r.want);
     ASSERT_FALSE(h.round().kites.empty());
@@ -415,8 +412,8 @@ TEST(connector_handshake, pagekite_py_replies_flow_b) {
     SCOPED_TRACE(name);
     ++seen;
     const std::string base = name.substr(0, name.find(".be2fe.bin"));
-    fixture f = from_capture(read_file(e.path()), "s3cret");
-    const std::string fe2be = read_file(dir / (base + ".fe2be.bin"));
+    fixture f = from_capture(read_vector(e.path()), "s3cret");
+    const std::string fe2be = read_vector(dir / (base + ".fe2be.bin"));
     handshake bytewise = f.make();
     (void)bytewise.start();
     (void)bytewise.on_written();

@@ -9,16 +9,12 @@
 
 #include <gtest/gtest.h>
 
+#include "support/vectors.hpp"
+
 namespace kiteline::sniff {
 namespace {
 
-std::string read_vector(const std::string& set, const std::string& name) {
-  const std::filesystem::path p =
-      std::filesystem::path(KITELINE_SHARED_DIR) / "vectors/pagekite-py" / set / name;
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in.good()) << p;
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+using test::read_vector;
 
 std::span<const std::byte> as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};

@@ -10,17 +10,16 @@
 
 #include <gtest/gtest.h>
 
+#include "support/vectors.hpp"
+
 namespace kiteline::sniff {
 namespace {
 
 using bytes = std::vector<std::uint8_t>;
 
 bytes read_vector(const std::string& name) {
-  const std::filesystem::path p =
-      std::filesystem::path(KITELINE_SHARED_DIR) / "vectors/pagekite-py/nozchunks" / name;
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in.good()) << p;
-  return bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string s = test::read_vector("nozchunks", name);
+  return {s.begin(), s.end()};
 }
 
 std::span<const std::byte> as_span(const bytes& b, std::size_t n) {

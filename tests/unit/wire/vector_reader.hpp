@@ -1,4 +1,4 @@
-// Test helper: loads pagekite.py capture files and decodes their chunk stream into owned values.
+// Test helper: loads pagekite.py capture files (support/vectors.hpp) and decodes their chunk stream into owned values.
 #pragma once
 
 #include <algorithm>
@@ -15,27 +15,17 @@
 #include <utility>
 #include <vector>
 
+#include "support/vectors.hpp"
 #include "wire/chunk_headers.hpp"
 #include "wire/frame_decoder.hpp"
 #include "wire/limits.hpp"
 
 namespace kiteline::wire::test {
 
-inline std::filesystem::path vectors_dir() {
-  return std::filesystem::path(KITELINE_SHARED_DIR) / "vectors" / "pagekite-py";
-}
+using kiteline::test::vectors_dir;
 
 inline std::vector<std::byte> read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(p, ec);
-  if (!in || ec) {
-    return {};
-  }
-  std::vector<std::byte> out(static_cast<std::size_t>(size));
-  in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
-  out.resize(static_cast<std::size_t>(in.gcount()));
-  return out;
+  return kiteline::test::read_vector_bytes(p);
 }
 
 inline std::span<const std::byte> as_bytes(std::string_view s) {

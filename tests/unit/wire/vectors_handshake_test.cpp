@@ -2,6 +2,8 @@
 // vectors/pagekite-py (README there): parse, verify, and reformat byte for byte.
 #include <gtest/gtest.h>
 
+#include "support/vectors.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -21,14 +23,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path vectors_dir = fs::path(KITELINE_SHARED_DIR) / "vectors" / "pagekite-py";
+using kiteline::test::read_vector;
+const fs::path vectors_dir = kiteline::test::vectors_dir();
 constexpr std::string_view pagekite_version = "1.5.2.201011";
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  EXPECT_TRUE(in.good()) << p;
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 /// Sorted files of `set` whose names end with `suffix` and contain `kind`.
 std::vector<fs::path> files(std::string_view set, std::string_view kind, std::string_view suffix) {
@@ -157,8 +154,8 @@ tunnel_capture load_tunnel(const fs::path& be2fe_path) {
   t.be2fe_path = be2fe_path;
   std::string fe2be_name = be2fe_path.filename().string();
   fe2be_name.replace(fe2be_name.find("be2fe"), 5, "fe2be");
-  t.be2fe = read_file(be2fe_path);
-  t.fe2be = read_file(be2fe_path.parent_path() / fe2be_name);
+  t.be2fe = read_vector(be2fe_path);
+  t.fe2be = read_vector(be2fe_path.parent_path() / fe2be_name);
   t.req_head = head_of(t.be2fe);
   t.resp_head = head_of(t.fe2be);
   auto req = parse_handshake_request(t.req_head);
@@ -324,13 +321,13 @@ TEST(VectorsHandshake, TlsTunnelPreamble) {
   for (const std::string_view set : {"nozchunks", "zchunks"}) {
     for (const fs::path& p : files(set, "12-tls-tunnel.connect", ".be2fe.bin")) {
       SCOPED_TRACE(p.string());
-      const std::string be2fe = read_file(p);
+      const std::string be2fe = read_vector(p);
       const std::string preamble = format_connect_preamble("fe.test");
       EXPECT_EQ(be2fe.substr(0, preamble.size()), preamble);
       EXPECT_EQ(static_cast<unsigned char>(be2fe[preamble.size()]), 0x16U);  // ClientHello next
       std::string fe2be_name = p.filename().string();
       fe2be_name.replace(fe2be_name.find("be2fe"), 5, "fe2be");
-      const std::string fe2be = read_file(p.parent_path() / fe2be_name);
+      const std::string fe2be = read_vector(p.parent_path() / fe2be_name);
       const std::string_view established = connect_established_reply();
       EXPECT_EQ(fe2be.substr(0, established.size()), established);
       const result<head_scan> r = check_connect_reply(fe2be);
@@ -350,12 +347,12 @@ TEST(VectorsHandshake, PingCaptures) {
   for (const std::string_view set : {"nozchunks", "zchunks"}) {
     for (const fs::path& p : files(set, ".ping", ".be2fe.bin")) {
       SCOPED_TRACE(p.string());
-      const std::string req = read_file(p);
+      const std::string req = read_vector(p);
       EXPECT_EQ(req, ping_request());
       EXPECT_TRUE(is_ping_request(req.substr(0, 64)));
       std::string fe2be_name = p.filename().string();
       fe2be_name.replace(fe2be_name.find("be2fe"), 5, "fe2be");
-      const std::string reply = read_file(p.parent_path() / fe2be_name);
+      const std::string reply = read_vector(p.parent_path() / fe2be_name);
       const result<ping_reply> r = check_ping_reply(reply);
       ASSERT_TRUE(r.has_value());
       EXPECT_TRUE(std::regex_match(r->uuid, std::regex("^[0-9a-f]{40}$"))) << r->uuid;
@@ -365,9 +362,9 @@ TEST(VectorsHandshake, PingCaptures) {
     }
   }
   // The visitor-side curl probe of scenario 13.
-  const std::string v2fe = read_file(vectors_dir / "nozchunks" / "13-no-backend-visitor.ping1.v2fe.bin");
+  const std::string v2fe = read_vector(vectors_dir / "nozchunks" / "13-no-backend-visitor.ping1.v2fe.bin");
   EXPECT_TRUE(is_ping_request(v2fe.substr(0, 64)));
-  const std::string fe2v = read_file(vectors_dir / "nozchunks" / "13-no-backend-visitor.ping1.fe2v.bin");
+  const std::string fe2v = read_vector(vectors_dir / "nozchunks" / "13-no-backend-visitor.ping1.fe2v.bin");
   const result<ping_reply> r = check_ping_reply(fe2v);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(format_ping_reply(r->uuid), fe2v);
@@ -376,7 +373,7 @@ TEST(VectorsHandshake, PingCaptures) {
 
 TEST(VectorsHandshake, VisitorsAreNotPings) {
   for (const fs::path& p : files("nozchunks", "-visitor.http", ".v2fe.bin")) {
-    EXPECT_FALSE(is_ping_request(read_file(p))) << p;
+    EXPECT_FALSE(is_ping_request(read_vector(p))) << p;
   }
 }
 
@@ -399,8 +396,8 @@ TEST(VectorsHandshake, UnavailablePages) {
       "13-no-backend-visitor.http2",     "13-no-backend-visitor.http3"};
   for (const std::string& name : pages) {
     SCOPED_TRACE(name);
-    const std::string visitor = read_file(vectors_dir / "nozchunks" / (name + ".v2fe.bin"));
-    const std::string page = read_file(vectors_dir / "nozchunks" / (name + ".fe2v.bin"));
+    const std::string visitor = read_vector(vectors_dir / "nozchunks" / (name + ".v2fe.bin"));
+    const std::string page = read_vector(vectors_dir / "nozchunks" / (name + ".fe2v.bin"));
     const std::string uuid = header_value(page, "X-PageKite-UUID");
     EXPECT_EQ(uuid.size(), 40U);
     const std::string host = header_value(visitor, "Host");
@@ -408,12 +405,12 @@ TEST(VectorsHandshake, UnavailablePages) {
   }
   for (const std::string_view name :
        {"13-no-backend-visitor.connect1", "13-no-backend-visitor.connect2"}) {
-    EXPECT_EQ(read_file(vectors_dir / "nozchunks" / (std::string(name) + ".fe2v.bin")),
+    EXPECT_EQ(read_vector(vectors_dir / "nozchunks" / (std::string(name) + ".fe2v.bin")),
               connect_unavailable());
   }
   for (const std::string_view name :
        {"10-raw-connect-visitor.connect1", "11-https-connect-visitor.connect1"}) {
-    const std::string fe2v = read_file(vectors_dir / "nozchunks" / (std::string(name) + ".fe2v.bin"));
+    const std::string fe2v = read_vector(vectors_dir / "nozchunks" / (std::string(name) + ".fe2v.bin"));
     EXPECT_TRUE(fe2v.starts_with(connect_established_reply())) << name;
   }
 }

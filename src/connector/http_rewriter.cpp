@@ -4,6 +4,7 @@
 #include "connector/basic_auth.hpp"
 #include "core/text.hpp"
 #include "http/head.hpp"
+#include "wire/reject.hpp"
 
 #include <algorithm>
 #include <array>
@@ -11,8 +12,6 @@
 
 namespace kiteline::connector {
 namespace {
-
-using kiteline::html_escape;
 
 constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
 constexpr std::size_t max_chunk_end = 2;      // CRLF after chunk data
@@ -111,29 +110,6 @@ constexpr std::array<std::string_view, 6> spoofable = {
 
 constexpr std::size_t max_refused_request = 256;  // refused_request() for logs
 
-/// pagekite.py's error-page shape (spec §6.7): status line, X-PageKite-UUID (when known),
-/// `extra` header lines, the no-cache headers, Connection: close, no Content-Length.
-std::string error_page(std::string_view status_line, std::string_view uuid, std::string_view extra,
-                       std::string_view body) {
-  std::string r(status_line);
-  r += "\r\n";
-  if (!uuid.empty()) {
-    r.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
-  }
-  r.append(extra);
-  r.append(
-      "Content-Type: text/html; charset=utf-8\r\n"
-      "Pragma: no-cache\r\n"
-      "Expires: 0\r\n"
-      "Cache-Control: no-store\r\n"
-      "Connection: close\r\n"
-      "\r\n");
-  r.append(body);
-  return r;
-}
-
-constexpr std::string_view pagekite_link = "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
-
 }  // namespace
 
 http_rewriter::http_rewriter(rewrite_options opts) : opts_(std::move(opts)) {
@@ -145,12 +121,7 @@ http_rewriter::http_rewriter(rewrite_options opts) : opts_(std::move(opts)) {
   opts_.uuid = sanitize(opts_.uuid);
   auth_pending_ = !opts_.passwords.empty();
   if (auth_pending_) {
-    reply_ = error_page("HTTP/1.1 401 Unauthorized", opts_.uuid,
-                        "WWW-Authenticate: Basic realm=PageKite\r\n",
-                        "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
-                            std::string(pagekite_link) + " for <b>" + html_escape(opts_.kite_name) +
-                            "</b> requires a user name and password.</p><p>Please try again."
-                            "</p><!--  --></body></html>\n");
+    reply_ = wire::format_unauthorized_page(opts_.uuid, opts_.kite_name);
   }
 }
 
@@ -444,27 +415,16 @@ void http_rewriter::refuse(rewrite_verdict v, std::string reason) {
   head_ = std::string();
   line_ = std::string();
   line_start_ = 0;
-  const std::string kite = html_escape(opts_.kite_name);
   switch (v) {
     case rewrite_verdict::blocked:
       // pagekite.py's answer: its "unavailable" page from the BE with code 500.
-      reply_ = error_page("HTTP/1.1 500 Unavailable", opts_.uuid, "",
-                          "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
-                              std::string(pagekite_link) + " for <b>" + kite +
-                              "</b> is unavailable at the moment.</p><p>Please try again "
-                              "later.</p><!--  --></body></html>\n");
+      reply_ = wire::format_firewall_page(opts_.uuid, opts_.kite_name);
       break;
     case rewrite_verdict::bad_request:
-    case rewrite_verdict::head_too_large: {
-      const std::string_view status = v == rewrite_verdict::bad_request
-                                          ? "400 Bad Request"
-                                          : "431 Request Header Fields Too Large";
-      reply_ = error_page(
-          "HTTP/1.1 " + std::string(status), opts_.uuid, "",
-          "<html><body><h1>" + std::string(status) + "</h1><p>This request for <b>" + kite +
-              "</b> was not forwarded: " + html_escape(reason_) + ".</p></body></html>\n");
+    case rewrite_verdict::head_too_large:
+      reply_ = wire::format_refused_request_page(
+          opts_.uuid, opts_.kite_name, v == rewrite_verdict::head_too_large, reason_);
       break;
-    }
     case rewrite_verdict::unauthorized:  // the 401 page is ready since the constructor
     case rewrite_verdict::pass:
       break;

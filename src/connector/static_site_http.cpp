@@ -1,6 +1,7 @@
 #include "connector/static_site_http.hpp"
 
 #include "http/head.hpp"
+#include "wire/reject.hpp"
 
 #include <algorithm>
 #include <array>
@@ -239,10 +240,9 @@ byte_range parse_range(std::string_view v, std::uint64_t size) {
 response error_response(int status, bool close) {
   response r;
   r.status = status;
-  const std::string title = std::to_string(status) + " " + std::string(reason(status));
   r.headers = "Content-Type: text/html; charset=utf-8\r\n";
-  r.body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
-           "</h1></body></html>\n";
+  r.body = wire::format_folder_error_body(std::to_string(status) + " " +
+                                          std::string(reason(status)));
   r.close = close;
   return r;
 }

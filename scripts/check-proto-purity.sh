@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Fails if the pure codec (kiteline_proto = core + wire + sniff + mux) includes or references
+# Fails if the pure codec (kiteline_proto = core + http + wire + sniff + mux) includes or references
 # anything from Asio, OpenSSL, spdlog/fmt or sockets. Args: SOURCE_DIR LIB...
 set -euo pipefail
 src=$1; shift
 bad=0
 if grep -rnE '#include *[<"](asio|openssl/|spdlog|fmt/|sys/socket|netinet/|arpa/)' \
-     "$src/src/core" "$src/src/wire" "$src/src/sniff" "$src/src/mux"; then
+     "$src/src/core" "$src/src/http" "$src/src/wire" "$src/src/sniff" "$src/src/mux"; then
   echo "FAIL: the pure codec includes an I/O header (above)"; bad=1
 fi
 undefined=$(nm -u -C "$@" | awk '/ U /{print $2}' | sort -u)

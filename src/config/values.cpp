@@ -1,24 +1,14 @@
 #include "config/values.hpp"
 
-#include <charconv>
-
 namespace kiteline::config {
 
 std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max) noexcept {
-  if (text.empty() || text.size() > 20) {
+  // core's parse_decimal, plus this parser's own cap of 20 characters (as before: leading zeros
+  // are allowed, but "000...1" longer than 20 characters is refused).
+  if (text.size() > 20) {
     return std::nullopt;
   }
-  for (char c : text) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-  }
-  std::uint64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || v > max) {
-    return std::nullopt;
-  }
-  return v;
+  return parse_decimal(text, max);
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {

@@ -14,7 +14,8 @@ namespace kiteline::config {
 /// Decimal TCP port 1..65535; no sign, no blanks, no leading `+`.
 std::optional<std::uint16_t> parse_port(std::string_view text) noexcept;
 
-/// Decimal unsigned number <= max; no sign, no blanks.
+/// Decimal unsigned number <= max; no sign, no blanks; at most 20 characters (leading zeros
+/// allowed within them). core's parse_decimal with this parser's length cap.
 std::optional<std::uint64_t> parse_unsigned(std::string_view text, std::uint64_t max) noexcept;
 
 /// Splits at every `sep`; empty fields are kept ("a,,b" -> {"a", "", "b"}; "" -> {""}).

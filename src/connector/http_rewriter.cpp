@@ -3,6 +3,8 @@
 
 #include "connector/basic_auth.hpp"
 #include "core/text.hpp"
+#include "http/head.hpp"
+#include "wire/reject.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,8 +12,6 @@
 
 namespace kiteline::connector {
 namespace {
-
-using kiteline::html_escape;
 
 constexpr std::size_t max_chunk_line = 4096;  // chunk-size line incl. extensions and line end
 constexpr std::size_t max_chunk_end = 2;      // CRLF after chunk data
@@ -30,29 +30,6 @@ std::string_view as_chars(std::span<const std::byte> s) {
   return {reinterpret_cast<const char*>(s.data()), s.size()};
 }
 
-bool is_tchar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-    return true;
-  }
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-  return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
-
-
-/// Strips the line feed and at most one carriage return before it.
-std::string_view line_content(std::string_view line) noexcept {
-  if (!line.empty() && line.back() == '\n') {
-    line.remove_suffix(1);
-  }
-  if (!line.empty() && line.back() == '\r') {
-    line.remove_suffix(1);
-  }
-  return line;
-}
-
 std::string sanitize(std::string_view s) {
   std::string r;
   for (char c : s) {
@@ -63,110 +40,54 @@ std::string sanitize(std::string_view s) {
   return r;
 }
 
-struct request_line {
-  std::string_view method;
-  std::string_view target;
-};
-
 /// METHOD SP request-target SP HTTP/1.d (RFC 9112 §3). Returns nullptr, or what is wrong.
-const char* parse_request_line(std::string_view line, request_line& rl) noexcept {
-  const std::size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) {
+const char* parse_request_line(std::string_view line, http::request_line& rl) noexcept {
+  const http::request_line parts = http::split_request_line(line);
+  if (!parts.has_version || !http::is_token(parts.method) ||
+      !http::is_request_target(parts.target, /*allow_obs_text=*/true)) {
     return "bad request line";
   }
-  const std::string_view method = line.substr(0, sp1);
-  const std::string_view rest = line.substr(sp1 + 1);
-  const std::size_t sp2 = rest.find(' ');
-  if (!is_token(method) || sp2 == std::string_view::npos || sp2 == 0) {
-    return "bad request line";
-  }
-  const std::string_view target = rest.substr(0, sp2);
-  const std::string_view version = rest.substr(sp2 + 1);
-  for (char c : target) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) {
-      return "bad request line";
-    }
-  }
+  const std::string_view version = parts.version;
   if (version.size() == 8 && version.starts_with("HTTP/") && version[5] != '1') {
     return "HTTP version other than 1.x";
   }
-  if (version.size() != 8 || !version.starts_with("HTTP/1.") || version[7] < '0' ||
-      version[7] > '9') {
+  if (!http::parse_http1_version(version)) {
     return "bad request line";
   }
-  rl = {method, target};
+  rl = parts;
   return nullptr;
 }
 
-/// A header or trailer line without its line ending. Returns nullptr, or what is wrong.
-const char* header_line_problem(std::string_view l) noexcept {
-  if (!l.empty() && is_ows(l.front())) {
+/// A header or trailer line `l` (without its line ending) that http::parse_field_line judged
+/// `e`. Returns nullptr, or what is wrong.
+const char* field_line_problem(std::string_view l, http::field_error e) noexcept {
+  if (e == http::field_error::obs_fold) {
     return "obs-fold (a header line starting with a space or tab)";
   }
   if (l.find('\r') != std::string_view::npos || l.find('\0') != std::string_view::npos) {
     return "CR or NUL inside a header line";
   }
-  const std::size_t colon = l.find(':');
-  if (colon == std::string_view::npos) {
+  if (e == http::field_error::no_colon) {
     return "header line without a colon";
   }
-  if (!is_token(l.substr(0, colon))) {
+  if (e == http::field_error::bad_name) {
     return "bad header name";
   }
   return nullptr;
 }
 
-/// Parses a Content-Length value ("12" or "12, 12"): all elements equal decimal numbers.
-std::optional<std::uint64_t> parse_content_length(std::string_view v) noexcept {
-  std::optional<std::uint64_t> result;
-  while (true) {
-    const std::size_t comma = v.find(',');
-    const std::string_view item = trim_ows(v.substr(0, comma));
-    if (item.empty()) {
-      return std::nullopt;
-    }
-    std::uint64_t n = 0;
-    for (char c : item) {
-      if (c < '0' || c > '9') {
-        return std::nullopt;
-      }
-      n = n * 10 + static_cast<std::uint64_t>(c - '0');
-      if (n > max_content_length) {
-        return std::nullopt;
-      }
-    }
-    if (result && *result != n) {
-      return std::nullopt;
-    }
-    result = n;
-    if (comma == std::string_view::npos) {
-      return result;
-    }
-    v.remove_prefix(comma + 1);
-  }
+const char* header_line_problem(std::string_view l) noexcept {
+  return field_line_problem(l, http::parse_field_line(l).error);
 }
 
 /// chunk-size [BWS ";" chunk-ext] (RFC 9112 §7.1). nullopt when malformed or over 16 digits.
 std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
-  std::uint64_t n = 0;
   std::size_t digits = 0;
-  while (digits < line.size()) {
-    const char c = line[digits];
-    unsigned v = 0;
-    if (c >= '0' && c <= '9') {
-      v = static_cast<unsigned>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v = static_cast<unsigned>(c - 'a' + 10);
-    } else if (c >= 'A' && c <= 'F') {
-      v = static_cast<unsigned>(c - 'A' + 10);
-    } else {
-      break;
-    }
-    n = (n << 4) | v;
+  while (digits < line.size() && is_hex_digit(line[digits])) {
     ++digits;
   }
-  if (digits == 0 || digits > 16) {
+  const std::optional<std::uint64_t> n = parse_hex_number(line.substr(0, digits));  // 1..16
+  if (!n) {
     return std::nullopt;
   }
   std::string_view rest = line.substr(digits);
@@ -176,11 +97,8 @@ std::optional<std::uint64_t> parse_chunk_size(std::string_view line) noexcept {
   if (!rest.empty() && rest.front() != ';') {
     return std::nullopt;
   }
-  for (char c : rest) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) {
-      return std::nullopt;
-    }
+  if (http::has_ctl_but_htab(rest)) {
+    return std::nullopt;
   }
   return n;
 }
@@ -191,29 +109,6 @@ constexpr std::array<std::string_view, 6> spoofable = {
 };
 
 constexpr std::size_t max_refused_request = 256;  // refused_request() for logs
-
-/// pagekite.py's error-page shape (spec §6.7): status line, X-PageKite-UUID (when known),
-/// `extra` header lines, the no-cache headers, Connection: close, no Content-Length.
-std::string error_page(std::string_view status_line, std::string_view uuid, std::string_view extra,
-                       std::string_view body) {
-  std::string r(status_line);
-  r += "\r\n";
-  if (!uuid.empty()) {
-    r.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
-  }
-  r.append(extra);
-  r.append(
-      "Content-Type: text/html; charset=utf-8\r\n"
-      "Pragma: no-cache\r\n"
-      "Expires: 0\r\n"
-      "Cache-Control: no-store\r\n"
-      "Connection: close\r\n"
-      "\r\n");
-  r.append(body);
-  return r;
-}
-
-constexpr std::string_view pagekite_link = "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
 
 }  // namespace
 
@@ -226,12 +121,7 @@ http_rewriter::http_rewriter(rewrite_options opts) : opts_(std::move(opts)) {
   opts_.uuid = sanitize(opts_.uuid);
   auth_pending_ = !opts_.passwords.empty();
   if (auth_pending_) {
-    reply_ = error_page("HTTP/1.1 401 Unauthorized", opts_.uuid,
-                        "WWW-Authenticate: Basic realm=PageKite\r\n",
-                        "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
-                            std::string(pagekite_link) + " for <b>" + html_escape(opts_.kite_name) +
-                            "</b> requires a user name and password.</p><p>Please try again."
-                            "</p><!--  --></body></html>\n");
+    reply_ = wire::format_unauthorized_page(opts_.uuid, opts_.kite_name);
   }
 }
 
@@ -290,7 +180,7 @@ std::size_t http_rewriter::on_head(std::span<const std::byte> in, std::vector<st
   if (lf == std::string_view::npos) {
     return take;
   }
-  const std::string_view line = line_content(std::string_view(head_).substr(line_start_));
+  const std::string_view line = http::line_content(std::string_view(head_).substr(line_start_));
   if (!line.empty()) {
     line_start_ = head_.size();
     return take;
@@ -310,19 +200,21 @@ std::size_t http_rewriter::on_head(std::span<const std::byte> in, std::vector<st
 
 void http_rewriter::finish_head(std::vector<std::byte>& out) {
   struct line_info {
-    std::string_view text;  // including its line ending
+    std::string_view text;     // including its line ending
+    std::string_view content;  // without it
     bool rename = false;
   };
   std::vector<line_info> lines;
-  std::string_view head(head_);
-  while (!head.empty()) {
-    const std::size_t lf = head.find('\n');  // every line of a complete head ends in LF
-    lines.push_back({head.substr(0, lf + 1)});
-    head.remove_prefix(lf + 1);
+  const std::string_view head(head_);
+  for (std::size_t pos = 0; pos < head.size();) {
+    // Every line of a complete head ends in LF.
+    const std::optional<http::line> l = http::next_line(head, pos);
+    lines.push_back({head.substr(pos, l->next - pos), l->content});
+    pos = l->next;
   }
 
-  request_line rl;
-  const char* problem = parse_request_line(line_content(lines[0].text), rl);
+  http::request_line rl;
+  const char* problem = parse_request_line(lines[0].content, rl);
   const bool parsed = problem == nullptr;
   // For refusals only (no copy for requests that pass).
   const auto remember_request = [&] {
@@ -333,18 +225,16 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
   };
   std::optional<std::uint64_t> content_length;
   bool has_te = false;
-  bool chunked = false;
+  http::transfer_codings te;
   bool upgrade = false;
   std::optional<std::string_view> authorization;
   for (std::size_t i = 1; problem == nullptr && i + 1 < lines.size(); ++i) {
-    const std::string_view l = line_content(lines[i].text);
-    problem = header_line_problem(l);
+    const http::field_line fl = http::parse_field_line(lines[i].content);
+    problem = field_line_problem(lines[i].content, fl.error);
     if (problem != nullptr) {
       break;
     }
-    const std::size_t colon = l.find(':');
-    const std::string_view name = l.substr(0, colon);
-    const std::string_view value = trim_ows(l.substr(colon + 1));
+    const auto [name, value] = fl.f;
     if (!opts_.raw_headers) {
       for (std::string_view s : spoofable) {
         lines[i].rename = lines[i].rename || ascii_iequals(name, s);
@@ -354,7 +244,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
       }
     }
     if (ascii_iequals(name, "Content-Length")) {
-      const std::optional<std::uint64_t> n = parse_content_length(value);
+      const std::optional<std::uint64_t> n = http::parse_content_length(value, max_content_length);
       if (!n) {
         problem = "bad Content-Length";
       } else if (content_length && *content_length != *n) {
@@ -363,21 +253,10 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
       content_length = n;
     } else if (ascii_iequals(name, "Transfer-Encoding")) {
       has_te = true;
-      std::string_view v = value;
-      while (problem == nullptr) {
-        const std::size_t comma = v.find(',');
-        const std::string_view coding = trim_ows(v.substr(0, comma));
-        if (!coding.empty()) {
-          if (chunked) {
-            // chunked must be the final coding, applied once (RFC 9112 §6.1)
-            problem = "a transfer coding after chunked";
-          }
-          chunked = ascii_iequals(coding, "chunked");
-        }
-        if (comma == std::string_view::npos) {
-          break;
-        }
-        v.remove_prefix(comma + 1);
+      te.add(value);
+      if (te.after_chunked) {
+        // chunked must be the final coding, applied once (RFC 9112 §6.1)
+        problem = "a transfer coding after chunked";
       }
     } else if (ascii_iequals(name, "Upgrade")) {
       upgrade = true;
@@ -388,7 +267,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
   if (problem == nullptr && has_te && content_length) {
     problem = "Transfer-Encoding with Content-Length";  // a request smuggling signal
   }
-  if (problem == nullptr && has_te && !chunked) {
+  if (problem == nullptr && has_te && !te.chunked) {
     problem = "final transfer coding is not chunked";  // the body length is unknowable
   }
 
@@ -443,7 +322,7 @@ void http_rewriter::finish_head(std::vector<std::byte>& out) {
 
   if (tunnel) {
     state_ = state::passthrough;
-  } else if (chunked) {
+  } else if (te.chunked) {
     state_ = state::chunk_size;
     line_.clear();
   } else if (content_length && *content_length > 0) {
@@ -489,7 +368,7 @@ std::size_t http_rewriter::on_line_state(std::span<const std::byte> in,
 }
 
 void http_rewriter::finish_line(std::vector<std::byte>& out) {
-  const std::string_view l = line_content(line_);
+  const std::string_view l = http::line_content(line_);
   switch (state_) {
     case state::chunk_size: {
       const std::optional<std::uint64_t> n = parse_chunk_size(l);
@@ -536,27 +415,16 @@ void http_rewriter::refuse(rewrite_verdict v, std::string reason) {
   head_ = std::string();
   line_ = std::string();
   line_start_ = 0;
-  const std::string kite = html_escape(opts_.kite_name);
   switch (v) {
     case rewrite_verdict::blocked:
       // pagekite.py's answer: its "unavailable" page from the BE with code 500.
-      reply_ = error_page("HTTP/1.1 500 Unavailable", opts_.uuid, "",
-                          "<html><body><h1>Sorry! (be)</h1><p>The HTTP " +
-                              std::string(pagekite_link) + " for <b>" + kite +
-                              "</b> is unavailable at the moment.</p><p>Please try again "
-                              "later.</p><!--  --></body></html>\n");
+      reply_ = wire::format_firewall_page(opts_.uuid, opts_.kite_name);
       break;
     case rewrite_verdict::bad_request:
-    case rewrite_verdict::head_too_large: {
-      const std::string_view status = v == rewrite_verdict::bad_request
-                                          ? "400 Bad Request"
-                                          : "431 Request Header Fields Too Large";
-      reply_ = error_page(
-          "HTTP/1.1 " + std::string(status), opts_.uuid, "",
-          "<html><body><h1>" + std::string(status) + "</h1><p>This request for <b>" + kite +
-              "</b> was not forwarded: " + html_escape(reason_) + ".</p></body></html>\n");
+    case rewrite_verdict::head_too_large:
+      reply_ = wire::format_refused_request_page(
+          opts_.uuid, opts_.kite_name, v == rewrite_verdict::head_too_large, reason_);
       break;
-    }
     case rewrite_verdict::unauthorized:  // the 401 page is ready since the constructor
     case rewrite_verdict::pass:
       break;

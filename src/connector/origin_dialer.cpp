@@ -4,6 +4,7 @@
 #include "connector/service_map.hpp"
 #include "core/text.hpp"
 #include "wire/ping.hpp"
+#include "wire/reject.hpp"
 
 namespace kiteline::connector {
 
@@ -12,11 +13,6 @@ using net::tcp;
 using net::use_tuple;
 
 namespace {
-
-const char* const forbidden_page =
-    "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
-    "\r\n<html><body><h1>403 Forbidden</h1><p>Your address may not visit this site.</p>"
-    "</body></html>\n";
 
 /// Wraps connector::http_rewriter as the tunnel_link's per-stream delivery filter. When the
 /// rewriter ends the stream (+password 401, request firewall 500, unparseable request 400/431),
@@ -208,7 +204,7 @@ void origin_dialer::open(const mux::open_local& o,
   if (!ip_allowed(s->flags.ip_allow, o.rip)) {
     ctx_->log->info("relay {}: sid={} kite {} refused visitor {} (+ip)", label_, o.sid,
                     s->kite_name, o.rip);
-    refuse_later(link, o.sid, http ? std::string(forbidden_page) : std::string());
+    refuse_later(link, o.sid, http ? std::string(wire::ip_forbidden_page()) : std::string());
     return;
   }
   std::string host = s->origin_host;

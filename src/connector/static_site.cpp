@@ -3,6 +3,7 @@
 
 #include "connector/static_site_http.hpp"
 #include "core/text.hpp"
+#include "http/head.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -310,7 +311,7 @@ net::awaitable<void> static_site::serve(tcp::socket sock) {
     while (true) {
       const std::size_t skip = buf.find_first_not_of("\r\n");  // empty lines before a request
       buf.erase(0, skip == std::string::npos ? buf.size() : skip);
-      end = find_head_end(buf);
+      end = http::find_head_end(buf);
       if (end != std::string::npos || buf.size() > opts_.max_head) {
         too_large = end == std::string::npos || end > opts_.max_head;
         break;
@@ -343,8 +344,9 @@ net::awaitable<void> static_site::serve(tcp::socket sock) {
       } else {
         resp = connection::handle(*this, req);
         const std::string* conn = req.header("Connection");
-        const bool keep = req.minor >= 1 ? !(conn != nullptr && has_token(*conn, "close"))
-                                         : (conn != nullptr && has_token(*conn, "keep-alive"));
+        const bool keep = req.minor >= 1
+                              ? !(conn != nullptr && http::list_contains(*conn, "close"))
+                              : (conn != nullptr && http::list_contains(*conn, "keep-alive"));
         const std::string* cl = req.header("Content-Length");
         const bool body = req.header("Transfer-Encoding") != nullptr ||
                           (cl != nullptr && *cl != "0");

@@ -1,99 +1,42 @@
 #include "connector/static_site_http.hpp"
 
+#include "http/head.hpp"
+#include "wire/reject.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
 
 namespace kiteline::connector::site_http {
 
-bool has_token(std::string_view list, std::string_view token) noexcept {
-  while (true) {
-    const std::size_t comma = list.find(',');
-    if (ascii_iequals(trim_ows(list.substr(0, comma)), token)) {
-      return true;
-    }
-    if (comma == std::string_view::npos) {
-      return false;
-    }
-    list.remove_prefix(comma + 1);
-  }
-}
-
-bool is_tchar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-    return true;
-  }
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-std::string_view strip_eol(std::string_view line) noexcept {
-  if (!line.empty() && line.back() == '\r') {
-    line.remove_suffix(1);
-  }
-  return line;
-}
-
 parse_status parse_request(std::string_view head, std::size_t max_headers, request& req) {
-  std::size_t lf = head.find('\n');
-  const std::string_view first = strip_eol(head.substr(0, lf));
-  head.remove_prefix(lf + 1);
-  const std::size_t sp1 = first.find(' ');
-  const std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : first.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || sp1 == 0 || sp2 == sp1 + 1) {
+  http::line_reader lines(head);
+  std::string_view first;
+  lines.next(first);
+  const http::request_line rl = http::split_request_line(first);
+  const std::optional<int> minor = http::parse_http1_version(rl.version);
+  if (!rl.has_version || !http::is_token(rl.method) ||
+      !http::is_request_target(rl.target, /*allow_obs_text=*/true) || !minor) {
     return parse_status::bad;
   }
-  const std::string_view method = first.substr(0, sp1);
-  const std::string_view target = first.substr(sp1 + 1, sp2 - sp1 - 1);
-  const std::string_view version = first.substr(sp2 + 1);
-  if (!std::all_of(method.begin(), method.end(), is_tchar) || version.size() != 8 ||
-      !version.starts_with("HTTP/1.") || version[7] < '0' || version[7] > '9') {
-    return parse_status::bad;
-  }
-  for (char c : target) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) {
-      return parse_status::bad;
-    }
-  }
-  req.method = method;
-  req.target = target;
-  req.minor = version[7] - '0';
-  while (!head.empty()) {
-    lf = head.find('\n');
-    const std::string_view line = strip_eol(head.substr(0, lf));
-    head.remove_prefix(lf == std::string_view::npos ? head.size() : lf + 1);
+  req.method = rl.method;
+  req.target = rl.target;
+  req.minor = *minor;
+  std::string_view line;
+  while (lines.next(line)) {
     if (line.empty()) {
       break;
     }
     if (req.headers.size() >= max_headers) {
       return parse_status::too_many_headers;
     }
-    const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 ||
-        !std::all_of(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(colon), is_tchar)) {
+    const http::field_line fl = http::parse_field_line(line);
+    if (fl.error != http::field_error::none) {  // obs-fold, no colon, or a bad name
       return parse_status::bad;
     }
-    req.headers.emplace_back(line.substr(0, colon), trim_ows(line.substr(colon + 1)));
+    req.headers.emplace_back(fl.f.name, fl.f.value);
   }
   return parse_status::ok;
-}
-
-std::size_t find_head_end(std::string_view buf) noexcept {
-  std::size_t pos = 0;
-  while (true) {
-    const std::size_t lf = buf.find('\n', pos);
-    if (lf == std::string_view::npos) {
-      return std::string_view::npos;
-    }
-    const std::size_t next = lf + 1;
-    if (next < buf.size() && buf[next] == '\n') {
-      return next + 1;
-    }
-    if (next + 1 < buf.size() && buf[next] == '\r' && buf[next + 1] == '\n') {
-      return next + 2;
-    }
-    pos = next;
-  }
 }
 
 std::string_view reason(int status) noexcept {
@@ -245,21 +188,12 @@ bool inside(const fs::path& root, const fs::path& p) {
   return ri == root.end();
 }
 
-std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
-  if (s.empty() || s.size() > 19) {
-    return std::nullopt;
-  }
-  std::uint64_t n = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    n = n * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return n;
-}
-
 byte_range parse_range(std::string_view v, std::uint64_t size) {
+  // A Range number: core's parse_decimal capped at 19 digits, as before (so a 20-digit number,
+  // even one that fits in 64 bits, makes the header ignored).
+  const auto parse_u64 = [](std::string_view s) {
+    return s.size() > 19 ? std::nullopt : parse_decimal<std::uint64_t>(s);
+  };
   byte_range r;
   v = trim_ows(v);
   const std::size_t eq = v.find('=');
@@ -306,10 +240,9 @@ byte_range parse_range(std::string_view v, std::uint64_t size) {
 response error_response(int status, bool close) {
   response r;
   r.status = status;
-  const std::string title = std::to_string(status) + " " + std::string(reason(status));
   r.headers = "Content-Type: text/html; charset=utf-8\r\n";
-  r.body = "<!DOCTYPE html>\n<html><head><title>" + title + "</title></head><body><h1>" + title +
-           "</h1></body></html>\n";
+  r.body = wire::format_folder_error_body(std::to_string(status) + " " +
+                                          std::string(reason(status)));
   r.close = close;
   return r;
 }

@@ -49,11 +49,6 @@ class file_handle {
   int fd_ = -1;
 };
 
-/// True when the comma-separated `list` holds `token` (case-insensitive), e.g. Connection.
-[[nodiscard]] bool has_token(std::string_view list, std::string_view token) noexcept;
-
-[[nodiscard]] bool is_tchar(char c) noexcept;
-
 struct request {
   std::string method;
   std::string target;
@@ -72,13 +67,10 @@ struct request {
 
 enum class parse_status { ok, bad, too_many_headers };
 
-[[nodiscard]] std::string_view strip_eol(std::string_view line) noexcept;
-
-/// Parses a complete head (request line .. blank line) into `req`.
+/// Parses a complete head (request line .. blank line, as http::find_head_end finds it) into
+/// `req` with the http/ scanner: `METHOD SP target SP HTTP/1.d`, field lines with token names
+/// (obs-fold refused), at most `max_headers` of them.
 [[nodiscard]] parse_status parse_request(std::string_view head, std::size_t max_headers, request& req);
-
-/// Index just past the blank line ending the head, or npos. `buf` has no leading empty lines.
-[[nodiscard]] std::size_t find_head_end(std::string_view buf) noexcept;
 
 [[nodiscard]] std::string_view reason(int status) noexcept;
 
@@ -107,8 +99,6 @@ struct byte_range {
   std::uint64_t first = 0;
   std::uint64_t length = 0;
 };
-
-[[nodiscard]] std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept;
 
 [[nodiscard]] byte_range parse_range(std::string_view v, std::uint64_t size);
 

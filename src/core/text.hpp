@@ -3,8 +3,10 @@
 #pragma once
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -236,6 +238,36 @@ namespace kiteline {
     return std::nullopt;
   }
   return out;
+}
+
+// --- Decimal ----------------------------------------------------------------------------------
+
+/// True for '0'..'9'.
+[[nodiscard]] constexpr bool is_ascii_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+/// The number written by the decimal digits `s`, if it is at most `max`: one or more of
+/// '0'-'9' and nothing else (no sign, no blanks, no "0x"), leading zeros allowed, any length
+/// (a value is refused as soon as it passes `max`, so nothing overflows). nullopt for an empty
+/// `s`, any other byte, or a value over `max`. The ONE decimal parser: callers with tighter
+/// rules (a digit count cap, no zero) check them around it.
+template <std::unsigned_integral T>
+[[nodiscard]] constexpr std::optional<T> parse_decimal(
+    std::string_view s, T max = std::numeric_limits<T>::max()) noexcept {
+  if (s.empty()) {
+    return std::nullopt;
+  }
+  T v = 0;
+  for (const char c : s) {
+    if (!is_ascii_digit(c)) {
+      return std::nullopt;
+    }
+    const auto d = static_cast<T>(c - '0');
+    if (d > max || v > (max - d) / 10U) {  // v * 10 + d would pass max
+      return std::nullopt;
+    }
+    v = static_cast<T>(v * 10U + d);
+  }
+  return v;
 }
 
 // --- Base64 (RFC 4648 §4: standard alphabet, '=' padding) -------------------------------------

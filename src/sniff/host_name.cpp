@@ -21,21 +21,16 @@ std::size_t embedded_ip_prefix(std::string_view name) noexcept {
   return 0;
 }
 
+/// 1..5 decimal digits (leading zeros allowed within the five), value 1..65535.
 std::optional<std::uint16_t> parse_port(std::string_view digits) noexcept {
-  if (digits.empty() || digits.size() > 5) {
+  if (digits.size() > 5) {
     return std::nullopt;
   }
-  std::uint32_t v = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    v = v * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  if (v == 0 || v > 65535) {
+  const auto v = parse_decimal<std::uint16_t>(digits);
+  if (!v || *v == 0) {
     return std::nullopt;
   }
-  return static_cast<std::uint16_t>(v);
+  return v;
 }
 
 }  // namespace

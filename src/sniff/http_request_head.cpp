@@ -1,6 +1,7 @@
 #include "sniff/http_request_head.hpp"
 
 #include "core/text.hpp"
+#include "http/head.hpp"
 #include "sniff/host_name.hpp"
 
 #include <array>
@@ -19,47 +20,6 @@ bool is_method(std::string_view token) noexcept {
     if (m == token) {
       return true;
     }
-  }
-  return false;
-}
-
-constexpr bool is_tchar(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-    return true;
-  }
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-/// Upgrade: a comma-separated list of protocols; true if one of them is "websocket".
-bool lists_websocket(std::string_view value) noexcept {
-  while (!value.empty()) {
-    const auto comma = value.find(',');
-    if (ascii_iequals(trim_ows(value.substr(0, comma)), "websocket")) {
-      return true;
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    value.remove_prefix(comma + 1);
   }
   return false;
 }
@@ -99,58 +59,42 @@ errc parse_request_line(std::string_view line, request_head& head) noexcept {
                ? (is_method(method) ? errc::bad_request_line : errc::bad_method)
                : to_errc(s);
   }
-  std::string_view rest = line.substr(method.size() + 1);
-  const auto sp = rest.find(' ');
-  const std::string_view target = rest.substr(0, sp);
-  if (target.empty()) {
+  // scan_method stopped at the first SP, so that SP splits the line.
+  const http::request_line parts = http::split_request_line(line);
+  if (!http::is_request_target(parts.target, /*allow_obs_text=*/false)) {
     return errc::bad_request_line;
   }
-  for (char c : target) {
-    if (c <= ' ' || c >= 0x7f) {
-      return errc::bad_request_line;
-    }
-  }
-  if (sp == std::string_view::npos) {
+  if (!parts.has_version) {
     return errc::bad_version;  // HTTP/0.9-style "GET /"
   }
-  const std::string_view version = rest.substr(sp + 1);
-  if (version == "HTTP/1.1") {
+  if (parts.version == "HTTP/1.1") {
     head.version = http_version::http_1_1;
-  } else if (version == "HTTP/1.0") {
+  } else if (parts.version == "HTTP/1.0") {
     head.version = http_version::http_1_0;
   } else {
     return errc::bad_version;
   }
   head.method = method;
-  head.target = target;
+  head.target = parts.target;
   return errc::ok;
 }
 
 /// Parses one complete header line (line ending removed) into head.
 errc parse_header_line(std::string_view line, request_head& head, std::string_view& host_raw,
                        const http_limits& limits) {
-  if (is_ows(line.front())) {
+  const http::field_line fl = http::parse_field_line(line);
+  if (fl.error == http::field_error::obs_fold) {
     return errc::obs_fold;
   }
   if (head.fields.size() >= limits.max_header_lines) {
     return errc::too_many_headers;
   }
-  const auto colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
+  if (fl.error != http::field_error::none) {  // no colon, or a name that is not a token
     return errc::bad_header_line;
   }
-  const std::string_view name = line.substr(0, colon);
-  for (char c : name) {
-    if (!is_tchar(c)) {
-      return errc::bad_header_line;
-    }
-  }
-  const std::string_view value = trim_ows(line.substr(colon + 1));
-  for (char c : value) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) {
-      return errc::bad_header_value;
-    }
+  const auto [name, value] = fl.f;
+  if (http::has_ctl_but_htab(value)) {
+    return errc::bad_header_value;
   }
   head.fields.push_back({name, value});
   if (ascii_iequals(name, "host")) {
@@ -159,7 +103,7 @@ errc parse_header_line(std::string_view line, request_head& head, std::string_vi
     }
     head.has_host = true;
     host_raw = value;
-  } else if (ascii_iequals(name, "upgrade") && lists_websocket(value)) {
+  } else if (ascii_iequals(name, "upgrade") && http::list_contains(value, "websocket")) {
     head.websocket_upgrade = true;
   }
   return errc::ok;
@@ -218,8 +162,8 @@ result<head_parse> parse_request_head(std::string_view in, const http_limits& li
   std::size_t pos = 0;
   bool first = true;
   while (true) {
-    const auto lf = window.find('\n', pos);
-    if (lf == std::string_view::npos) {
+    const std::optional<http::line> next = http::next_line(window, pos);
+    if (!next) {
       if (first) {  // quick reject on a partial request line
         std::string_view method;
         const auto s = scan_method(window, method);
@@ -229,11 +173,8 @@ result<head_parse> parse_request_head(std::string_view in, const http_limits& li
       }
       return incomplete();
     }
-    std::string_view line = window.substr(pos, lf - pos);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    pos = lf + 1;
+    const std::string_view line = next->content;
+    pos = next->next;
     if (first) {
       if (const errc e = parse_request_line(line, head); e != errc::ok) {
         return e;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "core/result.hpp"
+#include "http/head.hpp"
 #include "sniff/errc.hpp"
 
 #include <cstddef>
@@ -21,11 +22,7 @@ struct http_limits {
 enum class http_version { http_1_0, http_1_1 };
 
 /// One header line. Views into the caller's buffer; the value has surrounding SP/HTAB removed.
-struct header_field {
-  std::string_view name;
-  std::string_view value;
-  bool operator==(const header_field&) const = default;
-};
+using header_field = http::field;
 
 /// A complete request head. string_views point into the parsed buffer and stay valid while
 /// that buffer does; std::string members are owned (each at most 255 bytes).

@@ -37,24 +37,13 @@ constexpr unsigned crlfcrlf_step(unsigned m, unsigned char c) noexcept {
   return 0;
 }
 
-// Decimal digits only, at least one, value <= max.
-constexpr bool parse_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
-  if (s.empty()) {
-    return false;
+// core's parse_decimal (digits only, at least one, value <= max) into an out-parameter.
+constexpr bool read_decimal(std::string_view s, std::uint64_t max, std::uint64_t& out) noexcept {
+  const std::optional<std::uint64_t> v = parse_decimal(s, max);
+  if (v) {
+    out = *v;
   }
-  std::uint64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    const auto d = static_cast<std::uint64_t>(c - '0');
-    if (v > (max - d) / 10U) {
-      return false;
-    }
-    v = v * 10U + d;
-  }
-  out = v;
-  return true;
+  return v.has_value();
 }
 
 }  // namespace
@@ -367,7 +356,7 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
   switch (name.size()) {
     case 3:
       if (ascii_iequals(name, "sid")) {
-        if (value.size() > limits_.max_sid_digits || !parse_decimal(value, u32_max, v)) {
+        if (value.size() > limits_.max_sid_digits || !read_decimal(value, u32_max, v)) {
           return errc::bad_sid;
         }
         h.sid = static_cast<sid_t>(v);
@@ -395,14 +384,14 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
         return {};
       }
       if (ascii_iequals(name, "skb")) {
-        if (!parse_decimal(value, std::numeric_limits<std::uint64_t>::max(), v)) {
+        if (!read_decimal(value, std::numeric_limits<std::uint64_t>::max(), v)) {
           return errc::bad_number;
         }
         h.skb = v;
         return {};
       }
       if (ascii_iequals(name, "spd")) {
-        if (!parse_decimal(value, std::numeric_limits<std::uint64_t>::max(), v)) {
+        if (!read_decimal(value, std::numeric_limits<std::uint64_t>::max(), v)) {
           return errc::bad_number;
         }
         h.spd = v;
@@ -415,7 +404,7 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
         return {};
       }
       if (ascii_iequals(name, "port")) {
-        if (!parse_decimal(value, u32_max, v)) {
+        if (!read_decimal(value, u32_max, v)) {
           return errc::bad_number;
         }
         h.port = static_cast<std::uint32_t>(v);
@@ -448,7 +437,7 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
         return {};
       }
       if (ascii_iequals(name, "rport")) {
-        if (!parse_decimal(value, u32_max, v)) {
+        if (!read_decimal(value, u32_max, v)) {
           return errc::bad_number;
         }
         h.rport = static_cast<std::uint32_t>(v);
@@ -456,7 +445,7 @@ std::error_code frame_decoder::parse_line(header_store& store, std::string_view 
       }
       if (ascii_iequals(name, "quota")) {
         const bool negative = !value.empty() && value[0] == '-';
-        if (!parse_decimal(negative ? value.substr(1) : value,
+        if (!read_decimal(negative ? value.substr(1) : value,
                            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
                            v)) {
           return errc::bad_number;

@@ -8,6 +8,7 @@
 
 #include "core/result.hpp"
 #include "core/text.hpp"
+#include "http/head.hpp"
 #include "wire/chunk_headers.hpp"
 #include "wire/errc.hpp"
 
@@ -20,7 +21,8 @@ struct head_scan {
   friend bool operator==(const head_scan&, const head_scan&) = default;
 };
 
-/// Looks for the blank line that ends a head in `buf` (the bytes received so far).
+/// Looks for the blank line that ends a head in `buf` (the bytes received so far), with
+/// http::find_head_end.
 /// A line ends at LF; a blank line is "\r\n\r\n", "\n\r\n" or "\n\n" (pagekite.py's reader
 /// accepts "\r\n\r\n" and "\n\n"; its line parser strips the CR, so "\n\r\n" ends it too).
 /// Returns {end} with end <= max_head when found, {0} (need_more) when `buf` is shorter than
@@ -30,18 +32,8 @@ struct head_scan {
 [[nodiscard]] result<head_scan> find_head_end(std::string_view buf, std::size_t max_head) noexcept;
 
 /// Iterates the lines of a head: each line ends at LF (or at the end of the text), and one
-/// trailing CR is removed. Views point into the text given to the constructor.
-class line_reader {
- public:
-  explicit line_reader(std::string_view text) noexcept : rest_(text) {}
-  /// Stores the next line in `line`; false when the text is exhausted.
-  bool next(std::string_view& line) noexcept;
-  /// The text not yet returned.
-  [[nodiscard]] std::string_view rest() const noexcept { return rest_; }
-
- private:
-  std::string_view rest_;
-};
+/// trailing CR is removed (the http/ scanner's line reader).
+using line_reader = http::line_reader;
 
 /// Splits "Name: value" at the first ':'; name and value are trimmed of spaces, tabs and CRs
 /// (pagekite.py trims both). std::nullopt when the line holds no ':' or the name is empty.

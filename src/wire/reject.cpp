@@ -20,6 +20,37 @@ constexpr std::string_view page_headers =
     "Connection: close\r\n"
     "\r\n";
 
+constexpr std::string_view pagekite_link = "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
+
+/// The "Sorry! (WHERE) ... is unavailable at the moment" page body (pagekite.py
+/// HTTP_Unavailable), appended to `out`.
+void append_unavailable_body(std::string& out, std::string_view where,
+                             std::string_view proto_label, std::string_view host, bool advertise) {
+  out.append("<html><body><h1>Sorry! (").append(where).append(")</h1><p>The ");
+  out.append(to_upper(proto_label));
+  if (advertise) {
+    out.append(" ").append(pagekite_link).append(" for <b>");
+  } else {
+    out.append(" connection for <b>");
+  }
+  out.append(host).append(
+      "</b> is unavailable at the moment.</p><p>Please try again later.</p><!--  -->"
+      "</body></html>\n");
+}
+
+/// The connector's page head: status line, X-PageKite-UUID when `uuid` is known, `extra` header
+/// lines, then the same headers as the relay's pages.
+std::string connector_page_head(std::string_view status_line, std::string_view uuid,
+                                std::string_view extra) {
+  std::string out(status_line);
+  out.append("\r\n");
+  if (!uuid.empty()) {
+    out.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
+  }
+  out.append(extra).append(page_headers);
+  return out;
+}
+
 }  // namespace
 
 std::string format_no_host_page(std::string_view uuid) {
@@ -40,16 +71,7 @@ std::string format_unavailable_page(std::string_view uuid, std::string_view prot
   }
   out.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
   out.append(page_headers);
-  out.append("<html><body><h1>Sorry! (").append(where).append(")</h1><p>The ");
-  out.append(to_upper(proto_label));
-  if (advertise) {
-    out.append(" <a href=\"https://pagekite.net/\"><i>PageKite</i></a> for <b>");
-  } else {
-    out.append(" connection for <b>");
-  }
-  out.append(host).append(
-      "</b> is unavailable at the moment.</p><p>Please try again later.</p><!--  -->"
-      "</body></html>\n");
+  append_unavailable_body(out, where, proto_label, host, advertise);
   return out;
 }
 
@@ -58,5 +80,46 @@ std::span<const std::byte, 7> tls_alert_unavailable() noexcept {
 }
 
 std::string_view connect_unavailable() noexcept { return "HTTP/1.0 503 Unavailable\r\n\r\n"; }
+
+std::string format_unauthorized_page(std::string_view uuid, std::string_view kite_name) {
+  std::string out = connector_page_head("HTTP/1.1 401 Unauthorized", uuid,
+                                        "WWW-Authenticate: Basic realm=PageKite\r\n");
+  out.append("<html><body><h1>Sorry! (be)</h1><p>The HTTP ").append(pagekite_link);
+  out.append(" for <b>").append(html_escape(kite_name));
+  out.append(
+      "</b> requires a user name and password.</p><p>Please try again.</p><!--  -->"
+      "</body></html>\n");
+  return out;
+}
+
+std::string format_firewall_page(std::string_view uuid, std::string_view kite_name) {
+  std::string out = connector_page_head("HTTP/1.1 500 Unavailable", uuid, "");
+  append_unavailable_body(out, "be", "HTTP", html_escape(kite_name), true);
+  return out;
+}
+
+std::string format_refused_request_page(std::string_view uuid, std::string_view kite_name,
+                                        bool too_large, std::string_view reason) {
+  const std::string_view status =
+      too_large ? "431 Request Header Fields Too Large" : "400 Bad Request";
+  std::string out = connector_page_head("HTTP/1.1 " + std::string(status), uuid, "");
+  out.append("<html><body><h1>").append(status).append("</h1><p>This request for <b>");
+  out.append(html_escape(kite_name)).append("</b> was not forwarded: ");
+  out.append(html_escape(reason)).append(".</p></body></html>\n");
+  return out;
+}
+
+std::string_view ip_forbidden_page() noexcept {
+  return "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n"
+         "\r\n<html><body><h1>403 Forbidden</h1><p>Your address may not visit this site.</p>"
+         "</body></html>\n";
+}
+
+std::string format_folder_error_body(std::string_view status_text) {
+  std::string out = "<!DOCTYPE html>\n<html><head><title>";
+  out.append(status_text).append("</title></head><body><h1>").append(status_text);
+  out.append("</h1></body></html>\n");
+  return out;
+}
 
 }  // namespace kiteline::wire

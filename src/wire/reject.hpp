@@ -1,5 +1,7 @@
-// Every canned reply a role sends to refuse a visitor or a tunnel (style §2), pure: the 400 and
-// 503 pages, the TLS alert for an unroutable ClientHello, the CONNECT / tunnel-request refusal.
+// Every canned reply a role sends to refuse a visitor or a tunnel (style §2), pure: the relay's
+// 400 and 503 pages, the TLS alert for an unroutable ClientHello, the CONNECT / tunnel-request
+// refusal; the connector's 401, 403, 500 (request firewall) and 400/431 pages and its 503 (the
+// same unavailable page, "be"); the folder server's error page bodies.
 // Organised by reply; each function returns the exact bytes written on the wire.
 #pragma once
 
@@ -40,5 +42,39 @@ namespace kiteline::wire {
 /// The relay's answer to a CONNECT it cannot serve, to a malformed tunnel request and to a
 /// tunnel refused for --max_unauth_tunnels: "HTTP/1.0 503 Unavailable\r\n\r\n".
 [[nodiscard]] std::string_view connect_unavailable() noexcept;
+
+// --- The connector's pages for one refused HTTP request (pagekite.py's error-page shape) -------
+// Status line, X-PageKite-UUID (only when `uuid` is not empty), the reply's own header lines,
+// the no-cache headers, Connection: close, no Content-Length, then a small page naming the kite.
+// `kite_name` (and `reason`) are HTML-escaped here.
+
+/// +password refused the request: "HTTP/1.1 401 Unauthorized" with
+/// "WWW-Authenticate: Basic realm=PageKite" and the "(be) ... requires a user name and
+/// password" page.
+[[nodiscard]] std::string format_unauthorized_page(std::string_view uuid,
+                                                   std::string_view kite_name);
+
+/// The request firewall refused the request: pagekite.py's "unavailable" page from the
+/// connector ("be") with status "HTTP/1.1 500 Unavailable".
+[[nodiscard]] std::string format_firewall_page(std::string_view uuid, std::string_view kite_name);
+
+/// A request the connector cannot parse: "HTTP/1.1 400 Bad Request", or with `too_large` (a
+/// head or trailer section over the cap) "HTTP/1.1 431 Request Header Fields Too Large"; the
+/// page says "This request for <b>KITE</b> was not forwarded: REASON."
+[[nodiscard]] std::string format_refused_request_page(std::string_view uuid,
+                                                      std::string_view kite_name,
+                                                      bool too_large, std::string_view reason);
+
+// --- 403: a visitor address refused by +ip ------------------------------------------------------
+
+/// The connector's answer to an HTTP visitor whose address +ip does not allow.
+[[nodiscard]] std::string_view ip_forbidden_page() noexcept;
+
+// --- The folder server's error pages ------------------------------------------------------------
+
+/// The body of the built-in web server's error replies for `status_text` ("404 Not Found"):
+/// a minimal HTML5 page with it as title and heading. The server frames it (status line,
+/// Content-Type: text/html; charset=utf-8, Content-Length).
+[[nodiscard]] std::string format_folder_error_body(std::string_view status_text);
 
 }  // namespace kiteline::wire

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace kiteline {
@@ -276,6 +277,89 @@ TEST(text, parse_hex_number_accepts_1_to_16_digits_of_either_case) {
     }
   }
   static_assert(parse_hex_number("Ab") == 0xAB);
+}
+
+// --- Decimal ----------------------------------------------------------------------------------
+
+TEST(text, is_ascii_digit_for_every_byte) {
+  for (int b = 0; b < 256; ++b) {
+    EXPECT_EQ(is_ascii_digit(static_cast<char>(b)), b >= 0x30 && b <= 0x39) << b;
+  }
+}
+
+TEST(text, parse_decimal_accepts_only_digits_for_every_byte_at_every_position) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool digit = b >= '0' && b <= '9';
+    const auto d = static_cast<std::uint64_t>(b - '0');
+    // Alone, first, last and in the middle.
+    EXPECT_EQ(parse_decimal<std::uint64_t>(std::string(1, c)),
+              digit ? std::optional<std::uint64_t>(d) : std::nullopt) << b;
+    EXPECT_EQ(parse_decimal<std::uint64_t>(std::string(1, c) + "7"),
+              digit ? std::optional<std::uint64_t>(d * 10 + 7) : std::nullopt) << b;
+    EXPECT_EQ(parse_decimal<std::uint64_t>(std::string("7") + c),
+              digit ? std::optional<std::uint64_t>(70 + d) : std::nullopt) << b;
+    EXPECT_EQ(parse_decimal<std::uint64_t>(std::string("1") + c + "2"),
+              digit ? std::optional<std::uint64_t>(102 + d * 10) : std::nullopt) << b;
+  }
+}
+
+TEST(text, parse_decimal_refuses_signs_blanks_and_empty) {
+  for (const char* bad : {"", "+1", "-1", " 1", "1 ", "1\t", "0x10", "1e3", "1.0", "1,000",
+                          "\xd9\xa1"}) {
+    EXPECT_EQ(parse_decimal<std::uint64_t>(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(text, parse_decimal_allows_leading_zeros_of_any_length) {
+  EXPECT_EQ(parse_decimal<std::uint64_t>("0"), 0U);
+  EXPECT_EQ(parse_decimal<std::uint64_t>("007"), 7U);
+  EXPECT_EQ(parse_decimal<std::uint16_t>(std::string(100, '0') + "65535"), 65535U);
+  EXPECT_EQ(parse_decimal<std::uint64_t>(std::string(1000, '0')), 0U);
+}
+
+TEST(text, parse_decimal_overflow_edges_for_each_width) {
+  EXPECT_EQ(parse_decimal<std::uint64_t>("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(parse_decimal<std::uint64_t>("18446744073709551616"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint64_t>("18446744073709551620"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint64_t>("99999999999999999999"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint64_t>("184467440737095516150"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint32_t>("4294967295"), UINT32_MAX);
+  EXPECT_EQ(parse_decimal<std::uint32_t>("4294967296"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint16_t>("65535"), 65535U);
+  EXPECT_EQ(parse_decimal<std::uint16_t>("65536"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint16_t>("65540"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint8_t>("255"), 255U);
+  EXPECT_EQ(parse_decimal<std::uint8_t>("256"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint8_t>("260"), std::nullopt);
+  EXPECT_EQ(parse_decimal<std::uint8_t>("1000"), std::nullopt);
+}
+
+TEST(text, parse_decimal_honours_max_at_every_value_near_it) {
+  for (const std::uint64_t max : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{9},
+                                  std::uint64_t{10}, std::uint64_t{65535},
+                                  std::uint64_t{1} << 62, UINT64_MAX - 1}) {
+    for (std::uint64_t delta = 0; delta <= 12; ++delta) {
+      if (max >= delta) {
+        EXPECT_EQ(parse_decimal(std::to_string(max - delta), max), max - delta) << max;
+      }
+      if (max <= UINT64_MAX - delta && delta != 0) {
+        EXPECT_EQ(parse_decimal(std::to_string(max + delta), max), std::nullopt) << max;
+      }
+    }
+  }
+  // Small widths: every digit against max 0..9 (no wrap-around of max - d).
+  for (unsigned max = 0; max <= 9; ++max) {
+    for (unsigned d = 0; d <= 9; ++d) {
+      const auto v = parse_decimal<std::uint8_t>(std::to_string(d), static_cast<std::uint8_t>(max));
+      EXPECT_EQ(v.has_value(), d <= max) << max << " " << d;
+      const auto w =
+          parse_decimal<std::uint16_t>(std::to_string(d), static_cast<std::uint16_t>(max));
+      EXPECT_EQ(w.has_value(), d <= max) << max << " " << d;
+    }
+  }
+  static_assert(parse_decimal<std::uint16_t>("8080") == 8080);
+  static_assert(!parse_decimal<std::uint16_t>("8080", 1024));
 }
 
 // --- Base64 -----------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ link::link(tls::transport&& t, link_options opts, hooks h,
                              opts_.limit_frame_density, opts_.outbox_high_water,
                              opts_.probation ? opts_.probation_outbox_limit : opts_.outbox_limit}),
       wake_tunnel_writer_(executor_),
-      outbox_drained_(executor_),
       resume_tunnel_read_(executor_),
       tick_timer_(executor_),
       stall_timer_(executor_) {
@@ -361,11 +360,11 @@ void link::perform_actions() {
                            e.held);
               }
               auto it = streams_.find(e.sid);
-              if (it != streams_.end() && it->second->t) {
+              if (it != streams_.end() && it->second->sock) {
                 // RST, not FIN: what it got is truncated, and a FIN could pass for a complete
                 // response without Content-Length.
                 std::error_code ec;
-                it->second->t->socket().set_option(asio::socket_base::linger(true, 0), ec);
+                it->second->sock->socket().set_option(asio::socket_base::linger(true, 0), ec);
               }
               drop_stream(e.sid, true);
             },
@@ -479,7 +478,7 @@ bool link::attach_visitor(tls::transport&& visitor, const mux::stream_open& info
   streams_[*sid] = s;
   ++stats_.streams_opened;
   perform_actions();
-  start_local(*sid, s);
+  start_local(s);
   return true;
 }
 
@@ -490,7 +489,7 @@ void link::attach_local(wire::sid_t sid, tls::transport&& origin) {
     return;
   }
   it->second->adopt(std::move(origin));
-  start_local(sid, it->second);
+  start_local(it->second);
 }
 
 void link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
@@ -534,7 +533,6 @@ void link::close(const std::string& why) {
     drop_stream(sid, true);
   }
   wake_tunnel_writer_.notify();
-  outbox_drained_.notify();
   resume_tunnel_read_.notify();
   if (!closed_notified_) {
     closed_notified_ = true;

@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -21,6 +22,7 @@
 #include "net/asio.hpp"
 #include "net/signal.hpp"
 #include "tls/transport.hpp"
+#include "tunnel/byte_stream.hpp"
 #include "tunnel/local_stream.hpp"
 #include "tunnel/outbox.hpp"
 #include "wire/frame_decoder.hpp"
@@ -86,6 +88,7 @@ struct link_stats {
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
 /// public function must be called there. Owns itself through the coroutines it runs: call
 /// start(), and close() (or lose the tls::transport) to end it; `on_closed` then fires once.
+/// The tunnel is a tls::transport, or for tests any byte_stream (an in-memory one).
 class link : public std::enable_shared_from_this<link> {
  public:
   struct hooks {
@@ -101,7 +104,9 @@ class link : public std::enable_shared_from_this<link> {
   };
 
   link(tls::transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
-              std::string name);
+       std::string name);
+  link(std::unique_ptr<byte_stream> t, link_options opts, hooks h,
+       std::shared_ptr<spdlog::logger> log, std::string name);
   ~link();
 
   /// Starts the reader, writer and timer. `leftover` = tunnel bytes read past the handshake.
@@ -150,6 +155,14 @@ class link : public std::enable_shared_from_this<link> {
 
  private:
   using stream_ptr = std::shared_ptr<local_stream>;
+  using tunnel_io = std::variant<tls::transport, std::unique_ptr<byte_stream>>;
+
+  link(tunnel_io&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
+       std::string name);
+  // The tunnel's operations, on whichever it is (the callee's awaitable, no frame of their own).
+  net::awaitable<std::tuple<std::error_code, std::size_t>> tunnel_read(std::span<std::byte> buf);
+  net::awaitable<std::error_code> tunnel_write(asio::const_buffer buf);
+  void tunnel_close() noexcept;
 
   net::awaitable<void> reader(std::shared_ptr<link> self);
   net::awaitable<void> writer(std::shared_ptr<link> self);
@@ -213,7 +226,7 @@ class link : public std::enable_shared_from_this<link> {
   bool note_inflated(std::uint64_t size, std::uint64_t zsize, std::uint64_t delivered);
 
   asio::any_io_executor executor_;
-  tls::transport tunnel_;
+  tunnel_io tunnel_;
   link_options opts_;
   hooks hooks_;
   std::shared_ptr<spdlog::logger> log_;

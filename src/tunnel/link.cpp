@@ -18,11 +18,28 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
+asio::any_io_executor executor_of(std::variant<tls::transport, std::unique_ptr<byte_stream>>& t) {
+  if (auto* p = std::get_if<tls::transport>(&t)) {
+    return p->socket().get_executor();
+  }
+  return std::get<1>(t)->get_executor();
+}
+
 }  // namespace
 
-link::link(tls::transport&& t, link_options opts, hooks h,
-                         std::shared_ptr<spdlog::logger> log, std::string name)
-    : executor_(t.socket().get_executor()),
+link::link(tls::transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
+           std::string name)
+    : link(tunnel_io(std::move(t)), std::move(opts), std::move(h), std::move(log),
+           std::move(name)) {}
+
+link::link(std::unique_ptr<byte_stream> t, link_options opts, hooks h,
+           std::shared_ptr<spdlog::logger> log, std::string name)
+    : link(tunnel_io(std::move(t)), std::move(opts), std::move(h), std::move(log),
+           std::move(name)) {}
+
+link::link(tunnel_io&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
+           std::string name)
+    : executor_(executor_of(t)),
       tunnel_(std::move(t)),
       opts_(std::move(opts)),
       hooks_(std::move(h)),
@@ -34,7 +51,6 @@ link::link(tls::transport&& t, link_options opts, hooks h,
                              opts_.limit_frame_density, opts_.outbox_high_water,
                              opts_.probation ? opts_.probation_outbox_limit : opts_.outbox_limit}),
       wake_tunnel_writer_(executor_),
-      outbox_drained_(executor_),
       resume_tunnel_read_(executor_),
       tick_timer_(executor_),
       stall_timer_(executor_) {
@@ -121,7 +137,7 @@ net::awaitable<void> link::reader([[maybe_unused]] std::shared_ptr<link> self) {
     if (tunnel_rbuf_.size() != want) {
       tunnel_rbuf_.resize(want);
     }
-    auto [ec, n] = co_await tunnel_.read_some(tunnel_rbuf_);
+    auto [ec, n] = co_await tunnel_read(tunnel_rbuf_);
     if (ec || n == 0) {
       close(ec == asio::error::eof || !ec ? "tunnel closed by peer" : ec.message());
       break;
@@ -361,11 +377,11 @@ void link::perform_actions() {
                            e.held);
               }
               auto it = streams_.find(e.sid);
-              if (it != streams_.end() && it->second->t) {
+              if (it != streams_.end() && it->second->sock) {
                 // RST, not FIN: what it got is truncated, and a FIN could pass for a complete
                 // response without Content-Length.
                 std::error_code ec;
-                it->second->t->socket().set_option(asio::socket_base::linger(true, 0), ec);
+                it->second->sock->socket().set_option(asio::socket_base::linger(true, 0), ec);
               }
               drop_stream(e.sid, true);
             },
@@ -407,7 +423,7 @@ net::awaitable<void> link::writer([[maybe_unused]] std::shared_ptr<link> self) {
       continue;
     }
     const auto batch = outbox_.begin_write();
-    auto ec = co_await tunnel_.write(asio::buffer(batch.data(), batch.size()));
+    auto ec = co_await tunnel_write(asio::buffer(batch.data(), batch.size()));
     if (ec) {
       close("tunnel write failed: " + ec.message());
       break;
@@ -442,11 +458,36 @@ net::awaitable<void> link::ticker([[maybe_unused]] std::shared_ptr<link> self) {
     if (moved == moved_at_last_tick_ && outbox_.empty() && !outbox_.writing()) {
       core::release(local_rbuf_);
       outbox_.release();
-      tunnel_.release_idle_buffers();
+      if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
+        t->release_idle_buffers();
+      }
     }
     moved_at_last_tick_ = moved;
   }
   co_return;
+}
+
+net::awaitable<std::tuple<std::error_code, std::size_t>> link::tunnel_read(
+    std::span<std::byte> buf) {
+  if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
+    return t->read_some(buf);
+  }
+  return std::get<1>(tunnel_)->read_some(buf);
+}
+
+net::awaitable<std::error_code> link::tunnel_write(asio::const_buffer buf) {
+  if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
+    return t->write(buf);
+  }
+  return std::get<1>(tunnel_)->write(buf);
+}
+
+void link::tunnel_close() noexcept {
+  if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
+    t->close();
+  } else {
+    std::get<1>(tunnel_)->close();
+  }
 }
 
 void link::close_when_flushed(const std::string& why, std::chrono::milliseconds limit) {
@@ -479,7 +520,7 @@ bool link::attach_visitor(tls::transport&& visitor, const mux::stream_open& info
   streams_[*sid] = s;
   ++stats_.streams_opened;
   perform_actions();
-  start_local(*sid, s);
+  start_local(s);
   return true;
 }
 
@@ -490,7 +531,7 @@ void link::attach_local(wire::sid_t sid, tls::transport&& origin) {
     return;
   }
   it->second->adopt(std::move(origin));
-  start_local(sid, it->second);
+  start_local(it->second);
 }
 
 void link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
@@ -520,7 +561,7 @@ void link::close(const std::string& why) {
   }
   closed_ = true;
   close_reason_ = why;
-  tunnel_.close();
+  tunnel_close();
   tick_timer_.cancel();
   stall_timer_.cancel();
   session_.on_tunnel_lost();
@@ -534,7 +575,6 @@ void link::close(const std::string& why) {
     drop_stream(sid, true);
   }
   wake_tunnel_writer_.notify();
-  outbox_drained_.notify();
   resume_tunnel_read_.notify();
   if (!closed_notified_) {
     closed_notified_ = true;

@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -21,6 +22,7 @@
 #include "net/asio.hpp"
 #include "net/signal.hpp"
 #include "tls/transport.hpp"
+#include "tunnel/byte_stream.hpp"
 #include "tunnel/local_stream.hpp"
 #include "tunnel/outbox.hpp"
 #include "wire/frame_decoder.hpp"
@@ -86,6 +88,7 @@ struct link_stats {
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
 /// public function must be called there. Owns itself through the coroutines it runs: call
 /// start(), and close() (or lose the tls::transport) to end it; `on_closed` then fires once.
+/// The tunnel is a tls::transport, or for tests any byte_stream (an in-memory one).
 class link : public std::enable_shared_from_this<link> {
  public:
   struct hooks {
@@ -101,7 +104,9 @@ class link : public std::enable_shared_from_this<link> {
   };
 
   link(tls::transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
-              std::string name);
+       std::string name);
+  link(std::unique_ptr<byte_stream> t, link_options opts, hooks h,
+       std::shared_ptr<spdlog::logger> log, std::string name);
   ~link();
 
   /// Starts the reader, writer and timer. `leftover` = tunnel bytes read past the handshake.
@@ -150,49 +155,60 @@ class link : public std::enable_shared_from_this<link> {
 
  private:
   using stream_ptr = std::shared_ptr<local_stream>;
+  using tunnel_io = std::variant<tls::transport, std::unique_ptr<byte_stream>>;
+
+  link(tunnel_io&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
+       std::string name);
+  // The tunnel's operations, on whichever it is (the callee's awaitable, no frame of their own).
+  net::awaitable<std::tuple<std::error_code, std::size_t>> tunnel_read(std::span<std::byte> buf);
+  net::awaitable<std::error_code> tunnel_write(asio::const_buffer buf);
+  void tunnel_close() noexcept;
 
   net::awaitable<void> reader(std::shared_ptr<link> self);
   net::awaitable<void> writer(std::shared_ptr<link> self);
   net::awaitable<void> ticker(std::shared_ptr<link> self);
-  net::awaitable<void> local_reader(std::shared_ptr<link> self, wire::sid_t sid,
-                               stream_ptr s);
-  net::awaitable<void> local_writer(std::shared_ptr<link> self, wire::sid_t sid,
-                               stream_ptr s);
 
   void feed(std::span<const std::byte> in);
   void feed_frames(std::span<const std::byte> in);
   void queue_local(local_stream& s, std::span<const std::byte> data);
-  /// A delivery that is not gatherable: written at once when the stream is plain and idle,
-  /// the rest queued (event-loop thread, inside feed()).
+  /// A delivery that is not gatherable: written at once when writes_now(s), the rest queued
+  /// (event-loop thread, inside feed()).
   void write_now_or_queue(local_stream& s, std::span<const std::byte> data);
   /// After a local write completed: drops the written buffer, and every buffer of an idle
   /// stream (nothing more queued).
   void release_write_buffers(local_stream& s);
   [[nodiscard]] bool gatherable(const local_stream& s, std::span<const std::byte> data) const;
+  /// Bytes for `s` may go to its socket at once: open, nothing queued or being written, and a
+  /// socket that writes without waiting (plain).
+  [[nodiscard]] static bool writes_now(const local_stream& s) noexcept;
   void flush_gathered();
   void apply_written_now();
   void perform_actions();
   /// Appends a chunk to the outbox (a ZChunk when the outbox's policy says so); closes the
   /// tunnel when the headers cannot be encoded.
   void append_chunk(const wire::chunk_headers& h, std::span<const std::byte> data);
-  void start_local(wire::sid_t sid, const stream_ptr& s);
+  /// Starts pumping a stream that just got its socket (one reader, one writer, either kind).
+  void start_local(const stream_ptr& s);
   void wake_writer(local_stream& s);
   void wake_reader(local_stream& s);
   void note_outbox_drained();
-  /// Waits for the plain socket to become readable. `read_again`: the last read filled the
-  /// buffer, so more is likely there: read again after the handlers already queued, without
-  /// the epoll round trip (Asio's async_wait re-arms epoll with epoll_ctl on every call).
+  /// Waits for the local socket to become readable (TLS: reads its next plaintext), unless the
+  /// stream may not read or the outbox is above its high-water mark (then the stream waits in
+  /// blocked_readers_). `read_again`: the last read filled the buffer, so more is likely there:
+  /// read again after the handlers already queued, without the epoll round trip (Asio's
+  /// async_wait re-arms epoll with epoll_ctl on every call).
   void arm_reader(const stream_ptr& s, bool read_again = false);
   void on_readable(const stream_ptr& s, std::error_code ec);
-  /// A plain stream's read straight into the outbox, each max_chunk_data slot behind room for
-  /// its chunk head (one readv), so no payload byte is copied between the socket and the TLS
-  /// sealer. Used when nothing else shapes the chunks (no compression, no frame-density limit).
+  /// A stream's read straight into the outbox, each max_chunk_data slot behind room for its
+  /// chunk head (one readv for a plain socket), so no payload byte is copied between the socket
+  /// and the TLS sealer. Used when nothing else shapes the chunks (no compression, no
+  /// frame-density limit).
   [[nodiscard]] bool reads_in_place(const local_stream& s) const noexcept;
   void read_in_place(const stream_ptr& s);
   /// A local read (or the wait before it) that brought no data: wait again (would_block),
   /// end the stream's upload (EOF or 0 bytes), or drop the stream (an error).
   void read_ended(const stream_ptr& s, std::error_code ec);
-  /// The stream pump's write step, both drivers: what to do next for `s`.
+  /// The stream pump's write step: what to do next for `s`.
   enum class write_step : std::uint8_t { write, close, shutdown_send, idle };
   /// Picks the next write step; for `write`, swaps wbuf into wbuf_busy and sets `delivered` to
   /// the peer bytes behind it (deliveries during the write append to the other buffer).
@@ -201,7 +217,7 @@ class link : public std::enable_shared_from_this<link> {
   /// reports the failure to the session). False when the pump of `s` must stop.
   [[nodiscard]] bool local_written(const stream_ptr& s, std::uint64_t delivered,
                                    std::error_code ec);
-  /// Plain streams: starts the next write step (handler-driven).
+  /// Starts the next write step unless one is pending (write_wait).
   void kick_writer(const stream_ptr& s);
   void drop_stream(wire::sid_t sid, bool abortive);
   void note_buffered(std::int64_t delta);
@@ -210,7 +226,7 @@ class link : public std::enable_shared_from_this<link> {
   bool note_inflated(std::uint64_t size, std::uint64_t zsize, std::uint64_t delivered);
 
   asio::any_io_executor executor_;
-  tls::transport tunnel_;
+  tunnel_io tunnel_;
   link_options opts_;
   hooks hooks_;
   std::shared_ptr<spdlog::logger> log_;
@@ -220,7 +236,6 @@ class link : public std::enable_shared_from_this<link> {
   std::unordered_map<wire::sid_t, stream_ptr> streams_;
   tunnel::outbox outbox_;  // encoded chunks for the tunnel writer
   net::signal wake_tunnel_writer_;
-  net::signal outbox_drained_;
   net::signal resume_tunnel_read_;
   std::vector<std::byte> tunnel_rbuf_;
   std::vector<std::byte> local_rbuf_;
@@ -234,7 +249,7 @@ class link : public std::enable_shared_from_this<link> {
   };
   std::span<const std::byte> feed_input_;
   std::vector<gathered> gathered_;
-  std::vector<stream_ptr> blocked_readers_;  // plain readers waiting for the outbox to drain
+  std::vector<stream_ptr> blocked_readers_;  // readers waiting for the outbox to drain
   // Bytes written straight to local sockets during this feed(), acknowledged after it.
   std::vector<std::pair<wire::sid_t, std::uint64_t>> written_now_;
   asio::steady_timer tick_timer_;

@@ -1,9 +1,8 @@
-// The stream pump: moves bytes between a tunnel's streams and their local sockets, for plain
-// and TLS sockets alike over one local_stream state. Plain sockets are driven by completion
-// handlers (an idle stream holds one pending wait, no coroutine frame, no buffer); TLS sockets,
-// whose transport only has coroutine operations, by a reader and a writer coroutine. Both
-// drivers share the steps: read_ended() for a read that brought no data, next_write() and
-// local_written() for the write side.
+// The stream pump: moves bytes between a tunnel's streams and their local sockets. One reader
+// (arm_reader -> on_readable -> read_in_place or a read into the shared buffer) and one writer
+// (kick_writer -> next_write -> local_written) drive plain and TLS sockets alike through
+// local_socket's completion-handler operations, over one local_stream state. An idle stream
+// holds one pending wait and no buffer (a TLS one: its pending read).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -23,51 +22,29 @@ void append_bytes(std::vector<std::byte>& v, std::span<const std::byte> b) {
 constexpr std::size_t max_read_slots = 32;
 }  // namespace
 
-void link::start_local(wire::sid_t sid, const stream_ptr& s) {
-  if (s->state == local_state::plain) {
-    // Plain local sockets are driven by completion handlers: an idle stream holds a pending
-    // wait and nothing else (no coroutine frames, no buffers).
-    if (!s->t->socket().non_blocking()) {  // the relay's accept set it already
-      std::error_code ec;
-      s->t->socket().non_blocking(true, ec);
-    }
-    arm_reader(s);
-    kick_writer(s);
-    return;
+void link::start_local(const stream_ptr& s) {
+  if (s->sock->writes_now() && !s->sock->socket().non_blocking()) {
+    // Plain sockets are read and written without waiting (the relay's accept set it already).
+    std::error_code ec;
+    s->sock->socket().non_blocking(true, ec);
   }
-  if (s->sig) {
-    return;  // its coroutines run already
-  }
-  s->sig = std::make_unique<stream_signals>(executor_);
-  auto self = shared_from_this();
-  auto on_done = [self, sid](const std::exception_ptr& e) {
-    if (e) {
-      self->log_->error("tunnel={} sid={} stream coroutine failed", self->name_, sid);
-      self->drop_stream(sid, true);
-    }
-  };
-  asio::co_spawn(executor_, local_reader(self, sid, s), on_done);
-  asio::co_spawn(executor_, local_writer(self, sid, s), on_done);
+  arm_reader(s);
+  kick_writer(s);
 }
 
 void link::wake_writer(local_stream& s) {
-  if (s.sig) {
-    s.sig->wake_writer.notify();
-  } else if (s.state == local_state::plain) {
+  if (s.state == local_state::open) {
     kick_writer(s.shared_from_this());
   }
 }
 
 void link::wake_reader(local_stream& s) {
-  if (s.sig) {
-    s.sig->wake_reader.notify();
-  } else if (s.state == local_state::plain) {
+  if (s.state == local_state::open) {
     arm_reader(s.shared_from_this());
   }
 }
 
 void link::note_outbox_drained() {
-  outbox_drained_.notify();
   if (!outbox_.full()) {
     resume_tunnel_read_.notify();  // a reader holding off for the outbox goes on
   }
@@ -81,7 +58,7 @@ void link::note_outbox_drained() {
 }
 
 void link::arm_reader(const stream_ptr& s, bool read_again) {
-  if (s->wait != read_wait::none || s->state == local_state::gone || closed_ ||
+  if (s->wait != read_wait::none || s->state != local_state::open || closed_ ||
       s->gate != read_gate::open) {
     return;
   }
@@ -95,16 +72,15 @@ void link::arm_reader(const stream_ptr& s, bool read_again) {
     asio::post(executor_, [self = shared_from_this(), s] { self->on_readable(s, {}); });
     return;
   }
-  s->t->socket().async_wait(net::tcp::socket::wait_read,
-                            [self = shared_from_this(), s](std::error_code ec) {
-                              self->on_readable(s, ec);
-                            });
+  s->sock->async_wait_readable([self = shared_from_this(), s](std::error_code ec) {
+    self->on_readable(s, ec);
+  });
 }
 
 bool link::reads_in_place(const local_stream& s) const noexcept {
   // With ZChunks on, only streams judged not worth compressing, and not while a plain chunk
   // must carry the compressor's reset flag.
-  return s.state == local_state::plain && outbox_.frames_in_place(s.no_compress);
+  return outbox_.frames_in_place(s.no_compress);
 }
 
 void link::read_in_place(const stream_ptr& s) {
@@ -136,7 +112,7 @@ void link::read_in_place(const stream_ptr& s) {
   }
   std::error_code ec;
   const std::size_t n =
-      s->t->socket().read_some(std::span<asio::mutable_buffer>(iov.data(), slots), ec);
+      s->sock->read_now(std::span<asio::mutable_buffer>(iov.data(), slots), ec);
   if (ec || n == 0) {
     out.resize(at);
     read_ended(s, ec);
@@ -204,7 +180,7 @@ void link::on_readable(const stream_ptr& s, std::error_code ec) {
     }
     // As read_in_place: what the outbox has room for, at least one chunk's worth.
     want = std::min(local_rbuf_.size(), std::max(outbox_.room(), session_.max_chunk_data()));
-    n = s->t->socket().read_some(asio::buffer(local_rbuf_.data(), want), ec);
+    n = s->sock->read_now(asio::buffer(local_rbuf_.data(), want), ec);
   }
   if (ec || n == 0) {
     read_ended(s, ec);
@@ -214,40 +190,6 @@ void link::on_readable(const stream_ptr& s, std::error_code ec) {
   perform_actions();
   stats_.outbox_peak = std::max<std::uint64_t>(stats_.outbox_peak, outbox_.size());
   arm_reader(s, n == want);
-}
-
-net::awaitable<void> link::local_reader([[maybe_unused]] std::shared_ptr<link> self, wire::sid_t sid,
-                                          stream_ptr s) {
-  while (s->state != local_state::gone && !closed_) {
-    if (s->gate == read_gate::stopped) {
-      break;
-    }
-    if (s->gate == read_gate::paused || outbox_.above_high_water()) {
-      if (s->gate == read_gate::paused) {
-        co_await s->sig->wake_reader.wait();
-      } else {
-        co_await outbox_drained_.wait();
-        // Several readers may wait for the drain; pass the wake-up on.
-        if (outbox_.below_high_water()) {
-          outbox_drained_.notify();
-        }
-      }
-      continue;
-    }
-    // TLS streams are few (terminated https visitors); each read uses its own buffer.
-    std::vector<std::byte> buf(16 * 1024);
-    auto [ec, n] = co_await s->t->read_some(buf);
-    if (s->state == local_state::gone || closed_) {
-      break;
-    }
-    if (ec || n == 0) {
-      read_ended(s, ec);  // as a plain stream's read: EOF, or the stream is dropped
-      break;
-    }
-    (void)session_.on_local_data(sid, std::span<const std::byte>(buf.data(), n));
-    perform_actions();
-  }
-  co_return;
 }
 
 void link::release_write_buffers(local_stream& s) {
@@ -277,10 +219,9 @@ void link::write_now_or_queue(local_stream& s, std::span<const std::byte> data) 
   // Inside feed() (acks applied at its end), a plain socket with nothing queued takes the
   // bytes now (non-blocking); only the rest is copied to the queue. Inflated ZChunk data of
   // many streams at once would otherwise sit in as many heap buffers until their writers ran.
-  if (!feed_input_.empty() && !data.empty() && s.state == local_state::plain &&
-      s.wbuf.empty() && s.wbuf_busy.empty()) {
+  if (!feed_input_.empty() && !data.empty() && writes_now(s)) {
     std::error_code ec;
-    const std::size_t n = s.t->socket().write_some(asio::buffer(data.data(), data.size()), ec);
+    const std::size_t n = s.sock->write_now(asio::buffer(data.data(), data.size()), ec);
     if (!ec && n > 0) {
       written_now_.emplace_back(s.sid, n);
       data = data.subspan(n);
@@ -294,8 +235,14 @@ bool link::gatherable(const local_stream& s, std::span<const std::byte> data) co
   // they can go to the kernel straight from the read buffer at the end of this feed().
   // (Inflated ZChunk data lives in the decoder and is overwritten by the next chunk.)
   return !feed_input_.empty() && data.data() >= feed_input_.data() &&
-         data.data() + data.size() <= feed_input_.data() + feed_input_.size() &&
-         s.wbuf.empty() && s.wbuf_busy.empty() && s.state == local_state::plain;
+         data.data() + data.size() <= feed_input_.data() + feed_input_.size() && writes_now(s);
+}
+
+bool link::writes_now(const local_stream& s) noexcept {
+  // Open, nothing queued or being written (the bytes would overtake them), and a socket that
+  // takes bytes without waiting (plain).
+  return s.state == local_state::open && s.writing == write_wait::none && s.wbuf.empty() &&
+         s.sock->writes_now();
 }
 
 void link::flush_gathered() {
@@ -314,9 +261,9 @@ void link::flush_gathered() {
       iov[k++] = asio::buffer(gathered_[j].data.data(), gathered_[j].data.size());
     }
     std::size_t written = 0;
-    if (s.state != local_state::gone && s.wbuf.empty() && s.wbuf_busy.empty()) {
+    if (writes_now(s)) {
       std::error_code ec;
-      written = s.t->socket().write_some(std::span<const asio::const_buffer>(iov.data(), k), ec);
+      written = s.sock->write_now(std::span<const asio::const_buffer>(iov.data(), k), ec);
       if (ec) {
         written = 0;  // would block, or an error the writer meets and reports
       }
@@ -395,16 +342,17 @@ bool link::local_written(const stream_ptr& s, std::uint64_t delivered, std::erro
 }
 
 void link::kick_writer(const stream_ptr& s) {
-  if (s->state != local_state::plain || closed_ || !s->wbuf_busy.empty()) {
+  if (s->state != local_state::open || closed_ || s->writing != write_wait::none) {
     return;
   }
   std::uint64_t delivered = 0;
   switch (next_write(*s, delivered)) {
     case write_step::write:
-      asio::async_write(
-          s->t->socket(), asio::buffer(s->wbuf_busy.data(), s->wbuf_busy.size()),
-          net::transfer_whole{},
+      s->writing = write_wait::write;
+      s->sock->async_write(
+          asio::buffer(s->wbuf_busy.data(), s->wbuf_busy.size()),
           [self = shared_from_this(), s, delivered](std::error_code ec, std::size_t) {
+            s->writing = write_wait::none;
             if (self->local_written(s, delivered, ec)) {
               self->kick_writer(s);
             }
@@ -413,40 +361,18 @@ void link::kick_writer(const stream_ptr& s) {
     case write_step::close:
       drop_stream(s->sid, false);
       return;
-    case write_step::shutdown_send: {
-      std::error_code ec;
-      s->t->socket().shutdown(net::tcp::socket::shutdown_send, ec);
+    case write_step::shutdown_send:
+      // Plain: done at once; TLS: once the close_notify was sent. What was queued meanwhile
+      // (a close) is taken then.
+      s->writing = write_wait::shutdown;
+      s->sock->async_shutdown_send([self = shared_from_this(), s](std::error_code) {
+        s->writing = write_wait::none;
+        self->kick_writer(s);
+      });
       return;
-    }
     case write_step::idle:
       return;
   }
-}
-
-net::awaitable<void> link::local_writer([[maybe_unused]] std::shared_ptr<link> self,
-                                        wire::sid_t sid, stream_ptr s) {
-  while (s->state != local_state::gone && !closed_) {
-    std::uint64_t delivered = 0;
-    switch (next_write(*s, delivered)) {
-      case write_step::write: {
-        auto ec = co_await s->t->write(asio::buffer(s->wbuf_busy.data(), s->wbuf_busy.size()));
-        if (!local_written(s, delivered, ec)) {
-          co_return;
-        }
-        break;
-      }
-      case write_step::close:
-        drop_stream(sid, false);
-        co_return;
-      case write_step::shutdown_send:
-        (void)co_await s->t->shutdown_send();
-        break;
-      case write_step::idle:
-        co_await s->sig->wake_writer.wait();
-        break;
-    }
-  }
-  co_return;
 }
 
 void link::drop_stream(wire::sid_t sid, bool abortive) {
@@ -464,13 +390,9 @@ void link::drop_stream(wire::sid_t sid, bool abortive) {
   note_buffered(-static_cast<std::int64_t>(s->wbuf_delivered));
   s->wbuf_delivered = 0;
   core::release(s->wbuf);
-  if (s->t) {
+  if (s->sock) {
     (void)abortive;
-    s->t->close();
-  }
-  if (s->sig) {
-    s->sig->wake_reader.notify();
-    s->sig->wake_writer.notify();
+    s->sock->close();  // its pending wait and write end with an error and find it gone
   }
 }
 

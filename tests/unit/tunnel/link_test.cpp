@@ -1,8 +1,7 @@
-// tunnel::link driven over loopback socket pairs. The test holds the far end of the tunnel and
-// of every local socket and scripts it: bytes in any split (down to one at a time), a peer that
-// stalls (stops reading), a tunnel that fails (FIN or RST) after any byte. A true in-memory
-// transport would need tls::transport to grow a third alternative; sockets keep the link's
-// real code paths (non-blocking reads into the outbox, gather writes) under test.
+// tunnel::link driven over a loopback socket pair as its tunnel. The test holds the far end of
+// the tunnel and of every local socket and scripts it: bytes in any split (down to one at a
+// time), a peer that stalls (stops reading), a tunnel that fails (FIN or RST) after any byte.
+// link_memory_test.cpp drives it over an in-memory tunnel with injected faults.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "net/prefixed_socket.hpp"
 #include "tls/transport.hpp"
 #include "tunnel/link.hpp"
+#include "unit/tunnel/link_harness.hpp"
 #include "wire/chunk_encoder.hpp"
 #include "wire/frame_decoder.hpp"
 
@@ -26,150 +26,26 @@ namespace kiteline::tunnel {
 namespace {
 
 using namespace std::chrono_literals;
-
-struct socket_pair {
-  net::tcp::socket ours;    // given to the link
-  net::tcp::socket theirs;  // scripted by the test (non-blocking)
-};
-
-socket_pair make_socket_pair(asio::io_context& io, int buffer_size = 0) {
-  net::tcp::acceptor acceptor(io, net::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-  net::tcp::socket ours(io);
-  ours.open(net::tcp::v4());
-  if (buffer_size > 0) {
-    ours.set_option(asio::socket_base::send_buffer_size(buffer_size));
-    acceptor.set_option(asio::socket_base::receive_buffer_size(buffer_size));
-  }
-  ours.connect(acceptor.local_endpoint());
-  net::tcp::socket theirs = acceptor.accept();
-  theirs.non_blocking(true);
-  return {std::move(ours), std::move(theirs)};
-}
-
-tls::transport plain(net::tcp::socket&& s) {
-  return tls::transport(net::prefixed_socket(std::move(s)));
-}
-
-std::span<const std::byte> bytes_of(const std::string& s) { return std::as_bytes(std::span(s)); }
-
-std::string pattern(std::size_t n) {
-  std::string s(n, '\0');
-  std::uint32_t x = 12345;
-  for (auto& c : s) {
-    x = x * 1103515245 + 12345;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
-
-std::string encode_chunk(wire::sid_t sid, const std::string& data) {
-  wire::chunk_headers h;
-  h.sid = sid;
-  std::vector<std::byte> head(wire::chunk_head_size_bound(h));
-  head.resize(wire::encode_chunk_head(head, h, data.size()));
-  return std::string(reinterpret_cast<const char*>(head.data()), head.size()) + data;
-}
-
-// Appends what is readable now; false once the socket reached EOF or failed.
-bool read_available(net::tcp::socket& s, std::string& into) {
-  std::array<char, 64 * 1024> buf{};
-  for (;;) {
-    std::error_code ec;
-    const std::size_t n = s.read_some(asio::buffer(buf), ec);
-    if (ec == asio::error::would_block) {
-      return true;
-    }
-    if (ec || n == 0) {
-      return false;
-    }
-    into.append(buf.data(), n);
-  }
-}
-
-// Writes as much of `data` from `at` as the socket takes now.
-void write_available(net::tcp::socket& s, const std::string& data, std::size_t& at) {
-  while (at < data.size()) {
-    std::error_code ec;
-    const std::size_t n = s.write_some(asio::buffer(data.data() + at, data.size() - at), ec);
-    if (ec) {
-      return;
-    }
-    at += n;
-  }
-}
-
-// What the link sent down the tunnel, decoded.
-struct tunnel_reader {
-  wire::frame_decoder decoder{wire::frame_limits{}, false};
-  std::map<wire::sid_t, std::string> data;
-  std::size_t pongs = 0;
-  std::optional<wire::sid_t> sid;
-
-  void feed(std::span<const std::byte> in) {
-    for (;;) {
-      auto step = decoder.feed(in);
-      in = in.subspan(step.consumed);
-      if (step.event == wire::frame_event::need_more) {
-        return;
-      }
-      ASSERT_NE(step.event, wire::frame_event::error) << step.error.message();
-      if (step.event == wire::frame_event::headers) {
-        const auto& h = decoder.headers();
-        sid = h.noop ? std::nullopt : h.sid;
-        if (h.pong) {
-          ++pongs;
-        }
-      } else if (step.event == wire::frame_event::data && sid) {
-        auto d = decoder.data();
-        data[*sid].append(reinterpret_cast<const char*>(d.data()), d.size());
-      }
-    }
-  }
-  void read_from(net::tcp::socket& s) {
-    std::string got;
-    (void)read_available(s, got);
-    feed(bytes_of(got));
-  }
-};
+using namespace kiteline::test;
 
 // One relay-role link over a tunnel socket pair, with its hooks recorded.
-struct link_fixture {
+struct link_fixture : link_events {
   asio::io_context io;
   socket_pair tunnel;
   std::shared_ptr<link> lk;
-  std::optional<std::string> closed_why;
-  std::vector<wire::sid_t> ended;
 
   explicit link_fixture(link_options opts = {}, int tunnel_buffer = 0)
       : tunnel(make_socket_pair(io, tunnel_buffer)) {
-    link::hooks h;
-    h.closed = [this](const std::string& why) { closed_why = why; };
-    h.stream_ended = [this](wire::sid_t sid) { ended.push_back(sid); };
-    lk = std::make_shared<link>(plain(std::move(tunnel.ours)), opts, std::move(h),
+    lk = std::make_shared<link>(plain(std::move(tunnel.ours)), opts, recording_hooks(),
                                 std::make_shared<spdlog::logger>("link_test"), "test");
     lk->start({});
   }
-  ~link_fixture() {
-    lk->close();
-    std::weak_ptr<link> w = lk;
-    lk.reset();
-    for (int i = 0; i < 1000 && !w.expired(); ++i) {
-      io.run_one_for(1ms);
-    }
-  }
+  ~link_fixture() { (void)close_and_free(io, lk); }
   link_fixture(const link_fixture&) = delete;
   link_fixture& operator=(const link_fixture&) = delete;
 
-  // Runs the link until `done` holds (false after 10 s).
   [[nodiscard]] bool run_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        return false;
-      }
-      io.run_one_for(1ms);
-    }
-    return true;
+    return kiteline::test::run_until(io, done);
   }
 
   // A visitor attached to the link: the test's end of its socket, and its SID (learnt from its

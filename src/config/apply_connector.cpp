@@ -124,12 +124,11 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
       cfg.services.push_back(std::move(s));
     }
   } else if (n == "service_cfg") {
-    std::string error;
-    auto f = parse_service_cfg(v, o.origin, error);
-    if (!error.empty()) {
-      ctx.error(o, error);
+    auto f = parse_service_cfg(v, o.origin);
+    if (!f) {
+      ctx.error(o, f.error().message());
     } else {
-      cfgs.push_back(std::move(f));
+      cfgs.push_back(std::move(*f));
     }
   } else if (n == "kitename") {
     cfg.kitename = to_lower(v);

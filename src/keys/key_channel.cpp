@@ -18,17 +18,16 @@ using namespace std::chrono_literals;
 constexpr auto yield_window = 2ms;  // an RSA-2048 signature takes ~0.3 ms, RSA-4096 ~2 ms
 }  // namespace
 
-bool exchange(int fd, std::uint8_t* buf, const key_protocol::request_head& h,
-              std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out,
-              std::uint32_t& status, std::string& error) {
+outcome<std::uint32_t> exchange(int fd, std::uint8_t* buf, const key_protocol::request_head& h,
+                                std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out) {
   iovec iov[2] = {{const_cast<key_protocol::request_head*>(&h), sizeof h},  // NOLINT: no write
                   {const_cast<std::uint8_t*>(in.data()), in.size()}};  // NOLINT
   msghdr m{};
   m.msg_iov = iov;
   m.msg_iovlen = in.empty() ? 1 : 2;
   if (::sendmsg(fd, &m, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof h + in.size())) {
-    error = std::string("key process channel: ") + std::strerror(errno);
-    return false;
+    return failure(errc::key_process_down,
+                   std::string("key process channel: ") + std::strerror(errno));
   }
   // Wait for the reply without sleeping first: yield the CPU instead, for up to yield_window.
   // The channel's key-process thread follows this thread's CPU (request_head::cpu), so
@@ -52,8 +51,7 @@ bool exchange(int fd, std::uint8_t* buf, const key_protocol::request_head& h,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      error = "key process did not answer in time";
-      return false;
+      return failure(errc::key_process_down, "key process did not answer in time");
     }
     if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) {
       break;
@@ -62,19 +60,17 @@ bool exchange(int fd, std::uint8_t* buf, const key_protocol::request_head& h,
   }
   key_protocol::response_head r;
   if (n < static_cast<ssize_t>(sizeof r)) {
-    error = n == 0   ? "key process closed the channel"
-            : n < 0 ? std::string("key process channel: ") + std::strerror(errno)
-                    : "key process channel: short reply";
-    return false;
+    return failure(errc::key_process_down,
+                   n == 0  ? "key process closed the channel"
+                   : n < 0 ? std::string("key process channel: ") + std::strerror(errno)
+                           : "key process channel: short reply");
   }
   std::memcpy(&r, buf, sizeof r);
   if (r.length != static_cast<std::size_t>(n) - sizeof r) {
-    error = "key process channel: bad reply length";
-    return false;
+    return failure(errc::key_process_down, "key process channel: bad reply length");
   }
   out.assign(buf + sizeof r, buf + n);
-  status = r.status;
-  return true;
+  return r.status;
 }
 
 }  // namespace kiteline::keys

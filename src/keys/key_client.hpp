@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "core/outcome.hpp"
+#include "keys/errc.hpp"
 #include "keys/key_protocol.hpp"
 #include "keys/key_store.hpp"
 
@@ -41,11 +43,11 @@ inline std::uint32_t get_u32(std::span<const std::uint8_t>& in, bool& ok) {
 }
 
 /// Sends one request on `fd` and waits (bounded) for its reply into `buf` (max_message
-/// bytes). False + error on I/O failure (the key process is then considered dead); true with
-/// `status` and `out` set otherwise. (key_channel.cpp)
-bool exchange(int fd, std::uint8_t* buf, const key_protocol::request_head& h,
-              std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out,
-              std::uint32_t& status, std::string& error);
+/// bytes). Fails with errc::key_process_down on I/O failure (the key process is then
+/// considered dead); otherwise returns the reply's status, its payload in `out`.
+/// (key_channel.cpp)
+outcome<std::uint32_t> exchange(int fd, std::uint8_t* buf, const key_protocol::request_head& h,
+                                std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out);
 
 /// The RSA and EC_KEY methods of the proxy keys (proxy_key.cpp): private operations become
 /// requests through the key_client the key refers to.
@@ -69,11 +71,10 @@ class proxy_methods {
 class key_client;
 
 /// A key whose private operations go to the key process as key `id` of `client`, built from
-/// the public key of `leaf`. nullptr + error for a key type or group it cannot proxy.
+/// the public key of `leaf`. errc::unsupported_key for a key type or group it cannot proxy.
 /// (proxy_key.cpp)
-tls::pkey_ptr make_proxy_key(X509* leaf, const proxy_methods& methods,
-                             std::shared_ptr<key_client> client, std::uint32_t id,
-                             std::string& error);
+outcome<tls::pkey_ptr> make_proxy_key(X509* leaf, const proxy_methods& methods,
+                                      std::shared_ptr<key_client> client, std::uint32_t id);
 
 /// One loaded key: its file (index into the allowed list) and its leaf certificate (DER), so a
 /// restarted key process can be told to load it again and checked to hold the same pair.
@@ -91,22 +92,23 @@ class key_client final : public key_store, public std::enable_shared_from_this<k
   key_client(const key_client&) = delete;
   key_client& operator=(const key_client&) = delete;
 
-  bool start(std::string& error);
-  std::optional<tls::certified_key> load(const std::string& pem_file, std::string& error) override;
+  outcome<void> start();
+  outcome<tls::certified_key> load(const std::string& pem_file) override;
   [[nodiscard]] bool isolated() const noexcept override { return true; }
   [[nodiscard]] std::string status_for_test() override;
 
-  /// One request/response, restarting the key process once if it died. Any thread.
-  bool call(key_protocol::op what, std::uint32_t key_id, std::uint32_t param,
-            std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out, std::string& error,
-            bool may_restart = true);
+  /// One request/response, restarting the key process once if it died; the reply's payload in
+  /// `out`. A reply with an error status fails with errc::refused and its text. Any thread.
+  outcome<void> call(key_protocol::op what, std::uint32_t key_id, std::uint32_t param,
+                     std::span<const std::uint8_t> in, std::vector<std::uint8_t>& out,
+                     bool may_restart = true);
   /// Called from a proxy key's finish hook.
   void forget(std::uint32_t id);
 
  private:
   // The key process's life (key_process_spawn.cpp); called with mu_ held.
-  bool spawn_locked(std::string& error);
-  bool restart_locked(std::string& error);
+  outcome<void> spawn_locked();
+  outcome<void> restart_locked();
   void stop_locked();
 
   /// A channel's receive buffer: max_message bytes, allocated once and never zeroed, so only

@@ -59,7 +59,7 @@ void key_client::stop_locked() {
   alive_ = false;
 }
 
-bool key_client::spawn_locked(std::string& error) {
+outcome<void> key_client::spawn_locked() {
   last_spawn_ = std::chrono::steady_clock::now();
   const auto n = static_cast<int>(opts_.channels);
   std::vector<int> parent_fds;
@@ -75,9 +75,9 @@ bool key_client::spawn_locked(std::string& error) {
   for (int i = 0; i < n; ++i) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-      error = std::string("socketpair: ") + std::strerror(errno);
+      const int err = errno;
       close_all();
-      return false;
+      return failure(errc::cannot_start, std::string("socketpair: ") + std::strerror(err));
     }
     parent_fds.push_back(sv[0]);
     child_fds.push_back(sv[1]);
@@ -96,9 +96,9 @@ bool key_client::spawn_locked(std::string& error) {
   const int exe_target = first + n;
   const pid_t pid = ::fork();
   if (pid < 0) {
-    error = std::string("fork: ") + std::strerror(errno);
+    const int err = errno;
     close_all();
-    return false;
+    return failure(errc::cannot_start, std::string("fork: ") + std::strerror(err));
   }
   if (pid == 0) {
     // Child. Move every fd we keep above the target range first, so dup2 cannot clobber one.
@@ -135,10 +135,10 @@ bool key_client::spawn_locked(std::string& error) {
     opts_.log->info("key process started pid={} channels={} keys={}", pid, n,
                     opts_.pem_files.size());
   }
-  return true;
+  return {};
 }
 
-bool key_client::restart_locked(std::string& error) {
+outcome<void> key_client::restart_locked() {
   const pid_t old = pid_;
   std::string how = "stopped answering";
   if (pid_ > 0) {
@@ -159,17 +159,17 @@ bool key_client::restart_locked(std::string& error) {
     }
   }
   stop_locked();  // kills and reaps it if it is still there
-  if (!spawn_locked(error)) {
+  if (outcome<void> spawned = spawn_locked(); !spawned) {
     if (opts_.log) {
-      opts_.log->error("key process pid={} {}; restart failed: {}", old, how, error);
+      opts_.log->error("key process pid={} {}; restart failed: {}", old, how,
+                       spawned.error().message());
     }
-    return false;
+    return spawned;
   }
   // Load every key again on the first channel, and check it is still the same pair.
   std::size_t reloaded = 0;
   for (auto it = loaded_.begin(); it != loaded_.end();) {
     std::vector<std::uint8_t> out;
-    std::uint32_t status = 1;
     std::string e;
     request_head h{static_cast<std::uint32_t>(op::load), it->first, it->second.file, 0};
     bool same = false;
@@ -177,16 +177,17 @@ bool key_client::restart_locked(std::string& error) {
     if (!first.reply) {
       first.reply.reset(new std::uint8_t[key_protocol::max_message]);  // NOLINT: uninitialised
     }
-    if (!exchange(idle_.front(), first.reply.get(), h, {}, out, status, e)) {
+    const outcome<std::uint32_t> got = exchange(idle_.front(), first.reply.get(), h, {}, out);
+    if (!got) {
       // E.g. the exec failed: inside --chroot without kiteline's loader and libraries.
-      error = e;
       alive_ = false;
       if (opts_.log) {
         opts_.log->error("key process pid={} {}; restarted as pid={} but it does not answer: {}",
-                         old, how, pid_, e);
+                         old, how, pid_, got.error().message());
       }
-      return false;
+      return got.error();
     }
+    const std::uint32_t status = *got;
     if (status == 0) {
       std::span<const std::uint8_t> in(out);
       bool ok = true;
@@ -216,7 +217,7 @@ bool key_client::restart_locked(std::string& error) {
     opts_.log->warn("key process pid={} {}; restarted as pid={} ({} keys reloaded)", old, how,
                     pid_, reloaded);
   }
-  return true;
+  return {};
 }
 
 }  // namespace kiteline::keys

@@ -44,10 +44,10 @@ int proxy_rsa_op(op what, int flen, const unsigned char* from, unsigned char* to
     return -1;
   }
   std::vector<std::uint8_t> out;
-  std::string error;
-  if (!ref->client->call(what, ref->id, static_cast<std::uint32_t>(padding),
-                         {from, static_cast<std::size_t>(flen)}, out, error) ||
-      out.size() > static_cast<std::size_t>(::RSA_size(rsa))) {
+  const outcome<void> called = ref->client->call(what, ref->id, static_cast<std::uint32_t>(padding),
+                                                 {from, static_cast<std::size_t>(flen)}, out);
+  if (!called || out.size() > static_cast<std::size_t>(::RSA_size(rsa))) {
+    const std::string error = called ? std::string() : called.error().message();
     ERR_raise_data(ERR_LIB_RSA, ERR_R_INTERNAL_ERROR, "key process: %s", error.c_str());
     return -1;
   }
@@ -83,10 +83,11 @@ bool proxy_ecdsa(const unsigned char* dgst, int dlen, EC_KEY* ec, std::vector<st
   if (ref == nullptr || dlen < 0) {
     return false;
   }
-  std::string error;
-  if (!ref->client->call(op::ecdsa_sign, ref->id, 0, {dgst, static_cast<std::size_t>(dlen)}, out,
-                         error)) {
-    ERR_raise_data(ERR_LIB_EC, ERR_R_INTERNAL_ERROR, "key process: %s", error.c_str());
+  const outcome<void> called =
+      ref->client->call(op::ecdsa_sign, ref->id, 0, {dgst, static_cast<std::size_t>(dlen)}, out);
+  if (!called) {
+    ERR_raise_data(ERR_LIB_EC, ERR_R_INTERNAL_ERROR, "key process: %s",
+                   called.error().message().c_str());
     return false;
   }
   return true;
@@ -161,13 +162,11 @@ bool proxy_methods::init() {
   return true;
 }
 
-tls::pkey_ptr make_proxy_key(X509* leaf, const proxy_methods& methods,
-                             std::shared_ptr<key_client> client, std::uint32_t id,
-                             std::string& error) {
+outcome<tls::pkey_ptr> make_proxy_key(X509* leaf, const proxy_methods& methods,
+                                      std::shared_ptr<key_client> client, std::uint32_t id) {
   EVP_PKEY* pub = ::X509_get0_pubkey(leaf);
   if (pub == nullptr) {
-    error = "certificate without a public key";
-    return nullptr;
+    return failure(errc::unsupported_key, "certificate without a public key");
   }
   tls::pkey_ptr proxy(::EVP_PKEY_new());
   if (::EVP_PKEY_is_a(pub, "RSA") == 1) {
@@ -177,8 +176,8 @@ tls::pkey_ptr make_proxy_key(X509* leaf, const proxy_methods& methods,
         ::EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e) != 1) {
       ::BN_free(n);
       ::BN_free(e);
-      error = "cannot read the RSA public key: " + tls::drain_openssl_errors();
-      return nullptr;
+      return failure(errc::unsupported_key,
+                     "cannot read the RSA public key: " + tls::drain_openssl_errors());
     }
     RSA* rsa = ::RSA_new();
     ::RSA_set0_key(rsa, n, e, nullptr);
@@ -195,23 +194,21 @@ tls::pkey_ptr make_proxy_key(X509* leaf, const proxy_methods& methods,
                                          nullptr) != 1 ||
         ::EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
                                           &point_len) != 1) {
-      error = "cannot read the EC public key: " + tls::drain_openssl_errors();
-      return nullptr;
+      return failure(errc::unsupported_key,
+                     "cannot read the EC public key: " + tls::drain_openssl_errors());
     }
     const int nid = ::OBJ_txt2nid(group);
     EC_KEY* ec = ::EC_KEY_new_by_curve_name(nid);
     if (ec == nullptr || ::EC_KEY_oct2key(ec, point, point_len, nullptr) != 1) {
       ::EC_KEY_free(ec);
-      error = std::string("unsupported EC group ") + group;
-      return nullptr;
+      return failure(errc::unsupported_key, std::string("unsupported EC group ") + group);
     }
     ::EC_KEY_set_method(ec, methods.ec());
     ::EC_KEY_set_ex_data(ec, 0, new key_ref{std::move(client), id});
     ::EVP_PKEY_assign_EC_KEY(proxy.get(), ec);
     return proxy;
   }
-  error = "unsupported key type (RSA and ECDSA keys only)";
-  return nullptr;
+  return failure(errc::unsupported_key, "unsupported key type (RSA and ECDSA keys only)");
 }
 
 }  // namespace kiteline::keys

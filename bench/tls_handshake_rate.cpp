@@ -114,20 +114,31 @@ class fixtures {
       o.executable = KITELINE_BINARY;
       o.pem_files = {pem->path()};
       o.channels = 2;
-      e.store = kiteline::keys::start_key_process(std::move(o), error);
+      auto started = kiteline::keys::start_key_process(std::move(o));
+      if (started) {
+        e.store = *started;
+      } else {
+        error = started.error().message();
+      }
       const std::string status = e.store ? e.store->status_for_test() : "";  // "pid=N ..."
       e.key_pid = status.starts_with("pid=") ? std::atoi(status.c_str() + 4) : 0;
     } else {
       e.store = kiteline::keys::make_inprocess_key_store();
     }
-    std::optional<certified_key> pair;
     if (e.store) {
-      pair = e.store->load(pem->path(), error);
-    }
-    if (pair) {
-      e.pair = std::move(*pair);
-      e.server = kiteline::tls::make_server_context(e.pair, kiteline::tls::protocol_policy{},
-                                                    error);
+      auto pair = e.store->load(pem->path());
+      if (!pair) {
+        error = pair.error().message();
+      } else {
+        e.pair = std::move(*pair);
+        auto server =
+            kiteline::tls::make_server_context(e.pair, kiteline::tls::protocol_policy{});
+        if (server) {
+          e.server = *server;
+        } else {
+          error = server.error().message();
+        }
+      }
     }
     if (!e.server) {
       std::fprintf(stderr, "tls bench: cannot set up the server: %s\n", error.c_str());

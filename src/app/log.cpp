@@ -5,8 +5,9 @@
 
 namespace kiteline::app {
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::string& target,
-                                            const std::string& level, std::string& error) {
+outcome<std::shared_ptr<spdlog::logger>> make_logger(const std::string& name,
+                                                     const std::string& target,
+                                                     const std::string& level) {
   spdlog::sink_ptr sink;
   try {
     if (target.empty() || target == "stdio" || target == "stderr") {
@@ -17,8 +18,7 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, const std::
       sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(target, false);
     }
   } catch (const spdlog::spdlog_ex& e) {
-    error = std::string("cannot open log file: ") + e.what();
-    return nullptr;
+    return failure(errc::cannot_open_log, std::string("cannot open log file: ") + e.what());
   }
   auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n %l %v");

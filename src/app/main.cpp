@@ -72,15 +72,23 @@ bool drop_privileges(const kiteline::config::process_config& p, spdlog::logger& 
   if (p.runas.empty() && p.chroot.empty()) {
     return true;
   }
-  std::string error;
-  std::string summary;
-  if (!kiteline::app::drop_privileges(p.runas, p.chroot, error, summary)) {
+  const auto summary = kiteline::app::drop_privileges(p.runas, p.chroot);
+  if (!summary) {
+    const std::string error = summary.error().message();
     std::fprintf(stderr, "kiteline: %s\n", error.c_str());
     log.error("refusing to run: {}", error);
     return false;
   }
-  log.info("privileges dropped: {}", summary);
+  log.info("privileges dropped: {}", *summary);
   return true;
+}
+
+/// A start-up step failed: printed and logged; returns main's exit code.
+int start_failed(spdlog::logger& log, const kiteline::failure& f) {
+  const std::string error = f.message();
+  std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+  log.error("start failed: {}", error);
+  return 1;
 }
 
 /// --check-config: the effective TLS policy of `role`, as OpenSSL resolves it, on stdout.
@@ -90,16 +98,21 @@ int check_tls(const char* role, const std::string& protocols, bool legacy,
               const std::string& ciphers, const std::function<std::string(
                                                   const kiteline::tls::protocol_policy&)>& load) {
   std::vector<std::string> warnings;
-  std::string error;
-  const auto policy = kiteline::tls::make_policy(protocols, legacy, ciphers, warnings, error);
+  const auto policy = kiteline::tls::make_policy(protocols, legacy, ciphers, warnings);
   if (!policy) {
-    std::fprintf(stderr, "kiteline: %s TLS protocol policy: %s\n", role, error.c_str());
+    std::fprintf(stderr, "kiteline: %s TLS protocol policy: %s\n", role,
+                 policy.error().message().c_str());
     return 2;
   }
   asio::ssl::context ctx(role == std::string("relay") ? asio::ssl::context::tls_server
                                                       : asio::ssl::context::tls_client);
-  if (!kiteline::tls::apply_policy(ctx.native_handle(), *policy, error) ||
-      !(error = load(*policy)).empty()) {
+  std::string error;
+  if (const auto applied = kiteline::tls::apply_policy(ctx.native_handle(), *policy); !applied) {
+    error = applied.error().message();
+  } else {
+    error = load(*policy);
+  }
+  if (!error.empty()) {
     std::fprintf(stderr, "kiteline: %s TLS: %s\n", role, error.c_str());
     return 2;
   }
@@ -112,16 +125,20 @@ int check_tls(const char* role, const std::string& protocols, bool legacy,
 int check_relay(const kiteline::config::relay_config& cfg) {
   return check_tls("relay", cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
                    [&](const kiteline::tls::protocol_policy& policy) {
-                     std::string error;
                      for (const auto& e : cfg.tls_endpoints) {
-                       auto ctx = kiteline::tls::make_server_context(e.pem_file, policy, error);
-                       if (ctx && !cfg.tls_client_ca.empty() &&
-                           !kiteline::tls::request_client_certificates(
-                               ctx->native_handle(), cfg.tls_client_ca, error)) {
-                         ctx.reset();
-                       }
+                       const auto fail = [&](const kiteline::failure& f) {
+                         return e.origin + ": tls_endpoint " + e.name + ": " + f.message();
+                       };
+                       auto ctx = kiteline::tls::make_server_context(e.pem_file, policy);
                        if (!ctx) {
-                         return e.origin + ": tls_endpoint " + e.name + ": " + error;
+                         return fail(ctx.error());
+                       }
+                       if (!cfg.tls_client_ca.empty()) {
+                         if (const auto asked = kiteline::tls::request_client_certificates(
+                                 (*ctx)->native_handle(), cfg.tls_client_ca);
+                             !asked) {
+                           return fail(asked.error());
+                         }
                        }
                      }
                      return std::string();
@@ -134,13 +151,18 @@ int check_connector(const kiteline::config::connector_config& cfg) {
                      kiteline::tls::client_settings st;
                      st.policy = policy;
                      st.no_verify = true;  // the CA file was checked by validate()
-                     std::string error;
-                     auto ctx = kiteline::tls::make_client_context(st, error);
-                     if (ctx && !cfg.tls_client_cert.empty()) {
-                       kiteline::tls::use_client_certificate(ctx->native_handle(),
-                                                             cfg.tls_client_cert, error);
+                     auto ctx = kiteline::tls::make_client_context(st);
+                     if (!ctx) {
+                       return ctx.error().message();
                      }
-                     return error;
+                     if (!cfg.tls_client_cert.empty()) {
+                       if (const auto used = kiteline::tls::use_client_certificate(
+                               (*ctx)->native_handle(), cfg.tls_client_cert);
+                           !used) {
+                         return used.error().message();
+                       }
+                     }
+                     return std::string();
                    });
 }
 
@@ -166,12 +188,12 @@ void prepare_connector_chroot(const kiteline::config::connector_config& cfg,
 }
 
 int run_relay(const kiteline::config::relay_config& cfg) {
-  std::string error;
-  auto log = kiteline::app::make_logger("relay", cfg.process.logfile, cfg.process.loglevel, error);
-  if (!log) {
-    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+  auto made = kiteline::app::make_logger("relay", cfg.process.logfile, cfg.process.loglevel);
+  if (!made) {
+    std::fprintf(stderr, "kiteline: %s\n", made.error().message().c_str());
     return 1;
   }
+  const std::shared_ptr<spdlog::logger> log = *made;
   sigset_t signals = block_signals();
   raise_fd_limit(4096, *log);
   kiteline::relay::server relay(cfg, log);
@@ -187,18 +209,14 @@ int run_relay(const kiteline::config::relay_config& cfg) {
         cfg.process.threads != 0 ? cfg.process.threads : std::thread::hardware_concurrency();
     kp.channels = std::clamp(workers, 2U, 64U);
     kp.log = log;
-    auto keys = kiteline::keys::start_key_process(std::move(kp), error);
+    auto keys = kiteline::keys::start_key_process(std::move(kp));
     if (!keys) {
-      std::fprintf(stderr, "kiteline: %s\n", error.c_str());
-      log->error("start failed: {}", error);
-      return 1;
+      return start_failed(*log, keys.error());
     }
-    relay.set_key_store(std::move(keys));
+    relay.set_key_store(std::move(*keys));
   }
-  if (!relay.start(error)) {
-    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
-    log->error("start failed: {}", error);
-    return 1;
+  if (const auto started = relay.start(); !started) {
+    return start_failed(*log, started.error());
   }
   // Ports are bound, certificates and the log file are open: now --chroot and --runas.
   if (!drop_privileges(cfg.process, *log)) {
@@ -228,13 +246,13 @@ int run_relay(const kiteline::config::relay_config& cfg) {
 }
 
 int run_connector(const kiteline::config::connector_config& cfg) {
-  std::string error;
-  auto log =
-      kiteline::app::make_logger("connector", cfg.process.logfile, cfg.process.loglevel, error);
-  if (!log) {
-    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
+  auto made =
+      kiteline::app::make_logger("connector", cfg.process.logfile, cfg.process.loglevel);
+  if (!made) {
+    std::fprintf(stderr, "kiteline: %s\n", made.error().message().c_str());
     return 1;
   }
+  const std::shared_ptr<spdlog::logger> log = *made;
   sigset_t signals = block_signals();
   raise_fd_limit(cfg.max_conns + 64, *log);
   kiteline::connector::client_options opts;
@@ -252,18 +270,15 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     kp.pem_files.push_back(cfg.tls_client_cert);
     kp.channels = 2;
     kp.log = log;
-    opts.keys = kiteline::keys::start_key_process(std::move(kp), error);
-    if (!opts.keys) {
-      std::fprintf(stderr, "kiteline: %s\n", error.c_str());
-      log->error("start failed: {}", error);
-      return 1;
+    auto keys = kiteline::keys::start_key_process(std::move(kp));
+    if (!keys) {
+      return start_failed(*log, keys.error());
     }
+    opts.keys = std::move(*keys);
   }
   kiteline::connector::client connector(cfg, log, std::move(opts));
-  if (!connector.start(error)) {
-    std::fprintf(stderr, "kiteline: %s\n", error.c_str());
-    log->error("start failed: {}", error);
-    return 1;
+  if (const auto started = connector.start(); !started) {
+    return start_failed(*log, started.error());
   }
   prepare_connector_chroot(cfg, *log);
   if (!drop_privileges(cfg.process, *log)) {

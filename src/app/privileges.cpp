@@ -20,7 +20,8 @@ struct ids {
   gid_t gid = 0;
 };
 
-bool lookup(const std::string& runas, ids& out, std::string& error) {
+outcome<ids> lookup(const std::string& runas) {
+  ids out;
   const auto colon = runas.find(':');
   const std::string user = runas.substr(0, colon);
   std::vector<char> buf(16384);
@@ -28,8 +29,8 @@ bool lookup(const std::string& runas, ids& out, std::string& error) {
   struct passwd* found = nullptr;
   int rc = ::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found);
   if (found == nullptr) {
-    error = "--runas: no user `" + user + "`" + (rc != 0 ? " (" + errno_text(rc) + ")" : "");
-    return false;
+    return failure(errc::no_such_user, "--runas: no user `" + user + "`" +
+                                           (rc != 0 ? " (" + errno_text(rc) + ")" : ""));
   }
   out.uid = pw.pw_uid;
   out.gid = pw.pw_gid;
@@ -39,50 +40,53 @@ bool lookup(const std::string& runas, ids& out, std::string& error) {
     struct group* gfound = nullptr;
     rc = ::getgrnam_r(group_name.c_str(), &gr, buf.data(), buf.size(), &gfound);
     if (gfound == nullptr) {
-      error = "--runas: no group `" + group_name + "`" + (rc != 0 ? " (" + errno_text(rc) + ")" : "");
-      return false;
+      return failure(errc::no_such_group, "--runas: no group `" + group_name + "`" +
+                                              (rc != 0 ? " (" + errno_text(rc) + ")" : ""));
     }
     out.gid = gr.gr_gid;
   }
-  return true;
+  return out;
 }
 
 }  // namespace
 
-bool drop_privileges(const std::string& runas, const std::string& chroot_dir, std::string& error,
-                     std::string& summary) {
+outcome<std::string> drop_privileges(const std::string& runas, const std::string& chroot_dir) {
   ids target;
-  if (!runas.empty() && !lookup(runas, target, error)) {
-    return false;
+  if (!runas.empty()) {
+    outcome<ids> found = lookup(runas);
+    if (!found) {
+      return found.error();
+    }
+    target = *found;
   }
   // Time zone data is read once, now, while /etc/localtime is still reachable.
   ::tzset();
   if (!chroot_dir.empty()) {
     if (::chroot(chroot_dir.c_str()) != 0) {
-      error = "--chroot=" + chroot_dir + ": chroot failed: " + errno_text(errno) +
-              (errno == EPERM ? " (kiteline must start as root to use --chroot)" : "");
-      return false;
+      return failure(errc::chroot_failed,
+                     "--chroot=" + chroot_dir + ": chroot failed: " + errno_text(errno) +
+                       (errno == EPERM ? " (kiteline must start as root to use --chroot)" : ""));
     }
     if (::chdir("/") != 0) {
-      error = "--chroot=" + chroot_dir + ": chdir(\"/\") failed: " + errno_text(errno);
-      return false;
+      return failure(errc::chroot_failed,
+                     "--chroot=" + chroot_dir + ": chdir(\"/\") failed: " + errno_text(errno));
     }
   }
   if (!runas.empty()) {
     if (::setgroups(1, &target.gid) != 0) {
-      error = "--runas=" + runas + ": setgroups failed: " + errno_text(errno) +
-              (errno == EPERM ? " (kiteline must start as root to switch users)" : "");
-      return false;
+      return failure(errc::switch_failed,
+                     "--runas=" + runas + ": setgroups failed: " + errno_text(errno) +
+                       (errno == EPERM ? " (kiteline must start as root to switch users)" : ""));
     }
     if (::setgid(target.gid) != 0) {
-      error = "--runas=" + runas + ": setgid(" + std::to_string(target.gid) +
-              ") failed: " + errno_text(errno);
-      return false;
+      return failure(errc::switch_failed,
+                     "--runas=" + runas + ": setgid(" + std::to_string(target.gid) +
+                       ") failed: " + errno_text(errno));
     }
     if (::setuid(target.uid) != 0) {
-      error = "--runas=" + runas + ": setuid(" + std::to_string(target.uid) +
-              ") failed: " + errno_text(errno);
-      return false;
+      return failure(errc::switch_failed,
+                     "--runas=" + runas + ": setuid(" + std::to_string(target.uid) +
+                       ") failed: " + errno_text(errno));
     }
     // Verify that it took, everywhere.
     gid_t groups[8];
@@ -92,21 +96,21 @@ bool drop_privileges(const std::string& runas, const std::string& chroot_dir, st
     const bool groups_ok = n == 1 && groups[0] == target.gid;
     const bool root_gone = target.uid == 0 || (::setuid(0) != 0 && ::seteuid(0) != 0);
     if (!ids_ok || !groups_ok || !root_gone) {
-      error = "--runas=" + runas + ": the switch did not take (uid=" +
-              std::to_string(::getuid()) + " euid=" + std::to_string(::geteuid()) +
-              " gid=" + std::to_string(::getgid()) + " groups=" + std::to_string(n) +
-              (root_gone ? "" : ", uid 0 can be regained") + ")";
-      return false;
+      return failure(errc::switch_did_not_take,
+                     "--runas=" + runas + ": the switch did not take (uid=" +
+                       std::to_string(::getuid()) + " euid=" + std::to_string(::geteuid()) +
+                       " gid=" + std::to_string(::getgid()) + " groups=" + std::to_string(n) +
+                       (root_gone ? "" : ", uid 0 can be regained") + ")");
     }
   }
-  summary = "uid=" + std::to_string(::getuid()) + " gid=" + std::to_string(::getgid());
+  std::string summary = "uid=" + std::to_string(::getuid()) + " gid=" + std::to_string(::getgid());
   if (!runas.empty()) {
     summary += " groups=" + std::to_string(target.gid);
   }
   if (!chroot_dir.empty()) {
     summary += " root=" + chroot_dir;
   }
-  return true;
+  return summary;
 }
 
 }  // namespace kiteline::app

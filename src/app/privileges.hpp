@@ -3,16 +3,18 @@
 
 #include <string>
 
+#include "app/errc.hpp"
+#include "core/outcome.hpp"
+
 namespace kiteline::app {
 
 /// Enters `chroot_dir` (when not empty; chdir("/") inside), then switches to `runas`
 /// ("USER" or "USER:GROUP"; when not empty): setgroups({gid}), setgid, setuid, in that order,
 /// and verifies that it took (real and effective ids, the group list, and that uid 0 cannot be
-/// regained). User and group are looked up BEFORE the chroot. On any failure returns false
-/// with `error` saying which step failed and why: the caller must not go on running.
-/// On success `summary` reads "uid=65534 gid=65534 groups=65534 root=/srv/jail".
+/// regained). User and group are looked up BEFORE the chroot. On any failure returns an
+/// app::errc with the text saying which step failed and why: the caller must not go on
+/// running. On success returns a summary: "uid=65534 gid=65534 groups=65534 root=/srv/jail".
 /// Main thread, once; the ids change for every thread of the process (glibc).
-bool drop_privileges(const std::string& runas, const std::string& chroot_dir, std::string& error,
-                     std::string& summary);
+outcome<std::string> drop_privileges(const std::string& runas, const std::string& chroot_dir);
 
 }  // namespace kiteline::app

@@ -173,8 +173,8 @@ std::string flag_target(const service& s) {
   return s.kite_name + "/" + std::to_string(s.public_port.value_or(80));
 }
 
-flag_setting parse_plus_flag(std::string_view word, std::string target, std::string origin,
-                             std::string& error) {
+outcome<flag_setting> parse_plus_flag(std::string_view word, std::string target,
+                                      std::string origin) {
   flag_setting f;
   f.target = std::move(target);
   f.origin = std::move(origin);
@@ -189,24 +189,24 @@ flag_setting parse_plus_flag(std::string_view word, std::string target, std::str
     f.key = std::string(body);
   }
   if (f.key.find(':') != std::string::npos) {
-    error = "do not use `:` in flag names (" + std::string(word) + ")";
-    return f;
+    return failure(errc::bad_flag, "do not use `:` in flag names (" + std::string(word) + ")");
   }
   if (f.key.starts_with("user/")) {
     f.key = "password/" + f.key.substr(5);
   }
-  error = check_flag(f);
+  if (std::string problem = check_flag(f); !problem.empty()) {
+    return failure(errc::bad_flag, std::move(problem));
+  }
   return f;
 }
 
-flag_setting parse_service_cfg(std::string_view value, std::string origin, std::string& error) {
+outcome<flag_setting> parse_service_cfg(std::string_view value, std::string origin) {
   flag_setting f;
   f.origin = std::move(origin);
   const auto first = value.find(':');
   const auto second = first == std::string_view::npos ? first : value.find(':', first + 1);
   if (second == std::string_view::npos) {
-    error = "expected KITE/PORT:KEY:VALUE";
-    return f;
+    return failure(errc::bad_service_cfg, "expected KITE/PORT:KEY:VALUE");
   }
   const std::string_view target = value.substr(0, first);
   f.key = std::string(value.substr(first + 1, second - first - 1));
@@ -217,14 +217,12 @@ flag_setting parse_service_cfg(std::string_view value, std::string origin, std::
   if (slash != std::string_view::npos) {
     const auto p = parse_port(target.substr(slash + 1));
     if (!p) {
-      error = "bad port in `" + std::string(target) + "` (KITE/PORT)";
-      return f;
+      return failure(errc::bad_port, "bad port in `" + std::string(target) + "` (KITE/PORT)");
     }
     port = *p;
   }
   if (!is_valid_name(kite, true)) {
-    error = "`" + kite + "` is not a valid kite name";
-    return f;
+    return failure(errc::bad_kite_name, "`" + kite + "` is not a valid kite name");
   }
   f.target = kite + "/" + std::to_string(port);
   if (f.key.starts_with("user/")) {
@@ -237,7 +235,9 @@ flag_setting parse_service_cfg(std::string_view value, std::string origin, std::
   } else {
     f.text = std::string(text);
   }
-  error = check_flag(f);
+  if (std::string problem = check_flag(f); !problem.empty()) {
+    return failure(errc::bad_flag, std::move(problem));
+  }
   return f;
 }
 

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "config/connector_config.hpp"
+#include "config/errc.hpp"
+#include "core/outcome.hpp"
 
 namespace kiteline::config {
 
@@ -51,12 +53,13 @@ struct flag_setting {
 std::string flag_target(const service& s);
 
 /// Parses a short-form word "+key", "+key=value" or "+noKEY" for the kite `target`.
-/// Returns the problem in `error` (empty when fine).
-flag_setting parse_plus_flag(std::string_view word, std::string target, std::string origin,
-                             std::string& error);
+/// Fails with errc::bad_flag and the problem.
+outcome<flag_setting> parse_plus_flag(std::string_view word, std::string target,
+                                      std::string origin);
 
-/// Parses --service_cfg=KITE[/PORT]:KEY:VALUE (VALUE True/False/None or text).
-flag_setting parse_service_cfg(std::string_view value, std::string origin, std::string& error);
+/// Parses --service_cfg=KITE[/PORT]:KEY:VALUE (VALUE True/False/None or text). Fails with
+/// errc::bad_service_cfg, bad_port, bad_kite_name or bad_flag and the problem.
+outcome<flag_setting> parse_service_cfg(std::string_view value, std::string origin);
 
 /// Checks key and value of a setting; returns the problem, empty when the flag is usable.
 std::string check_flag(const flag_setting& setting);

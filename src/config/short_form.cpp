@@ -237,13 +237,12 @@ void parse_set(const one_set& set, const connector_config& cfg, short_form_resul
   }
   const std::string target = flag_target(made.front());
   for (const auto& word : flags) {
-    std::string error;
-    auto f = parse_plus_flag(word, target, set_origin, error);
-    if (!error.empty()) {
-      add(out.errors, set_origin, word, error);
+    auto f = parse_plus_flag(word, target, set_origin);
+    if (!f) {
+      add(out.errors, set_origin, word, f.error().message());
       continue;
     }
-    out.flags.push_back(std::move(f));
+    out.flags.push_back(std::move(*f));
   }
   for (auto& s : made) {
     out.services.push_back(std::move(s));

@@ -9,6 +9,7 @@
 #include "connector/kite_signing.hpp"
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
+#include "net/spawn.hpp"
 #include "tls/client_auth.hpp"
 #include "keys/key_store.hpp"
 #include "wire/sha1.hpp"
@@ -68,7 +69,31 @@ client::client(config::connector_config cfg, std::shared_ptr<spdlog::logger> log
 
 client::~client() { stop(); }
 
-result<void> client::start(std::string& error) {
+outcome<void> client::install_client_certificate(const std::string& pem_file) {
+  if (ctx_->opts.keys) {
+    // The key stays in the key process; the context gets the chain and a proxy key.
+    auto pair = ctx_->opts.keys->load(pem_file);
+    if (!pair) {
+      return kiteline::failure(errc::client_certificate,
+                               "client certificate " + pem_file + ": " + pair.error().message());
+    }
+    if (auto problem = tls::install_certified_key(ctx_->tls->native_handle(), *pair);
+        !problem.empty()) {
+      return kiteline::failure(errc::client_certificate,
+                               "client certificate " + pem_file + ": " + problem);
+    }
+    ctx_->log->info("client certificate {} (serial {}): private key in the key process",
+                    pem_file, tls::serial_hex(pair->leaf()));
+    return {};
+  }
+  if (outcome<void> used = tls::use_client_certificate(ctx_->tls->native_handle(), pem_file);
+      !used) {
+    return kiteline::failure(errc::client_certificate, used.error().message());
+  }
+  return {};
+}
+
+outcome<void> client::start() {
   auto& cfg = ctx_->cfg;
   auto& log = *ctx_->log;
   std::size_t enabled = 0;
@@ -78,12 +103,13 @@ result<void> client::start(std::string& error) {
     }
   }
   if (enabled == 0) {
-    error = "no kites configured (use --service_on, or: kiteline PORT NAME)";
-    return std::make_error_code(std::errc::invalid_argument);
+    return kiteline::failure(errc::no_kites,
+                             "no kites configured (use --service_on, or: kiteline PORT NAME)");
   }
   if (cfg.frontends.empty() && !cfg.pool) {
-    error = "no relay configured (use --frontend=HOST:PORT or --frontends=N:NAME:PORT)";
-    return std::make_error_code(std::errc::invalid_argument);
+    return kiteline::failure(
+        errc::no_relay,
+        "no relay configured (use --frontend=HOST:PORT or --frontends=N:NAME:PORT)");
   }
   // TLS (spec §2.1): whenever a certificate name or a CA is given, or --fe_nocertcheck.
   const bool tls = !cfg.fe_certnames.empty() || !cfg.ca_certs.empty() || cfg.fe_nocertcheck;
@@ -96,10 +122,10 @@ result<void> client::start(std::string& error) {
     st.no_verify = cfg.fe_nocertcheck;
     std::vector<std::string> policy_warnings;
     auto policy = tls::make_policy(cfg.tls_protocols, cfg.tls_legacy, cfg.tls_ciphers,
-                                   policy_warnings, error);
+                                   policy_warnings);
     if (!policy) {
-      error = "TLS protocol policy: " + error;
-      return std::make_error_code(std::errc::invalid_argument);
+      return kiteline::failure(errc::tls_policy,
+                               "TLS protocol policy: " + policy.error().message());
     }
     st.policy = *policy;
     st.policy.own_records = !cfg.tls_openssl_records;
@@ -108,29 +134,16 @@ result<void> client::start(std::string& error) {
                "SHA-1 signatures, which OpenSSL 3 refuses at level 1 and above)",
                tls::display_name(policy->min));
     }
-    ctx_->tls = tls::make_client_context(st, error);
-    if (ctx_->tls && !cfg.tls_client_cert.empty()) {
-      if (ctx_->opts.keys) {
-        // The key stays in the key process; the context gets the chain and a proxy key.
-        auto pair = ctx_->opts.keys->load(cfg.tls_client_cert, error);
-        if (pair) {
-          error = tls::install_certified_key(ctx_->tls->native_handle(), *pair);
-          if (error.empty()) {
-            log.info("client certificate {} (serial {}): private key in the key process",
-                     cfg.tls_client_cert, tls::serial_hex(pair->leaf()));
-          }
-        }
-        if (!pair || !error.empty()) {
-          error = "client certificate " + cfg.tls_client_cert + ": " + error;
-          ctx_->tls.reset();
-        }
-      } else if (!tls::use_client_certificate(ctx_->tls->native_handle(), cfg.tls_client_cert,
-                                              error)) {
-        ctx_->tls.reset();
-      }
+    auto context = tls::make_client_context(st);
+    if (!context) {
+      return kiteline::failure(errc::tls_context, context.error().message());
     }
-    if (!ctx_->tls) {
-      return std::make_error_code(std::errc::invalid_argument);
+    ctx_->tls = *context;
+    if (!cfg.tls_client_cert.empty()) {
+      if (outcome<void> used = install_client_certificate(cfg.tls_client_cert); !used) {
+        ctx_->tls.reset();
+        return used;
+      }
     }
     if (cfg.fe_nocertcheck) {
       ctx_->security = tunnel_security::nocheck;
@@ -146,16 +159,14 @@ result<void> client::start(std::string& error) {
     if (!s.enabled || s.kind != config::origin_kind::folder) {
       continue;
     }
-    std::string err;
-    auto site = static_site::start(ex, s.folder, ctx_->log, err);
+    auto site = static_site::start(ex, s.folder, ctx_->log);
     if (!site) {
-      error = "cannot serve " + s.folder + " for " + s.kite_name + ": " + err;
-      return std::make_error_code(std::errc::invalid_argument);
+      return site.error().prefixed("cannot serve " + s.folder + " for " + s.kite_name + ": ");
     }
-    ctx_->folder_ports[s.id()] = site->port();
+    ctx_->folder_ports[s.id()] = (*site)->port();
     log.info("serving folder {} for kite {} on 127.0.0.1:{}", s.folder, s.kite_name,
-             site->port());
-    sites_.push_back(std::move(site));
+             (*site)->port());
+    sites_.push_back(std::move(*site));
   }
   {
     std::lock_guard lock(mu_);
@@ -167,28 +178,10 @@ result<void> client::start(std::string& error) {
     }
   }
   if (cfg.pool) {
-    auto ctx = ctx_;
-    asio::co_spawn(ex, discover(ctx), [ctx](const std::exception_ptr& e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex2) {
-          ctx->log->error("relay discovery failed: {}", ex2.what());
-        }
-      }
-    });
+    asio::co_spawn(ex, discover(ctx_), net::log_failure(ctx_->log, "relay discovery failed"));
   }
   if (cfg.require_all) {
-    auto ctx = ctx_;
-    asio::co_spawn(ex, check_all(ctx), [ctx](const std::exception_ptr& e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex2) {
-          ctx->log->error("--all check failed: {}", ex2.what());
-        }
-      }
-    });
+    asio::co_spawn(ex, check_all(ctx_), net::log_failure(ctx_->log, "--all check failed"));
   }
   started_ = true;
   return {};

@@ -12,7 +12,9 @@
 
 #include "config/connector_config.hpp"
 #include "connector/client_context.hpp"
+#include "connector/errc.hpp"
 #include "connector/tunnel_client.hpp"
+#include "core/outcome.hpp"
 #include "core/result.hpp"
 #include "net/worker.hpp"
 
@@ -35,8 +37,8 @@ class client {
 
   /// Checks the configuration (kites, relays, TLS files), starts the folder servers and the
   /// tunnel loops (they run once run()/start_threads() is called). Calling thread, before
-  /// run(). Returns a human error in `error` on failure.
-  result<void> start(std::string& error);
+  /// run(). Fails with a connector::errc and the human text.
+  outcome<void> start();
   /// Runs the worker on this thread until stop().
   void run();
   /// Runs the worker on its own thread (tests, main).
@@ -59,6 +61,10 @@ class client {
   [[nodiscard]] std::uint64_t outbox_peak_for_test() const;
 
  private:
+  /// --tls_client_cert into the TLS context: the chain and a proxy key when the key lives in
+  /// the key process, else the PEM file's own key. errc::client_certificate.
+  outcome<void> install_client_certificate(const std::string& pem_file);
+
   net::awaitable<void> discover(std::shared_ptr<client_context> ctx);
   net::awaitable<void> check_all(std::shared_ptr<client_context> ctx);
   /// The next worker's executor (round-robin). Caller holds mu_.

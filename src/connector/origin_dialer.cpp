@@ -3,6 +3,7 @@
 #include "connector/http_rewriter.hpp"
 #include "connector/service_map.hpp"
 #include "core/text.hpp"
+#include "net/spawn.hpp"
 #include "wire/ping.hpp"
 #include "wire/reject.hpp"
 
@@ -241,19 +242,10 @@ void origin_dialer::open(const mux::open_local& o,
   if (s->flags.proxyproto) {
     preface = proxy_v1_line(o.rip, o.rport.value_or(0), o.port.value_or(0));
   }
-  auto ctx = ctx_;
   asio::co_spawn(ex_,
                  dial_origin(ex_, ctx_, label_, link, o.sid, std::move(host), port,
                              std::move(preface), std::move(refusal)),
-                 [ctx, label = label_](const std::exception_ptr& e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       ctx->log->error("relay {}: origin dial failed: {}", label, ex.what());
-                     }
-                   }
-                 });
+                 net::log_failure(ctx_->log, "relay " + label_ + ": origin dial failed"));
 }
 
 }  // namespace kiteline::connector

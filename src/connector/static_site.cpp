@@ -4,6 +4,7 @@
 #include "connector/static_site_http.hpp"
 #include "core/text.hpp"
 #include "http/head.hpp"
+#include "net/spawn.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -190,24 +191,17 @@ struct static_site::connection {
   }
 };
 
-std::shared_ptr<static_site> static_site::start(const asio::any_io_executor& ex, fs::path root,
-                                                std::shared_ptr<spdlog::logger> log,
-                                                std::string& error) {
-  return start(ex, std::move(root), std::move(log), error, static_site_options{});
-}
-
-std::shared_ptr<static_site> static_site::start(const asio::any_io_executor& ex, fs::path root,
-                                                std::shared_ptr<spdlog::logger> log,
-                                                std::string& error, static_site_options opts) {
+outcome<std::shared_ptr<static_site>> static_site::start(const asio::any_io_executor& ex,
+                                                         fs::path root,
+                                                         std::shared_ptr<spdlog::logger> log,
+                                                         static_site_options opts) {
   std::error_code ec;
   fs::path canon = fs::canonical(root, ec);
   if (ec) {
-    error = "cannot share folder " + root.string() + ": " + ec.message();
-    return nullptr;
+    return failure(errc::bad_folder, "cannot share folder " + root.string() + ": " + ec.message());
   }
   if (!fs::is_directory(canon, ec)) {
-    error = "cannot share " + root.string() + ": not a directory";
-    return nullptr;
+    return failure(errc::bad_folder, "cannot share " + root.string() + ": not a directory");
   }
   if (!log) {
     log = std::make_shared<spdlog::logger>("static_site");  // no sinks: silent
@@ -223,13 +217,13 @@ std::shared_ptr<static_site> static_site::start(const asio::any_io_executor& ex,
     site->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   }
   if (ec) {
-    error = "cannot listen on 127.0.0.1 for the folder server: " + ec.message();
-    return nullptr;
+    return failure(errc::cannot_listen,
+                   "cannot listen on 127.0.0.1 for the folder server: " + ec.message());
   }
   site->port_ = site->acceptor_.local_endpoint(ec).port();
   site->log_->debug("static_site serving {} on 127.0.0.1:{}", site->root_.string(), site->port_);
   asio::co_spawn(ex, site->accept_loop(),
-                 [site](const std::exception_ptr& e) { site->log_exception(e); });
+                 net::log_failure(site->log_, "static_site: connection handler failed"));
   return site;
 }
 
@@ -246,19 +240,6 @@ void static_site::stop() {
       s->close(ec);
     }
   });
-}
-
-void static_site::log_exception(const std::exception_ptr& e) const {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    log_->error("static_site: connection handler failed: {}", x.what());
-  } catch (...) {
-    log_->error("static_site: connection handler failed");
-  }
 }
 
 net::awaitable<void> static_site::accept_loop() {
@@ -278,7 +259,7 @@ net::awaitable<void> static_site::accept_loop() {
       continue;
     }
     asio::co_spawn(ex_, serve(std::move(sock)),
-                   [self](const std::exception_ptr& e) { self->log_exception(e); });
+                   net::log_failure(log_, "static_site: connection handler failed"));
   }
 }
 

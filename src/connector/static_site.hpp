@@ -11,6 +11,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "connector/errc.hpp"
+#include "core/outcome.hpp"
 #include "net/asio.hpp"
 
 namespace kiteline::connector {
@@ -55,19 +57,14 @@ class static_site : public std::enable_shared_from_this<static_site> {
   struct private_tag {};
 
  public:
-  /// Opens the listener on 127.0.0.1:0 and starts serving `root` on `ex`. Returns nullptr and
-  /// sets `error` when `root` is not a readable directory or the listener cannot be opened.
-  /// May be called from any thread; the site then lives on `ex` and keeps itself alive until
-  /// stop() (or until `ex`'s context is destroyed).
-  static std::shared_ptr<static_site> start(const asio::any_io_executor& ex,
-                                            std::filesystem::path root,
-                                            std::shared_ptr<spdlog::logger> log,
-                                            std::string& error);
-  /// As above, with explicit limits.
-  static std::shared_ptr<static_site> start(const asio::any_io_executor& ex,
-                                            std::filesystem::path root,
-                                            std::shared_ptr<spdlog::logger> log,
-                                            std::string& error, static_site_options opts);
+  /// Opens the listener on 127.0.0.1:0 and starts serving `root` on `ex`. Fails with
+  /// errc::bad_folder when `root` is not a readable directory, errc::cannot_listen when the
+  /// listener cannot be opened. May be called from any thread; the site then lives on `ex`
+  /// and keeps itself alive until stop() (or until `ex`'s context is destroyed).
+  static outcome<std::shared_ptr<static_site>> start(const asio::any_io_executor& ex,
+                                                     std::filesystem::path root,
+                                                     std::shared_ptr<spdlog::logger> log,
+                                                     static_site_options opts = {});
 
   /// The bound port on 127.0.0.1. Any thread (fixed after start()).
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
@@ -88,7 +85,6 @@ class static_site : public std::enable_shared_from_this<static_site> {
 
   net::awaitable<void> accept_loop();
   net::awaitable<void> serve(net::tcp::socket sock);
-  void log_exception(const std::exception_ptr& e) const;
 
   asio::any_io_executor ex_;
   net::tcp::acceptor acceptor_;

@@ -4,6 +4,7 @@
 
 #include "connector/kite_signing.hpp"
 #include "core/text.hpp"
+#include "net/spawn.hpp"
 
 namespace kiteline::connector {
 
@@ -50,30 +51,14 @@ tunnel_client::~tunnel_client() = default;
 
 void tunnel_client::start() {
   auto self = shared_from_this();
-  asio::co_spawn(ex_, run(self), [self](const std::exception_ptr& e) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        self->ctx_->log->error("relay {}: connector loop failed: {}", self->label_, ex.what());
-      }
-    }
-  });
+  asio::co_spawn(ex_, run(self),
+                 net::log_failure(ctx_->log, "relay " + label_ + ": connector loop failed"));
 }
 
 void tunnel_client::retire(std::chrono::milliseconds grace, std::function<bool()> ready) {
   auto self = shared_from_this();
   asio::co_spawn(ex_, retire_when_idle(self, grace, std::move(ready)),
-                 [self](const std::exception_ptr& e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       self->ctx_->log->error("relay {}: retiring failed: {}", self->label_,
-                                              ex.what());
-                     }
-                   }
-                 });
+                 net::log_failure(ctx_->log, "relay " + label_ + ": retiring failed"));
 }
 
 net::awaitable<void> tunnel_client::retire_when_idle(

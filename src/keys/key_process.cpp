@@ -163,10 +163,12 @@ bool handle(const request_head& h, std::span<const std::uint8_t> in,
         error = "no such key file";
         return false;
       }
-      tls::pem_pair pair;
-      if (!tls::load_pem_pair(files[h.param], pair, error)) {
+      outcome<tls::pem_pair> loaded = tls::load_pem_pair(files[h.param]);
+      if (!loaded) {
+        error = loaded.error().message();  // the reply's text
         return false;
       }
+      tls::pem_pair& pair = *loaded;
       const auto ders = chain_der(pair.chain);
       put_u32(out, static_cast<std::uint32_t>(ders.size()));
       for (const auto& d : ders) {

@@ -53,31 +53,31 @@ certificate_reloader::~certificate_reloader() {
   }
 }
 
-std::shared_ptr<asio::ssl::context> certificate_reloader::build(const std::string& pem_file,
-                                                                tls::certified_key& pair,
-                                                                bool strict, std::string& why) {
-  auto loaded = keys_->load(pem_file, why);  // the key match is checked where the key is
+outcome<std::shared_ptr<asio::ssl::context>> certificate_reloader::build(
+    const std::string& pem_file, tls::certified_key& pair, bool strict) {
+  auto loaded = keys_->load(pem_file);  // the key match is checked where the key is
   if (!loaded) {
-    return nullptr;
+    return loaded.error();
   }
   pair = std::move(*loaded);
   if (auto problem = tls::check_certificate(pair, ca_file_); !problem.empty()) {
     if (strict) {
-      why = problem;
-      return nullptr;
+      return failure(errc::certificate_refused, problem);
     }
     log_->warn("certificate {} (serial {}): {}", pem_file, tls::serial_hex(pair.leaf()), problem);
   }
-  auto ctx = tls::make_server_context(pair, policy_, why);
-  if (ctx && !client_ca_.empty() &&
-      !tls::request_client_certificates(ctx->native_handle(), client_ca_, why)) {
-    ctx.reset();
+  auto ctx = tls::make_server_context(pair, policy_);
+  if (ctx && !client_ca_.empty()) {
+    if (outcome<void> asked = tls::request_client_certificates((*ctx)->native_handle(), client_ca_);
+        !asked) {
+      return asked.error();
+    }
   }
   return ctx;
 }
 
-bool certificate_reloader::add(tls::endpoint_set& set, const std::string& name,
-                               const std::string& pem_file, std::string& error) {
+outcome<void> certificate_reloader::add(tls::endpoint_set& set, const std::string& name,
+                                        const std::string& pem_file) {
   slot s;
   s.pem_file = pem_file;
   // The directory, not the file: certificate tools replace the file (rename), and a path
@@ -87,20 +87,20 @@ bool certificate_reloader::add(tls::endpoint_set& set, const std::string& name,
   s.dir_fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   s.stamp = stamp_of(pem_file, s.dir_fd);
   tls::certified_key pair;
-  auto ctx = build(pem_file, pair, false, error);
+  auto ctx = build(pem_file, pair, false);
   if (!ctx) {
     if (s.dir_fd >= 0) {
       ::close(s.dir_fd);
     }
-    return false;
+    return ctx.error();
   }
   s.serial = tls::serial_hex(pair.leaf());
   s.leaf_der = der_of(pair.leaf());
-  s.target = &set.add(name, std::move(ctx));
+  s.target = &set.add(name, std::move(*ctx));
   log_->info("tls endpoint {}: serial {} valid until {} (key {})", name, s.serial,
              tls::not_after_text(pair.leaf()), keys_->isolated() ? "in the key process" : "in-process");
   slots_.push_back(std::move(s));
-  return true;
+  return {};
 }
 
 void certificate_reloader::reload(bool forced) {
@@ -114,10 +114,10 @@ void certificate_reloader::reload(bool forced) {
     s.stamp = now;
     const std::string& name = s.target->name();
     tls::certified_key pair;
-    std::string why;
-    auto ctx = build(s.pem_file, pair, true, why);
+    auto ctx = build(s.pem_file, pair, true);
     if (!ctx) {
-      log_->warn("certificate reload for {} refused: {} (kept serial {})", name, why, s.serial);
+      log_->warn("certificate reload for {} refused: {} (kept serial {})", name,
+                 ctx.error().message(), s.serial);
       continue;
     }
     auto der = der_of(pair.leaf());
@@ -128,7 +128,7 @@ void certificate_reloader::reload(bool forced) {
     const std::string old = s.serial;
     s.serial = tls::serial_hex(pair.leaf());
     s.leaf_der = std::move(der);
-    s.target->replace_context(std::move(ctx));
+    s.target->replace_context(std::move(*ctx));
     log_->info("certificate reload for {}: serial {} installed (was {}), valid until {}", name,
                s.serial, old, tls::not_after_text(pair.leaf()));
   }

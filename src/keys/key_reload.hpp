@@ -45,9 +45,9 @@ class certificate_reloader {
 
   /// Start-up: loads `pem_file` through the key store (a key that does not match the
   /// certificate is an error; an invalid or unverifiable certificate only a warning, so a
-  /// relay starts as before), adds `name` to `set` and watches the file. False + error.
-  bool add(tls::endpoint_set& set, const std::string& name, const std::string& pem_file,
-           std::string& error);
+  /// relay starts as before), adds `name` to `set` and watches the file. The key store's or
+  /// the TLS layer's failure otherwise.
+  outcome<void> add(tls::endpoint_set& set, const std::string& name, const std::string& pem_file);
 
   /// Checks every watched file. `forced` (SIGHUP): load every pair again; otherwise only files
   /// whose stamp changed. Each change is logged: installed, unchanged, or refused with the
@@ -63,9 +63,10 @@ class certificate_reloader {
     std::string serial;
     std::vector<std::uint8_t> leaf_der;
   };
-  /// Loads + checks; returns the context or nullptr with `why`.
-  std::shared_ptr<asio::ssl::context> build(const std::string& pem_file, tls::certified_key& pair,
-                                            bool strict, std::string& why);
+  /// Loads + checks into `pair`; returns the context, or why not (strict: a certificate that
+  /// is not valid now or does not verify is errc::certificate_refused).
+  outcome<std::shared_ptr<asio::ssl::context>> build(const std::string& pem_file,
+                                                     tls::certified_key& pair, bool strict);
 
   std::shared_ptr<key_store> keys_;
   tls::protocol_policy policy_;

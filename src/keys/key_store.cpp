@@ -6,8 +6,8 @@ namespace {
 
 class inprocess_key_store final : public key_store {
  public:
-  std::optional<tls::certified_key> load(const std::string& pem_file, std::string& error) override {
-    return tls::load_certified_key(pem_file, error);
+  outcome<tls::certified_key> load(const std::string& pem_file) override {
+    return tls::load_certified_key(pem_file);
   }
   [[nodiscard]] bool isolated() const noexcept override { return false; }
 };

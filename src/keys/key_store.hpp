@@ -9,6 +9,8 @@
 
 #include <spdlog/logger.h>
 
+#include "core/outcome.hpp"
+#include "keys/errc.hpp"
 #include "tls/key_pair.hpp"
 
 namespace kiteline::keys {
@@ -20,10 +22,11 @@ class key_store {
  public:
   virtual ~key_store() = default;
   /// Reads `pem_file` (which must be one of the files the store was created with) and returns
-  /// its chain and key, or nullopt with `error` set. The certificate is checked against the
-  /// key where the key is ("certificate does not match private key"). Blocking (file I/O and,
-  /// when isolated, one round trip to the key process); any thread.
-  virtual std::optional<tls::certified_key> load(const std::string& pem_file, std::string& error) = 0;
+  /// its chain and key, or a failure (tls::errc from the file, keys::errc from the key
+  /// process). The certificate is checked against the key where the key is ("certificate does
+  /// not match private key"). Blocking (file I/O and, when isolated, one round trip to the key
+  /// process); any thread.
+  virtual outcome<tls::certified_key> load(const std::string& pem_file) = 0;
   /// True when private keys live in a separate process.
   [[nodiscard]] virtual bool isolated() const noexcept = 0;
   /// The key process's own view of itself, "pid=N dumpable=D" ("" when not isolated).
@@ -47,10 +50,10 @@ struct key_process_options {
 };
 
 /// Starts the key process (fork + exec of `kiteline --key-process`) and returns a store whose
-/// keys are proxies: each private-key operation is one request over a socketpair. Returns
-/// nullptr with `error` set when the process cannot be started. Call from the main thread at
+/// keys are proxies: each private-key operation is one request over a socketpair. Fails with
+/// errc::cannot_start when the process cannot be started. Call from the main thread at
 /// start-up; the store is then thread-safe.
-std::shared_ptr<key_store> start_key_process(key_process_options opts, std::string& error);
+outcome<std::shared_ptr<key_store>> start_key_process(key_process_options opts);
 
 /// The hidden `kiteline --key-process CHANNELS FILE...` mode: serves the channel sockets on fds
 /// 3..3+CHANNELS-1 until they all close. Returns the process exit code. Runs on the key

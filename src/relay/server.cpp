@@ -3,6 +3,7 @@
 #include "core/assert.hpp"
 #include "net/listener.hpp"
 #include "net/prefixed_socket.hpp"
+#include "net/spawn.hpp"
 #include "relay/server_impl.hpp"
 #include "wire/sha1.hpp"
 
@@ -38,19 +39,6 @@ std::uint16_t server::impl::reported_port(std::uint16_t listen) const {
     }
   }
   return listen;
-}
-
-void server::impl::log_exception(const std::exception_ptr& e) {
-  if (!e) {
-    return;
-  }
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    log().error("connection handler failed: {}", x.what());
-  } catch (...) {
-    log().error("connection handler failed: unknown exception");
-  }
 }
 
 awaitable<void> server::impl::refuse(tls::transport& t, std::string_view reply) {
@@ -106,7 +94,7 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
     sock.non_blocking(true, pec);
     tls::transport t{net::prefixed_socket(std::move(sock))};
     asio::co_spawn(ex, visitor_job.run(worker, std::move(t), port, {}, false, peer, peer_port),
-                   [this](const std::exception_ptr& e) { log_exception(e); });
+                   net::log_failure(log_ptr(), "connection handler failed"));
   }
 }
 
@@ -125,13 +113,12 @@ server::server(config::relay_config cfg, std::shared_ptr<spdlog::logger> log)
 
 server::~server() { stop(); }
 
-result<void> server::start(std::string& error) {
+outcome<void> server::start() {
   std::vector<std::string> policy_warnings;
   auto policy = tls::make_policy(cfg_.tls_protocols, cfg_.tls_legacy, cfg_.tls_ciphers,
-                                 policy_warnings, error);
+                                 policy_warnings);
   if (!policy) {
-    error = "TLS protocol policy: " + error;
-    return std::make_error_code(std::errc::invalid_argument);
+    return failure(errc::tls_policy, "TLS protocol policy: " + policy.error().message());
   }
   policy->own_records = !cfg_.tls_openssl_records;
   if (!cfg_.tls_endpoints.empty()) {
@@ -151,15 +138,16 @@ result<void> server::start(std::string& error) {
   impl_->reloader = std::make_unique<kiteline::keys::certificate_reloader>(
       keys_, *policy, cfg_.tls_endpoint_ca, cfg_.tls_client_ca, log_);
   for (const auto& e : cfg_.tls_endpoints) {
-    if (!impl_->reloader->add(impl_->endpoints, e.name, e.pem_file, error)) {
-      error = e.origin + ": tls_endpoint " + e.name + ": " + e.pem_file + ": " + error;
-      return std::make_error_code(std::errc::invalid_argument);
+    if (outcome<void> added = impl_->reloader->add(impl_->endpoints, e.name, e.pem_file);
+        !added) {
+      return failure(errc::tls_endpoint, e.origin + ": tls_endpoint " + e.name + ": " +
+                                             e.pem_file + ": " + added.error().message());
     }
   }
   impl_->endpoints.set_default(cfg_.tls_default);
   if (!cfg_.tls_endpoints.empty() && cfg_.tls_reload_interval.count() > 0) {
     asio::co_spawn(impl_->pool.context(0), impl_->watch_certificates(),
-                   [this](const std::exception_ptr& e) { impl_->log_exception(e); });
+                   net::log_failure(log_, "connection handler failed"));
   }
 
   for (std::uint16_t want : cfg_.ports) {
@@ -167,14 +155,13 @@ result<void> server::start(std::string& error) {
     for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
       auto ep = net::bind_endpoint(cfg_.host, port);
       if (!ep) {
-        error = "bad --host '" + cfg_.host + "': " + ep.error().message();
-        return ep.error();
+        return failure(errc::bad_host, "bad --host '" + cfg_.host + "': " + ep.error().message());
       }
       auto acc = net::make_acceptor(impl_->pool.context(w), *ep);
       if (!acc) {
-        error = "cannot listen on " + (cfg_.host.empty() ? std::string("*") : cfg_.host) + ":" +
-                std::to_string(port) + ": " + acc.error().message();
-        return acc.error();
+        return failure(errc::cannot_listen,
+                       "cannot listen on " + (cfg_.host.empty() ? std::string("*") : cfg_.host) +
+                           ":" + std::to_string(port) + ": " + acc.error().message());
       }
       port = acc->local_endpoint().port();
       impl_->acceptors[w].push_back(std::make_unique<tcp::acceptor>(std::move(*acc)));
@@ -185,7 +172,7 @@ result<void> server::start(std::string& error) {
     for (std::size_t i = 0; i < ports_.size(); ++i) {
       asio::co_spawn(impl_->pool.context(w),
                      impl_->accept_loop(w, impl_->acceptors[w][i].get(), ports_[i]),
-                     [this](const std::exception_ptr& e) { impl_->log_exception(e); });
+                     net::log_failure(log_, "connection handler failed"));
     }
   }
   std::string list;

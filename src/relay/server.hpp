@@ -12,10 +12,12 @@
 #include <spdlog/logger.h>
 
 #include "config/relay_config.hpp"
+#include "core/outcome.hpp"
 #include "core/result.hpp"
 #include "net/asio.hpp"
 #include "tunnel/link.hpp"
 #include "net/worker.hpp"
+#include "relay/errc.hpp"
 #include "relay/kite_registry.hpp"
 #include "keys/key_store.hpp"
 #include "tls/server_context.hpp"
@@ -67,8 +69,8 @@ class server {
   /// kiteline::keys::certificate_reloader; the outcome is logged. Any thread (posted to worker 0).
   void reload_certificates();
 
-  /// Loads TLS endpoints, binds the listeners. Returns a human error on failure.
-  result<void> start(std::string& error);
+  /// Loads TLS endpoints, binds the listeners. Fails with a relay::errc and the human text.
+  outcome<void> start();
   /// The ports actually bound (port 0 in the config becomes the ephemeral port).
   [[nodiscard]] const std::vector<std::uint16_t>& bound_ports() const noexcept { return ports_; }
   /// Runs the workers on this thread (worker 0) and others until stop().

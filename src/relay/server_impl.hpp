@@ -53,8 +53,6 @@ struct server::impl {
 
   /// The port a listening port is reported as (--portalias), else `listen` itself.
   [[nodiscard]] std::uint16_t reported_port(std::uint16_t listen) const;
-  /// Completion handler body of every co_spawn: one connection failed, nothing else.
-  void log_exception(const std::exception_ptr& e);
   /// Writes a canned reply, half-closes, lingers 50 ms for the peer to read it, closes. On the
   /// transport's worker; `t` must outlive the call (the caller's coroutine owns it).
   net::awaitable<void> refuse(tls::transport& t, std::string_view reply);

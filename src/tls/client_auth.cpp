@@ -10,22 +10,22 @@
 
 namespace kiteline::tls {
 
-bool request_client_certificates(SSL_CTX* ctx, const std::string& ca_file, std::string& error) {
+outcome<void> request_client_certificates(SSL_CTX* ctx, const std::string& ca_file) {
   if (::SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1) {
-    error = "cannot load client CA certificates from " + ca_file + ": " + drain_openssl_errors();
-    return false;
+    return failure(errc::ca_file, "cannot load client CA certificates from " + ca_file + ": " +
+                                      drain_openssl_errors());
   }
   STACK_OF(X509_NAME)* names = ::SSL_load_client_CA_file(ca_file.c_str());
   if (names == nullptr) {
-    error = "no CA certificate in " + ca_file + ": " + drain_openssl_errors();
-    return false;
+    return failure(errc::ca_file,
+                   "no CA certificate in " + ca_file + ": " + drain_openssl_errors());
   }
   ::SSL_CTX_set_client_CA_list(ctx, names);  // takes ownership
   // Session resumption with client verification needs a session id context.
   static constexpr unsigned char sid_ctx[] = "kiteline-relay";
   ::SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof sid_ctx - 1);
   ::SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  return true;
+  return {};
 }
 
 std::vector<std::string> verified_peer_names(SSL* ssl) {
@@ -72,23 +72,21 @@ bool names_cover(const std::vector<std::string>& names, std::string_view domain)
   });
 }
 
-bool use_client_certificate(SSL_CTX* ctx, const std::string& pem_file, std::string& error) {
+outcome<void> use_client_certificate(SSL_CTX* ctx, const std::string& pem_file) {
   if (::SSL_CTX_use_certificate_chain_file(ctx, pem_file.c_str()) != 1) {
-    error = "cannot load the client certificate chain from " + pem_file + ": " +
-            drain_openssl_errors();
-    return false;
+    return failure(errc::client_certificate, "cannot load the client certificate chain from " +
+                                                 pem_file + ": " + drain_openssl_errors());
   }
   if (::SSL_CTX_use_PrivateKey_file(ctx, pem_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    error = "cannot load the client private key from " + pem_file + ": " +
-            drain_openssl_errors();
-    return false;
+    return failure(errc::client_certificate, "cannot load the client private key from " +
+                                                 pem_file + ": " + drain_openssl_errors());
   }
   if (::SSL_CTX_check_private_key(ctx) != 1) {
-    error = "the private key does not match the client certificate in " + pem_file + ": " +
-            drain_openssl_errors();
-    return false;
+    return failure(errc::client_certificate,
+                   "the private key does not match the client certificate in " + pem_file +
+                       ": " + drain_openssl_errors());
   }
-  return true;
+  return {};
 }
 
 }  // namespace kiteline::tls

@@ -10,16 +10,15 @@
 
 namespace kiteline::tls {
 
-std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s,
-                                                        std::string& error) {
+outcome<std::shared_ptr<asio::ssl::context>> make_client_context(const client_settings& s) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   if (s.policy.own_records) {
     enable_traffic_secrets(c);  // tls::tls_stream moves TLS 1.3 records itself
   }
-  if (!apply_policy(c, s.policy, error)) {
-    return nullptr;
+  if (outcome<void> applied = apply_policy(c, s.policy); !applied) {
+    return applied.error();
   }
   if (s.no_verify) {
     ::SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);
@@ -37,12 +36,11 @@ std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s
   }
   if (!s.ca_file.empty()) {
     if (::SSL_CTX_load_verify_locations(c, s.ca_file.c_str(), nullptr) != 1) {
-      error = "cannot load CA certificates from " + s.ca_file + ": " + drain_openssl_errors();
-      return nullptr;
+      return failure(errc::ca_file, "cannot load CA certificates from " + s.ca_file + ": " +
+                                        drain_openssl_errors());
     }
   } else if (::SSL_CTX_set_default_verify_paths(c) != 1) {
-    error = "cannot load the system CA store: " + drain_openssl_errors();
-    return nullptr;
+    return failure(errc::ca_file, "cannot load the system CA store: " + drain_openssl_errors());
   }
   // Verification result is checked after the handshake so the reason can be reported.
   ::SSL_CTX_set_verify(c, SSL_VERIFY_NONE, nullptr);

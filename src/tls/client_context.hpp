@@ -25,9 +25,9 @@ struct client_settings {
   protocol_policy policy;
 };
 
-/// Builds the client context (verification per settings).
-std::shared_ptr<asio::ssl::context> make_client_context(const client_settings& s,
-                                                        std::string& error);
+/// Builds the client context (verification per settings). Fails with apply_policy's errors or
+/// errc::ca_file.
+outcome<std::shared_ptr<asio::ssl::context>> make_client_context(const client_settings& s);
 
 /// After a completed handshake: checks the chain verdict, then that the leaf certificate's
 /// CN or a DNS SAN matches one of the names (exact or wildcard), or that a pin matches.

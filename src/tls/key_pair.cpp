@@ -42,38 +42,34 @@ std::shared_ptr<EVP_PKEY> share(EVP_PKEY* k) {
   return {k, pkey_deleter{}};
 }
 
-bool load_pem_pair(const std::string& pem_file, pem_pair& out, std::string& error) {
+outcome<pem_pair> load_pem_pair(const std::string& pem_file) {
   bio_ptr bio(::BIO_new_file(pem_file.c_str(), "r"));
   if (!bio) {
-    error = "cannot read " + pem_file + ": " + drain_openssl_errors();
-    return false;
+    return failure(errc::cannot_read_file,
+                   "cannot read " + pem_file + ": " + drain_openssl_errors());
   }
   // The key and the certificates may come in any order: PEM_read_bio_* skips other blocks.
-  out = {};
+  pem_pair out;
   out.key.reset(::PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
   ::ERR_clear_error();
   if (BIO_reset(bio.get()) < 0) {
-    error = "cannot re-read " + pem_file;
-    return false;
+    return failure(errc::cannot_read_file, "cannot re-read " + pem_file);
   }
   while (X509* x = ::PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     out.chain.emplace_back(x);
   }
   ::ERR_clear_error();  // the loop ends on "no start line"
   if (!out.key) {
-    error = "no private key in " + pem_file;
-    return false;
+    return failure(errc::no_private_key, "no private key in " + pem_file);
   }
   if (out.chain.empty()) {
-    error = "no certificate in " + pem_file;
-    return false;
+    return failure(errc::no_certificate, "no certificate in " + pem_file);
   }
   if (::X509_check_private_key(out.chain[0].get(), out.key.get()) != 1) {
     ::ERR_clear_error();
-    error = "certificate does not match private key";
-    return false;
+    return failure(errc::key_mismatch, "certificate does not match private key");
   }
-  return true;
+  return out;
 }
 
 std::vector<std::vector<std::uint8_t>> chain_der(const std::vector<x509_ptr>& chain) {
@@ -174,14 +170,14 @@ std::string install_certified_key(SSL_CTX* ctx, const certified_key& pair) {
   return {};
 }
 
-std::optional<certified_key> load_certified_key(const std::string& pem_file, std::string& error) {
-  pem_pair pair;
-  if (!load_pem_pair(pem_file, pair, error)) {
-    return std::nullopt;
+outcome<certified_key> load_certified_key(const std::string& pem_file) {
+  outcome<pem_pair> pair = load_pem_pair(pem_file);
+  if (!pair) {
+    return pair.error();
   }
   certified_key out;
-  out.key = std::shared_ptr<EVP_PKEY>(pair.key.release(), pkey_deleter{});
-  for (auto& x : pair.chain) {
+  out.key = std::shared_ptr<EVP_PKEY>(pair->key.release(), pkey_deleter{});
+  for (auto& x : pair->chain) {
     out.chain.emplace_back(x.release(), x509_deleter{});
   }
   return out;

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/outcome.hpp"
+#include "tls/errc.hpp"
+
 namespace kiteline::tls {
 
 struct pkey_deleter {
@@ -45,11 +48,12 @@ struct pem_pair {
   pkey_ptr key;
   std::vector<x509_ptr> chain;
 };
-bool load_pem_pair(const std::string& pem_file, pem_pair& out, std::string& error);
+/// Errors: errc::cannot_read_file, no_private_key, no_certificate, key_mismatch.
+outcome<pem_pair> load_pem_pair(const std::string& pem_file);
 
 /// load_pem_pair() as a certified_key held in this process (what keys::make_inprocess_key_store
-/// hands out). nullopt with `error` set when the file does not load.
-std::optional<certified_key> load_certified_key(const std::string& pem_file, std::string& error);
+/// hands out); load_pem_pair's failures when the file does not load.
+outcome<certified_key> load_certified_key(const std::string& pem_file);
 
 /// Only the certificates of a PEM file, DER-encoded, leaf first (what the key process sends
 /// to the network process). Any thread.

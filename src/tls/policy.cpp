@@ -72,20 +72,17 @@ tls::tls_support linked_support() {
   return s;
 }
 
-std::optional<protocol_policy> make_policy(std::string_view protocols, bool legacy,
-                                           std::string ciphers,
-                                           std::vector<std::string>& warnings,
-                                           std::string& error) {
+outcome<protocol_policy> make_policy(std::string_view protocols, bool legacy, std::string ciphers,
+                                     std::vector<std::string>& warnings) {
   const auto range = tls::resolve_tls_protocols(protocols, legacy, linked_support());
   warnings.insert(warnings.end(), range.warnings.begin(), range.warnings.end());
   if (!range.ok()) {
-    error = join(range.errors, "; ");
-    return std::nullopt;
+    return failure(errc::bad_protocols, join(range.errors, "; "));
   }
   return protocol_policy{range.min, range.max, std::move(ciphers)};
 }
 
-bool apply_policy(SSL_CTX* ctx, const protocol_policy& policy, std::string& error) {
+outcome<void> apply_policy(SSL_CTX* ctx, const protocol_policy& policy) {
   const bool legacy = policy.min < tls::tls_version::tls1_2;
   if (legacy) {
     // Before the cipher list, so that an explicit @SECLEVEL in --tls_ciphers still wins.
@@ -93,10 +90,10 @@ bool apply_policy(SSL_CTX* ctx, const protocol_policy& policy, std::string& erro
   }
   if (::SSL_CTX_set_min_proto_version(ctx, openssl_version(policy.min)) != 1 ||
       ::SSL_CTX_set_max_proto_version(ctx, openssl_version(policy.max)) != 1) {
-    error = "cannot set the TLS protocol range " +
-            std::string(display_name(policy.min)) + ".." +
-            std::string(display_name(policy.max)) + ": " + drain_openssl_errors();
-    return false;
+    return failure(errc::protocol_range, "cannot set the TLS protocol range " +
+                                             std::string(display_name(policy.min)) + ".." +
+                                             std::string(display_name(policy.max)) + ": " +
+                                             drain_openssl_errors());
   }
   std::string ciphers = policy.ciphers;
   if (ciphers.empty()) {
@@ -106,14 +103,13 @@ bool apply_policy(SSL_CTX* ctx, const protocol_policy& policy, std::string& erro
     }
   }
   if (::SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1) {
-    error = "bad cipher list '" + ciphers + "': " + drain_openssl_errors();
-    return false;
+    return failure(errc::bad_cipher_list,
+                   "bad cipher list '" + ciphers + "': " + drain_openssl_errors());
   }
   if (::SSL_CTX_set_ciphersuites(ctx, std::string(tls13_suites).c_str()) != 1) {
-    error = "cannot set the TLS 1.3 suites: " + drain_openssl_errors();
-    return false;
+    return failure(errc::tls13_suites, "cannot set the TLS 1.3 suites: " + drain_openssl_errors());
   }
-  return true;
+  return {};
 }
 
 policy_report describe(SSL_CTX* ctx) {

@@ -7,8 +7,10 @@
 #include <string_view>
 #include <vector>
 
-#include "tls/protocols.hpp"
+#include "core/outcome.hpp"
 #include "net/asio.hpp"
+#include "tls/errc.hpp"
+#include "tls/protocols.hpp"
 
 namespace kiteline::tls {
 
@@ -42,16 +44,16 @@ struct protocol_policy {
 tls::tls_support linked_support();
 
 /// Resolves --tls_protocols / --tls_legacy against linked_support() into a policy. On errors
-/// returns nullopt with `error` = the errors joined; warnings are appended to `warnings`.
-std::optional<protocol_policy> make_policy(std::string_view protocols, bool legacy,
-                                           std::string ciphers,
-                                           std::vector<std::string>& warnings,
-                                           std::string& error);
+/// fails with errc::bad_protocols, the errors joined as its text; warnings are appended to
+/// `warnings`.
+outcome<protocol_policy> make_policy(std::string_view protocols, bool legacy, std::string ciphers,
+                                     std::vector<std::string>& warnings);
 
 /// Applies the policy to a fresh context: min/max protocol version, security level 0 when
 /// TLS 1.0/1.1 are on (OpenSSL 3 refuses their SHA-1 signatures otherwise), the TLS <= 1.2
-/// cipher list and the TLS 1.3 suites. Calling thread, before the context is used.
-bool apply_policy(SSL_CTX* ctx, const protocol_policy& policy, std::string& error);
+/// cipher list and the TLS 1.3 suites. Calling thread, before the context is used. Fails with
+/// errc::protocol_range, errc::bad_cipher_list or errc::tls13_suites and OpenSSL's reason.
+outcome<void> apply_policy(SSL_CTX* ctx, const protocol_policy& policy);
 
 /// What a configured context will negotiate, as OpenSSL resolves it.
 struct policy_report {

@@ -11,9 +11,8 @@
 
 namespace kiteline::tls {
 
-std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pair,
-                                                        const protocol_policy& policy,
-                                                        std::string& error) {
+outcome<std::shared_ptr<asio::ssl::context>> make_server_context(const certified_key& pair,
+                                                                 const protocol_policy& policy) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX* c = ctx->native_handle();
   ::SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
@@ -21,26 +20,23 @@ std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pai
   if (policy.own_records) {
     enable_traffic_secrets(c);  // tls::tls_stream moves TLS 1.3 records itself
   }
-  if (!apply_policy(c, policy, error)) {
-    return nullptr;
+  if (outcome<void> applied = apply_policy(c, policy); !applied) {
+    return applied.error();
   }
   ::SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_SERVER);
   if (auto problem = install_certified_key(c, pair); !problem.empty()) {
-    error = problem;
-    return nullptr;
+    return failure(errc::cannot_install_pair, problem);
   }
   return ctx;
 }
 
-std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_file,
-                                                        const protocol_policy& policy,
-                                                        std::string& error) {
-  auto pair = load_certified_key(pem_file, error);
+outcome<std::shared_ptr<asio::ssl::context>> make_server_context(const std::string& pem_file,
+                                                                 const protocol_policy& policy) {
+  auto pair = load_certified_key(pem_file);
   if (!pair) {
-    error = pem_file + ": " + error;
-    return nullptr;
+    return pair.error().prefixed(pem_file + ": ");
   }
-  return make_server_context(*pair, policy, error);
+  return make_server_context(*pair, policy);
 }
 
 const endpoint* endpoint_set::find(std::string_view name) const {

@@ -40,16 +40,15 @@ class endpoint {
 };
 
 /// A server context for `pair` (see tls/key_pair.hpp; the key may be a key-process proxy).
-std::shared_ptr<asio::ssl::context> make_server_context(const certified_key& pair,
-                                                        const protocol_policy& policy,
-                                                        std::string& error);
+/// Fails with apply_policy's errors or errc::cannot_install_pair.
+outcome<std::shared_ptr<asio::ssl::context>> make_server_context(const certified_key& pair,
+                                                                 const protocol_policy& policy);
 
 /// Loads a PEM file holding the private key and the certificate chain (pagekite.py format)
 /// into a server context, with the key in this process. Fails with a message naming the file
-/// when the key does not match the certificate or either is missing.
-std::shared_ptr<asio::ssl::context> make_server_context(const std::string& pem_file,
-                                                        const protocol_policy& policy,
-                                                        std::string& error);
+/// when the key does not match the certificate or either is missing ("FILE: " + the reason).
+outcome<std::shared_ptr<asio::ssl::context>> make_server_context(const std::string& pem_file,
+                                                                 const protocol_policy& policy);
 
 /// The relay's TLS endpoints: the set is fixed after start-up; each endpoint's context may be
 /// replaced by a certificate reload.

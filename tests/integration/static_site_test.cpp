@@ -218,9 +218,9 @@ class static_site_test : public testing::Test {
     sink_ = std::make_shared<capture_sink>();
     auto log = std::make_shared<spdlog::logger>("static_site_test", sink_);
     log->set_level(spdlog::level::debug);
-    std::string error;
-    site_ = static_site::start(ctx_.get_executor(), root_, log, error, opts);
-    ASSERT_TRUE(site_) << error;
+    auto site = static_site::start(ctx_.get_executor(), root_, log, opts);
+    ASSERT_TRUE(site) << site.error().message();
+    site_ = *site;
     ASSERT_NE(site_->port(), 0);
     thread_ = std::thread([this] { ctx_.run(); });
   }
@@ -604,13 +604,15 @@ TEST_F(static_site_test, stop_closes_listener_and_connections) {
 
 TEST(static_site_start, refuses_missing_folder_and_files) {
   asio::io_context ctx;
-  std::string error;
-  EXPECT_EQ(static_site::start(ctx.get_executor(), "/nonexistent/kiteline/folder", nullptr, error),
-            nullptr);
+  auto missing = static_site::start(ctx.get_executor(), "/nonexistent/kiteline/folder", nullptr);
+  ASSERT_FALSE(missing);
+  std::string error = missing.error().message();
   EXPECT_NE(error.find("cannot share folder /nonexistent/kiteline/folder"), std::string::npos)
       << error;
-  error.clear();
-  EXPECT_EQ(static_site::start(ctx.get_executor(), "/etc/hostname", nullptr, error), nullptr);
+  EXPECT_EQ(missing.error(), connector::errc::bad_folder);
+  auto file = static_site::start(ctx.get_executor(), "/etc/hostname", nullptr);
+  ASSERT_FALSE(file);
+  error = file.error().message();
   EXPECT_NE(error.find("not a directory"), std::string::npos) << error;
 }
 
@@ -619,14 +621,14 @@ TEST(static_site_timeout, idle_connection_is_closed_after_the_read_timeout) {
   ASSERT_TRUE(dir.ok());
   const std::string tmpl = dir.path().string();
   asio::io_context ctx;
-  std::string error;
   static_site_options opts;
   opts.read_timeout = 300ms;
   auto sink = std::make_shared<capture_sink>();
   auto log = std::make_shared<spdlog::logger>("static_site_test", sink);
   log->set_level(spdlog::level::debug);
-  auto site = static_site::start(ctx.get_executor(), tmpl, log, error, opts);
-  ASSERT_TRUE(site) << error;
+  auto started = static_site::start(ctx.get_executor(), tmpl, log, opts);
+  ASSERT_TRUE(started) << started.error().message();
+  auto site = *started;
   std::thread t([&ctx] { ctx.run(); });
   auto timed_out = [&sink] {
     for (const std::string& l : sink->lines()) {

@@ -38,10 +38,9 @@ std::shared_ptr<keys::key_store> isolated_store(const std::string& pem, unsigned
   o.pem_files = {pem};
   o.channels = channels;
   o.log = std::move(log);
-  std::string error;
-  auto store = keys::start_key_process(std::move(o), error);
-  EXPECT_TRUE(store) << error;
-  return store;
+  auto store = keys::start_key_process(std::move(o));
+  EXPECT_TRUE(store) << (store ? "" : store.error().message());
+  return store ? *store : nullptr;
 }
 
 /// Writes fe.pem in `dir`: `key` + a self-signed certificate with `serial`, valid now.
@@ -185,9 +184,8 @@ TEST(KeyProcess, ChannelThreadFollowsTheRequestersCpu) {
   const std::string pem = write_pair(dir, key, 3);
   auto store = isolated_store(pem, 1);
   ASSERT_TRUE(store);
-  std::string error;
-  auto pair = store->load(pem, error);
-  ASSERT_TRUE(pair) << error;
+  auto pair = store->load(pem);
+  ASSERT_TRUE(pair) << (pair ? "" : pair.error().message());
   auto pids = child_pids(::getpid(), "--key-process");
   ASSERT_EQ(pids.size(), 1U);
   for (int cpu : {cpus[1], cpus[0], cpus[1]}) {

@@ -44,7 +44,8 @@ struct running_connector {
     opts.rejected_retry = milliseconds(1000);
     client = std::make_unique<connector::client>(*out.connector,
                                                  make_capture_logger("connector", sink), opts);
-    if (!client->start(error)) {
+    if (const auto started = client->start(); !started) {
+      error = started.error().message();
       client.reset();
       return;
     }

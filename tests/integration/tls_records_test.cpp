@@ -151,17 +151,15 @@ std::shared_ptr<asio::ssl::context> our_client_ctx(const fe_files& f,
   s.policy = p;
   s.names.push_back({"fe.test", std::nullopt});
   s.ca_file = f.crt;
-  std::string error;
-  auto ctx = tls::make_client_context(s, error);
-  EXPECT_TRUE(ctx) << error;
-  return ctx;
+  auto ctx = tls::make_client_context(s);
+  EXPECT_TRUE(ctx) << (ctx ? "" : ctx.error().message());
+  return ctx ? *ctx : nullptr;
 }
 
 std::shared_ptr<asio::ssl::context> our_server_ctx(const fe_files& f, tls::protocol_policy p = {}) {
-  std::string error;
-  auto ctx = tls::make_server_context(f.pem, p, error);
-  EXPECT_TRUE(ctx) << error;
-  return ctx;
+  auto ctx = tls::make_server_context(f.pem, p);
+  EXPECT_TRUE(ctx) << (ctx ? "" : ctx.error().message());
+  return ctx ? *ctx : nullptr;
 }
 
 /// Reads exactly n bytes from the stream (or what came before an error).

@@ -344,7 +344,8 @@ test_connector::test_connector(std::vector<std::string> args, connector::client_
   opts.rejected_retry = std::chrono::milliseconds(1000);
   client = std::make_unique<connector::client>(*out.connector,
                                                make_capture_logger("connector", sink), opts);
-  if (!client->start(error)) {
+  if (const auto started = client->start(); !started) {
+    error = started.error().message();
     client.reset();
     return;
   }
@@ -391,8 +392,7 @@ std::unique_ptr<relay::server> start_relay(std::uint16_t port,
     return nullptr;
   }
   auto srv = std::make_unique<relay::server>(*out.relay, make_capture_logger("relay", sink));
-  std::string err;
-  if (!srv->start(err)) {
+  if (!srv->start()) {
     return nullptr;
   }
   srv->start_threads();

@@ -102,9 +102,8 @@ loopback_relay::loopback_relay(relay_options opts) {
   if (opts.key_store) {
     server_->set_key_store(opts.key_store);
   }
-  std::string err;
-  if (!server_->start(err)) {
-    error_ = "relay start failed: " + err;
+  if (const auto started = server_->start(); !started) {
+    error_ = "relay start failed: " + started.error().message();
     return;
   }
   server_->start_threads();

@@ -1,0 +1,27 @@
+#include "relay/errc.hpp"
+
+#include <string>
+
+namespace kiteline::relay {
+namespace {
+class category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "kiteline.relay"; }
+  std::string message(int ev) const override {
+    switch (static_cast<errc>(ev)) {
+      case errc::ok: return "ok";
+      case errc::tls_policy: return "bad TLS protocol policy";
+      case errc::tls_endpoint: return "bad TLS endpoint";
+      case errc::bad_host: return "bad --host";
+      case errc::cannot_listen: return "cannot listen";
+    }
+    return "unknown kiteline.relay error";
+  }
+};
+}  // namespace
+
+const std::error_category& relay_category() noexcept {
+  static const category instance;  // immutable
+  return instance;
+}
+}  // namespace kiteline::relay

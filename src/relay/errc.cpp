@@ -14,6 +14,9 @@ class category final : public std::error_category {
       case errc::tls_endpoint: return "bad TLS endpoint";
       case errc::bad_host: return "bad --host";
       case errc::cannot_listen: return "cannot listen";
+      case errc::probation_full: return "too many tunnels awaiting a kite";
+      case errc::probation_full_for_address:
+        return "too many tunnels awaiting a kite from this address";
     }
     return "unknown kiteline.relay error";
   }

@@ -1,17 +1,19 @@
-// Error codes of the relay's start-up (kiteline::failure carries the text: the option's origin, the file, the system's reason).
+// Error codes of the relay (start-up, and the tunnels it refuses) (kiteline::failure carries the text: the option's origin, the file, the system's reason).
 #pragma once
 
 #include <system_error>
 
 namespace kiteline::relay {
 
-/// Why a relay could not start. Values are stable.
+/// Why a relay could not start, or refused a tunnel. Values are stable.
 enum class errc {
   ok = 0,
   tls_policy = 1,     ///< --tls_protocols / --tls_legacy / --tls_ciphers do not make a policy
   tls_endpoint = 2,   ///< a --tls_endpoint pair does not load
   bad_host = 3,       ///< --host is not an address
   cannot_listen = 4,  ///< a port cannot be bound
+  probation_full = 5,              ///< --max_unauth_tunnels tunnels await a kite already
+  probation_full_for_address = 6,  ///< as many from this address (--max_unauth_tunnels N/M)
 };
 
 /// The "kiteline.relay" category.

@@ -1,6 +1,7 @@
 #include "relay/tunnel_acceptor.hpp"
 
 #include "core/text.hpp"
+#include "relay/errc.hpp"
 #include "relay/kite_policy.hpp"
 #include "relay/server_impl.hpp"
 #include "tls/client_auth.hpp"
@@ -37,20 +38,21 @@ std::uint64_t token_clock() {
 
 tunnel_acceptor::tunnel_acceptor(server::impl& srv) : srv_(srv), fe_secret_(random_hex(32)) {}
 
-bool tunnel_acceptor::admit_probation(const std::string& ip, std::string& why) {
+outcome<void> tunnel_acceptor::admit_probation(const std::string& ip) {
   std::lock_guard lock(probation_mu_);
   if (probation_total_ >= srv_.cfg().max_unauth_tunnels) {
-    why = "too many tunnels awaiting a kite (" + std::to_string(probation_total_) + ")";
-    return false;
+    return failure(errc::probation_full, "too many tunnels awaiting a kite (" +
+                                             std::to_string(probation_total_) + ")");
   }
   std::size_t& n = probation_by_ip_[ip];
   if (n >= srv_.cfg().max_unauth_per_ip) {
-    why = "too many tunnels awaiting a kite from this address (" + std::to_string(n) + ")";
-    return false;
+    return failure(errc::probation_full_for_address,
+                   "too many tunnels awaiting a kite from this address (" + std::to_string(n) +
+                       ")");
   }
   ++n;
   ++probation_total_;
-  return true;
+  return {};
 }
 
 void tunnel_acceptor::leave_probation(tunnel& tun) {
@@ -112,10 +114,10 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   // probation (small fixed limits, --auth_timeout), and only so many may wait at once.
   const bool probation = ok_keys.empty() && req->add_kites && !rejected;
   if (probation) {
-    std::string why;
-    if (!admit_probation(peer, why)) {
+    if (const auto admitted = admit_probation(peer); !admitted) {
       ++srv_.counters().handshakes_refused;
-      srv_.log().warn("tunnel refused peer={} reason=\"{}\" (--max_unauth_tunnels)", peer, why);
+      srv_.log().warn("tunnel refused peer={} reason=\"{}\" (--max_unauth_tunnels)", peer,
+                      admitted.error().message());
       co_await srv_.refuse(t, wire::connect_unavailable());
       co_return;
     }

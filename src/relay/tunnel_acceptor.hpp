@@ -3,6 +3,7 @@
 // session ids and X-PageKite-Replace, probation, and the tunnel's end.
 #pragma once
 
+#include "core/outcome.hpp"
 #include "mux/session.hpp"
 #include "net/asio.hpp"
 #include "relay/kite_policy.hpp"
@@ -52,7 +53,7 @@ class tunnel_acceptor {
 
   /// Takes a probation place for a tunnel from `ip`; false when --max_unauth_tunnels is reached
   /// (`why` then says which limit). Any worker.
-  bool admit_probation(const std::string& ip, std::string& why);
+  outcome<void> admit_probation(const std::string& ip);
   /// Gives the place back (the tunnel got a kite, or closed). Any worker.
   void leave_probation(tunnel& tun);
 

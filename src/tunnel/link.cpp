@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "core/memory.hpp"
+#include "net/spawn.hpp"
 #include "wire/chunk_encoder.hpp"
 
 namespace kiteline::tunnel {
@@ -80,11 +81,7 @@ void link::start(std::span<const std::byte> leftover) {
   auto self = shared_from_this();
   auto on_done = [self](const std::exception_ptr& e) {
     if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        self->log_->error("tunnel={} coroutine failed: {}", self->name_, ex.what());
-      }
+      net::log_exception(*self->log_, "tunnel=" + self->name_ + " coroutine failed", e);
       self->close("internal error");
     }
   };

@@ -1,5 +1,6 @@
 // Parsing the relay's side of the handshake (§4.4): the 200 response head and the in-tunnel
 // result chunks of Flow B (§4.8).
+#include "core/text.hpp"
 #include "wire/handshake.hpp"
 #include "wire/handshake_fields.hpp"
 
@@ -19,17 +20,15 @@ std::optional<std::int64_t> parse_int64(std::string_view s) noexcept {
     negative = true;
     s.remove_prefix(1);
   }
-  if (s.empty() || s.size() > 18) {
+  if (s.size() > 18) {
     return std::nullopt;
   }
-  std::int64_t v = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') {
-      return std::nullopt;
-    }
-    v = v * 10 + (c - '0');
+  const auto v = parse_decimal<std::uint64_t>(s);  // empty and non-digits refused
+  if (!v) {
+    return std::nullopt;
   }
-  return negative ? -v : v;
+  const auto magnitude = static_cast<std::int64_t>(*v);
+  return negative ? -magnitude : magnitude;
 }
 
 result<void> check_status_line(std::string_view line) noexcept {

@@ -73,17 +73,11 @@ result<proto_port> split_proto(std::string_view proto) noexcept {
   if (digits.empty() || digits.size() > 5) {
     return errc::bad_kite_line;
   }
-  std::uint32_t port = 0;
-  for (const char c : digits) {
-    if (c < '0' || c > '9') {
-      return errc::bad_kite_line;
-    }
-    port = port * 10U + static_cast<std::uint32_t>(c - '0');
-  }
-  if (port > std::numeric_limits<std::uint16_t>::max()) {
+  const auto port = parse_decimal<std::uint16_t>(digits);  // at most 65535
+  if (!port) {
     return errc::bad_kite_line;
   }
-  return proto_port{proto.substr(0, dash), static_cast<std::uint16_t>(port)};
+  return proto_port{proto.substr(0, dash), *port};
 }
 
 }  // namespace kiteline::wire

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "keys/key_store.hpp"
@@ -84,12 +85,12 @@ class key_process : public testing::Test {
  protected:
   void SetUp() override { ASSERT_FALSE(key_process_mode); }
 
-  std::shared_ptr<key_store> start(std::vector<std::string> files, std::string& error) {
+  outcome<std::shared_ptr<key_store>> start(std::vector<std::string> files) {
     key_process_options o;
     o.pem_files = std::move(files);
     o.channels = 2;
     o.log = log_.log;
-    return start_key_process(o, error);
+    return start_key_process(o);
   }
 
   temp_dir dir_{"keyproc"};
@@ -101,9 +102,9 @@ TEST_F(key_process, signs_with_rsa_and_ecdsa_keys_it_alone_holds) {
   const test_key ec("p256");
   const std::string rsa_pem = dir_.write("rsa.pem", pair_pem(rsa, 0x10));
   const std::string ec_pem = dir_.write("ec.pem", pair_pem(ec, 0x20));
-  std::string error;
-  auto store = start({rsa_pem, ec_pem}, error);
-  ASSERT_TRUE(store) << error;
+  auto started = start({rsa_pem, ec_pem});
+  ASSERT_TRUE(started) << started.error().message();
+  const std::shared_ptr<key_store> store = *started;
   EXPECT_TRUE(store->isolated());
   const std::string status = store->status_for_test();
   EXPECT_EQ(status.rfind("pid=", 0), 0u) << status;
@@ -115,8 +116,8 @@ TEST_F(key_process, signs_with_rsa_and_ecdsa_keys_it_alone_holds) {
   for (const auto& [file, key, serial] :
        {std::tuple{rsa_pem, &rsa, "0x10"}, std::tuple{ec_pem, &ec, "0x20"}}) {
     SCOPED_TRACE(file);
-    auto pair = store->load(file, error);
-    ASSERT_TRUE(pair) << error;
+    auto pair = store->load(file);
+    ASSERT_TRUE(pair) << pair.error().message();
     EXPECT_EQ(tls::serial_hex(pair->leaf()), serial);
     // The proxy is not the private key, but has its public half.
     EXPECT_EQ(EVP_PKEY_eq(pair->key.get(), key->get()), 1);
@@ -131,11 +132,12 @@ TEST_F(key_process, refuses_files_it_was_not_given) {
   const test_key ec("p256");
   const std::string given = dir_.write("given.pem", pair_pem(ec, 1));
   const std::string other = dir_.write("other.pem", pair_pem(ec, 2));
-  std::string error;
-  auto store = start({given}, error);
-  ASSERT_TRUE(store) << error;
-  EXPECT_FALSE(store->load(other, error));
-  EXPECT_EQ(error, other + " is not one of the key process's files");
+  auto started = start({given});
+  ASSERT_TRUE(started) << started.error().message();
+  auto loaded = (*started)->load(other);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message(), other + " is not one of the key process's files");
+  EXPECT_EQ(loaded.error().code(), std::error_code(errc::not_allowed));
 }
 
 TEST_F(key_process, reports_the_load_error_of_the_key_process) {
@@ -144,19 +146,22 @@ TEST_F(key_process, reports_the_load_error_of_the_key_process) {
   const std::string mixed = dir_.write(
       "mixed.pem",
       key_pem(mine) + cert_pem(theirs, 3, std::chrono::hours(-1), std::chrono::hours(24)));
-  std::string error;
-  auto store = start({mixed}, error);
-  ASSERT_TRUE(store) << error;
-  EXPECT_FALSE(store->load(mixed, error));
-  EXPECT_EQ(error, "certificate does not match private key");
+  auto started = start({mixed});
+  ASSERT_TRUE(started) << started.error().message();
+  auto loaded = (*started)->load(mixed);
+  ASSERT_FALSE(loaded);
+  EXPECT_EQ(loaded.error().message(), "certificate does not match private key");
+  // The key process's own text, passed on as its refusal.
+  EXPECT_EQ(loaded.error().code(), std::error_code(errc::refused));
 }
 
 TEST_F(key_process, refuses_a_bad_channel_count) {
   key_process_options o;
   o.channels = 0;
-  std::string error;
-  EXPECT_EQ(start_key_process(o, error), nullptr);
-  EXPECT_EQ(error, "key process channels must be 1-64");
+  auto started = start_key_process(o);
+  ASSERT_FALSE(started);
+  EXPECT_EQ(started.error().message(), "key process channels must be 1-64");
+  EXPECT_EQ(started.error().code(), std::error_code(errc::cannot_start));
 }
 
 }  // namespace

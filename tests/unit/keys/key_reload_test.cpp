@@ -8,7 +8,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <system_error>
+
 #include "keys_test_support.hpp"
+#include "tls/errc.hpp"
 
 namespace kiteline::keys {
 namespace {
@@ -62,8 +65,8 @@ class reloader : public testing::Test {
 };
 
 TEST_F(reloader, add_installs_and_logs_the_serial) {
-  std::string error;
-  ASSERT_TRUE(reloader_.add(set_, "fe.test", pem_, error)) << error;
+  const outcome<void> added = reloader_.add(set_, "fe.test", pem_);
+  ASSERT_TRUE(added) << added.error().message();
   ASSERT_NE(set_.find("fe.test"), nullptr);
   EXPECT_NE(current(), nullptr);
   const std::string logged = log_.take();
@@ -76,15 +79,16 @@ TEST_F(reloader, add_refuses_a_mismatched_pair) {
   const test_key other("p256");
   const std::string bad = dir_.write(
       "bad.pem", key_pem(key_) + cert_pem(other, 9, std::chrono::hours(-1), std::chrono::hours(1)));
-  std::string error;
-  EXPECT_FALSE(reloader_.add(set_, "bad.test", bad, error));
-  EXPECT_EQ(error, "certificate does not match private key");
+  const outcome<void> added = reloader_.add(set_, "bad.test", bad);
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().message(), "certificate does not match private key");
+  EXPECT_EQ(added.error().code(), std::error_code(tls::errc::key_mismatch));
   EXPECT_EQ(set_.find("bad.test"), nullptr);
 }
 
 TEST_F(reloader, an_unchanged_file_is_not_reloaded_unless_forced) {
-  std::string error;
-  ASSERT_TRUE(reloader_.add(set_, "fe.test", pem_, error)) << error;
+  const outcome<void> added = reloader_.add(set_, "fe.test", pem_);
+  ASSERT_TRUE(added) << added.error().message();
   const auto before = current();
   log_.take();
   reloader_.reload(false);
@@ -95,8 +99,8 @@ TEST_F(reloader, an_unchanged_file_is_not_reloaded_unless_forced) {
 }
 
 TEST_F(reloader, a_new_pair_is_installed) {
-  std::string error;
-  ASSERT_TRUE(reloader_.add(set_, "fe.test", pem_, error)) << error;
+  const outcome<void> added = reloader_.add(set_, "fe.test", pem_);
+  ASSERT_TRUE(added) << added.error().message();
   const auto before = current();
   log_.take();
   const test_key next("rsa2048");
@@ -112,8 +116,8 @@ TEST_F(reloader, a_new_pair_is_installed) {
 }
 
 TEST_F(reloader, a_mismatched_key_is_refused_and_the_old_pair_stays) {
-  std::string error;
-  ASSERT_TRUE(reloader_.add(set_, "fe.test", pem_, error)) << error;
+  const outcome<void> added = reloader_.add(set_, "fe.test", pem_);
+  ASSERT_TRUE(added) << added.error().message();
   const auto before = current();
   log_.take();
   const test_key other("p256");
@@ -127,8 +131,8 @@ TEST_F(reloader, a_mismatched_key_is_refused_and_the_old_pair_stays) {
 }
 
 TEST_F(reloader, a_garbled_file_is_refused) {
-  std::string error;
-  ASSERT_TRUE(reloader_.add(set_, "fe.test", pem_, error)) << error;
+  const outcome<void> added = reloader_.add(set_, "fe.test", pem_);
+  ASSERT_TRUE(added) << added.error().message();
   const auto before = current();
   log_.take();
   const std::string whole = pair_pem(key_, 4);
@@ -151,8 +155,8 @@ TEST_F(reloader, an_expired_certificate_is_refused_on_reload_but_accepted_at_sta
   const test_key old("p256");
   const std::string expired = dir_.write(
       "old.pem", key_pem(old) + cert_pem(old, 5, std::chrono::hours(-48), std::chrono::hours(-24)));
-  std::string error;
-  ASSERT_TRUE(reloader_.add(set_, "old.test", expired, error)) << error;
+  const outcome<void> added = reloader_.add(set_, "old.test", expired);
+  ASSERT_TRUE(added) << added.error().message();
   const std::string at_start = log_.take();
   EXPECT_NE(at_start.find("warning certificate " + expired +
                           " (serial 0x05): certificate has expired (notAfter "),

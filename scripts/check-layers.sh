@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Fails when a module includes a module below it in the dependency order (style §2):
-#   core -> http -> wire -> sniff -> mux -> net -> tls -> keys -> tunnel -> config -> relay
-#        -> connector -> app
+#   core -> metrics -> http -> wire -> sniff -> mux -> net -> tls -> keys -> tunnel -> accesslog
+#   -> config -> relay -> connector -> console -> app
 # A module may include itself and any module above it, nothing else; a folder under src/ that
 # is not in the order fails too (every module has its place). It also runs the pure modules'
-# header check (no Asio, OpenSSL, logging or sockets in core, http, wire, sniff, mux).
+# header check (no Asio, OpenSSL, logging or sockets in core, metrics, http, wire, sniff, mux).
 # Usage: scripts/check-layers.sh [SOURCE_DIR]   (prints one line per module, then OK/FAIL)
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-order=(core http wire sniff mux net tls keys tunnel config relay connector app)
-pure=(core http wire sniff mux)
+order=(core metrics http wire sniff mux net tls keys tunnel accesslog config relay connector console app)
+pure=(core metrics http wire sniff mux)
 declare -A rank
 for i in "${!order[@]}"; do rank[${order[$i]}]=$i; done
 bad=0

@@ -14,6 +14,7 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   openssl curl socat python3
   pagekite python3-socksipychain
+  libsystemd-dev systemd prometheus chromium fonts-dejavu-core
 )
 if [ "$BENCH" = 1 ]; then
   PACKAGES+=(nginx haproxy stunnel4 wrk openssh-server openssh-client linux-perf ccache procps)
@@ -32,7 +33,9 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update
 guard=""
-if [ "$BENCH" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+# Packaged services (prometheus, and the bench's nginx/haproxy/ssh) are never started by the
+# install: tests run their own copies on loopback with private configurations.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
   guard=/usr/sbin/policy-rc.d
   printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$guard" >/dev/null
   $SUDO chmod 755 "$guard"

@@ -14,13 +14,15 @@
 #   AB_CHAIN            kiteline (TLS tunnel, default) or kiteline-plain
 #   AB_PARALLEL         visitors per download (default 1: throughput_1; 8 is
 #                       throughput_8's shape, each taking a 128 MiB range)
-#   BENCH_KL_FE_EXTRA, BENCH_KL_BE_EXTRA   extra relay / connector options
+#   BENCH_KL_FE_EXTRA, BENCH_KL_BE_EXTRA   extra relay / connector options (both binaries)
+#   AB_B_FE_EXTRA, AB_B_BE_EXTRA           extra relay / connector options for binary B only
+#                       (a feature the older binary A lacks, e.g. "--accesslog=FILE")
 #
 # Loopback only, free ports picked at run time, every process under `timeout`.
 set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-case "${1:-}" in -h|--help|"") sed -n '2,19p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help|"") sed -n '2,21p' "$0"; exit 0 ;; esac
 [ $# -ge 2 ] || { echo "ab.sh: two binaries needed (see --help)" >&2; exit 2; }
 BIN_A=$(readlink -f "$1"); BIN_B=$(readlink -f "$2")
 STARTS=${3:-4}; DOWNLOADS=${4:-2}
@@ -70,11 +72,18 @@ download() {
 }
 
 : > "$WORK/results"
+SAVED_FE_EXTRA=${BENCH_KL_FE_EXTRA:-}; SAVED_BE_EXTRA=${BENCH_KL_BE_EXTRA:-}
 for ((s = 1; s <= STARTS; s++)); do
   if ((s % 2)); then order=(A B); else order=(B A); fi
   for v in "${order[@]}"; do
     # shellcheck disable=SC2034  # KITELINE is read by chain_start (lib/chains.sh)
     if [ "$v" = A ]; then KITELINE=$BIN_A; else KITELINE=$BIN_B; fi
+    if [ "$v" = B ]; then
+      BENCH_KL_FE_EXTRA="${SAVED_FE_EXTRA} ${AB_B_FE_EXTRA:-}"
+      BENCH_KL_BE_EXTRA="${SAVED_BE_EXTRA} ${AB_B_BE_EXTRA:-}"
+    else
+      BENCH_KL_FE_EXTRA=$SAVED_FE_EXTRA; BENCH_KL_BE_EXTRA=$SAVED_BE_EXTRA
+    fi
     chain_start "$CHAIN" || { echo "ab.sh: $CHAIN ($v) did not start: $CHAIN_ERR" >&2; exit 1; }
     for ((d = 1; d <= DOWNLOADS; d++)); do
       t0=$(ticks); n0=$(date +%s%N)

@@ -115,6 +115,12 @@ test::http_response console_get(std::uint16_t port, const std::string& path,
   return test::http_exchange(port, test::http_get("127.0.0.1", path, extra));
 }
 
+/// The value of the unlabelled sample `name` in a Prometheus text exposition (-1 if absent).
+double sample(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::atof(text.c_str() + at + name.size() + 2);
+}
+
 std::string artifacts_dir() {
   const std::string dir = std::string(KITELINE_BUILD_DIR) + "/artifacts";
   std::filesystem::create_directories(dir);
@@ -322,6 +328,35 @@ TEST(console_service, basic_auth_and_sigusr1_state_dump) {
   EXPECT_TRUE(f.connector->proc().wait_output({"state dump: kite http:foo.test url=http://foo.test/"}));
   EXPECT_TRUE(f.relay.proc().alive());
   EXPECT_TRUE(f.connector->proc().alive());
+}
+
+TEST(console_service, byte_counters_count_a_visit_and_survive_the_tunnel) {
+  console_fixture f;
+  ASSERT_TRUE(f.ok()) << f.relay.proc().tail();
+  const auto visit =
+      test::http_exchange(f.relay.port(), test::http_get("foo.test", "/bytes/200000"));
+  ASSERT_EQ(visit.status, 200) << visit.head;
+  const std::string request = test::http_get("foo.test", "/bytes/200000");
+  std::string before;
+  ASSERT_TRUE(test::wait_for([&] {
+    before = console_get(f.relay_console, "/metrics").body_text();
+    return sample(before, "kiteline_relay_visitor_sent_bytes_total") >= 200000;
+  })) << before;
+  EXPECT_GE(sample(before, "kiteline_relay_visitor_received_bytes_total"),
+            static_cast<double>(request.size()));
+  EXPECT_EQ(sample(before, "kiteline_relay_tunnels"), 1);
+  f.connector.reset();  // SIGTERM: the tunnel closes
+  std::string after;
+  ASSERT_TRUE(test::wait_for([&] {
+    after = console_get(f.relay_console, "/metrics").body_text();
+    return sample(after, "kiteline_relay_tunnels") == 0;
+  })) << after;
+  // The closed tunnel's bytes stay counted (a counter never goes back).
+  EXPECT_EQ(sample(after, "kiteline_relay_visitor_sent_bytes_total"),
+            sample(before, "kiteline_relay_visitor_sent_bytes_total"));
+  EXPECT_EQ(sample(after, "kiteline_relay_visitor_received_bytes_total"),
+            sample(before, "kiteline_relay_visitor_received_bytes_total"));
+  EXPECT_EQ(sample(after, "kiteline_relay_tunnels_closed_total"), 1);
 }
 
 TEST(console_service, a_console_port_in_use_fails_naming_it) {

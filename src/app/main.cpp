@@ -20,6 +20,7 @@
 
 #include "config/parse.hpp"
 #include "connector/client.hpp"
+#include "console/role.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
 #include "relay/server.hpp"
@@ -33,7 +34,7 @@ namespace {
 
 using kiteline::config::action;
 
-/// Blocks the stop/reload signals in every thread (workers inherit the mask) so that main can
+/// Blocks the stop/reload/dump signals in every thread (workers inherit the mask) so that main can
 /// sigwait() for them: no signal handler, no global state.
 sigset_t block_signals() {
   sigset_t set;
@@ -41,6 +42,7 @@ sigset_t block_signals() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);  // state dump (console/role.hpp)
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   return set;
@@ -218,6 +220,11 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   if (const auto started = relay.start(); !started) {
     return start_failed(*log, started.error());
   }
+  auto console =
+      kiteline::console::start_relay_console(relay, cfg.process.console, KITELINE_VERSION, log);
+  if (!console) {
+    return start_failed(*log, console.error());
+  }
   // Ports are bound, certificates and the log file are open: now --chroot and --runas.
   if (!drop_privileges(cfg.process, *log)) {
     return 1;
@@ -226,8 +233,10 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   for (auto p : relay.bound_ports()) {
     ports += (ports.empty() ? "" : ",") + std::to_string(p);
   }
-  // Machine-readable line for scripts and tests binding port 0 (style §9).
-  std::printf("kiteline relay ready ports=%s\n", ports.c_str());
+  // Machine-readable line for scripts and tests binding port 0 (style §9); the console's URL
+  // comes last, and only with --httpd, so parsers of "ports=N" keep working.
+  const std::string console_url = *console ? " console=" + (*console)->url() : std::string();
+  std::printf("kiteline relay ready ports=%s%s\n", ports.c_str(), console_url.c_str());
   std::fflush(stdout);
   relay.start_threads();
   for (;;) {
@@ -238,9 +247,14 @@ int run_relay(const kiteline::config::relay_config& cfg) {
       relay.reload_certificates();
       continue;
     }
+    if (sig == SIGUSR1) {
+      kiteline::console::log_state_dump(relay, *log);
+      continue;
+    }
     log->info("signal {} received, stopping", sig);
     break;
   }
+  console->reset();  // its pages read the relay
   relay.stop();
   return 0;
 }
@@ -280,6 +294,15 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   if (const auto started = connector.start(); !started) {
     return start_failed(*log, started.error());
   }
+  auto console = kiteline::console::start_connector_console(connector, cfg.process.console,
+                                                           KITELINE_VERSION, log);
+  if (!console) {
+    return start_failed(*log, console.error());
+  }
+  if (*console) {
+    std::printf("kiteline connector console=%s\n", (*console)->url().c_str());
+    std::fflush(stdout);
+  }
   prepare_connector_chroot(cfg, *log);
   if (!drop_privileges(cfg.process, *log)) {
     return 1;
@@ -292,9 +315,14 @@ int run_connector(const kiteline::config::connector_config& cfg) {
       log->info("SIGHUP received (nothing to reload)");
       continue;
     }
+    if (sig == SIGUSR1) {
+      kiteline::console::log_state_dump(connector, *log);
+      continue;
+    }
     log->info("signal {} received, stopping", sig);
     break;
   }
+  console->reset();  // its pages read the connector
   connector.stop();
   if (const auto why = connector.failure(); !why.empty()) {
     std::fprintf(stderr, "kiteline: %s\n", why.c_str());

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 
+#include "config/console_config.hpp"
+
 namespace kiteline::config {
 
 /// Process-wide settings that both roles accept.
@@ -24,6 +26,7 @@ struct process_config {
   bool nozchunks = false;          ///< --nozchunks: never compress chunks (ZChunks off)
   std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
   std::string chroot;              ///< --chroot: directory to enter after opening files
+  console_config console;          ///< --httpd, --httppass, --metrics_per_kite
 
   friend bool operator==(const process_config&, const process_config&) = default;
 };

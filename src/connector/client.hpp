@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +15,7 @@
 #include "connector/client_context.hpp"
 #include "connector/errc.hpp"
 #include "connector/tunnel_client.hpp"
+#include "connector/request_ring.hpp"
 #include "core/outcome.hpp"
 #include "core/result.hpp"
 #include "net/worker.hpp"
@@ -21,6 +23,36 @@
 namespace kiteline::connector {
 
 class static_site;
+
+/// One relay for the console: its status and its live tunnel's figures.
+struct relay_snapshot {
+  relay_status status;
+  std::uint64_t tunnel_received = 0;
+  std::uint64_t tunnel_sent = 0;
+  std::uint64_t origin_received = 0;  ///< bytes read from origins
+  std::uint64_t origin_sent = 0;      ///< bytes written to origins
+  std::size_t streams = 0;
+};
+
+/// The connector's state for the console and the SIGUSR1 dump (client::snapshot()).
+struct connector_snapshot {
+  std::chrono::system_clock::time_point started;
+  std::chrono::system_clock::time_point taken;
+  std::size_t workers = 0;
+  bool complete = true;  ///< false: a worker did not answer in time
+  std::vector<relay_snapshot> relays;
+  std::vector<request_entry> requests;  ///< newest first, every relay
+  std::uint64_t attempts = 0;
+  std::uint64_t reconnects = 0;
+  std::uint64_t tunnels_up = 0;
+  std::uint64_t tunnels_lost = 0;
+  std::uint64_t kites_rejected = 0;
+  std::uint64_t streams_opened = 0;
+  std::uint64_t streams_refused = 0;
+  std::uint64_t origin_connects = 0;
+  std::uint64_t origin_failures = 0;
+  std::uint64_t origin_streams = 0;
+};
 
 /// The connector. Construct, start(), then run() or start_threads(); stop() ends it. Every piece
 /// of state lives here (no globals), so tests run several connectors in one process.
@@ -59,6 +91,13 @@ class client {
   /// The largest outbox_peak of the live tunnels (tests: the outbox stays bounded). Any thread
   /// but a worker's; waits up to 2 s for each tunnel's executor.
   [[nodiscard]] std::uint64_t outbox_peak_for_test() const;
+  /// The configuration the connector runs with (immutable).
+  [[nodiscard]] const config::connector_config& config() const noexcept { return ctx_->cfg; }
+  /// The connector's state (connector/client_snapshot.cpp): each relay's status, and its
+  /// tunnel's figures and recent requests gathered on its worker (posted; waits up to `wait`
+  /// for each). Any thread but a worker's.
+  [[nodiscard]] connector_snapshot snapshot(
+      std::chrono::milliseconds wait = std::chrono::seconds(2)) const;
 
  private:
   /// --tls_client_cert into the TLS context: the chain and a proxy key when the key lives in
@@ -84,6 +123,7 @@ class client {
   bool started_ = false;
   bool threads_started_ = false;
   std::atomic<bool> stopped_{false};
+  std::chrono::system_clock::time_point started_at_ = std::chrono::system_clock::now();
 };
 
 }  // namespace kiteline::connector

@@ -88,6 +88,7 @@ struct client_counters {
   std::atomic<std::uint64_t> origin_streams{0};
   std::atomic<std::uint64_t> streams_over_max{0};  ///< refused by --max_conns
   std::atomic<std::uint64_t> pool_passes{0};       ///< --frontends pool (re-)evaluations done
+  std::atomic<std::uint64_t> reconnects{0};        ///< retries after a failed or lost tunnel
 };
 
 /// How the tunnel's bytes are carried (spec §2.1).

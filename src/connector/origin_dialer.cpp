@@ -156,6 +156,12 @@ origin_dialer::origin_dialer(asio::any_io_executor ex, std::shared_ptr<client_co
                              std::string label)
     : ex_(std::move(ex)), ctx_(std::move(ctx)), label_(std::move(label)) {}
 
+void origin_dialer::note(const mux::open_local& o, std::string outcome) {
+  requests_->note({std::chrono::system_clock::now(), label_,
+                   o.proto + ":" + o.host + ":" + std::to_string(o.port.value_or(0)), o.rip,
+                   std::move(outcome)});
+}
+
 void origin_dialer::stream_ended() noexcept { --ctx_->counters.origin_streams; }
 
 void origin_dialer::refuse_later(const std::shared_ptr<kiteline::tunnel::link>& link,
@@ -192,6 +198,7 @@ void origin_dialer::open(const mux::open_local& o,
                       label_, o.sid, open_now - 1, ctx_->cfg.max_conns,
                       ctx_->counters.streams_over_max.load());
     }
+    note(o, "refused: --max_conns");
     refuse_later(link, o.sid, std::move(refusal));
     return;
   }
@@ -199,12 +206,14 @@ void origin_dialer::open(const mux::open_local& o,
   if (s == nullptr) {
     ctx_->log->info("relay {}: sid={} no service for {}:{}:{}", label_, o.sid, o.proto, o.host,
                     o.port.value_or(0));
+    note(o, "refused: no such kite here");
     refuse_later(link, o.sid, std::move(refusal));
     return;
   }
   if (!ip_allowed(s->flags.ip_allow, o.rip)) {
     ctx_->log->info("relay {}: sid={} kite {} refused visitor {} (+ip)", label_, o.sid,
                     s->kite_name, o.rip);
+    note(o, "refused: +ip");
     refuse_later(link, o.sid, http ? std::string(wire::ip_forbidden_page()) : std::string());
     return;
   }
@@ -238,6 +247,7 @@ void origin_dialer::open(const mux::open_local& o,
     link->set_filter(o.sid, std::make_unique<rewrite_filter>(std::move(ro), link, o.sid, ex_,
                                                              ctx_->log, label_));
   }
+  note(o, "origin " + host + ":" + std::to_string(port));
   std::string preface;
   if (s->flags.proxyproto) {
     preface = proxy_v1_line(o.rip, o.rport.value_or(0), o.port.value_or(0));

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "connector/client_context.hpp"
+#include "connector/request_ring.hpp"
 #include "mux/actions.hpp"
 #include "net/asio.hpp"
 #include "tunnel/link.hpp"
@@ -33,6 +34,9 @@ class origin_dialer {
   /// (tunnel::link::hooks::stream_ended): the --max_conns gauge cannot drift.
   void stream_ended() noexcept;
 
+  /// The last streams opened through this dialer and its copies (console). Executor only.
+  [[nodiscard]] std::vector<request_entry> recent_requests() const { return requests_->recent(); }
+
  private:
   void refuse_later(const std::shared_ptr<kiteline::tunnel::link>& link, wire::sid_t sid,
                     std::string reply);
@@ -40,6 +44,8 @@ class origin_dialer {
   asio::any_io_executor ex_;
   std::shared_ptr<client_context> ctx_;
   std::string label_;
+  std::shared_ptr<request_ring> requests_ = std::make_shared<request_ring>();
+  void note(const mux::open_local& o, std::string outcome);
 };
 
 }  // namespace kiteline::connector

@@ -154,6 +154,7 @@ net::awaitable<void> tunnel_client::run([[maybe_unused]] std::shared_ptr<tunnel_
     if (o == outcome::rejected) {
       delay = std::max(delay, ctx_->opts.rejected_retry);
     }
+    ++ctx_->counters.reconnects;
     ctx_->log->info("relay {}: reconnecting in {} ms", label_, delay.count());
     co_await retry_sleep(delay);
   }
@@ -224,6 +225,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       uuid_ = p.uuid;
       std::lock_guard lock(status_mu_);
       status_.uuid = p.uuid;
+      status_.ping_rtt = p.rtt;
       break;
     }
     ping_error = p.why;
@@ -369,6 +371,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     status_.session_id = session_id_;
     ++status_.tunnels;
     status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
+    status_.live_services = live_indexes();
   }
   ctx_->log->info("relay {}: tunnel up (flow {}, {} kite(s), zchunks {})", label_, flow,
                   hs_->round().ok,
@@ -386,6 +389,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     std::lock_guard lock(status_mu_);
     status_.live = false;
     status_.live_kites = 0;
+    status_.live_services.clear();
     status_.last_error = why;
   }
   if (!stopped_) {
@@ -441,6 +445,24 @@ void tunnel_client::apply_results(const round_outcome& r) {
   }
   std::lock_guard lock(status_mu_);
   status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
+  status_.live_services = live_indexes();
+}
+
+std::vector<std::size_t> tunnel_client::live_indexes() const {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < live_.size(); ++i) {
+    if (live_[i]) {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+std::pair<kiteline::tunnel::link_stats, std::size_t> tunnel_client::link_stats() const {
+  if (!link_) {
+    return {};
+  }
+  return {link_->stats(), link_->stream_count()};
 }
 
 net::awaitable<std::optional<handshake::step>> tunnel_client::exchange() {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "connector/client_context.hpp"
@@ -37,6 +38,9 @@ struct relay_status {
   std::string session_id;       ///< latest X-PageKite-SessionID
   std::string flow;             ///< "A" or "B" of the last successful handshake
   std::string last_error;       ///< why the last attempt or tunnel ended
+  /// Round-trip time of the last successful relay ping (negative: none yet).
+  std::chrono::microseconds ping_rtt{-1};
+  std::vector<std::size_t> live_services;  ///< indexes into cfg.services of the live kites
   bool retiring = false;        ///< no longer wanted (pool re-evaluation); closes when idle
   bool stopped = false;         ///< stop() ran: the relay is no longer used
 };
@@ -66,6 +70,12 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   /// The live tunnel's kiteline::tunnel::link_stats::outbox_peak (0 without a tunnel). This tunnel's
   /// executor only.
   [[nodiscard]] std::uint64_t outbox_peak() const;
+  /// The last streams the relay opened on this relay's tunnels (console). This executor only.
+  [[nodiscard]] std::vector<request_entry> recent_requests() const {
+    return dialer_.recent_requests();
+  }
+  /// The live tunnel's link_stats and stream count (zeros without a tunnel). Executor only.
+  [[nodiscard]] std::pair<kiteline::tunnel::link_stats, std::size_t> link_stats() const;
 
  private:
   enum class outcome { failed, rejected, duplicate, ended };
@@ -86,6 +96,7 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   void apply_results(const round_outcome& r);
   void on_control(const mux::control_chunk& c);
   void set_error(std::string why);
+  [[nodiscard]] std::vector<std::size_t> live_indexes() const;
   void close_conn();
 
   asio::any_io_executor ex_;

@@ -30,7 +30,9 @@ std::string random_hex(std::size_t n_bytes) {
 
 // ---------------------------------------------------------------------------------------------
 
-server::impl::impl(server& s, std::size_t threads) : srv(s), pool(threads) {}
+server::impl::impl(server& s, std::size_t threads) : srv(s), pool(threads) {
+  stats.closed.resize(threads);
+}
 
 std::uint16_t server::impl::reported_port(std::uint16_t listen) const {
   for (const auto& a : cfg().port_aliases) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "net/worker.hpp"
 #include "relay/errc.hpp"
 #include "relay/kite_registry.hpp"
+#include "relay/snapshot.hpp"
 #include "keys/key_store.hpp"
 #include "tls/server_context.hpp"
 
@@ -50,6 +52,7 @@ class tunnel {
   std::string peer;                      ///< connector address, for logs
   std::string tls;                       ///< "TLSv1.3 TLS_AES_128_GCM_SHA256" (empty: plain), for logs
   std::vector<std::string> cert_names;   ///< names of a verified client certificate (mTLS)
+  std::chrono::system_clock::time_point since;  ///< when the handshake completed (console)
 };
 
 /// The relay. Construct, start() (binds every port on every worker), then run() or
@@ -87,6 +90,10 @@ class server {
   /// tunnels concurrently, or accept a racy snapshot in tests).
   [[nodiscard]] std::uint64_t buffered_bytes_for_test();
   [[nodiscard]] std::size_t tunnel_count();
+  /// The relay's state for the console and the SIGUSR1 dump (relay/server_snapshot.cpp): asks
+  /// every worker for its tunnels (posted, waits up to `wait` for each). Any thread but a
+  /// worker's.
+  [[nodiscard]] relay_snapshot snapshot(std::chrono::milliseconds wait = std::chrono::seconds(2));
 
   // --- internals: defined in relay/server_impl.hpp, shared by the jobs (visitor_session,
   // tunnel_acceptor) ---

@@ -7,6 +7,7 @@
 #include "net/asio.hpp"
 #include "net/worker.hpp"
 #include "relay/server.hpp"
+#include "relay/stats.hpp"
 #include "relay/tunnel_acceptor.hpp"
 #include "relay/visitor_session.hpp"
 #include "tls/server_context.hpp"
@@ -39,6 +40,7 @@ struct server::impl {
   std::atomic<bool> stopping{false};
   // Tunnels by worker; each map is touched only on its worker's thread.
   std::vector<std::map<std::uint64_t, std::shared_ptr<tunnel>>> tunnels;
+  relay_stats stats;  ///< console counters and recent refusals (any thread)
   /// The jobs (they keep a reference to this object, which outlives every connection).
   tunnel_acceptor tunnel_job{*this};
   visitor_session visitor_job{*this};

@@ -34,6 +34,37 @@ std::uint64_t token_clock() {
                                         .count());
 }
 
+/// Why a kite was refused, in words for the console's recent refusals ("" = not refused).
+std::string_view refusal_reason(kite_verdict v) noexcept {
+  switch (v) {
+    case kite_verdict::accepted:
+    case kite_verdict::already_here:
+    case kite_verdict::sign_this:
+      return {};
+    case kite_verdict::cert_required:
+      return "no verified client certificate names it";
+    case kite_verdict::bad_proto:
+      return "protocol not served";
+    case kite_verdict::bad_port:
+      return "port not served";
+    case kite_verdict::token_expired:
+      return "challenge token expired";
+    case kite_verdict::token_foreign:
+      return "challenge token not issued here";
+    case kite_verdict::no_domain_rule:
+      return "no --domain rule covers it";
+    case kite_verdict::bad_signature:
+      return "bad signature";
+    case kite_verdict::token_reused:
+      return "challenge token reused";
+    case kite_verdict::token_store_full:
+      return "used-token store full";
+    case kite_verdict::duplicate:
+      return "duplicate";
+  }
+  return "refused";
+}
+
 }  // namespace
 
 tunnel_acceptor::tunnel_acceptor(server::impl& srv) : srv_(srv), fe_secret_(random_hex(32)) {}
@@ -76,6 +107,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   if (!req) {
     ++srv_.counters().handshakes_refused;
     srv_.log().info("tunnel refused peer={} reason=\"{}\"", peer, req.error().message());
+    srv_.stats.refusals.note("tunnel", "", peer, req.error().message());
     co_await srv_.refuse(t, wire::connect_unavailable());
     co_return;
   }
@@ -83,6 +115,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   tun->id = next_tunnel_id_.fetch_add(1);
   tun->worker = worker;
   tun->peer = peer;
+  tun->since = std::chrono::system_clock::now();
   tun->add_kites = req->add_kites;
   if (SSL* ssl = t.ssl(); ssl != nullptr) {
     tun->tls = std::string(::SSL_get_version(ssl)) + " " + ::SSL_get_cipher_name(ssl);
@@ -118,6 +151,8 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
       ++srv_.counters().handshakes_refused;
       srv_.log().warn("tunnel refused peer={} reason=\"{}\" (--max_unauth_tunnels)", peer,
                       admitted.error().message());
+      srv_.stats.refusals.note("tunnel", "", peer,
+                               admitted.error().message() + " (--max_unauth_tunnels)");
       co_await srv_.refuse(t, wire::connect_unavailable());
       co_return;
     }
@@ -135,6 +170,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
     if (rejected) {
       ++srv_.counters().handshakes_refused;
       srv_.log().info("tunnel refused peer={} reason=\"no kite accepted\"", peer);
+      srv_.stats.refusals.note("tunnel", "", peer, "no kite accepted");
     }
     co_await srv_.refuse(t, "");
     co_return;
@@ -228,6 +264,9 @@ wire::handshake_response tunnel_acceptor::process_kites(
   kite_round_result round = decide_kites(srv_.cfg(), in, view, used_tokens_);
   for (std::size_t i = 0; i < kites.size(); ++i) {
     log_kite_decision(tun, kites[i], round.decisions[i]);
+    if (const auto why = refusal_reason(round.decisions[i].verdict); !why.empty()) {
+      srv_.stats.refusals.note("kite", kites[i].proto + ":" + kites[i].domain, tun.peer, why);
+    }
     if (round.decisions[i].verdict == kite_verdict::accepted) {
       tun.bsalts[round.decisions[i].key] = kites[i].bsalt;
     }
@@ -394,7 +433,19 @@ void tunnel_acceptor::on_tunnel_closed(std::size_t worker, std::uint64_t id,
                   tun->peer, tun->keys.size(), why, tun->link->stats().bytes_in,
                   tun->link->stats().bytes_out);
   // Erase after this call stack unwinds (the link is still executing its close()).
-  asio::post(srv_.pool.context(worker), [this, worker, id] { srv_.tunnels[worker].erase(id); });
+  asio::post(srv_.pool.context(worker), [this, worker, id] {
+    const auto it2 = srv_.tunnels[worker].find(id);
+    if (it2 != srv_.tunnels[worker].end() && it2->second->link) {
+      // The console's byte totals: the tunnel moves from the live table to the closed sums.
+      const auto& ls = it2->second->link->stats();
+      auto& c = srv_.stats.closed[worker];
+      c.visitor_received += ls.local_in;
+      c.visitor_sent += ls.local_out;
+      c.tunnel_received += ls.bytes_in;
+      c.tunnel_sent += ls.bytes_out;
+    }
+    srv_.tunnels[worker].erase(id);
+  });
 }
 
 }  // namespace kiteline::relay

@@ -70,6 +70,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
                          timer.async_wait(use_tuple));
       if (r.index() == 1) {
         ++srv_.counters().visitors_timed_out;
+        srv_.stats.visitor(visitor_proto::unknown, visitor_result::timed_out);
         srv_.log().info("visitor closed rip={} reason=\"no request within {}s\"", peer,
                         srv_.cfg().visitor_timeout.count());
         t.close();
@@ -80,6 +81,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
     auto r = co_await (t.read_some(chunk) || timer.async_wait(use_tuple));
     if (r.index() == 1) {
       ++srv_.counters().visitors_timed_out;
+      srv_.stats.visitor(visitor_proto::unknown, visitor_result::timed_out);
       srv_.log().info("visitor closed rip={} reason=\"request head incomplete after {}s\"", peer,
                       srv_.cfg().visitor_timeout.count());
       t.close();
@@ -105,6 +107,9 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       ++srv_.counters().visitors_refused;
       srv_.log().info("visitor refused rip={} reason=\"{}\"", peer,
                       c.error ? c.error.message() : std::string("request head too large"));
+      srv_.stats.visitor(visitor_proto::unknown, visitor_result::refused);
+      srv_.stats.refusals.note(
+          "visitor", "", peer, c.error ? c.error.message() : std::string("request head too large"));
       t.close();
       co_return;
     case sniff::kind::tunnel_request:
@@ -121,6 +126,8 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       if (!c.has_host || c.host.empty()) {
         ++srv_.counters().visitors_refused;
         srv_.log().info("visitor refused rip={} reason=\"no Host header\"", peer);
+        srv_.stats.visitor(visitor_proto::http, visitor_result::refused);
+        srv_.stats.refusals.note("visitor", "", peer, "no Host header");
         co_await srv_.refuse(t, wire::format_no_host_page(srv_.uuid()));
         co_return;
       }
@@ -132,6 +139,8 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         ++srv_.counters().visitors_refused;
         srv_.log().info("visitor unavailable rip={} proto={} kite={} reason=\"no tunnel\"", peer,
                         proto, c.host);
+        srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
+        srv_.stats.refusals.note("visitor", proto + ":" + c.host, peer, "no tunnel for this kite");
         co_await srv_.refuse(t, wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe"));
         co_return;
       }
@@ -142,6 +151,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
     case sniff::kind::visitor_tls: {
       if (via_tls) {
         srv_.log().info("visitor refused rip={} reason=\"TLS inside TLS\"", peer);
+        srv_.stats.visitor(visitor_proto::https, visitor_result::refused);
         t.close();
         co_return;
       }
@@ -162,6 +172,9 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       ++srv_.counters().visitors_refused;
       srv_.log().info("visitor refused rip={} sni={} reason=\"no https kite or TLS endpoint\"",
                       peer, c.has_sni ? c.host : std::string("(none)"));
+      srv_.stats.visitor(visitor_proto::https, visitor_result::refused);
+      srv_.stats.refusals.note("visitor", c.has_sni ? "https:" + c.host : std::string(), peer,
+                               "no https kite or TLS endpoint");
       auto alert = wire::tls_alert_unavailable();
       co_await srv_.refuse(t, as_text(alert));
       co_return;
@@ -251,12 +264,16 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
   ++srv_.counters().visitors_refused;
   srv_.log().info("visitor unavailable rip={} connect={}:{} reason=\"no tunnel\"", peer, host,
                   cport);
+  srv_.stats.visitor(visitor_proto::unknown, visitor_result::refused);
+  srv_.stats.refusals.note("visitor", host + ":" + std::to_string(cport), peer,
+                           "CONNECT: no tunnel for this kite");
   co_await srv_.refuse(t, wire::connect_unavailable());
 }
 
 void visitor_session::dispatch_stream(std::size_t worker, tls::transport t, const route& r,
                                       owned_open info, std::vector<std::byte> first) {
   ++srv_.counters().visitors_routed;
+  srv_.stats.visitor(visitor_proto_of(info.proto), visitor_result::routed);
   auto attach = [info = std::move(info), first = std::move(first),
                  weak = r.ref.target](tls::transport&& v) {
     if (auto tun = weak.lock()) {

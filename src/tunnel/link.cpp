@@ -503,6 +503,7 @@ bool link::attach_visitor(tls::transport&& visitor, const mux::stream_open& info
     visitor.close();
     return false;
   }
+  stats_.local_in += first.size();  // read while sniffing: the visitor's bytes all the same
   auto sid = session_.open_stream(info, first);
   if (!sid) {
     log_->warn("tunnel={} cannot open stream: {}", name_, sid.error().message());

@@ -83,6 +83,8 @@ struct link_stats {
   std::uint64_t reads_held = 0;       ///< tunnel reads held back because the outbox was full
   std::uint64_t inflated = 0;         ///< bytes inflated from Z frames
   std::uint64_t inflated_wasted = 0;  ///< of which no stream took
+  std::uint64_t local_in = 0;   ///< bytes read from local sockets (visitors / origins)
+  std::uint64_t local_out = 0;  ///< bytes written to local sockets
 };
 
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every

@@ -118,6 +118,7 @@ void link::read_in_place(const stream_ptr& s) {
     read_ended(s, ec);
     return;
   }
+  stats_.local_in += n;
   if (session_.on_local_data_framed(sid, n)) {
     out.resize(at);  // the stream is gone or done reading: the data is dropped, as before
     perform_actions();
@@ -186,6 +187,7 @@ void link::on_readable(const stream_ptr& s, std::error_code ec) {
     read_ended(s, ec);
     return;
   }
+  stats_.local_in += n;
   (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
   perform_actions();
   stats_.outbox_peak = std::max<std::uint64_t>(stats_.outbox_peak, outbox_.size());
@@ -293,6 +295,7 @@ void link::apply_written_now() {
     written_now_.clear();
     for (const auto& [sid, n] : done) {
       note_buffered(-static_cast<std::int64_t>(n));
+      stats_.local_out += n;
       (void)session_.on_local_written(sid, n);
     }
     perform_actions();
@@ -335,6 +338,7 @@ bool link::local_written(const stream_ptr& s, std::uint64_t delivered, std::erro
       return false;
     }
   } else {
+    stats_.local_out += delivered;
     (void)session_.on_local_written(sid, delivered);
     perform_actions();
   }

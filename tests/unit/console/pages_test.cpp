@@ -1,0 +1,142 @@
+// console pages: the relay's and the connector's metrics, JSON and HTML from snapshots.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "console/connector_pages.hpp"
+#include "console/format.hpp"
+#include "console/relay_pages.hpp"
+
+namespace kiteline::console {
+namespace {
+
+relay::relay_snapshot sample_relay() {
+  relay::relay_snapshot s;
+  s.uuid = "0123456789abcdef";
+  s.started = std::chrono::system_clock::time_point(std::chrono::seconds(1796600000));
+  s.taken = s.started + std::chrono::seconds(3725);
+  s.ports = {8080};
+  s.workers = 2;
+  relay::tunnel_snapshot t;
+  t.id = 7;
+  t.peer = "192.0.2.9";
+  t.kites = {"http:foo.test", "raw-22:foo.test"};
+  t.since = s.started + std::chrono::seconds(5);
+  t.visitor_received = 1000;
+  t.visitor_sent = 3000;
+  t.streams = 2;
+  t.tls = "TLSv1.3 TLS_AES_128_GCM_SHA256";
+  s.tunnels.push_back(t);
+  s.visitor_received = 5000;
+  s.visitor_sent = 9000;
+  s.tunnels_up = 3;
+  s.handshakes_refused = 1;
+  s.visitors[0][0] = 11;  // http routed
+  s.refusals.push_back({s.taken, "kite", "http:<script>alert(1)</script>.test", "198.51.100.1",
+                        "bad signature"});
+  return s;
+}
+
+TEST(relay_pages, metrics_families_and_values) {
+  const std::string m = relay_metrics(sample_relay(), {false, "1.2.3", false});
+  EXPECT_NE(m.find("# TYPE kiteline_relay_tunnels gauge\nkiteline_relay_tunnels 1\n"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("kiteline_relay_kites{proto=\"http\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_kites{proto=\"raw\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_tunnel_handshakes_total{result=\"ok\"} 3\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_tunnel_handshakes_total{result=\"refused\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_visitor_connections_total{proto=\"http\",result=\"routed\"} 11\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_visitor_received_bytes_total 5000\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_visitor_sent_bytes_total 9000\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_streams 2\n"), std::string::npos);
+  // No address, stream id or kite name unless asked for.
+  EXPECT_EQ(m.find("192.0.2.9"), std::string::npos);
+  EXPECT_EQ(m.find("foo.test"), std::string::npos);
+  const std::string per_kite = relay_metrics(sample_relay(), {true, "1.2.3", false});
+  EXPECT_NE(per_kite.find("kiteline_relay_kite_tunnels{kite=\"http:foo.test\"} 1\n"),
+            std::string::npos);
+}
+
+TEST(relay_pages, html_escapes_every_value_and_has_no_script) {
+  const std::string h = relay_html(sample_relay());
+  EXPECT_EQ(h.find("<script"), std::string::npos);
+  EXPECT_NE(h.find("http:&lt;script&gt;alert(1)&lt;/script&gt;.test"), std::string::npos);
+  EXPECT_NE(h.find("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(h.find("up 1h 2m 5s"), std::string::npos);
+  EXPECT_NE(h.find("<td>http:foo.test, raw-22:foo.test</td>"), std::string::npos);
+  EXPECT_NE(h.find("TLSv1.3 TLS_AES_128_GCM_SHA256"), std::string::npos);
+  EXPECT_EQ(h.find("http://"), std::string::npos);  // nothing loaded from elsewhere
+}
+
+TEST(relay_pages, json_and_dump) {
+  const std::string j = relay_json(sample_relay());
+  EXPECT_NE(j.find("\"relay_id\":\"0123456789abcdef\""), std::string::npos);
+  EXPECT_NE(j.find("\"uptime_seconds\":3725"), std::string::npos);
+  EXPECT_NE(j.find("\"name\":\"http:<script>alert(1)</script>.test\""), std::string::npos);
+  const std::string d = relay_dump(sample_relay());
+  EXPECT_EQ(d.substr(0, 60),
+            std::string("state dump: relay id=0123456789abcdef uptime=3725s tunnels=1 ").substr(0, 60));
+  EXPECT_NE(d.find("state dump: kite raw-22:foo.test tunnel=7"), std::string::npos);
+}
+
+TEST(console_format, json_strings_and_units) {
+  EXPECT_EQ(json_string("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  EXPECT_EQ(bytes_text(512), "512 B");
+  EXPECT_EQ(bytes_text(1536), "1.5 KiB");
+  EXPECT_EQ(duration_text(std::chrono::seconds(0)), "0s");
+  EXPECT_EQ(duration_text(std::chrono::seconds(90061)), "1d 1h 1m 1s");
+}
+
+TEST(connector_pages, public_urls) {
+  config::service s;
+  s.kite_name = "foo.test";
+  s.proto = "http";
+  EXPECT_EQ(public_url(s), "http://foo.test/");
+  s.public_port = 8080;
+  EXPECT_EQ(public_url(s), "http://foo.test:8080/");
+  s.proto = "https";
+  s.public_port = std::nullopt;
+  EXPECT_EQ(public_url(s), "https://foo.test/");
+  s.proto = "raw";
+  s.public_port = 22;
+  EXPECT_EQ(public_url(s), "foo.test:22");
+}
+
+TEST(connector_pages, relays_kites_and_requests) {
+  config::connector_config cfg;
+  config::service s;
+  s.kite_name = "foo.test";
+  s.proto = "http";
+  s.enabled = true;
+  cfg.services.push_back(s);
+  connector::connector_snapshot snap;
+  connector::relay_snapshot r;
+  r.status.label = "127.0.0.1:443";
+  r.status.live = true;
+  r.status.attempts = 1;
+  r.status.ping_rtt = std::chrono::microseconds(1500);
+  r.status.live_services = {0};
+  snap.relays.push_back(r);
+  snap.reconnects = 4;
+  snap.requests.push_back({snap.taken, "127.0.0.1:443", "http:<b>x</b>:80", "203.0.113.5",
+                           "origin 127.0.0.1:80"});
+  const std::string m = connector_metrics(snap, cfg, {false, "1", false});
+  EXPECT_NE(m.find("kiteline_connector_relay_up{relay=\"127.0.0.1:443\"} 1\n"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("kiteline_connector_relay_ping_seconds{relay=\"127.0.0.1:443\"} 0.0015\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_connector_reconnects_total 4\n"), std::string::npos);
+  const std::string h = connector_html(snap, cfg);
+  EXPECT_NE(h.find("http://foo.test/"), std::string::npos);
+  EXPECT_NE(h.find("1.5 ms"), std::string::npos);
+  EXPECT_NE(h.find("http:&lt;b&gt;x&lt;/b&gt;:80"), std::string::npos);
+  EXPECT_EQ(h.find("<b>"), std::string::npos);
+  const std::string j = connector_json(snap, cfg);
+  EXPECT_NE(j.find("\"url\":\"http://foo.test/\",\"live_on\":[\"127.0.0.1:443\"]"),
+            std::string::npos) << j;
+}
+
+}  // namespace
+}  // namespace kiteline::console

@@ -40,6 +40,10 @@ inline std::string value_of(const raw_option& o) { return o.value.value_or(std::
 /// not one of them.
 bool apply_process(process_config& p, const raw_option& o, const apply_context& ctx);
 
+/// --accesslog / --accesslog_format (apply_accesslog.cpp; called by apply_process). False when
+/// `o` is not one of them.
+bool apply_accesslog(process_config& p, const raw_option& o, const apply_context& ctx);
+
 /// --tls_legacy / --tls_ciphers / --tls_protocols / --tls_openssl_records, shared by both roles.
 /// False when `o` is not one of them.
 template <class Config>

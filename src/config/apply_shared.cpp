@@ -10,6 +10,9 @@ namespace kiteline::config {
 
 // Options both roles share. Returns false when `o` is not one of them.
 bool apply_process(process_config& p, const raw_option& o, const apply_context& ctx) {
+  if (apply_accesslog(p, o, ctx)) {
+    return true;
+  }
   const std::string v = value_of(o);
   if (o.name == "logfile") {
     if (v.empty()) {

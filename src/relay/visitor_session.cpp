@@ -31,7 +31,15 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
                                      std::uint16_t peer_port) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + srv_.cfg().visitor_timeout;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + srv_.cfg().visitor_timeout;
+  const std::uint16_t public_port = srv_.reported_port(port);
+  // An access-log line for a visitor answered or dropped here (no kite known yet: "").
+  const auto log_visitor = [&](std::string_view kite, std::string_view proto,
+                               std::string_view reply, std::string_view note) {
+    srv_.log_visitor(started, peer, peer_port, kite, proto, public_port, as_text(buf), reply,
+                     note);
+  };
   sniff::classify_limits limits;
   const std::size_t cap = limits.http.max_head_bytes + limits.tls.max_client_hello_bytes + 1024;
   sniff::classification c;
@@ -54,6 +62,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       auto [ec, n] = t.try_read_plain(chunk);
       if (ec != asio::error::would_block) {
         if (ec || n == 0) {
+          log_visitor("", "", "", "closed before a request");
           t.close();
           co_return;
         }
@@ -72,6 +81,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         ++srv_.counters().visitors_timed_out;
         srv_.log().info("visitor closed rip={} reason=\"no request within {}s\"", peer,
                         srv_.cfg().visitor_timeout.count());
+        log_visitor("", "", "", "no request in time");
         t.close();
         co_return;
       }
@@ -82,11 +92,13 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       ++srv_.counters().visitors_timed_out;
       srv_.log().info("visitor closed rip={} reason=\"request head incomplete after {}s\"", peer,
                       srv_.cfg().visitor_timeout.count());
+      log_visitor("", "", "", "request head incomplete in time");
       t.close();
       co_return;
     }
     auto [ec, n] = std::get<0>(r);
     if (ec || n == 0) {
+      log_visitor("", "", "", "closed before a request");
       t.close();
       co_return;
     }
@@ -105,6 +117,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       ++srv_.counters().visitors_refused;
       srv_.log().info("visitor refused rip={} reason=\"{}\"", peer,
                       c.error ? c.error.message() : std::string("request head too large"));
+      log_visitor("", "", "", "refused: bad request");
       t.close();
       co_return;
     case sniff::kind::tunnel_request:
@@ -121,7 +134,9 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       if (!c.has_host || c.host.empty()) {
         ++srv_.counters().visitors_refused;
         srv_.log().info("visitor refused rip={} reason=\"no Host header\"", peer);
-        co_await srv_.refuse(t, wire::format_no_host_page(srv_.uuid()));
+        const auto page = wire::format_no_host_page(srv_.uuid());
+        log_visitor("", "http", page, "refused: no Host header");
+        co_await srv_.refuse(t, page);
         co_return;
       }
       std::string proto =
@@ -132,7 +147,9 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         ++srv_.counters().visitors_refused;
         srv_.log().info("visitor unavailable rip={} proto={} kite={} reason=\"no tunnel\"", peer,
                         proto, c.host);
-        co_await srv_.refuse(t, wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe"));
+        const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe");
+        log_visitor(c.host, proto, page, "unavailable: no tunnel");
+        co_await srv_.refuse(t, page);
         co_return;
       }
       owned_open info{r.proto, c.host, srv_.reported_port(port), peer, peer_port, via_tls};
@@ -142,6 +159,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
     case sniff::kind::visitor_tls: {
       if (via_tls) {
         srv_.log().info("visitor refused rip={} reason=\"TLS inside TLS\"", peer);
+        log_visitor("", "https", "", "refused: TLS inside TLS");
         t.close();
         co_return;
       }
@@ -163,6 +181,8 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       srv_.log().info("visitor refused rip={} sni={} reason=\"no https kite or TLS endpoint\"",
                       peer, c.has_sni ? c.host : std::string("(none)"));
       auto alert = wire::tls_alert_unavailable();
+      log_visitor(c.has_sni ? std::string_view(c.host) : std::string_view(), "https", "",
+                  "unavailable: no https kite or TLS endpoint");
       co_await srv_.refuse(t, as_text(alert));
       co_return;
     }
@@ -190,6 +210,8 @@ awaitable<void> visitor_session::terminate_tls(std::size_t worker, tls::transpor
   if (r.index() == 1 || std::get<0>(r)) {
     srv_.log().info("visitor refused rip={} reason=\"TLS handshake failed{}\"", peer,
                     r.index() == 1 ? ": timeout" : ": " + std::get<0>(r).message());
+    srv_.log_visitor(std::chrono::steady_clock::now(), peer, peer_port, ep->name(), "https",
+                     srv_.reported_port(port), "", "", "refused: TLS handshake failed");
     std::error_code ec;
     stream->lowest_layer().close(ec);
     co_return;
@@ -251,7 +273,10 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
   ++srv_.counters().visitors_refused;
   srv_.log().info("visitor unavailable rip={} connect={}:{} reason=\"no tunnel\"", peer, host,
                   cport);
-  co_await srv_.refuse(t, wire::connect_unavailable());
+  const auto reply = wire::connect_unavailable();
+  srv_.log_visitor(std::chrono::steady_clock::now(), peer, peer_port, host, "connect", cport,
+                   as_text(buf).substr(0, c.head_length), reply, "unavailable: no tunnel");
+  co_await srv_.refuse(t, reply);
 }
 
 void visitor_session::dispatch_stream(std::size_t worker, tls::transport t, const route& r,

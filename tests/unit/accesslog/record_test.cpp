@@ -8,22 +8,10 @@
 #include <string>
 
 #include "accesslog/record.hpp"
+#include "core/text.hpp"
 
 namespace kiteline::accesslog {
 namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 /// Decodes one JSON string literal (RFC 8259 §7) to UTF-8; nullopt when it is not one (a raw
 /// control byte, a bad escape, no closing quote, trailing bytes).
@@ -60,7 +48,7 @@ std::optional<std::string> decode_json_string(std::string_view s) {
         }
         unsigned cp = 0;
         for (int k = 0; k < 4; ++k) {
-          const int h = hex_value(s[i + 1 + static_cast<std::size_t>(k)]);
+          const int h = hex_digit_value(s[i + 1 + static_cast<std::size_t>(k)]);
           if (h < 0) {
             return std::nullopt;
           }
@@ -111,8 +99,8 @@ std::optional<std::string> decode_text_value(std::string_view s) {
     if (e == '"' || e == '\\') {
       out += e;
     } else if (e == 'x' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
+      const int hi = hex_digit_value(s[i + 1]);
+      const int lo = hex_digit_value(s[i + 2]);
       if (hi < 0 || lo < 0) {
         return std::nullopt;
       }

@@ -2,10 +2,6 @@
 // (logrotate), and the syslog target sends one datagram per line to $KITELINE_SYSLOG_SOCKET.
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +9,7 @@
 #include <string>
 
 #include "accesslog/sink.hpp"
+#include "support/syslog_socket.hpp"
 #include "support/temp_dir.hpp"
 
 namespace kiteline::accesslog {
@@ -89,17 +86,9 @@ TEST(AccesslogSink, FileGetsEveryLineInOrderAndReopensAfterRename) {
 
 TEST(AccesslogSink, SyslogSendsOneDatagramPerLine) {
   test::temp_dir dir("accesslog");
-  const std::string sock_path = dir.file("log.sock");
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(sock_path.size(), sizeof(addr.sun_path));
-  std::copy(sock_path.begin(), sock_path.end(), addr.sun_path);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  ::setenv("KITELINE_SYSLOG_SOCKET", sock_path.c_str(), 1);
+  const test::syslog_socket log(dir.file("log.sock"));
+  ASSERT_TRUE(log.ok());
+  ::setenv("KITELINE_SYSLOG_SOCKET", log.path().c_str(), 1);
   auto opened = sink::open("syslog", format::text);
   ::unsetenv("KITELINE_SYSLOG_SOCKET");
   ASSERT_TRUE(opened);
@@ -107,16 +96,14 @@ TEST(AccesslogSink, SyslogSendsOneDatagramPerLine) {
   (*opened)->write(sample("/two"));
   (*opened)->flush();
   for (const char* want : {"path=/one", "path=/two"}) {
-    char buf[4096];
-    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
-    ASSERT_GT(n, 0);
-    const std::string dgram(buf, static_cast<std::size_t>(n));
+    const auto got = log.receive(std::chrono::seconds(10));
+    ASSERT_TRUE(got.has_value());
+    const std::string& dgram = *got;
     EXPECT_EQ(dgram.rfind("<30>", 0), 0U) << dgram;  // LOG_DAEMON | LOG_INFO
     EXPECT_NE(dgram.find(" kiteline-access["), std::string::npos) << dgram;
     EXPECT_NE(dgram.find(want), std::string::npos) << dgram;
     EXPECT_EQ(dgram.find('\n'), std::string::npos) << dgram;
   }
-  ::close(fd);
 }
 
 }  // namespace

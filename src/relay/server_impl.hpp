@@ -51,8 +51,10 @@ struct server::impl {
   [[nodiscard]] kite_registry& registry() { return srv.registry_; }
   [[nodiscard]] const std::string& uuid() const { return srv.uuid_; }
   [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return srv.ports_; }
-  /// The access log, or null (no --accesslog).
-  [[nodiscard]] accesslog::sink* access_log() const { return srv.access_log_.get(); }
+  /// The access log, or null (no --accesslog). Hooks that outlive a call keep a copy.
+  [[nodiscard]] const std::shared_ptr<accesslog::sink>& access_log() const {
+    return srv.access_log_;
+  }
   /// One access-log line for a visitor the relay answered itself or dropped (no stream):
   /// `head` = the bytes read from it (method and path when they are an HTTP request),
   /// `reply` = what was sent (its status line gives the status). No-op without an access log.

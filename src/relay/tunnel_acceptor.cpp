@@ -174,7 +174,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   hooks.closed = [this, worker, id = tun->id](const std::string& why) {
     on_tunnel_closed(worker, id, why);
   };
-  if (accesslog::sink* sink = srv_.access_log()) {
+  if (const auto& sink = srv_.access_log()) {
     opts.stream_notes = true;
     hooks.stream_finished = [sink, peer = tun->peer](const kiteline::tunnel::stream_note& n,
                                                      std::uint64_t read, std::uint64_t delivered) {

@@ -12,8 +12,8 @@ void server::impl::log_visitor(std::chrono::steady_clock::time_point started,
                                std::string_view kite, std::string_view proto, std::uint16_t port,
                                std::string_view head, std::string_view reply,
                                std::string_view note) {
-  accesslog::sink* sink = access_log();
-  if (sink == nullptr) {
+  const auto& sink = access_log();
+  if (!sink) {
     return;
   }
   const auto took = std::chrono::steady_clock::now() - started;

@@ -33,7 +33,9 @@ mkcert() {
     -CAcreateserial -days 2 -extfile "$WORK/relay.ext" -out "$WORK/relay.crt"
   cat "$WORK/relay.key" "$WORK/relay.crt" >"$WORK/relay.pem"
 }
-if ! mkcert >"$WORK/openssl.out" 2>&1; then echo "making the demo certificate failed:"; cat "$WORK/openssl.out"; exit 1; fi
+if ! mkcert >"$WORK/openssl.out" 2>&1; then
+  echo "making the demo certificate failed:"; cat "$WORK/openssl.out"; exit 1
+fi
 
 "$BIN" frontend --clean --host=127.0.0.1 --ports=0 --protos=http \
   --domain="http:*.localhost:$SECRET" --tls_endpoint="$RELAY_NAME:$WORK/relay.pem" \
@@ -55,7 +57,7 @@ fi
 TUNNEL_TLS=$(grep -oE 'TLSv1\.[0-9]+' "$WORK/connector.log" | head -n 1 || true)
 echo
 echo "  kiteline demo is up: a relay on 127.0.0.1:$PORT and a connector serving $SITE"
-echo "  tunnel: ${TUNNEL_TLS:-TLS}, relay certificate $RELAY_NAME verified against a CA made for this demo"
+echo "  tunnel: ${TUNNEL_TLS:-TLS}, relay certificate $RELAY_NAME verified against the demo's own CA"
 echo
 echo "  open   $URL"
 echo "  or     curl -H 'Host: demo.localhost' http://127.0.0.1:$PORT/hello.txt"

@@ -172,9 +172,10 @@ std::string format_time(std::chrono::system_clock::time_point t) {
   const char sign = off < 0 ? '-' : '+';
   off = off < 0 ? -off : off;
   std::array<char, 64> buf{};
-  const int n = std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld",
-                              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                              tm.tm_sec, static_cast<int>(ms), sign, off / 60, off % 60);
+  const int n =
+      std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02ld:%02ld",
+                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                    static_cast<int>(ms), sign, off / 60, off % 60);
   return std::string(buf.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 

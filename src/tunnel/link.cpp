@@ -320,7 +320,8 @@ void link::perform_actions() {
               s->sid = o.sid;
               s->no_compress = outbox_.start_stream_plain();
               if (opts_.stream_notes) {
-                s->note = make_note(o.proto, o.host, o.port.value_or(0), o.rip, o.rport.value_or(0));
+                s->note =
+                    make_note(o.proto, o.host, o.port.value_or(0), o.rip, o.rport.value_or(0));
               }
               streams_[o.sid] = s;
               ++stats_.streams_opened;

@@ -74,7 +74,8 @@ std::map<std::string, std::string> parse_text(std::string_view line) {
       ++j;  // the closing quote
     } else {
       const auto end = line.find("; ", j);
-      value = std::string(line.substr(j, end == std::string_view::npos ? line.size() - j : end - j));
+      const std::size_t n = end == std::string_view::npos ? line.size() - j : end - j;
+      value = std::string(line.substr(j, n));
       j = end == std::string_view::npos ? line.size() : end;
     }
     out[key] = value;

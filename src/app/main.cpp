@@ -21,6 +21,7 @@
 #include "config/parse.hpp"
 #include "connector/client.hpp"
 #include "console/role.hpp"
+#include "app/access_log.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
 #include "relay/server.hpp"
@@ -217,6 +218,12 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     }
     relay.set_key_store(std::move(*keys));
   }
+  // After block_signals() (its writer thread must not take them) and the key process.
+  const auto access_log = kiteline::app::open_access_log(cfg.process);
+  if (!access_log) {
+    return 1;
+  }
+  relay.set_access_log(*access_log);
   if (const auto started = relay.start(); !started) {
     return start_failed(*log, started.error());
   }
@@ -245,6 +252,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     if (sig == SIGHUP) {
       log->info("SIGHUP received: reloading certificates");
       relay.reload_certificates();
+      kiteline::app::reopen_access_log(*access_log, *log);
       continue;
     }
     if (sig == SIGUSR1) {
@@ -271,9 +279,12 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   raise_fd_limit(cfg.max_conns + 64, *log);
   kiteline::connector::client_options opts;
   // Machine-readable line for scripts and tests: printed on the worker when a kite goes live.
-  opts.on_kite_live = [](const std::string& kite, const std::string& relay) {
+  // Then, once per kite, a line for people: the URL visitors use.
+  auto urls = std::make_shared<kiteline::app::kite_url_printer>();
+  opts.on_kite_live = [urls](const std::string& kite, const std::string& relay) {
     std::printf("kiteline connector: kite %s live on relay %s\n", kite.c_str(), relay.c_str());
     std::fflush(stdout);
+    urls->kite_live(kite, relay);
   };
   // --all gave up: wake the sigwait() below (the signal is blocked in every thread).
   opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGTERM); };
@@ -290,6 +301,11 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     }
     opts.keys = std::move(*keys);
   }
+  const auto access_log = kiteline::app::open_access_log(cfg.process);
+  if (!access_log) {
+    return 1;
+  }
+  opts.access_log = *access_log;
   kiteline::connector::client connector(cfg, log, std::move(opts));
   if (const auto started = connector.start(); !started) {
     return start_failed(*log, started.error());
@@ -313,6 +329,7 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
       log->info("SIGHUP received (nothing to reload)");
+      kiteline::app::reopen_access_log(*access_log, *log);
       continue;
     }
     if (sig == SIGUSR1) {

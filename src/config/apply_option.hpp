@@ -43,6 +43,10 @@ bool apply_process(process_config& p, const raw_option& o, const apply_context& 
 /// --httpd, --httppass, --metrics_per_kite (apply_console.cpp). False when `o` is not one of them.
 bool apply_console(console_config& c, const raw_option& o, const apply_context& ctx);
 
+/// --accesslog / --accesslog_format (apply_accesslog.cpp; called by apply_process). False when
+/// `o` is not one of them.
+bool apply_accesslog(process_config& p, const raw_option& o, const apply_context& ctx);
+
 /// --tls_legacy / --tls_ciphers / --tls_protocols / --tls_openssl_records, shared by both roles.
 /// False when `o` is not one of them.
 template <class Config>

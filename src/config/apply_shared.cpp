@@ -13,6 +13,9 @@ bool apply_process(process_config& p, const raw_option& o, const apply_context& 
   if (apply_console(p.console, o, ctx)) {
     return true;
   }
+  if (apply_accesslog(p, o, ctx)) {
+    return true;
+  }
   const std::string v = value_of(o);
   if (o.name == "logfile") {
     if (v.empty()) {

@@ -45,6 +45,12 @@ constexpr std::array table{
                 "log to FILE, or to `stdio` / `syslog`", ""},
     option_spec{"loglevel", '\0', scalar, both, impl, gen, "LEVEL",
                 "none, err, warn, info, mach, debug, all, or a digit (default info)", ""},
+    option_spec{"accesslog", '\0', scalar, both, impl, gen, "FILE",
+                "one line per visitor connection (relay: each visitor; connector: each stream it "
+                "served) to FILE, or to `stdio` / `syslog`; `none` (the default) keeps none "
+                "(kiteline)", ""},
+    option_spec{"accesslog_format", '\0', scalar, both, impl, gen, "FORMAT",
+                "`text` (pagekite.py-like key=value, the default) or `json` (JSON lines)", ""},
     option_spec{"threads", '\0', scalar, both, impl, gen, "N",
                 "worker threads; 0 = one per core (default 0; kiteline)", ""},
     option_spec{"buffers", '\0', scalar, both, impl, gen, "KIB",

@@ -12,6 +12,10 @@ namespace kiteline::config {
 struct process_config {
   std::string logfile;             ///< --logfile/-L: "" = default, "stdio", "syslog", or a path
   std::string loglevel = "info";   ///< --loglevel: none, err, warn, info, mach, debug, all or 0-9
+  /// --accesslog: one line per visitor connection / served stream: a path, "stdio", "syslog",
+  /// or "none" (the default, also "").
+  std::string accesslog;
+  std::string accesslog_format = "text";  ///< --accesslog_format: text (key=value) or json
   unsigned threads = 0;            ///< --threads: workers; 0 = one per core
   /// --buffers: per-tunnel budget (KiB) of delivered data waiting for local sockets. pagekite.py
   /// defaults to 1024; kiteline to 16 windows of 1 MiB, so 16 stalled readers fit before the

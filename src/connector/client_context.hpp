@@ -13,6 +13,7 @@
 
 #include <spdlog/logger.h>
 
+#include "accesslog/sink.hpp"
 #include "config/connector_config.hpp"
 #include "connector/backoff.hpp"
 #include "net/asio.hpp"
@@ -70,6 +71,8 @@ struct client_options {
   /// Where the --tls_client_cert private key lives: a key process (main starts one unless
   /// --tls_keys_inprocess) or, when null, this process (SSL_CTX_use_PrivateKey_file).
   std::shared_ptr<kiteline::keys::key_store> keys;
+  /// Where access-log lines go (--accesslog): one per stream served; null = none.
+  std::shared_ptr<accesslog::sink> access_log;
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "accesslog/stream_record.hpp"
 #include "connector/kite_signing.hpp"
 #include "core/text.hpp"
 #include "net/spawn.hpp"
@@ -316,6 +317,14 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   // Every stream the relay opens counts against --max_conns from open_local until it leaves the
   // link's table (whatever ends it), so the gauge cannot drift.
   hooks.stream_ended = [dialer = dialer_](wire::sid_t) mutable { dialer.stream_ended(); };
+  if (ctx_->opts.access_log) {
+    lo.stream_notes = true;
+    hooks.stream_finished = [sink = ctx_->opts.access_log, relay = label_](
+                                const kiteline::tunnel::stream_note& n, std::uint64_t read,
+                                std::uint64_t delivered) {
+      sink->write(accesslog::stream_record(accesslog::side::connector, n, read, delivered, relay));
+    };
+  }
   hooks.closed = [weak](const std::string& why) {
     if (auto s = weak.lock()) {
       s->round_error_ = why.empty() ? "tunnel closed" : why;

@@ -12,6 +12,7 @@
 
 #include <spdlog/logger.h>
 
+#include "accesslog/sink.hpp"
 #include "config/relay_config.hpp"
 #include "core/outcome.hpp"
 #include "core/result.hpp"
@@ -68,6 +69,8 @@ class server {
   /// Where the TLS endpoints' private keys live (kiteline::keys::start_key_process for isolation). Call
   /// before start(); without it the keys are loaded in this process.
   void set_key_store(std::shared_ptr<kiteline::keys::key_store> keys) { keys_ = std::move(keys); }
+  /// Where access-log lines go (--accesslog; null: none). Call before start().
+  void set_access_log(std::shared_ptr<accesslog::sink> sink) { access_log_ = std::move(sink); }
   /// Reloads every TLS endpoint's certificate/key pair now (SIGHUP), with the failsafe of
   /// kiteline::keys::certificate_reloader; the outcome is logged. Any thread (posted to worker 0).
   void reload_certificates();
@@ -102,6 +105,7 @@ class server {
  private:
   std::unique_ptr<impl> impl_;
   std::shared_ptr<kiteline::keys::key_store> keys_;
+  std::shared_ptr<accesslog::sink> access_log_;
   config::relay_config cfg_;
   std::shared_ptr<spdlog::logger> log_;
   std::vector<std::uint16_t> ports_;

@@ -14,6 +14,7 @@
 #include "tls/transport.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -52,6 +53,17 @@ struct server::impl {
   [[nodiscard]] kite_registry& registry() { return srv.registry_; }
   [[nodiscard]] const std::string& uuid() const { return srv.uuid_; }
   [[nodiscard]] const std::vector<std::uint16_t>& ports() const { return srv.ports_; }
+  /// The access log, or null (no --accesslog). Hooks that outlive a call keep a copy.
+  [[nodiscard]] const std::shared_ptr<accesslog::sink>& access_log() const {
+    return srv.access_log_;
+  }
+  /// One access-log line for a visitor the relay answered itself or dropped (no stream):
+  /// `head` = the bytes read from it (method and path when they are an HTTP request),
+  /// `reply` = what was sent (its status line gives the status). No-op without an access log.
+  void log_visitor(std::chrono::steady_clock::time_point started, const std::string& peer,
+                   std::uint16_t peer_port, std::string_view kite, std::string_view proto,
+                   std::uint16_t port, std::string_view head, std::string_view reply,
+                   std::string_view note);
 
   /// The port a listening port is reported as (--portalias), else `listen` itself.
   [[nodiscard]] std::uint16_t reported_port(std::uint16_t listen) const;

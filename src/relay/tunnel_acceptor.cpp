@@ -1,5 +1,6 @@
 #include "relay/tunnel_acceptor.hpp"
 
+#include "accesslog/stream_record.hpp"
 #include "core/text.hpp"
 #include "relay/errc.hpp"
 #include "relay/kite_policy.hpp"
@@ -209,6 +210,13 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   hooks.closed = [this, worker, id = tun->id](const std::string& why) {
     on_tunnel_closed(worker, id, why);
   };
+  if (const auto& sink = srv_.access_log()) {
+    opts.stream_notes = true;
+    hooks.stream_finished = [sink, peer = tun->peer](const kiteline::tunnel::stream_note& n,
+                                                     std::uint64_t read, std::uint64_t delivered) {
+      sink->write(accesslog::stream_record(accesslog::side::relay, n, read, delivered, peer));
+    };
+  }
   std::vector<std::byte> leftover(buf.begin() + static_cast<std::ptrdiff_t>(head_len), buf.end());
   tun->link = std::make_shared<kiteline::tunnel::link>(std::move(t), opts, std::move(hooks),
                                                        srv_.log_ptr(), std::to_string(tun->id));

@@ -31,7 +31,15 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
                                      std::uint16_t peer_port) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
-  const auto deadline = std::chrono::steady_clock::now() + srv_.cfg().visitor_timeout;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + srv_.cfg().visitor_timeout;
+  const std::uint16_t public_port = srv_.reported_port(port);
+  // An access-log line for a visitor answered or dropped here (no kite known yet: "").
+  const auto log_visitor = [&](std::string_view kite, std::string_view proto,
+                               std::string_view reply, std::string_view note) {
+    srv_.log_visitor(started, peer, peer_port, kite, proto, public_port, as_text(buf), reply,
+                     note);
+  };
   sniff::classify_limits limits;
   const std::size_t cap = limits.http.max_head_bytes + limits.tls.max_client_hello_bytes + 1024;
   sniff::classification c;
@@ -54,6 +62,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       auto [ec, n] = t.try_read_plain(chunk);
       if (ec != asio::error::would_block) {
         if (ec || n == 0) {
+          log_visitor("", "", "", "closed before a request");
           t.close();
           co_return;
         }
@@ -73,6 +82,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         srv_.stats.visitor(visitor_proto::unknown, visitor_result::timed_out);
         srv_.log().info("visitor closed rip={} reason=\"no request within {}s\"", peer,
                         srv_.cfg().visitor_timeout.count());
+        log_visitor("", "", "", "no request in time");
         t.close();
         co_return;
       }
@@ -84,11 +94,13 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       srv_.stats.visitor(visitor_proto::unknown, visitor_result::timed_out);
       srv_.log().info("visitor closed rip={} reason=\"request head incomplete after {}s\"", peer,
                       srv_.cfg().visitor_timeout.count());
+      log_visitor("", "", "", "request head incomplete in time");
       t.close();
       co_return;
     }
     auto [ec, n] = std::get<0>(r);
     if (ec || n == 0) {
+      log_visitor("", "", "", "closed before a request");
       t.close();
       co_return;
     }
@@ -110,6 +122,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       srv_.stats.visitor(visitor_proto::unknown, visitor_result::refused);
       srv_.stats.refusals.note(
           "visitor", "", peer, c.error ? c.error.message() : std::string("request head too large"));
+      log_visitor("", "", "", "refused: bad request");
       t.close();
       co_return;
     case sniff::kind::tunnel_request:
@@ -128,7 +141,9 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         srv_.log().info("visitor refused rip={} reason=\"no Host header\"", peer);
         srv_.stats.visitor(visitor_proto::http, visitor_result::refused);
         srv_.stats.refusals.note("visitor", "", peer, "no Host header");
-        co_await srv_.refuse(t, wire::format_no_host_page(srv_.uuid()));
+        const auto page = wire::format_no_host_page(srv_.uuid());
+        log_visitor("", "http", page, "refused: no Host header");
+        co_await srv_.refuse(t, page);
         co_return;
       }
       std::string proto =
@@ -141,7 +156,9 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
                         proto, c.host);
         srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
         srv_.stats.refusals.note("visitor", proto + ":" + c.host, peer, "no tunnel for this kite");
-        co_await srv_.refuse(t, wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe"));
+        const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe");
+        log_visitor(c.host, proto, page, "unavailable: no tunnel");
+        co_await srv_.refuse(t, page);
         co_return;
       }
       owned_open info{r.proto, c.host, srv_.reported_port(port), peer, peer_port, via_tls};
@@ -152,6 +169,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       if (via_tls) {
         srv_.log().info("visitor refused rip={} reason=\"TLS inside TLS\"", peer);
         srv_.stats.visitor(visitor_proto::https, visitor_result::refused);
+        log_visitor("", "https", "", "refused: TLS inside TLS");
         t.close();
         co_return;
       }
@@ -176,6 +194,8 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       srv_.stats.refusals.note("visitor", c.has_sni ? "https:" + c.host : std::string(), peer,
                                "no https kite or TLS endpoint");
       auto alert = wire::tls_alert_unavailable();
+      log_visitor(c.has_sni ? std::string_view(c.host) : std::string_view(), "https", "",
+                  "unavailable: no https kite or TLS endpoint");
       co_await srv_.refuse(t, as_text(alert));
       co_return;
     }
@@ -203,6 +223,8 @@ awaitable<void> visitor_session::terminate_tls(std::size_t worker, tls::transpor
   if (r.index() == 1 || std::get<0>(r)) {
     srv_.log().info("visitor refused rip={} reason=\"TLS handshake failed{}\"", peer,
                     r.index() == 1 ? ": timeout" : ": " + std::get<0>(r).message());
+    srv_.log_visitor(std::chrono::steady_clock::now(), peer, peer_port, ep->name(), "https",
+                     srv_.reported_port(port), "", "", "refused: TLS handshake failed");
     std::error_code ec;
     stream->lowest_layer().close(ec);
     co_return;
@@ -267,7 +289,10 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
   srv_.stats.visitor(visitor_proto::unknown, visitor_result::refused);
   srv_.stats.refusals.note("visitor", host + ":" + std::to_string(cport), peer,
                            "CONNECT: no tunnel for this kite");
-  co_await srv_.refuse(t, wire::connect_unavailable());
+  const auto reply = wire::connect_unavailable();
+  srv_.log_visitor(std::chrono::steady_clock::now(), peer, peer_port, host, "connect", cport,
+                   as_text(buf).substr(0, c.head_length), reply, "unavailable: no tunnel");
+  co_await srv_.refuse(t, reply);
 }
 
 void visitor_session::dispatch_stream(std::size_t worker, tls::transport t, const route& r,

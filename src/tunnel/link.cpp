@@ -266,6 +266,10 @@ void link::perform_actions() {
                 return;
               }
               auto& s = *it->second;
+              if (s.note && s.bytes_delivered == 0) {
+                note_head(s.note->head_delivered, d.data);
+              }
+              s.bytes_delivered += d.data.size();
               delivered_total_ += d.data.size();
               note_buffered(static_cast<std::int64_t>(d.data.size()));
               if (s.filter) {
@@ -315,6 +319,10 @@ void link::perform_actions() {
               auto s = std::make_shared<local_stream>();
               s->sid = o.sid;
               s->no_compress = outbox_.start_stream_plain();
+              if (opts_.stream_notes) {
+                s->note =
+                    make_note(o.proto, o.host, o.port.value_or(0), o.rip, o.rport.value_or(0));
+              }
               streams_[o.sid] = s;
               ++stats_.streams_opened;
               if (hooks_.open_local) {
@@ -515,6 +523,11 @@ bool link::attach_visitor(tls::transport&& visitor, const mux::stream_open& info
   s->sid = *sid;
   s->adopt(std::move(visitor));
   s->no_compress = outbox_.start_stream_plain();
+  s->bytes_read = first.size();
+  if (opts_.stream_notes) {
+    s->note = make_note(info.proto, info.host, info.port, info.rip, info.rport);
+    note_head(s->note->head_read, first);
+  }
   streams_[*sid] = s;
   ++stats_.streams_opened;
   perform_actions();
@@ -530,22 +543,6 @@ void link::attach_local(wire::sid_t sid, tls::transport&& origin) {
   }
   it->second->adopt(std::move(origin));
   start_local(it->second);
-}
-
-void link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
-  if (!reply.empty()) {
-    (void)session_.on_local_data(sid, reply);
-  }
-  (void)session_.close_stream(sid);
-  perform_actions();
-  drop_stream(sid, true);
-}
-
-void link::set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f) {
-  auto it = streams_.find(sid);
-  if (it != streams_.end()) {
-    it->second->filter = std::move(f);
-  }
 }
 
 void link::send_control(std::span<const std::byte> encoded_chunk) {

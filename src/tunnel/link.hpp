@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <variant>
@@ -65,6 +66,9 @@ struct link_options {
   std::size_t probation_frame_size = 64 * 1024;
   std::size_t probation_read_buffer = 16 * 1024;
   std::chrono::milliseconds tick{1000};
+  /// Every stream keeps a stream_note (kite, visitor, first bytes each way) and its end is
+  /// reported through hooks::stream_finished (the access log). Off: nothing is kept.
+  bool stream_notes = false;
   /// While the receive budget pauses the tunnel, how often stalled holders are looked for.
   std::chrono::milliseconds stall_check{100};
 };
@@ -103,6 +107,11 @@ class link : public std::enable_shared_from_this<link> {
     std::function<void(const std::string& why)> closed;
     /// A stream left the table (any reason). Called on the link's executor.
     std::function<void(wire::sid_t)> stream_ended;
+    /// With link_options::stream_notes: a stream left the table; `read` = bytes read from its
+    /// local socket, `delivered` = bytes the peer sent for it that were not left unwritten.
+    /// Called on the link's executor, before stream_ended.
+    std::function<void(const stream_note& note, std::uint64_t read, std::uint64_t delivered)>
+        stream_finished;
   };
 
   link(tls::transport&& t, link_options opts, hooks h, std::shared_ptr<spdlog::logger> log,
@@ -222,6 +231,14 @@ class link : public std::enable_shared_from_this<link> {
   /// Starts the next write step unless one is pending (write_wait).
   void kick_writer(const stream_ptr& s);
   void drop_stream(wire::sid_t sid, bool abortive);
+  /// A stream_note for a stream opened with `proto`/`host`/... (link_options::stream_notes).
+  [[nodiscard]] static std::unique_ptr<stream_note> make_note(std::string_view proto,
+                                                              std::string_view host,
+                                                              std::uint32_t port,
+                                                              std::string_view rip,
+                                                              std::uint32_t rport);
+  /// Keeps the first bytes of `data` in `head` when nothing was kept yet.
+  static void note_head(std::string& head, std::span<const std::byte> data);
   void note_buffered(std::int64_t delta);
   /// Accounts a Z frame's inflated bytes that no stream took; false (and the tunnel closed)
   /// when the peer exceeded the inflation allowance.

@@ -2,11 +2,13 @@
 // plain or TLS alike, which the stream pump drives.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -59,6 +61,23 @@ enum class write_wait : std::uint8_t {
 /// What happens once everything delivered was written (close wins over shutdown).
 enum class after_flush : std::uint8_t { keep_open, shutdown_send, close };
 
+/// What an access log needs of one stream beyond its byte counts: who opened it for which kite,
+/// when, and the first bytes seen each way (a request line, a status line). Kept only when
+/// link_options::stream_notes is set; filled on the link's executor.
+struct stream_note {
+  /// At most this many of the first bytes each way are kept (one read's worth, not more).
+  static constexpr std::size_t head_bytes = 1024;
+  std::string proto;
+  std::string host;
+  std::uint32_t port = 0;
+  std::string rip;
+  std::uint32_t rport = 0;
+  std::chrono::system_clock::time_point opened{};
+  std::chrono::steady_clock::time_point opened_steady{};
+  std::string head_read;       ///< start of the first read from the local socket
+  std::string head_delivered;  ///< start of the first delivery to it
+};
+
 /// One local socket of a tunnel. Owned by the link (its table) and by the handlers pumping it;
 /// used on the link's executor only.
 struct local_stream : std::enable_shared_from_this<local_stream> {
@@ -80,6 +99,12 @@ struct local_stream : std::enable_shared_from_this<local_stream> {
   write_wait writing = write_wait::none;
   after_flush then = after_flush::keep_open;
   bool no_compress = false;  // compressing it saves too little (the outbox's ZChunk policy)
+  // Plain counters for the access log (this executor only): bytes read from the local socket
+  // (plus a relay visitor's sniffed bytes, a connector's refusal reply) and bytes the peer
+  // delivered for it.
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_delivered = 0;
+  std::unique_ptr<stream_note> note;  // only with link_options::stream_notes
 };
 
 }  // namespace kiteline::tunnel

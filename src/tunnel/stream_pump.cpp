@@ -124,6 +124,11 @@ void link::read_in_place(const stream_ptr& s) {
     perform_actions();
     return;
   }
+  if (s->note && s->bytes_read == 0) {
+    note_head(s->note->head_read,
+              std::span<const std::byte>(out.data() + at + full_head, std::min(n, slot)));
+  }
+  s->bytes_read += n;
   // Heads in front of the full slots; the last, partial slot gets its own (maybe shorter) head,
   // its bytes moved up to meet it (at most one slot's worth, and only on a short read).
   const std::size_t full = n / slot;
@@ -188,6 +193,10 @@ void link::on_readable(const stream_ptr& s, std::error_code ec) {
     return;
   }
   stats_.local_in += n;
+  if (s->note && s->bytes_read == 0) {
+    note_head(s->note->head_read, std::span<const std::byte>(local_rbuf_.data(), n));
+  }
+  s->bytes_read += n;
   (void)session_.on_local_data(sid, std::span<const std::byte>(local_rbuf_.data(), n));
   perform_actions();
   stats_.outbox_peak = std::max<std::uint64_t>(stats_.outbox_peak, outbox_.size());
@@ -387,6 +396,9 @@ void link::drop_stream(wire::sid_t sid, bool abortive) {
   auto s = it->second;
   streams_.erase(it);
   s->state = local_state::gone;
+  if (s->note && hooks_.stream_finished) {
+    hooks_.stream_finished(*s->note, s->bytes_read, s->bytes_delivered - s->wbuf_delivered);
+  }
   if (hooks_.stream_ended) {
     hooks_.stream_ended(sid);
   }
@@ -397,6 +409,50 @@ void link::drop_stream(wire::sid_t sid, bool abortive) {
   if (s->sock) {
     (void)abortive;
     s->sock->close();  // its pending wait and write end with an error and find it gone
+  }
+}
+
+void link::refuse_local(wire::sid_t sid, std::span<const std::byte> reply) {
+  if (!reply.empty()) {
+    if (auto it = streams_.find(sid); it != streams_.end()) {
+      auto& s = *it->second;
+      if (s.note && s.bytes_read == 0) {
+        note_head(s.note->head_read, reply);
+      }
+      s.bytes_read += reply.size();
+    }
+    (void)session_.on_local_data(sid, reply);
+  }
+  (void)session_.close_stream(sid);
+  perform_actions();
+  drop_stream(sid, true);
+}
+
+void link::set_filter(wire::sid_t sid, std::unique_ptr<delivery_filter> f) {
+  auto it = streams_.find(sid);
+  if (it != streams_.end()) {
+    it->second->filter = std::move(f);
+  }
+}
+
+std::unique_ptr<stream_note> link::make_note(std::string_view proto, std::string_view host,
+                                             std::uint32_t port, std::string_view rip,
+                                             std::uint32_t rport) {
+  auto n = std::make_unique<stream_note>();
+  n->proto = proto;
+  n->host = host;
+  n->port = port;
+  n->rip = rip;
+  n->rport = rport;
+  n->opened = std::chrono::system_clock::now();
+  n->opened_steady = std::chrono::steady_clock::now();
+  return n;
+}
+
+void link::note_head(std::string& head, std::span<const std::byte> data) {
+  if (head.empty()) {
+    const std::size_t n = std::min(data.size(), stream_note::head_bytes);
+    head.assign(reinterpret_cast<const char*>(data.data()), n);
   }
 }
 

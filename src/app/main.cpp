@@ -22,6 +22,7 @@
 #include "connector/client.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
+#include "app/service.hpp"
 #include "relay/server.hpp"
 #include "keys/key_store.hpp"
 #include "tls/client_auth.hpp"
@@ -187,6 +188,14 @@ void prepare_connector_chroot(const kiteline::config::connector_config& cfg,
   }
 }
 
+/// SIGHUP: the log files are opened again (after logrotate renamed them); a file that cannot
+/// be reopened keeps its old one and says why there.
+void reopen_logs(spdlog::logger& log) {
+  if (const std::string problems = kiteline::app::reopen_logs(log); !problems.empty()) {
+    log.error("SIGHUP: log not reopened, still writing to the old file: {}", problems);
+  }
+}
+
 int run_relay(const kiteline::config::relay_config& cfg) {
   auto made = kiteline::app::make_logger("relay", cfg.process.logfile, cfg.process.loglevel);
   if (!made) {
@@ -194,6 +203,10 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     return 1;
   }
   const std::shared_ptr<spdlog::logger> log = *made;
+  kiteline::app::service svc(cfg.process, log);
+  if (const auto detached = svc.detach(); !detached) {  // --daemonize: before any thread
+    return start_failed(*log, detached.error());
+  }
   sigset_t signals = block_signals();
   raise_fd_limit(4096, *log);
   kiteline::relay::server relay(cfg, log);
@@ -218,6 +231,9 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   if (const auto started = relay.start(); !started) {
     return start_failed(*log, started.error());
   }
+  if (const auto written = svc.write_pidfile(); !written) {
+    return start_failed(*log, written.error());
+  }
   // Ports are bound, certificates and the log file are open: now --chroot and --runas.
   if (!drop_privileges(cfg.process, *log)) {
     return 1;
@@ -229,16 +245,19 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   // Machine-readable line for scripts and tests binding port 0 (style §9).
   std::printf("kiteline relay ready ports=%s\n", ports.c_str());
   std::fflush(stdout);
+  svc.ready("relay ready ports=" + ports);
   relay.start_threads();
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
+      reopen_logs(*log);
       log->info("SIGHUP received: reloading certificates");
       relay.reload_certificates();
       continue;
     }
     log->info("signal {} received, stopping", sig);
+    svc.stopping("stopping (signal " + std::to_string(sig) + ")");
     break;
   }
   relay.stop();
@@ -253,6 +272,10 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     return 1;
   }
   const std::shared_ptr<spdlog::logger> log = *made;
+  kiteline::app::service svc(cfg.process, log);
+  if (const auto detached = svc.detach(); !detached) {  // --daemonize: before any thread
+    return start_failed(*log, detached.error());
+  }
   sigset_t signals = block_signals();
   raise_fd_limit(cfg.max_conns + 64, *log);
   kiteline::connector::client_options opts;
@@ -280,19 +303,25 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   if (const auto started = connector.start(); !started) {
     return start_failed(*log, started.error());
   }
+  if (const auto written = svc.write_pidfile(); !written) {
+    return start_failed(*log, written.error());
+  }
   prepare_connector_chroot(cfg, *log);
   if (!drop_privileges(cfg.process, *log)) {
     return 1;
   }
+  svc.ready("connector running");
   connector.start_threads();
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      log->info("SIGHUP received (nothing to reload)");
+      reopen_logs(*log);
+      log->info("SIGHUP received: log reopened");
       continue;
     }
     log->info("signal {} received, stopping", sig);
+    svc.stopping("stopping (signal " + std::to_string(sig) + ")");
     break;
   }
   connector.stop();

@@ -24,6 +24,9 @@ struct process_config {
   bool nozchunks = false;          ///< --nozchunks: never compress chunks (ZChunks off)
   std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
   std::string chroot;              ///< --chroot: directory to enter after opening files
+  /// --daemonize/-Z: detach once the ports are bound (--nodaemonize clears it).
+  bool daemonize = false;
+  std::string pidfile;             ///< --pidfile/-I: write the process id here ("" = none)
 
   friend bool operator==(const process_config&, const process_config&) = default;
 };

@@ -10,14 +10,12 @@
 #include <string>
 #include <vector>
 
-#include <poll.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "hostile/hostile_support.hpp"
+#include "support/syslog_socket.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -151,54 +149,8 @@ TEST(process_hygiene, daemonize_start_errors_still_reach_the_terminal) {
   EXPECT_FALSE(fs::exists(dir.file("r.pid")));
 }
 
-/// A unix datagram socket the test binds: the syslog daemon kiteline is pointed at.
-class syslog_daemon {
- public:
-  syslog_daemon() : path_(dir_.file("log")) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    path_.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-    ok_ = ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~syslog_daemon() { ::close(fd_); }
-  syslog_daemon(const syslog_daemon&) = delete;
-  syslog_daemon& operator=(const syslog_daemon&) = delete;
-  [[nodiscard]] bool ok() const { return ok_; }
-  [[nodiscard]] const std::string& path() const { return path_; }
-  /// Datagrams until one contains `needle` (returned), or "" after the test timeout.
-  std::string receive_until(std::string_view needle) {
-    std::string found;
-    (void)test::wait_for(
-        [&] {
-          pollfd p{fd_, POLLIN, 0};
-          while (::poll(&p, 1, 0) == 1) {
-            char buf[2048];
-            const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) {
-              break;
-            }
-            std::string d(buf, static_cast<std::size_t>(n));
-            if (d.find(needle) != std::string::npos) {
-              found = d;
-              return true;
-            }
-          }
-          return false;
-        },
-        "a syslog datagram");
-    return found;
-  }
-
- private:
-  test::temp_dir dir_{"syslog"};
-  std::string path_;
-  int fd_ = -1;
-  bool ok_ = false;
-};
-
 TEST(process_hygiene, logfile_syslog_sends_the_log_to_the_syslog_socket) {
-  syslog_daemon daemon;
+  test::syslog_socket daemon;
   ASSERT_TRUE(daemon.ok());
   ::setenv("KITELINE_SYSLOG_SOCKET", daemon.path().c_str(), 1);
   process relay(relay_args({"--ports=0", "--logfile=syslog"}));

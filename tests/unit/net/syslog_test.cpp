@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "support/syslog_socket.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
 
@@ -37,47 +38,6 @@ TEST(format_syslog_datagram, line_breaks_become_spaces) {
             "<28>T k[2]: one two  three");
 }
 
-/// A unix datagram socket bound in a temp dir: what a syslog daemon listens on.
-class syslog_socket {
- public:
-  syslog_socket() : path_(dir_.file("log")) {
-    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    path_.copy(addr.sun_path, sizeof(addr.sun_path) - 1);
-    bound_ = ::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~syslog_socket() { close(); }
-  syslog_socket(const syslog_socket&) = delete;
-  syslog_socket& operator=(const syslog_socket&) = delete;
-
-  [[nodiscard]] bool ok() const { return bound_; }
-  [[nodiscard]] const std::string& path() const { return path_; }
-  /// The next datagram, or "" when none came within the test timeout.
-  std::string receive() {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(test::test_timeout().count())) != 1) {
-      return {};
-    }
-    char buf[2048];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
-  }
-  void close() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-      ::unlink(path_.c_str());
-      fd_ = -1;
-    }
-  }
-
- private:
-  test::temp_dir dir_{"syslog"};
-  std::string path_;
-  int fd_ = -1;
-  bool bound_ = false;
-};
-
 /// "<PRI>Mmm dd hh:mm:ss " is 4 + 16 characters for a one-digit facility|severity of two digits.
 std::string after_timestamp(const std::string& dgram) {
   const auto close = dgram.find('>');
@@ -86,7 +46,7 @@ std::string after_timestamp(const std::string& dgram) {
 }
 
 TEST(syslog_writer, sends_one_datagram_per_message_to_the_socket) {
-  syslog_socket daemon;
+  test::syslog_socket daemon;
   ASSERT_TRUE(daemon.ok());
   auto writer = syslog_writer::open("kiteline-test", log_daemon, daemon.path());
   ASSERT_TRUE(writer) << writer.error().message();
@@ -94,10 +54,10 @@ TEST(syslog_writer, sends_one_datagram_per_message_to_the_socket) {
   (*writer)->write(syslog_severity::info, "first line");
   (*writer)->write(syslog_severity::err, "second\nline");
   const std::string pid = std::to_string(::getpid());
-  const std::string one = daemon.receive();
+  const std::string one = daemon.receive_until("first");
   EXPECT_EQ(one.substr(0, 4), "<30>") << one;
   EXPECT_EQ(after_timestamp(one), "kiteline-test[" + pid + "]: first line") << one;
-  const std::string two = daemon.receive();
+  const std::string two = daemon.receive_until("second");
   EXPECT_EQ(two.substr(0, 4), "<27>") << two;
   EXPECT_EQ(after_timestamp(two), "kiteline-test[" + pid + "]: second line") << two;
 }
@@ -110,15 +70,15 @@ TEST(syslog_writer, open_fails_when_nothing_listens) {
 }
 
 TEST(syslog_writer, reconnects_once_the_daemon_is_back) {
-  auto daemon = std::make_unique<syslog_socket>();
-  ASSERT_TRUE(daemon->ok());
-  const std::string path = daemon->path();
+  test::syslog_socket daemon;
+  ASSERT_TRUE(daemon.ok());
+  const std::string path = daemon.path();
   auto writer = syslog_writer::open("k", log_daemon, path);
   ASSERT_TRUE(writer);
   (*writer)->write(syslog_severity::info, "before");
-  EXPECT_NE(daemon->receive().find("before"), std::string::npos);
+  EXPECT_NE(daemon.receive_until("before"), "");
   // The daemon restarts: a new socket at the same path (the old one is gone).
-  daemon->close();
+  daemon.close();
   (*writer)->write(syslog_severity::info, "lost while it is down");  // dropped, no throw
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};

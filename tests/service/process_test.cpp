@@ -168,6 +168,28 @@ TEST(process_hygiene, logfile_syslog_sends_the_log_to_the_syslog_socket) {
   EXPECT_NE(stopping.find(tag + "signal 15 received, stopping"), std::string::npos) << stopping;
 }
 
+TEST(process_hygiene, systemd_notifications_ready_watchdog_stopping) {
+  // What systemd gives a Type=notify service with WatchdogSec: a socket and the interval.
+  test::syslog_socket systemd;  // any unix datagram socket will do
+  ASSERT_TRUE(systemd.ok());
+  ::setenv("NOTIFY_SOCKET", systemd.path().c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "200000", 1);
+  process relay(relay_args({"--ports=0", "--logfile=stdio"}));
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ASSERT_TRUE(relay.wait_output({"kiteline relay ready ports="})) << relay.tail();
+  const std::string ready = systemd.receive_until("READY=1");
+  EXPECT_EQ(ready, "READY=1\nMAINPID=" + std::to_string(relay.pid()) +
+                       "\nSTATUS=relay ready ports=" + std::to_string(ready_port(relay)))
+      << relay.tail();
+  // Half of WATCHDOG_USEC apart; two in a row prove it is periodic.
+  EXPECT_EQ(systemd.receive_until("WATCHDOG=1"), "WATCHDOG=1");
+  EXPECT_EQ(systemd.receive_until("WATCHDOG=1"), "WATCHDOG=1");
+  EXPECT_EQ(relay.count("systemd watchdog: WATCHDOG=1 every 100 ms"), 1U) << relay.tail();
+  ::kill(relay.pid(), SIGTERM);
+  EXPECT_EQ(systemd.receive_until("STOPPING=1"), "STOPPING=1\nSTATUS=stopping (signal 15)");
+}
+
 TEST(process_hygiene, sighup_reopens_the_log_file_after_a_rename) {
   test::temp_dir dir("logrotate");
   const std::string log = dir.file("relay.log");

@@ -11,9 +11,7 @@
 
 namespace kiteline::app {
 
-namespace {
-
-std::string absolute(const std::string& path) {
+std::string absolute_path(const std::string& path) {
   if (path.empty() || path.front() == '/') {
     return path;
   }
@@ -23,6 +21,8 @@ std::string absolute(const std::string& path) {
   }
   return std::string(buf) + "/" + path;
 }
+
+namespace {
 
 /// The directory part of `path` ("." for a bare name).
 std::string directory_of(const std::string& path) {
@@ -82,7 +82,7 @@ outcome<std::shared_ptr<reopenable_file_sink>> reopenable_file_sink::open(
   if (!f) {
     return f.error();
   }
-  return std::shared_ptr<reopenable_file_sink>(new reopenable_file_sink(absolute(path), *f));
+  return std::shared_ptr<reopenable_file_sink>(new reopenable_file_sink(absolute_path(path), *f));
 }
 
 reopenable_file_sink::~reopenable_file_sink() {

@@ -14,6 +14,10 @@
 
 namespace kiteline::app {
 
+/// `path` made absolute against the working directory now (files reopened or removed later,
+/// after a chdir, must name the same file). Unchanged when already absolute or empty.
+[[nodiscard]] std::string absolute_path(const std::string& path);
+
 /// Appends to a file by name; reopen() closes it and opens the name again. Thread-safe (the
 /// base sink's mutex guards the FILE).
 class reopenable_file_sink final : public spdlog::sinks::base_sink<std::mutex> {

@@ -18,6 +18,7 @@
 #endif
 
 #include "app/errc.hpp"
+#include "app/log_sinks.hpp"
 
 namespace kiteline::app {
 
@@ -107,14 +108,6 @@ bool copy_available(int from, int to) {
   }
 }
 
-std::string absolute(const std::string& path) {
-  if (path.empty() || path.front() == '/') {
-    return path;
-  }
-  char buf[4096];
-  return ::getcwd(buf, sizeof buf) != nullptr ? std::string(buf) + "/" + path : path;
-}
-
 bool logs_to_stdio(const std::string& logfile) {
   return logfile.empty() || logfile == "stdio" || logfile == "stderr" || logfile == "-" ||
          logfile == "stdout";
@@ -124,7 +117,7 @@ bool logs_to_stdio(const std::string& logfile) {
 
 service::service(const config::process_config& cfg, std::shared_ptr<spdlog::logger> log)
     : cfg_(cfg), log_(std::move(log)) {
-  cfg_.pidfile = absolute(cfg_.pidfile);  // removed at exit, whatever the directory is then
+  cfg_.pidfile = absolute_path(cfg_.pidfile);  // removed at exit, whatever the directory is then
 }
 
 service::~service() {

@@ -216,6 +216,40 @@ TEST(process_hygiene, sighup_reopens_the_log_file_after_a_rename) {
   EXPECT_EQ(test::read_file(rotated), old_text) << "the renamed file stopped growing";
 }
 
+TEST(process_hygiene, a_daemonized_connector_registers_its_kite_and_reopens_its_log) {
+  relay_process relay;
+  ASSERT_TRUE(relay.ok()) << relay.proc().tail();
+  silent_origin origin;
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+  test::temp_dir dir("connector");
+  const std::string log = dir.file("connector.log");
+  const std::string pidfile = dir.file("connector.pid");
+  process fg({"--frontend=127.0.0.1:" + std::to_string(relay.port()),
+              "--service_on=http:daemon.test:127.0.0.1:" + std::to_string(origin.port()) +
+                  ":s3cret",
+              "--daemonize", "--logfile=" + log, "--pidfile=" + pidfile});
+  ASSERT_TRUE(test::wait_for([&] { return !fg.alive(); }, "the foreground process exits"))
+      << fg.tail();
+  const pid_t daemon = static_cast<pid_t>(std::atol(test::read_file(pidfile).c_str()));
+  ASSERT_GT(daemon, 0) << fg.tail();
+  EXPECT_NE(daemon, fg.pid());
+  // The relay sees the daemon's kite.
+  EXPECT_TRUE(relay.proc().wait_output({"kite up", "kite=http:daemon.test"})) << relay.proc().tail();
+  ASSERT_TRUE(test::wait_for(
+      [&] { return lines_with(test::read_file(log), "daemonized: pid=") == 1; }, "the log"));
+  fs::rename(log, log + ".1");
+  ::kill(daemon, SIGHUP);
+  EXPECT_TRUE(test::wait_for(
+      [&] { return lines_with(test::read_file(log), "SIGHUP received: log reopened") == 1; },
+      "the SIGHUP line in a new file"));
+  ::kill(daemon, SIGTERM);
+  const int status = test::reap_child(daemon, test::test_timeout());
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_FALSE(fs::exists(pidfile));
+  EXPECT_EQ(lines_with(test::read_file(log), "signal 15 received, stopping"), 1U);
+}
+
 TEST(process_hygiene, a_log_directory_that_does_not_exist_is_refused_and_not_created) {
   test::temp_dir dir("logdir");
   const std::string missing = dir.file("missing");

@@ -234,7 +234,8 @@ TEST(process_hygiene, a_daemonized_connector_registers_its_kite_and_reopens_its_
   ASSERT_GT(daemon, 0) << fg.tail();
   EXPECT_NE(daemon, fg.pid());
   // The relay sees the daemon's kite.
-  EXPECT_TRUE(relay.proc().wait_output({"kite up", "kite=http:daemon.test"})) << relay.proc().tail();
+  EXPECT_TRUE(relay.proc().wait_output({"kite up", "kite=http:daemon.test"}))
+      << relay.proc().tail();
   ASSERT_TRUE(test::wait_for(
       [&] { return lines_with(test::read_file(log), "daemonized: pid=") == 1; }, "the log"));
   fs::rename(log, log + ".1");

@@ -16,6 +16,10 @@ class category final : public std::error_category {
       case errc::chroot_failed: return "chroot failed";
       case errc::switch_failed: return "cannot switch user";
       case errc::switch_did_not_take: return "the user switch did not take";
+      case errc::no_log_directory: return "the log file's directory does not exist";
+      case errc::cannot_open_syslog: return "cannot connect to syslog";
+      case errc::cannot_daemonize: return "cannot daemonize";
+      case errc::cannot_write_pidfile: return "cannot write the pid file";
     }
     return "unknown kiteline.app error";
   }

@@ -14,6 +14,10 @@ enum class errc {
   chroot_failed = 4,        ///< chroot() or chdir("/") failed
   switch_failed = 5,        ///< setgroups(), setgid() or setuid() failed
   switch_did_not_take = 6,  ///< the ids after the switch are not the ones asked for, or root can be regained
+  no_log_directory = 7,     ///< the --logfile's directory does not exist (never created)
+  cannot_open_syslog = 8,   ///< --logfile=syslog: the syslog socket cannot be connected
+  cannot_daemonize = 9,     ///< --daemonize: pipe(), fork() or setsid() failed
+  cannot_write_pidfile = 10,  ///< --pidfile cannot be written
 };
 
 /// The "kiteline.app" category.

@@ -24,6 +24,7 @@
 #include "app/access_log.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
+#include "app/service.hpp"
 #include "relay/server.hpp"
 #include "keys/key_store.hpp"
 #include "tls/client_auth.hpp"
@@ -190,6 +191,14 @@ void prepare_connector_chroot(const kiteline::config::connector_config& cfg,
   }
 }
 
+/// SIGHUP: the log files are opened again (after logrotate renamed them); a file that cannot
+/// be reopened keeps its old one and says why there.
+void reopen_logs(spdlog::logger& log) {
+  if (const std::string problems = kiteline::app::reopen_logs(log); !problems.empty()) {
+    log.error("SIGHUP: log not reopened, still writing to the old file: {}", problems);
+  }
+}
+
 int run_relay(const kiteline::config::relay_config& cfg) {
   auto made = kiteline::app::make_logger("relay", cfg.process.logfile, cfg.process.loglevel);
   if (!made) {
@@ -197,6 +206,10 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     return 1;
   }
   const std::shared_ptr<spdlog::logger> log = *made;
+  kiteline::app::service svc(cfg.process, log);
+  if (const auto detached = svc.detach(); !detached) {  // --daemonize: before any thread
+    return start_failed(*log, detached.error());
+  }
   sigset_t signals = block_signals();
   raise_fd_limit(4096, *log);
   kiteline::relay::server relay(cfg, log);
@@ -227,6 +240,9 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   if (const auto started = relay.start(); !started) {
     return start_failed(*log, started.error());
   }
+  if (const auto written = svc.write_pidfile(); !written) {
+    return start_failed(*log, written.error());
+  }
   auto console =
       kiteline::console::start_relay_console(relay, cfg.process.console, KITELINE_VERSION, log);
   if (!console) {
@@ -245,11 +261,13 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   const std::string console_url = *console ? " console=" + (*console)->url() : std::string();
   std::printf("kiteline relay ready ports=%s%s\n", ports.c_str(), console_url.c_str());
   std::fflush(stdout);
+  svc.ready("relay ready ports=" + ports);
   relay.start_threads();
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
+      reopen_logs(*log);
       log->info("SIGHUP received: reloading certificates");
       relay.reload_certificates();
       kiteline::app::reopen_access_log(*access_log, *log);
@@ -260,6 +278,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
       continue;
     }
     log->info("signal {} received, stopping", sig);
+    svc.stopping("stopping (signal " + std::to_string(sig) + ")");
     break;
   }
   console->reset();  // its pages read the relay
@@ -275,6 +294,10 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     return 1;
   }
   const std::shared_ptr<spdlog::logger> log = *made;
+  kiteline::app::service svc(cfg.process, log);
+  if (const auto detached = svc.detach(); !detached) {  // --daemonize: before any thread
+    return start_failed(*log, detached.error());
+  }
   sigset_t signals = block_signals();
   raise_fd_limit(cfg.max_conns + 64, *log);
   kiteline::connector::client_options opts;
@@ -310,6 +333,9 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   if (const auto started = connector.start(); !started) {
     return start_failed(*log, started.error());
   }
+  if (const auto written = svc.write_pidfile(); !written) {
+    return start_failed(*log, written.error());
+  }
   auto console = kiteline::console::start_connector_console(connector, cfg.process.console,
                                                            KITELINE_VERSION, log);
   if (!console) {
@@ -323,12 +349,14 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   if (!drop_privileges(cfg.process, *log)) {
     return 1;
   }
+  svc.ready("connector running");
   connector.start_threads();
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig == SIGHUP) {
-      log->info("SIGHUP received (nothing to reload)");
+      reopen_logs(*log);
+      log->info("SIGHUP received: log reopened");
       kiteline::app::reopen_access_log(*access_log, *log);
       continue;
     }
@@ -337,6 +365,7 @@ int run_connector(const kiteline::config::connector_config& cfg) {
       continue;
     }
     log->info("signal {} received, stopping", sig);
+    svc.stopping("stopping (signal " + std::to_string(sig) + ")");
     break;
   }
   console->reset();  // its pages read the connector

@@ -1,5 +1,5 @@
 // The options both roles share: process settings (logging, threads, buffers, timeouts,
-// runas, chroot).
+// runas, chroot, daemonize, pidfile).
 #include <algorithm>
 #include <array>
 
@@ -71,6 +71,14 @@ bool apply_process(process_config& p, const raw_option& o, const apply_context& 
       ctx.error(o, "expected USER or USER:GROUP");
     } else {
       p.runas = v;
+    }
+  } else if (o.name == "daemonize" || o.name == "nodaemonize") {
+    p.daemonize = o.name == "daemonize";
+  } else if (o.name == "pidfile") {
+    if (v.empty()) {
+      ctx.error(o, "needs a file name");
+    } else {
+      p.pidfile = v;
     }
   } else if (o.name == "chroot") {
     if (v.empty()) {

@@ -99,6 +99,15 @@ std::string help_text() {
   append_group(out, option_group::relay, "relay options (kiteline frontend / --isfrontend):");
   append_group(out, option_group::connector, "connector options (kiteline backend):");
   append_group(out, option_group::tls, "TLS options:");
+  out +=
+      "\n"
+      "signals:\n"
+      "  SIGHUP           reopen the log file (after logrotate renamed it); the relay also\n"
+      "                   reloads its certificates\n"
+      "  SIGTERM, SIGINT  stop\n"
+      "\n"
+      "files: the systemd units kiteline-relay.service and kiteline-connector.service read\n"
+      "  /etc/kiteline/relay.rc and /etc/kiteline/connector.rc; see `man kiteline`.\n";
   return out;
 }
 

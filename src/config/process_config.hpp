@@ -31,6 +31,9 @@ struct process_config {
   std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
   std::string chroot;              ///< --chroot: directory to enter after opening files
   console_config console;          ///< --httpd, --httppass, --metrics_per_kite
+  /// --daemonize/-Z: detach once the ports are bound (--nodaemonize clears it).
+  bool daemonize = false;
+  std::string pidfile;             ///< --pidfile/-I: write the process id here ("" = none)
 
   friend bool operator==(const process_config&, const process_config&) = default;
 };

@@ -159,11 +159,17 @@ outcome<void> server::start() {
       if (!ep) {
         return failure(errc::bad_host, "bad --host '" + cfg_.host + "': " + ep.error().message());
       }
-      auto acc = net::make_acceptor(impl_->pool.context(w), *ep);
+      // One exclusive socket per port (no SO_REUSEPORT: a second relay on the port fails
+      // here instead of silently taking a share of the visitors); the other workers accept
+      // from the same socket through their own descriptor.
+      auto acc = w == 0 ? net::make_exclusive_acceptor(impl_->pool.context(w), *ep)
+                        : net::share_acceptor(impl_->pool.context(w), *impl_->acceptors[0].back());
       if (!acc) {
         return failure(errc::cannot_listen,
-                       "cannot listen on " + (cfg_.host.empty() ? std::string("*") : cfg_.host) +
-                           ":" + std::to_string(port) + ": " + acc.error().message());
+                       net::describe_listen_error(
+                           (cfg_.host.empty() ? std::string("*") : cfg_.host) + ":" +
+                               std::to_string(port),
+                           acc.error()));
       }
       port = acc->local_endpoint().port();
       impl_->acceptors[w].push_back(std::make_unique<tcp::acceptor>(std::move(*acc)));

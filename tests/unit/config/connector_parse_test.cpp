@@ -362,8 +362,7 @@ TEST(connector_parse, max_conns_and_origin_idle_timeout) {
 
 TEST(connector_parse, unimplemented_connector_options_are_refused_by_name) {
   for (const char* word : {"--proxy=socks5:h:1", "--socksify=h:1", "--torify=h:1",
-                           "--dyndns=pagekite.net", "-Dx",
-                           "--daemonize", "-Z", "--pidfile=/x", "-I/x", "--remoteui",
+                           "--dyndns=pagekite.net", "-Dx", "--remoteui",
                            "--nofrontend=1.2.3.4:443", "--wschunks", "--signup", "--settings",
                            "--save", "--list", "--local=80", "--nossl", "--sslzlib",
                            "--noisfrontend"}) {

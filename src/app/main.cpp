@@ -20,6 +20,7 @@
 
 #include "config/parse.hpp"
 #include "connector/client.hpp"
+#include "app/drain.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
 #include "relay/server.hpp"
@@ -230,6 +231,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   std::printf("kiteline relay ready ports=%s\n", ports.c_str());
   std::fflush(stdout);
   relay.start_threads();
+  kiteline::app::drain_control drain(cfg.process.grace_seconds, *log);
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -238,7 +240,10 @@ int run_relay(const kiteline::config::relay_config& cfg) {
       relay.reload_certificates();
       continue;
     }
-    log->info("signal {} received, stopping", sig);
+    if (drain.begin(sig)) {
+      relay.drain(drain.grace(), [&drain](const auto&) { drain.finished(); });
+      continue;
+    }
     break;
   }
   relay.stop();
@@ -285,6 +290,7 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     return 1;
   }
   connector.start_threads();
+  kiteline::app::drain_control drain(cfg.process.grace_seconds, *log);
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -292,7 +298,10 @@ int run_connector(const kiteline::config::connector_config& cfg) {
       log->info("SIGHUP received (nothing to reload)");
       continue;
     }
-    log->info("signal {} received, stopping", sig);
+    if (drain.begin(sig)) {
+      connector.drain(drain.grace(), [&drain](const auto&) { drain.finished(); });
+      continue;
+    }
     break;
   }
   connector.stop();

@@ -67,6 +67,10 @@ constexpr std::array table{
                 "switch to USER (and GROUP) once the ports are bound", ""},
     option_spec{"chroot", '\0', scalar, both, impl, gen, "DIR",
                 "enter DIR once every file is open (kiteline)", ""},
+    option_spec{"grace_seconds", '\0', scalar, both, impl, gen, "SECONDS",
+                "on SIGTERM, drain: stop taking new visitors (relay) or streams (connector), "
+                "let those in flight finish for up to this long, then exit; a second SIGTERM "
+                "or a SIGINT ends at once (default 30; 0 = stop at once; kiteline)", ""},
     option_spec{"nullui", '\0', flag, both, ign, gen, "", "kiteline has a single, log-only UI", ""},
     option_spec{"nocrashreport", '\0', flag, both, ign, gen, "", "legacy pagekite.py option", ""},
     option_spec{"noloop", '\0', flag, both, ign, gen, "", "kiteline never restarts itself", ""},

@@ -24,6 +24,9 @@ struct process_config {
   bool nozchunks = false;          ///< --nozchunks: never compress chunks (ZChunks off)
   std::string runas;               ///< --runas/-U: USER[:GROUP] to switch to after binding
   std::string chroot;              ///< --chroot: directory to enter after opening files
+  /// --grace_seconds: on SIGTERM, streams in flight may finish for this long before the process
+  /// closes them (0 = stop at once, as before the drain existed).
+  unsigned grace_seconds = 30;
 
   friend bool operator==(const process_config&, const process_config&) = default;
 };

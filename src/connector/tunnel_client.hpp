@@ -38,6 +38,7 @@ struct relay_status {
   std::string flow;             ///< "A" or "B" of the last successful handshake
   std::string last_error;       ///< why the last attempt or tunnel ended
   bool retiring = false;        ///< no longer wanted (pool re-evaluation); closes when idle
+  bool draining = false;        ///< the relay sent its drain notice on the current tunnel
   bool stopped = false;         ///< stop() ran: the relay is no longer used
 };
 
@@ -85,6 +86,8 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   /// Applies one round's results: live kites, counters, one log line per kite, session id.
   void apply_results(const round_outcome& r);
   void on_control(const mux::control_chunk& c);
+  /// The relay's drain notice: logged once per tunnel, status_.draining, ctx_->relay_going.
+  void on_relay_draining(std::uint32_t grace);
   void set_error(std::string why);
   void close_conn();
 

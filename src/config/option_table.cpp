@@ -69,8 +69,8 @@ constexpr std::array table{
                 "enter DIR once every file is open (kiteline)", ""},
     option_spec{"grace_seconds", '\0', scalar, both, impl, gen, "SECONDS",
                 "on SIGTERM, drain: stop taking new visitors (relay) or streams (connector), "
-                "let those in flight finish for up to this long, then exit; a second SIGTERM "
-                "or a SIGINT ends at once (default 30; 0 = stop at once; kiteline)", ""},
+                "let those in flight finish for up to this long, then exit; a second SIGTERM, "
+                "or SIGINT at any time, stops at once (default 30; 0 = no drain; kiteline)", ""},
     option_spec{"nullui", '\0', flag, both, ign, gen, "", "kiteline has a single, log-only UI", ""},
     option_spec{"nocrashreport", '\0', flag, both, ign, gen, "", "legacy pagekite.py option", ""},
     option_spec{"noloop", '\0', flag, both, ign, gen, "", "kiteline never restarts itself", ""},

@@ -133,7 +133,7 @@ net::awaitable<void> tunnel_client::run([[maybe_unused]] std::shared_ptr<tunnel_
       std::lock_guard lock(status_mu_);
       ++status_.finished;
     }
-    if (stopped_) {
+    if (stopped_ || status().stopped) {  // stop() may still be on its way (posted)
       break;
     }
     const auto lasted = std::chrono::steady_clock::now() - began;
@@ -391,7 +391,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     status_.last_error = why;
   }
   if (!stopped_) {
-    ctx_->log->warn("relay {}: tunnel lost: {}", label_, why);
+    // After a drain notice the relay closing the tunnel is the expected end, not a fault.
+    ctx_->log->log(status().draining ? spdlog::level::info : spdlog::level::warn,
+                   "relay {}: tunnel lost: {}", label_, why);
   }
   co_return outcome::ended;
 }

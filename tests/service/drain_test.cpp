@@ -16,6 +16,7 @@
 #include <csignal>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -207,16 +208,15 @@ struct download_set {
   }
 };
 
-/// A connector for the kite served by `origin_port`, from `relays` (its own options).
-process connector(const std::vector<std::string>& relays, std::uint16_t origin_port,
-                  std::vector<std::string> extra = {}) {
+/// A connector's options for the kite served by `origin_port`, from `relays`.
+std::vector<std::string> connector_args(const std::vector<std::string>& relays,
+                                        std::uint16_t origin_port) {
   std::vector<std::string> a = relays;
   a.push_back("--service_on=http:" + kite + ":127.0.0.1:" + std::to_string(origin_port) +
               ":s3cret");
   a.push_back("--logfile=stdio");
   a.insert(a.end(), no_eviction.begin(), no_eviction.end());
-  a.insert(a.end(), extra.begin(), extra.end());
-  return process(std::move(a));
+  return a;
 }
 
 relay_setup relay_with(std::vector<std::string> extra, std::string host = "127.0.0.1",
@@ -233,6 +233,40 @@ bool exited_cleanly(const std::optional<int>& st) {
   return st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
 }
 
+/// An origin, a relay (its options plus `relay_extra`) and a connector on it (--frontend).
+struct one_relay {
+  test::http_origin origin;
+  relay_process relay;
+  process conn;
+
+  explicit one_relay(std::vector<std::string> relay_extra)
+      : relay(relay_with(std::move(relay_extra))),
+        conn(connector_args({"--frontend=127.0.0.1:" + std::to_string(relay.port())},
+                            origin.port())) {}
+  /// The relay runs and the connector's kite is live on it.
+  [[nodiscard]] testing::AssertionResult up() {
+    if (!relay.ok()) {
+      return testing::AssertionFailure() << "relay did not start\n" << relay.proc().tail();
+    }
+    return conn.wait_output({"kiteline connector: kite", "live"}) << conn.tail();
+  }
+  /// One download through the relay, paused in flight (`stalled`), then SIGTERM to the relay.
+  [[nodiscard]] testing::AssertionResult sigterm_with_a_stalled_download() {
+    stalled.emplace("127.0.0.1", relay.port(), 1);
+    if (auto paused = stalled->wait_paused(); !paused) {
+      return paused;
+    }
+    sigterm_at = test::clock::now();
+    if (::kill(relay.proc().pid(), SIGTERM) != 0) {
+      return testing::AssertionFailure() << "kill failed";
+    }
+    return testing::AssertionSuccess();
+  }
+
+  std::optional<download_set> stalled;
+  test::clock::time_point sigterm_at{};
+};
+
 }  // namespace
 
 // Two relays, one on 127.0.0.1:P and one on [::1]:P; the connector's pool (--frontends=1:@FILE:P)
@@ -248,8 +282,8 @@ TEST(Drain, RelayDrainFinishesDownloadsWhileTheConnectorMovesToTheSecondRelay) {
   const std::uint16_t port = r1.port();
   test::temp_dir dir("drain");
   const std::string pool = dir.write("relays", "127.0.0.1\n::1\n");
-  process conn = connector({"--frontends=1:@" + pool + ":" + std::to_string(port)},
-                           origin.port());
+  process conn(
+      connector_args({"--frontends=1:@" + pool + ":" + std::to_string(port)}, origin.port()));
   const std::string on_r1 = "relay 127.0.0.1:" + std::to_string(port);
   const std::string on_r2 = "relay [::1]:" + std::to_string(port);
   ASSERT_TRUE(conn.wait_output({"kiteline connector: kite http:" + kite + " live on " + on_r1}));
@@ -311,29 +345,23 @@ TEST(Drain, RelayDrainFinishesDownloadsWhileTheConnectorMovesToTheSecondRelay) {
 class DrainSecondSignal : public testing::TestWithParam<int> {};
 
 TEST_P(DrainSecondSignal, StopsAtOnce) {
-  test::http_origin origin;
-  relay_process relay(relay_with({"--grace_seconds=300"}));
-  ASSERT_TRUE(relay.ok()) << relay.proc().tail();
-  process conn = connector({"--frontend=127.0.0.1:" + std::to_string(relay.port())},
-                           origin.port());
-  ASSERT_TRUE(conn.wait_output({"kiteline connector: kite", "live"})) << conn.tail();
-  download_set stalled("127.0.0.1", relay.port(), 1);
-  ASSERT_TRUE(stalled.wait_paused());
-  const auto t0 = test::clock::now();
-  ASSERT_EQ(::kill(relay.proc().pid(), SIGTERM), 0);
+  one_relay setup({"--grace_seconds=300"});
+  ASSERT_TRUE(setup.up());
+  auto& relay = setup.relay;
+  ASSERT_TRUE(setup.sigterm_with_a_stalled_download());
   ASSERT_TRUE(relay.proc().wait_output({"drain started", "1 stream(s) in flight", "grace 300 s"}))
       << relay.proc().tail();
   ASSERT_EQ(::kill(relay.proc().pid(), GetParam()), 0);
   // Bounded by the test timeout, far below the grace.
   const auto st = relay.proc().wait_exit(test::test_timeout());
-  const auto exit_ms = ms_since(t0);
+  const auto exit_ms = ms_since(setup.sigterm_at);
   ASSERT_TRUE(exited_cleanly(st)) << relay.proc().tail();
   EXPECT_EQ(relay.proc().count("signal " + std::to_string(GetParam()) +
                                " during the drain: stopping at once"),
             1U)
       << relay.proc().tail();
-  stalled.finish();
-  EXPECT_LT(stalled.all[0]->received(), download_size) << "the stalled download was not cut";
+  setup.stalled->finish();
+  EXPECT_LT(setup.stalled->all[0]->received(), download_size) << "the stalled download was not cut";
   report("drain", std::string("relay exit after a second ") +
                       (GetParam() == SIGINT ? "signal (SIGINT)" : "SIGTERM"),
          std::to_string(exit_ms) + " ms after the first SIGTERM");
@@ -347,32 +375,25 @@ INSTANTIATE_TEST_SUITE_P(Drain, DrainSecondSignal, testing::Values(SIGTERM, SIGI
 
 // The grace bounds the drain: a download that stays stalled is cut when it runs out.
 TEST(Drain, GraceOverCutsWhatIsLeft) {
-  test::http_origin origin;
-  relay_process relay(relay_with({"--grace_seconds=1"}));
-  ASSERT_TRUE(relay.ok()) << relay.proc().tail();
-  process conn = connector({"--frontend=127.0.0.1:" + std::to_string(relay.port())},
-                           origin.port());
-  ASSERT_TRUE(conn.wait_output({"kiteline connector: kite", "live"})) << conn.tail();
-  download_set stalled("127.0.0.1", relay.port(), 1);
-  ASSERT_TRUE(stalled.wait_paused());
-  ASSERT_EQ(::kill(relay.proc().pid(), SIGTERM), 0);
+  one_relay setup({"--grace_seconds=1"});
+  ASSERT_TRUE(setup.up());
+  auto& relay = setup.relay;
+  ASSERT_TRUE(setup.sigterm_with_a_stalled_download());
   const auto st = relay.proc().wait_exit(test::test_timeout());
   ASSERT_TRUE(exited_cleanly(st)) << relay.proc().tail();
   EXPECT_EQ(relay.proc().count("drain over: 0 of 1 stream(s) finished, 1 cut (grace over)"), 1U)
       << relay.proc().tail();
-  stalled.finish();
-  EXPECT_LT(stalled.all[0]->received(), download_size);
+  setup.stalled->finish();
+  EXPECT_LT(setup.stalled->all[0]->received(), download_size);
 }
 
 // SIGTERM to the connector: a new visitor gets the connector's 503 (as pagekite.py answers a
 // stream it cannot serve), the 10 downloads in flight finish byte-exact, then it exits.
 TEST(Drain, ConnectorDrainFinishesStreamsInFlight) {
-  test::http_origin origin;
-  relay_process relay(relay_with({}));
-  ASSERT_TRUE(relay.ok()) << relay.proc().tail();
-  process conn = connector({"--frontend=127.0.0.1:" + std::to_string(relay.port())},
-                           origin.port());
-  ASSERT_TRUE(conn.wait_output({"kiteline connector: kite", "live"})) << conn.tail();
+  one_relay setup({});
+  ASSERT_TRUE(setup.up());
+  auto& relay = setup.relay;
+  auto& conn = setup.conn;
   constexpr std::size_t count = 10;
   download_set downloads("127.0.0.1", relay.port(), count);
   ASSERT_TRUE(downloads.wait_paused());

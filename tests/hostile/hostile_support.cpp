@@ -126,7 +126,9 @@ process::~process() {
   if (pid_ <= 0) {
     return;
   }
-  ::kill(pid_, SIGTERM);
+  // SIGINT stops at once; SIGTERM would drain for up to --grace_seconds (30 s by default) while
+  // a test's stalled streams are still open.
+  ::kill(pid_, SIGINT);
   (void)test::reap_child(pid_, milliseconds(5000));
 }
 

@@ -37,7 +37,7 @@ using namespace std::chrono_literals;
 void report(std::string_view row, std::string_view what, const std::string& value);
 
 /// One kiteline process. stdout and stderr go to a log file in its own temp dir. The
-/// destructor sends SIGTERM, then SIGKILL after 5 s, and reaps it.
+/// destructor sends SIGINT (stop at once, no drain), then SIGKILL after 5 s, and reaps it.
 class process {
  public:
   /// Starts `kiteline_binary() args...` (with --clean prepended so ~/.pagekite.rc is ignored).

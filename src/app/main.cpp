@@ -266,8 +266,9 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     std::printf("kiteline connector: kite %s live on relay %s\n", kite.c_str(), relay.c_str());
     std::fflush(stdout);
   };
-  // --all gave up: wake the sigwait() below (the signal is blocked in every thread).
-  opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGTERM); };
+  // --all gave up: wake the sigwait() below (the signal is blocked in every thread). SIGINT:
+  // stop at once (SIGTERM would drain).
+  opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGINT); };
   if (!cfg.tls_client_cert.empty() && !cfg.tls_keys_inprocess) {
     // As for the relay: the client certificate's private key lives in a key process started
     // before any worker thread exists; the network process only asks it for signatures.

@@ -22,6 +22,7 @@
 #include "connector/client.hpp"
 #include "console/role.hpp"
 #include "app/access_log.hpp"
+#include "app/drain.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
 #include "app/service.hpp"
@@ -263,6 +264,7 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   std::fflush(stdout);
   svc.ready("relay ready ports=" + ports);
   relay.start_threads();
+  kiteline::app::drain_control drain(cfg.process.grace_seconds, *log);
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -277,7 +279,11 @@ int run_relay(const kiteline::config::relay_config& cfg) {
       kiteline::console::log_state_dump(relay, *log);
       continue;
     }
-    log->info("signal {} received, stopping", sig);
+    if (drain.begin(sig)) {
+      svc.stopping("draining (signal " + std::to_string(sig) + ")");
+      relay.drain(drain.grace(), [&drain](const auto&) { drain.finished(); });
+      continue;
+    }
     svc.stopping("stopping (signal " + std::to_string(sig) + ")");
     break;
   }
@@ -309,8 +315,9 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     std::fflush(stdout);
     urls->kite_live(kite, relay);
   };
-  // --all gave up: wake the sigwait() below (the signal is blocked in every thread).
-  opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGTERM); };
+  // --all gave up: wake the sigwait() below (the signal is blocked in every thread). SIGINT:
+  // stop at once (SIGTERM would drain).
+  opts.on_fatal = [](const std::string&) { ::kill(::getpid(), SIGINT); };
   if (!cfg.tls_client_cert.empty() && !cfg.tls_keys_inprocess) {
     // As for the relay: the client certificate's private key lives in a key process started
     // before any worker thread exists; the network process only asks it for signatures.
@@ -351,6 +358,7 @@ int run_connector(const kiteline::config::connector_config& cfg) {
   }
   svc.ready("connector running");
   connector.start_threads();
+  kiteline::app::drain_control drain(cfg.process.grace_seconds, *log);
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -364,7 +372,11 @@ int run_connector(const kiteline::config::connector_config& cfg) {
       kiteline::console::log_state_dump(connector, *log);
       continue;
     }
-    log->info("signal {} received, stopping", sig);
+    if (drain.begin(sig)) {
+      svc.stopping("draining (signal " + std::to_string(sig) + ")");
+      connector.drain(drain.grace(), [&drain](const auto&) { drain.finished(); });
+      continue;
+    }
     svc.stopping("stopping (signal " + std::to_string(sig) + ")");
     break;
   }

@@ -62,6 +62,12 @@ bool apply_process(process_config& p, const raw_option& o, const apply_context& 
     } else {
       ctx.error(o, "expected seconds, 0-86400 (0 = never)");
     }
+  } else if (o.name == "grace_seconds") {
+    if (const auto n = parse_unsigned(v, 86400)) {
+      p.grace_seconds = static_cast<unsigned>(*n);
+    } else {
+      ctx.error(o, "expected seconds, 0-86400 (0 = stop at once)");
+    }
   } else if (o.name == "nozchunks") {
     p.nozchunks = true;
   } else if (o.name == "runas") {

@@ -93,6 +93,10 @@ constexpr std::array table{
                 "the console asks for HTTP Basic auth: any user name, this password", ""},
     option_spec{"metrics_per_kite", '\0', flag, both, impl, gen, "",
                 "also label console metrics with each kite name (more series; kiteline)", ""},
+    option_spec{"grace_seconds", '\0', scalar, both, impl, gen, "SECONDS",
+                "on SIGTERM, drain: stop taking new visitors (relay) or streams (connector), "
+                "let those in flight finish for up to this long, then exit; a second SIGTERM, "
+                "or SIGINT at any time, stops at once (default 30; 0 = no drain; kiteline)", ""},
     option_spec{"nullui", '\0', flag, both, ign, gen, "", "kiteline has a single, log-only UI", ""},
     option_spec{"nocrashreport", '\0', flag, both, ign, gen, "", "legacy pagekite.py option", ""},
     option_spec{"noloop", '\0', flag, both, ign, gen, "", "kiteline never restarts itself", ""},

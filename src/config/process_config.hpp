@@ -34,6 +34,9 @@ struct process_config {
   /// --daemonize/-Z: detach once the ports are bound (--nodaemonize clears it).
   bool daemonize = false;
   std::string pidfile;             ///< --pidfile/-I: write the process id here ("" = none)
+  /// --grace_seconds: on SIGTERM, streams in flight may finish for this long before the process
+  /// closes them (0 = stop at once, as before the drain existed).
+  unsigned grace_seconds = 30;
 
   friend bool operator==(const process_config&, const process_config&) = default;
 };

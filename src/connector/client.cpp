@@ -16,6 +16,7 @@
 
 namespace kiteline::connector {
 
+using namespace asio::experimental::awaitable_operators;
 using net::tcp;
 using net::use_tuple;
 
@@ -168,6 +169,9 @@ outcome<void> client::start() {
              (*site)->port());
     sites_.push_back(std::move(*site));
   }
+  rediscover_ = std::make_unique<net::signal>(ex);
+  ctx_->relay_going = [this](const std::string& label, const std::string& uuid,
+                             std::uint32_t grace) { relay_going(label, uuid, grace); };
   {
     std::lock_guard lock(mu_);
     for (const auto& f : cfg.frontends) {
@@ -287,6 +291,11 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
       std::chrono::microseconds score;
     };
     std::vector<measured> ok;
+    const auto going = [this](const std::string& uuid) {
+      std::lock_guard lock(mu_);
+      return !uuid.empty() &&
+             std::find(going_uuids_.begin(), going_uuids_.end(), uuid) != going_uuids_.end();
+    };
     for (const auto& ep : candidates) {
       auto p = co_await ping_relay(ex, ep, ctx->opts.ping_timeout);
       if (stopped_) {
@@ -294,6 +303,10 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
       }
       if (p.error) {
         ctx->log->info("relay discovery: {} {}", endpoint_label(ep), p.why);
+        continue;
+      }
+      if (going(p.uuid)) {
+        ctx->log->info("relay discovery: {} is draining; not chosen", endpoint_label(ep));
         continue;
       }
       auto score = p.rtt;
@@ -364,7 +377,8 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
     pool_ready_ = true;
     ++ctx->counters.pool_passes;
     timer.expires_after(ctx->opts.pool_interval);
-    (void)co_await timer.async_wait(use_tuple);
+    // Until the interval is over, or at once when a relay says it is going (relay_going).
+    (void)co_await (rediscover_->wait() || timer.async_wait(use_tuple));
   }
   co_return;
 }

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +20,7 @@
 #include "connector/request_ring.hpp"
 #include "core/outcome.hpp"
 #include "core/result.hpp"
+#include "net/signal.hpp"
 #include "net/worker.hpp"
 
 namespace kiteline::connector {
@@ -54,6 +57,14 @@ struct connector_snapshot {
   std::uint64_t origin_streams = 0;
 };
 
+/// What a connector drain did (client::drain's on_done; also logged).
+struct drain_summary {
+  std::uint64_t streams = 0;  ///< streams in flight at the start
+  std::uint64_t cut = 0;      ///< streams still open when the grace ran out
+  bool grace_over = false;
+  std::chrono::milliseconds took{0};
+};
+
 /// The connector. Construct, start(), then run() or start_threads(); stop() ends it. Every piece
 /// of state lives here (no globals), so tests run several connectors in one process.
 /// Threading: --threads workers (io_context + thread each; 0 = one per relay, at most one per
@@ -77,6 +88,12 @@ class client {
   void start_threads();
   /// Closes every tunnel and stops the worker. Any thread except the worker's; idempotent.
   void stop();
+  /// Graceful drain (SIGTERM, --grace_seconds): new streams from the relays are refused as
+  /// pagekite.py refuses those it cannot serve (503 page / TLS alert), streams in flight run
+  /// on. `on_done` is called once, on worker 0, when none is left or after `grace`; it must not
+  /// call stop() (wake the thread that will). Call once, after start_threads(); any thread
+  /// but a worker's.
+  void drain(std::chrono::seconds grace, std::function<void(const drain_summary&)> on_done);
 
   /// Relays with a live tunnel (at least one kite accepted). Any thread.
   [[nodiscard]] std::size_t live_tunnels() const;
@@ -110,6 +127,13 @@ class client {
   asio::any_io_executor next_executor();
   /// True when a non-retiring relay has a live tunnel. Any thread.
   bool replacement_live() const;
+  /// A relay sent its drain notice (client_context::relay_going): a pool relay is retired and
+  /// discovery runs at once, without it; a --frontend relay keeps its place (its loop
+  /// reconnects when it is back). Its uuid is never chosen again. Any worker.
+  void relay_going(const std::string& label, const std::string& uuid, std::uint32_t grace);
+  /// Worker 0: counts down a drain (client::drain).
+  net::awaitable<void> drain_watch(std::chrono::steady_clock::time_point deadline,
+                                   std::function<void(const drain_summary&)> on_done);
 
   std::shared_ptr<client_context> ctx_;
   net::worker_pool pool_;
@@ -118,6 +142,8 @@ class client {
   std::size_t next_worker_ = 0;
   std::vector<std::string> live_kites_;  // "proto:name" of kites live at least once
   std::string failure_;
+  std::vector<std::string> going_uuids_;  // relays that sent a drain notice (last 64)
+  std::unique_ptr<net::signal> rediscover_;  // worker 0: wakes discovery before its interval
   std::atomic<bool> pool_ready_{false};  // discovery's first pass is over
   std::vector<std::shared_ptr<static_site>> sites_;
   bool started_ = false;

@@ -114,6 +114,14 @@ struct client_context {
   std::shared_ptr<asio::ssl::context> tls;     ///< null for plain tunnels
   std::map<std::string, std::uint16_t> folder_ports;  ///< service id -> static_site port
   client_counters counters;
+  /// connector::client::drain ran: origin_dialer refuses new streams (as for an origin that is
+  /// down); those in flight run on.
+  std::atomic<bool> draining{false};
+  /// A relay sent the drain notice (it is going away within `grace` seconds): called on that
+  /// tunnel's worker with its "host:port" label and the uuid of its last ping. Set by
+  /// connector::client::start() before any tunnel runs.
+  std::function<void(const std::string& label, const std::string& uuid, std::uint32_t grace)>
+      relay_going;
 };
 
 }  // namespace kiteline::connector

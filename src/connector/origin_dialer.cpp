@@ -202,6 +202,14 @@ void origin_dialer::open(const mux::open_local& o,
     refuse_later(link, o.sid, std::move(refusal));
     return;
   }
+  if (ctx_->draining) {
+    // Connector drain (SIGTERM): refused as pagekite.py refuses a stream it cannot serve.
+    if (ctx_->counters.streams_refused.load() % 1000 == 0) {
+      ctx_->log->info("relay {}: sid={} refused: the connector is draining", label_, o.sid);
+    }
+    refuse_later(link, o.sid, std::move(refusal));
+    return;
+  }
   const config::service* s = choose_service(services, o.proto, o.host, o.port);
   if (s == nullptr) {
     ctx_->log->info("relay {}: sid={} no service for {}:{}:{}", label_, o.sid, o.proto, o.host,

@@ -6,6 +6,7 @@
 #include "connector/kite_signing.hpp"
 #include "core/text.hpp"
 #include "net/spawn.hpp"
+#include "wire/drain_notice.hpp"
 
 namespace kiteline::connector {
 
@@ -133,7 +134,7 @@ net::awaitable<void> tunnel_client::run([[maybe_unused]] std::shared_ptr<tunnel_
       std::lock_guard lock(status_mu_);
       ++status_.finished;
     }
-    if (stopped_) {
+    if (stopped_ || status().stopped) {  // stop() may still be on its way (posted)
       break;
     }
     const auto lasted = std::chrono::steady_clock::now() - began;
@@ -376,6 +377,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   {
     std::lock_guard lock(status_mu_);
     status_.live = true;
+    status_.draining = false;
     status_.flow = flow;
     status_.session_id = session_id_;
     ++status_.tunnels;
@@ -402,7 +404,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     status_.last_error = why;
   }
   if (!stopped_) {
-    ctx_->log->warn("relay {}: tunnel lost: {}", label_, why);
+    // After a drain notice the relay closing the tunnel is the expected end, not a fault.
+    ctx_->log->log(status().draining ? spdlog::level::info : spdlog::level::warn,
+                   "relay {}: tunnel lost: {}", label_, why);
   }
   co_return outcome::ended;
 }
@@ -529,6 +533,9 @@ void tunnel_client::on_control(const mux::control_chunk& c) {
   for (const auto& f : c.fields) {
     fields.push_back({f.name, f.value});
   }
+  if (const auto grace = wire::drain_notice_grace(fields)) {
+    on_relay_draining(*grace);
+  }
   if (!wire::has_handshake_fields(fields) || !hs_) {
     return;
   }
@@ -553,6 +560,22 @@ void tunnel_client::on_control(const mux::control_chunk& c) {
   round_error_ = "bad result chunk";
   if (link_) {
     link_->close("bad result chunk");
+  }
+}
+
+void tunnel_client::on_relay_draining(std::uint32_t grace) {
+  {
+    std::lock_guard lock(status_mu_);
+    if (status_.draining) {
+      return;
+    }
+    status_.draining = true;
+  }
+  ctx_->log->info("relay {}: the relay is draining (going away within {} s): its {} stream(s) "
+                  "in flight stay on it, new ones go to the other relays",
+                  label_, grace, link_ ? link_->stream_count() : 0);
+  if (ctx_->relay_going) {
+    ctx_->relay_going(label_, uuid_, grace);
   }
 }
 

@@ -42,6 +42,7 @@ struct relay_status {
   std::chrono::microseconds ping_rtt{-1};
   std::vector<std::size_t> live_services;  ///< indexes into cfg.services of the live kites
   bool retiring = false;        ///< no longer wanted (pool re-evaluation); closes when idle
+  bool draining = false;        ///< the relay sent its drain notice on the current tunnel
   bool stopped = false;         ///< stop() ran: the relay is no longer used
 };
 
@@ -95,6 +96,8 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   /// Applies one round's results: live kites, counters, one log line per kite, session id.
   void apply_results(const round_outcome& r);
   void on_control(const mux::control_chunk& c);
+  /// The relay's drain notice: logged once per tunnel, status_.draining, ctx_->relay_going.
+  void on_relay_draining(std::uint32_t grace);
   void set_error(std::string why);
   [[nodiscard]] std::vector<std::size_t> live_indexes() const;
   void close_conn();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +55,16 @@ class tunnel {
   std::string tls;                       ///< "TLSv1.3 TLS_AES_128_GCM_SHA256" (empty: plain), for logs
   std::vector<std::string> cert_names;   ///< names of a verified client certificate (mTLS)
   std::chrono::system_clock::time_point since;  ///< when the handshake completed (console)
+  bool told_draining = false;            ///< the drain notice was sent on it (server::drain)
+};
+
+/// What a drain did (server::drain's on_done; also logged).
+struct drain_summary {
+  std::size_t tunnels = 0;  ///< tunnels told at the start of the drain
+  std::size_t streams = 0;  ///< streams in flight at the start
+  std::size_t cut = 0;      ///< streams still open when the grace ran out (then closed)
+  bool grace_over = false;  ///< the grace ran out (else every stream finished in time)
+  std::chrono::milliseconds took{0};
 };
 
 /// The relay. Construct, start() (binds every port on every worker), then run() or
@@ -85,6 +96,15 @@ class server {
   void start_threads();
   /// Stops accepting, closes every tunnel and visitor, joins the threads.
   void stop();
+  /// Graceful drain (SIGTERM, --grace_seconds): closes the listeners on every worker (new
+  /// visitors and tunnels are refused), sends every tunnel the drain notice
+  /// (wire::format_drain_notice) so kiteline connectors move to their other relays at once,
+  /// closes each tunnel once it carries no stream, and after `grace` closes what is left. Logs
+  /// the start (tunnels, streams) and the end (finished, cut). `on_done` is called once, on a
+  /// worker thread, when every tunnel is closed or the grace ran out; it must not call stop()
+  /// (wake the thread that will). Call once, from a thread that is not a worker's, after
+  /// start_threads(); it waits (up to 5 s per worker) for the listeners to close.
+  void drain(std::chrono::seconds grace, std::function<void(const drain_summary&)> on_done);
 
   [[nodiscard]] const relay_counters& counters() const noexcept { return counters_; }
   [[nodiscard]] kite_registry& registry() noexcept { return registry_; }

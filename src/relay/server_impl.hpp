@@ -72,6 +72,11 @@ struct server::impl {
   net::awaitable<void> refuse(tls::transport& t, std::string_view reply);
   /// Worker 0: checks the --tls_endpoint files every --tls_reload_seconds until stop.
   net::awaitable<void> watch_certificates();
+  /// server::drain's state, shared by the workers' drain loops (relay/server_drain.cpp).
+  struct drain_state;
+  /// One worker's part of a drain: tells new tunnels, closes idle ones, and at the deadline
+  /// the rest; the last worker to finish reports (drain_state::on_done).
+  net::awaitable<void> drain_worker(std::size_t worker, std::shared_ptr<drain_state> st);
   /// One listening port on one worker: accepts until stop, one visitor_session run per socket.
   net::awaitable<void> accept_loop(std::size_t worker, net::tcp::acceptor* acc, std::uint16_t port);
 };

@@ -126,8 +126,23 @@ process::~process() {
   if (pid_ <= 0) {
     return;
   }
-  ::kill(pid_, SIGTERM);
+  // SIGINT stops at once; SIGTERM would drain for up to --grace_seconds (30 s by default) while
+  // a test's stalled streams are still open.
+  ::kill(pid_, SIGINT);
   (void)test::reap_child(pid_, milliseconds(5000));
+}
+
+std::optional<int> process::wait_exit(milliseconds timeout) {
+  if (pid_ <= 0) {
+    return std::nullopt;
+  }
+  int status = 0;
+  if (!test::wait_for([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout,
+                      "process exit")) {
+    return std::nullopt;
+  }
+  pid_ = -1;  // reaped: the destructor has nothing left to stop
+  return status;
 }
 
 bool process::alive() const {
@@ -201,8 +216,9 @@ std::string process::tail(std::size_t n) const {
 
 relay_process::relay_process(const relay_setup& setup)
     : proc_([&] {
-        std::vector<std::string> a{"--isfrontend",      "--host=127.0.0.1",
-                                   "--ports=0",         "--protos=http,https,raw",
+        std::vector<std::string> a{"--isfrontend",      "--host=" + setup.host,
+                                   "--ports=" + std::to_string(setup.port),
+                                   "--protos=http,https,raw",
                                    "--rawports=virtual", "--domain=http,https,raw:*.test:s3cret",
                                    "--logfile=stdio"};
         a.insert(a.end(), setup.extra.begin(), setup.extra.end());

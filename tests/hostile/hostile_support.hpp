@@ -37,7 +37,7 @@ using namespace std::chrono_literals;
 void report(std::string_view row, std::string_view what, const std::string& value);
 
 /// One kiteline process. stdout and stderr go to a log file in its own temp dir. The
-/// destructor sends SIGTERM, then SIGKILL after 5 s, and reaps it.
+/// destructor sends SIGINT (stop at once, no drain), then SIGKILL after 5 s, and reaps it.
 class process {
  public:
   /// Starts `kiteline_binary() args...` (with --clean prepended so ~/.pagekite.rc is ignored).
@@ -64,6 +64,9 @@ class process {
   [[nodiscard]] std::size_t fd_count() const;
   /// The last `n` output lines (for failure messages).
   [[nodiscard]] std::string tail(std::size_t n = 30) const;
+  /// Waits up to `timeout` for the process to exit and reaps it: its wait status, or nullopt
+  /// if it is still running (it is left running).
+  [[nodiscard]] std::optional<int> wait_exit(milliseconds timeout);
 
  private:
   test::temp_dir dir_;
@@ -75,6 +78,8 @@ class process {
 /// --rawports=virtual --domain=http,https,raw:*.test:s3cret --logfile=stdio.
 struct relay_setup {
   std::vector<std::string> extra;  ///< more options, e.g. "--buffers=4096"
+  std::string host = "127.0.0.1";  ///< --host (e.g. "::1" for a second relay on the same port)
+  std::uint16_t port = 0;          ///< --ports (0: the kernel picks)
 };
 
 /// A kiteline relay; port() is read from its "kiteline relay ready ports=N" line.

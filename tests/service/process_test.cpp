@@ -132,7 +132,7 @@ TEST(process_hygiene, daemonize_returns_once_serving_and_the_pidfile_names_the_d
   ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_FALSE(fs::exists(pidfile));
-  EXPECT_EQ(lines_with(test::read_file(log), "signal 15 received, stopping"), 1U);
+  EXPECT_EQ(lines_with(test::read_file(log), "drain over, stopping"), 1U);
 }
 
 TEST(process_hygiene, daemonize_start_errors_still_reach_the_terminal) {
@@ -164,8 +164,9 @@ TEST(process_hygiene, logfile_syslog_sends_the_log_to_the_syslog_socket) {
   EXPECT_NE(ready.find(tag + "relay ready ports=" + port + " "), std::string::npos) << ready;
   EXPECT_EQ(relay.count("relay ready ports=" + port + " uuid"), 0U) << "not on stderr too";
   ::kill(relay.pid(), SIGTERM);
-  const std::string stopping = daemon.receive_until("stopping");
-  EXPECT_NE(stopping.find(tag + "signal 15 received, stopping"), std::string::npos) << stopping;
+  const std::string stopping = daemon.receive_until("SIGTERM received");
+  EXPECT_NE(stopping.find(tag + "SIGTERM received: draining for up to 30 s"), std::string::npos)
+      << stopping;
 }
 
 TEST(process_hygiene, systemd_notifications_ready_watchdog_stopping) {
@@ -187,7 +188,7 @@ TEST(process_hygiene, systemd_notifications_ready_watchdog_stopping) {
   EXPECT_EQ(systemd.receive_until("WATCHDOG=1"), "WATCHDOG=1");
   EXPECT_EQ(relay.count("systemd watchdog: WATCHDOG=1 every 100 ms"), 1U) << relay.tail();
   ::kill(relay.pid(), SIGTERM);
-  EXPECT_EQ(systemd.receive_until("STOPPING=1"), "STOPPING=1\nSTATUS=stopping (signal 15)");
+  EXPECT_EQ(systemd.receive_until("STOPPING=1"), "STOPPING=1\nSTATUS=draining (signal 15)");
 }
 
 TEST(process_hygiene, sighup_reopens_the_log_file_after_a_rename) {
@@ -212,7 +213,7 @@ TEST(process_hygiene, sighup_reopens_the_log_file_after_a_rename) {
   ASSERT_TRUE(test::wait_for([&] { return !relay.alive(); }, "the relay exits"));
   const std::string new_text = test::read_file(log);
   EXPECT_EQ(lines_with(new_text, "SIGHUP received"), 2U) << new_text;
-  EXPECT_EQ(lines_with(new_text, "signal 15 received, stopping"), 1U) << new_text;
+  EXPECT_EQ(lines_with(new_text, "drain over, stopping"), 1U) << new_text;
   EXPECT_EQ(test::read_file(rotated), old_text) << "the renamed file stopped growing";
 }
 
@@ -248,7 +249,7 @@ TEST(process_hygiene, a_daemonized_connector_registers_its_kite_and_reopens_its_
   ::prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_FALSE(fs::exists(pidfile));
-  EXPECT_EQ(lines_with(test::read_file(log), "signal 15 received, stopping"), 1U);
+  EXPECT_EQ(lines_with(test::read_file(log), "drain over, stopping"), 1U);
 }
 
 TEST(process_hygiene, a_log_directory_that_does_not_exist_is_refused_and_not_created) {

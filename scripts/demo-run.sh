@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the demo: a relay and a connector on loopback over a TLS tunnel (a certificate made
 # here, verified by the connector), the connector serving scripts/sample-site/ as the kite
-# demo.localhost, then prints the URL and waits (Ctrl-C stops both).
+# demo.localhost, then prints the URL and the relay's console (--httpd) and waits (Ctrl-C stops
+# both).
 #   DEMO_SECONDS=N  stop by itself after N seconds (default: run until Ctrl-C)
 set -euo pipefail
 BIN=${1:?usage: demo-run.sh PATH_TO_KITELINE}
@@ -39,11 +40,13 @@ fi
 
 "$BIN" frontend --clean --host=127.0.0.1 --ports=0 --protos=http \
   --domain="http:*.localhost:$SECRET" --tls_endpoint="$RELAY_NAME:$WORK/relay.pem" \
-  --logfile="$WORK/relay.log" --accesslog="$WORK/relay-access.log" >"$WORK/relay.out" 2>&1 &
+  --logfile="$WORK/relay.log" --accesslog="$WORK/relay-access.log" --httpd=127.0.0.1:0 \
+  >"$WORK/relay.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do grep -q 'ready ports=' "$WORK/relay.out" 2>/dev/null && break; sleep 0.1; done
 PORT=$(grep -oE 'ready ports=[0-9]+' "$WORK/relay.out" | cut -d= -f2 || true)
 if [ -z "$PORT" ]; then echo "relay did not start:"; cat "$WORK/relay.out"; exit 1; fi
+CONSOLE=$(grep -oE 'console=[^ ]+' "$WORK/relay.out" | head -n 1 | cut -d= -f2- || true)
 
 "$BIN" --clean --frontend="127.0.0.1:$PORT" --fe_certname="$RELAY_NAME" --ca_certs="$WORK/ca.pem" \
   --kitesecret="$SECRET" --logfile="$WORK/connector.log" --accesslog="$WORK/connector-access.log" \
@@ -61,6 +64,8 @@ echo "  tunnel: ${TUNNEL_TLS:-TLS}, relay certificate $RELAY_NAME verified again
 echo
 echo "  open   $URL"
 echo "  or     curl -H 'Host: demo.localhost' http://127.0.0.1:$PORT/hello.txt"
+echo
+echo "  relay console: $CONSOLE  (status page; ${CONSOLE}metrics for Prometheus)"
 echo
 printf '  check: '
 curl -s -m 5 -H 'Host: demo.localhost' "http://127.0.0.1:$PORT/hello.txt"

@@ -102,9 +102,13 @@ std::string help_text() {
   out +=
       "\n"
       "signals:\n"
-      "  SIGHUP           reopen the log file (after logrotate renamed it); the relay also\n"
-      "                   reloads its certificates\n"
-      "  SIGTERM, SIGINT  stop\n"
+      "  SIGTERM          drain: stop taking visitors (relay) or streams (connector), let those\n"
+      "                   in flight finish for up to --grace_seconds, then exit; a second\n"
+      "                   SIGTERM stops at once\n"
+      "  SIGINT           stop at once\n"
+      "  SIGHUP           reopen the log file and the access log (after logrotate renamed\n"
+      "                   them); the relay also reloads its certificates\n"
+      "  SIGUSR1          write a state dump (tunnels, kites, streams) to the log\n"
       "\n"
       "files: the systemd units kiteline-relay.service and kiteline-connector.service read\n"
       "  /etc/kiteline/relay.rc and /etc/kiteline/connector.rc; see `man kiteline`.\n";

@@ -95,16 +95,6 @@ std::string mib(std::uint64_t kib) {
 
 process::process(std::vector<std::string> args) : log_(dir_.file("output.log")) {
   args.insert(args.begin(), {kiteline_binary(), "--clean"});
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
   // Its own home, so nothing of the user's leaks in.
   std::vector<std::string> env_store;
   std::vector<char*> envp;
@@ -116,10 +106,7 @@ process::process(std::vector<std::string> args) : log_(dir_.file("output.log")) 
   env_store.push_back("HOME=" + dir_.file(""));
   envp.push_back(env_store.back().data());
   envp.push_back(nullptr);
-  if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data()) != 0) {
-    pid_ = -1;
-  }
-  posix_spawn_file_actions_destroy(&fa);
+  pid_ = test::spawn_logged(std::move(args), log_, "/dev/null", envp.data());
 }
 
 process::~process() {

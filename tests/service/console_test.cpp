@@ -35,23 +35,9 @@ namespace {
 class child {
  public:
   child(std::vector<std::string> args, const std::string& log, const std::string& stdin_file = "")
-      : log_(log) {
-    std::vector<char*> argv;
-    for (auto& a : args) {
-      argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, stdin_file.empty() ? "/dev/null" : stdin_file.c_str(),
-                                     O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&fa);
-  }
+      : log_(log),
+        pid_(test::spawn_logged(std::move(args), log,
+                                stdin_file.empty() ? "/dev/null" : stdin_file, environ)) {}
   ~child() {
     if (pid_ > 0 && !done_) {
       ::kill(pid_, SIGTERM);

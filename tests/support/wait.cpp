@@ -1,6 +1,8 @@
 #include "support/wait.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -42,6 +44,26 @@ testing::AssertionResult wait_for(const std::function<bool()>& cond, std::string
 }
 
 void poll_pause(milliseconds step) { std::this_thread::sleep_for(step); }
+
+pid_t spawn_logged(std::vector<std::string> args, const std::string& log,
+                   const std::string& stdin_file, char* const* envp) {
+  std::vector<char*> argv;
+  for (auto& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, stdin_file.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp) != 0) {
+    pid = -1;
+  }
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
 
 int reap_child(pid_t pid, milliseconds grace) {
   int status = 0;

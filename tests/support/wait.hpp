@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -32,6 +34,12 @@ using std::chrono::milliseconds;
 /// read that accumulates, a child to reap): yields the thread for `step` (default 5 ms).
 /// It is the interval of a poll, never a wait for time to pass: the caller loops on its event.
 void poll_pause(milliseconds step = milliseconds(5));
+
+/// Starts `args` (args[0] a path) as a child with stdin from `stdin_file` and stdout and
+/// stderr both to `log` (created or truncated), in the environment `envp` (null-terminated).
+/// Returns its pid, or -1 if posix_spawn failed.
+pid_t spawn_logged(std::vector<std::string> args, const std::string& log,
+                   const std::string& stdin_file, char* const* envp);
 
 /// Waits until the child `pid` exits (after the caller asked it to), SIGKILLs it if it has not
 /// within `grace`, and reaps it. Returns its wait status.

@@ -193,7 +193,9 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   const std::string_view version =
       req->versions.empty() ? std::string_view{} : std::string_view(req->versions.front());
   opts.limit_frame_density = wire::is_pagekite_py_version(version);
-  // A kiteline connector says "<pagekite.py version>+kiteline" (kite_signing.hpp).
+  // A kiteline connector says "<pagekite.py version>+kiteline" (kite_signing.hpp). Any other
+  // may write chunk heads and bodies separately with Nagle on (libpagekite): ACK it promptly.
+  opts.quick_ack = !wire::is_kiteline_version(version);
   if (wire::is_kiteline_version(version)) {
     // A kiteline connector sends up to 1 MiB per stream unacknowledged: one SKB per 256 KiB
     // written keeps its pipe full at a fraction of the acknowledgements.

@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "core/memory.hpp"
+#include "net/quick_ack.hpp"
 #include "net/spawn.hpp"
 #include "wire/chunk_encoder.hpp"
 
@@ -142,6 +143,7 @@ net::awaitable<void> link::reader([[maybe_unused]] std::shared_ptr<link> self) {
     stats_.bytes_in += n;
     session_.on_tunnel_bytes_received(now());
     feed(std::span<const std::byte>(tunnel_rbuf_.data(), n));
+    ack_partial_frame();
   }
   co_return;
 }
@@ -485,6 +487,16 @@ net::awaitable<std::error_code> link::tunnel_write(asio::const_buffer buf) {
     return t->write(buf);
   }
   return std::get<1>(tunnel_)->write(buf);
+}
+
+void link::ack_partial_frame() {
+  if (!opts_.quick_ack || closed_ || decoder_.at_frame_boundary()) {
+    return;
+  }
+  ++stats_.quick_acks;
+  if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
+    net::quick_ack(t->socket());
+  }
 }
 
 void link::tunnel_close() noexcept {

@@ -42,6 +42,12 @@ struct link_options {
   /// and crashes beyond ("BugFoundError: Too much data"). Bursts of small frames (SKB, EOF,
   /// small requests) are then spread out with NOOP filler frames (see note_frame()).
   bool limit_frame_density = false;
+  /// The peer may write a chunk's head and its body in two writes with Nagle on (libpagekite
+  /// does): its kernel holds the body back until our ACK for the head arrives, and ours delays
+  /// that ACK (40 ms) when we have nothing to send. On: after a tunnel read that ends inside a
+  /// frame, the ACK goes out at once (net::quick_ack). Off for kiteline peers, which write
+  /// whole chunks with TCP_NODELAY: their data path makes no extra system call.
+  bool quick_ack = false;
   std::size_t tunnel_read_buffer = 256 * 1024;
   /// Most bytes one local read takes (one readv into the outbox, or this shared buffer for
   /// compressed streams). Each pass of the event loop (wake-up, read, framing, one sealed
@@ -89,6 +95,8 @@ struct link_stats {
   std::uint64_t inflated_wasted = 0;  ///< of which no stream took
   std::uint64_t local_in = 0;   ///< bytes read from local sockets (visitors / origins)
   std::uint64_t local_out = 0;  ///< bytes written to local sockets
+  /// Tunnel reads after which the ACK was sent at once (link_options::quick_ack).
+  std::uint64_t quick_acks = 0;
 };
 
 /// One live tunnel. Created and used on one executor (the worker that owns the tunnel); every
@@ -174,6 +182,9 @@ class link : public std::enable_shared_from_this<link> {
   net::awaitable<std::tuple<std::error_code, std::size_t>> tunnel_read(std::span<std::byte> buf);
   net::awaitable<std::error_code> tunnel_write(asio::const_buffer buf);
   void tunnel_close() noexcept;
+  /// After a tunnel read: with link_options::quick_ack, acknowledges at once when the read
+  /// ended inside a frame (the peer may be holding the rest back until our ACK).
+  void ack_partial_frame();
 
   net::awaitable<void> reader(std::shared_ptr<link> self);
   net::awaitable<void> writer(std::shared_ptr<link> self);

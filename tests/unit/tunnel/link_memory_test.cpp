@@ -339,5 +339,40 @@ TEST(LinkOverMemory, MissingSkbPausesVisitorReadsAtTheSendWindow) {
   EXPECT_FALSE(m.closed_why);
 }
 
+// A libpagekite-style connector writes a chunk's head, then (Nagle holding it back until the head
+// is acknowledged) its body: a read that ends inside a frame is acknowledged at once when
+// quick_ack is on, and only then; whole frames and kiteline peers (quick_ack off) cost nothing.
+TEST(LinkOverMemory, ReadEndingInsideAFrameIsAcknowledgedAtOnceWhenQuickAckIsOn) {
+  for (const bool on : {true, false}) {
+    SCOPED_TRACE(on ? "quick_ack on" : "quick_ack off");
+    link_options opts;
+    opts.quick_ack = on;
+    memory_link m({}, opts);
+    auto visitor = m.attach("x");
+    const std::string body = pattern(16 * 1024);
+    const std::string frame = encode_chunk(sid, body);
+    const std::size_t head = frame.size() - body.size();
+    std::string got;
+    m.tunnel.send(frame.substr(0, head));  // the first write: size line and header block
+    ASSERT_TRUE(m.run_until([&] { return m.tunnel.bytes_read() == head; }));
+    m.settle();
+    EXPECT_EQ(m.lk->stats().quick_acks, on ? 1U : 0U);
+    m.tunnel.send(frame.substr(head, 100));  // part of the body: still inside the frame
+    ASSERT_TRUE(m.run_until([&] {
+      (void)read_available(visitor, got);
+      return got.size() == 100;
+    }));
+    EXPECT_EQ(m.lk->stats().quick_acks, on ? 2U : 0U);
+    m.tunnel.send(frame.substr(head + 100) + encode_chunk(sid, body));  // ends on a boundary
+    ASSERT_TRUE(m.run_until([&] {
+      (void)read_available(visitor, got);
+      return got.size() == 2 * body.size();
+    }));
+    EXPECT_EQ(sha256(got), sha256(body + body));
+    EXPECT_EQ(m.lk->stats().quick_acks, on ? 2U : 0U);
+    EXPECT_FALSE(m.closed_why);
+  }
+}
+
 }  // namespace
 }  // namespace kiteline::tunnel

@@ -165,7 +165,7 @@ constexpr std::array table{
     option_spec{"max_unauth_tunnels", '\0', scalar, relay, impl, rel, "N[/PER_IP]",
                 "tunnels waiting for a kite to be accepted, in all and per connector address; "
                 "more are refused with 503 (default 256/16; kiteline)", ""},
-    option_spec{"authdomain", 'A', list, relay, impl, rel, "[KITEDOMAIN:]SUFFIX",
+    option_spec{"authdomain", 'A', list, relay, impl, rel, "[DOMAIN:]SUFFIX",
                 "authenticate kites with no --domain secret (or a failing one) by asking DNS "
                 "about BSALT.FSALT.SIGNATURE.PROTO.DOMAIN.SUFFIX (pagekite.py's protocol; the "
                 "longest KITEDOMAIN wins)", ""},

@@ -250,6 +250,8 @@ TEST_F(AuthDomain, LocalSecretStillWinsAndAQuotaUsedUpDropsTheTunnel) {
   raw_tunnel t;
   ASSERT_TRUE(t.connect_flow_a(relay.port(), "exhaust.kites.example", "exhaustsecret"));
   EXPECT_NE(t.head().find("X-PageKite-Quota: 4\r\n"), std::string::npos) << t.head();
+  // The relay registers the kite just after its answer: wait for that before visiting.
+  ASSERT_TRUE(relay.proc().wait_output({"kite up", "kite=http:exhaust.kites.example"}));
   const int v = connect_loopback(relay.port());
   ASSERT_GE(v, 0);
   std::string req = "POST / HTTP/1.1\r\nHost: exhaust.kites.example\r\nContent-Length: 8192\r\n\r\n";

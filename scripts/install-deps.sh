@@ -11,9 +11,10 @@ if [ "${1:-}" = --bench ]; then BENCH=1; fi
 PACKAGES=(
   build-essential cmake ninja-build clang libclang-rt-14-dev
   libasio-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libspdlog-dev libfmt-dev
+  libspdlog-dev libfmt-dev libc-ares-dev pkg-config
   openssl curl socat python3
   pagekite python3-socksipychain
+  pdns-server pdns-backend-pipe
   libsystemd-dev systemd prometheus chromium fonts-dejavu-core
 )
 if [ "$BENCH" = 1 ]; then

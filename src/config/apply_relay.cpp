@@ -198,6 +198,8 @@ void apply_relay(relay_config& cfg, const raw_option& o, const apply_context& ct
         cfg.max_unauth_per_ip = static_cast<std::size_t>(*per_ip);
       }
     }
+  } else if (apply_auth_option(cfg.auth, o, n, v, ctx)) {
+    // --authdomain and friends (apply_relay_auth.cpp)
   } else if (n == "errorurl") {
     ctx.error(o, "--errorurl is not implemented yet by kiteline for the relay");
   } else {

@@ -165,11 +165,26 @@ constexpr std::array table{
     option_spec{"max_unauth_tunnels", '\0', scalar, relay, impl, rel, "N[/PER_IP]",
                 "tunnels waiting for a kite to be accepted, in all and per connector address; "
                 "more are refused with 503 (default 256/16; kiteline)", ""},
-    option_spec{"authdomain", 'A', list, relay, nyi, rel, "[DOMAIN:]SUFFIX",
-                "DNS-delegated authentication", ""},
-    option_spec{"auththreads", '\0', scalar, relay, nyi, rel, "N", "authentication threads", ""},
-    option_spec{"authfail_closed", '\0', flag, relay, nyi, rel, "", "reject when auth fails",
-                ""},
+    option_spec{"authdomain", 'A', list, relay, impl, rel, "[DOMAIN:]SUFFIX",
+                "authenticate kites with no --domain secret (or a failing one) by asking DNS "
+                "about BSALT.FSALT.SIGNATURE.PROTO.DOMAIN.SUFFIX (pagekite.py's protocol; the "
+                "longest KITEDOMAIN wins)", ""},
+    option_spec{"auththreads", '\0', scalar, relay, impl, rel, "N",
+                "authority lookups in flight at once, relay-wide; a kite that finds them all "
+                "busy is refused (default 64; pagekite.py: threads)", ""},
+    option_spec{"authfail_closed", '\0', flag, relay, impl, rel, "",
+                "refuse a kite when its authority lookup fails or times out (the default)", ""},
+    option_spec{"authfail_open", '\0', flag, relay, impl, rel, "",
+                "accept a kite when its authority lookup fails (pagekite.py's default; "
+                "warns at start; kiteline)", ""},
+    option_spec{"authdns", '\0', scalar, relay, impl, rel, "IP:PORT",
+                "the nameserver --authdomain asks (default: /etc/resolv.conf's; kiteline)", ""},
+    option_spec{"authdns_timeout", '\0', scalar, relay, impl, rel, "SECONDS",
+                "give up on an authority lookup after this long and refuse the kite "
+                "(default 5; kiteline)", ""},
+    option_spec{"authdomain_recheck_seconds", '\0', scalar, relay, impl, rel, "SECONDS",
+                "re-ask the authority about a tunnel's kites this often and push its quota "
+                "(default 900, as pagekite.py; kiteline)", ""},
     option_spec{"client_acl", '\0', list, relay, nyi, rel, "POLICY:RE", "visitor ACL", ""},
     option_spec{"tunnel_acl", '\0', list, relay, nyi, rel, "POLICY:RE", "connector ACL", ""},
     option_spec{"accept_acl_file", '\0', scalar, relay, nyi, rel, "FILE", "ACL file", ""},

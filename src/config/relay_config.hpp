@@ -54,6 +54,27 @@ inline std::vector<std::string> default_relay_protos() {
   return {"http", "http2", "http3", "https", "websocket", "irc", "raw", "minecraft", "xmpp"};
 }
 
+/// One --authdomain=[KITEDOMAIN:]SUFFIX (spec 8.2): kites named *.KITEDOMAIN (any kite when
+/// KITEDOMAIN is empty) are authenticated by asking DNS about a name under SUFFIX.
+struct authdomain_rule {
+  std::string kite_domain;  ///< lower case; "" = the default rule
+  std::string suffix;       ///< the authority's zone, without a trailing dot
+
+  friend bool operator==(const authdomain_rule&, const authdomain_rule&) = default;
+};
+
+/// DNS-delegated authentication of kites (--authdomain, spec 8.2-8.4; relay/authority).
+struct relay_auth_config {
+  std::vector<authdomain_rule> domains;  ///< --authdomain (accumulates; longest KITEDOMAIN wins)
+  std::size_t max_in_flight = 64;        ///< --auththreads: lookups in flight, relay-wide
+  bool fail_open = false;                ///< --authfail_open (kiteline; default fail closed)
+  std::string dns_server;                ///< --authdns=IP:PORT (kiteline); "" = resolv.conf
+  std::chrono::milliseconds timeout{5000};   ///< --authdns_timeout SECONDS (kiteline)
+  std::chrono::seconds recheck{900};         ///< --authdomain_recheck_seconds (kiteline)
+
+  friend bool operator==(const relay_auth_config&, const relay_auth_config&) = default;
+};
+
 /// The relay's configuration. Plain and immutable once parse_command_line returns it.
 struct relay_config {
   std::string host;                                ///< --host/-h; "" = all addresses, dual-stack
@@ -79,6 +100,7 @@ struct relay_config {
   std::chrono::seconds auth_timeout{20};           ///< --auth_timeout: probation life (kiteline)
   std::size_t max_unauth_tunnels = 256;            ///< --max_unauth_tunnels N (kiteline)
   std::size_t max_unauth_per_ip = 16;              ///< --max_unauth_tunnels N/PER_IP
+  relay_auth_config auth;                          ///< --authdomain and friends (spec 8.2)
   process_config process;
 
   friend bool operator==(const relay_config&, const relay_config&) = default;

@@ -157,6 +157,10 @@ handshake::step handshake::on_result_fields(std::span<const wire::header_field> 
 round_outcome handshake::classify(const wire::handshake_response& r) const {
   round_outcome out;
   out.session_id = r.session_id;
+  out.quota_kb = r.quota;
+  out.qconns = r.qconns;
+  out.qdays = r.qdays;
+  out.ips_per_sec = r.ips_per_sec;
   for (const auto& res : r.results) {
     kite_outcome k;
     k.result = res;

@@ -57,6 +57,10 @@ struct round_outcome {
   bool any_invalid = false;
   bool any_duplicate = false;
   std::string session_id;      ///< X-PageKite-SessionID of the round; empty = absent
+  std::optional<std::int64_t> quota_kb;  ///< X-PageKite-Quota (the relay's authority)
+  std::optional<std::int64_t> qconns;    ///< X-PageKite-QConns
+  std::optional<std::int64_t> qdays;     ///< X-PageKite-QDays
+  std::string ips_per_sec;               ///< X-PageKite-IPsPerSec; empty = absent
   [[nodiscard]] handshake_verdict verdict() const noexcept;
 };
 

@@ -413,6 +413,15 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
 
 void tunnel_client::apply_results(const round_outcome& r) {
   const auto& services = ctx_->cfg.services;
+  if (r.quota_kb || r.qconns || r.qdays || !r.ips_per_sec.empty()) {
+    // The relay's authority (--authdomain) set limits on this tunnel (spec 4.4).
+    auto num = [](const std::optional<std::int64_t>& v) {
+      return v ? std::to_string(*v) : std::string("-");
+    };
+    ctx_->log->info("relay {}: quota {} kB, streams {}, days {}, visitor IPs/s {}", label_,
+                    num(r.quota_kb), num(r.qconns), num(r.qdays),
+                    r.ips_per_sec.empty() ? "-" : r.ips_per_sec);
+  }
   for (const auto& k : r.kites) {
     const auto& res = k.result;
     if (!k.service) {
@@ -535,6 +544,11 @@ void tunnel_client::on_control(const mux::control_chunk& c) {
   }
   if (const auto grace = wire::drain_notice_grace(fields)) {
     on_relay_draining(*grace);
+  }
+  for (const auto& f : fields) {
+    if (f.name == "Quota") {
+      ctx_->log->info("relay {}: quota now {} kB", label_, f.value);  // a re-check (spec 5.9)
+    }
   }
   if (!wire::has_handshake_fields(fields) || !hs_) {
     return;

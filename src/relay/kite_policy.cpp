@@ -47,9 +47,11 @@ rule_match match_rules(const config::relay_config& cfg, const wire::kite_request
   return m;
 }
 
-/// Everything but the duplicate rule and the bookkeeping: the verdict for one line.
+/// Everything but the duplicate rule and the bookkeeping: the verdict for one line. A dry run
+/// (`used_tokens` null) records no token and fills `query` for a line that needs an authority.
 kite_verdict check_kite(const config::relay_config& cfg, const kite_round_input& in,
-                        token_book& used_tokens, const wire::kite_request& k, bool by_cert) {
+                        token_book* used_tokens, const wire::kite_request& k, bool by_cert,
+                        const std::optional<auth_grant>* answer, std::string* query) {
   if (!by_cert && cfg.tls_client_required) {
     return kite_verdict::cert_required;
   }
@@ -80,7 +82,9 @@ kite_verdict check_kite(const config::relay_config& cfg, const kite_round_input&
   }
   // Every round, not only a connection's first (spec §4.6 step 4 checks it only then, which
   // let a captured kite line be replayed on any authenticated tunnel).
-  const wire::token_check token = wire::check_token(in.fe_secret, k, in.now);
+  const wire::token_check token =
+      in.recheck ? wire::token_check{wire::token_verdict::valid, 0}
+                 : wire::check_token(in.fe_secret, k, in.now);
   if (token.verdict == wire::token_verdict::expired) {
     return kite_verdict::token_expired;
   }
@@ -88,14 +92,35 @@ kite_verdict check_kite(const config::relay_config& cfg, const kite_round_input&
     return kite_verdict::token_foreign;
   }
   const rule_match m = match_rules(cfg, k, base, pp->port);
-  if (!m.matched) {
+  if (!m.verified && !cfg.auth.domains.empty()) {
+    // Spec §4.6 step 6: no local secret, or it failed; ask the authority (fail closed).
+    const auto suffix = pick_auth_suffix(cfg.auth.domains, k.domain);
+    if (!suffix) {
+      return kite_verdict::no_domain_rule;
+    }
+    if (used_tokens == nullptr) {
+      *query = auth_query_name(k, *suffix);
+      return kite_verdict::authority_failed;
+    }
+    if (answer == nullptr || !answer->has_value()) {
+      return kite_verdict::authority_failed;
+    }
+    if ((*answer)->outcome == auth_grant::kind::refused) {
+      return kite_verdict::authority_refused;
+    }
+    if ((*answer)->outcome == auth_grant::kind::failed && !cfg.auth.fail_open) {
+      return kite_verdict::authority_failed;
+    }
+  } else if (!m.matched) {
     return kite_verdict::no_domain_rule;
-  }
-  if (!m.verified) {
+  } else if (!m.verified) {
     return kite_verdict::bad_signature;
   }
+  if (used_tokens == nullptr || in.recheck) {
+    return kite_verdict::accepted;
+  }
   // Accepted once: a second use of the same token is a replayed kite line.
-  switch (used_tokens.accept(k.fsalt, token.expires_at, in.now)) {
+  switch (used_tokens->accept(k.fsalt, token.expires_at, in.now)) {
     case token_book::outcome::reused:
       return kite_verdict::token_reused;
     case token_book::outcome::full:
@@ -147,23 +172,48 @@ std::string_view invalid_reason(kite_verdict v) noexcept {
     case kite_verdict::no_domain_rule:
     case kite_verdict::token_reused:
     case kite_verdict::token_store_full:
+    case kite_verdict::authority_failed:
       return "unauthorized";
     default:
       return {};
   }
 }
 
+std::vector<std::optional<std::string>> authority_queries(const config::relay_config& cfg,
+                                                          const kite_round_input& in,
+                                                          const kite_policy_view& view) {
+  std::vector<std::optional<std::string>> out(in.kites.size());
+  if (cfg.auth.domains.empty()) {
+    return out;
+  }
+  for (std::size_t i = 0; i < in.kites.size(); ++i) {
+    std::string query;
+    const auto& k = in.kites[i];
+    (void)check_kite(cfg, in, nullptr, k, view.cert_covers(k.domain), nullptr, &query);
+    if (!query.empty()) {
+      out[i] = std::move(query);
+    }
+  }
+  return out;
+}
+
 kite_round_result decide_kites(const config::relay_config& cfg, const kite_round_input& in,
                                const kite_policy_view& view, token_book& used_tokens) {
   kite_round_result out;
   out.decisions.reserve(in.kites.size());
-  for (const auto& k : in.kites) {
+  std::vector<auth_grant> granted;
+  for (std::size_t i = 0; i < in.kites.size(); ++i) {
+    const auto& k = in.kites[i];
     const std::string kkey = wire::kite_key(k);
     kite_decision d;
     d.key = k.proto + ":" + k.domain;
     // A verified client certificate naming the kite authenticates it without a secret.
     d.by_cert = view.cert_covers(k.domain);
-    d.verdict = check_kite(cfg, in, used_tokens, k, d.by_cert);
+    const std::optional<auth_grant>* answer = i < in.authority.size() ? &in.authority[i] : nullptr;
+    d.verdict = check_kite(cfg, in, &used_tokens, k, d.by_cert, answer, nullptr);
+    if (answer != nullptr && answer->has_value()) {
+      d.grant = **answer;
+    }
     if (d.verdict == kite_verdict::accepted) {
       if (contains(in.tunnel_keys, d.key)) {
         d.verdict = kite_verdict::already_here;
@@ -181,7 +231,9 @@ kite_round_result decide_kites(const config::relay_config& cfg, const kite_round
         break;
       case wire::kite_status::invalid:
         out.response.results.push_back(
-            {wire::kite_status::invalid, kkey, {}, std::string(invalid_reason(d.verdict))});
+            {wire::kite_status::invalid, kkey, {},
+             d.verdict == kite_verdict::authority_refused ? d.grant->reason
+                                                          : std::string(invalid_reason(d.verdict))});
         out.rejected = true;
         break;
       case wire::kite_status::duplicate:
@@ -190,6 +242,9 @@ kite_round_result decide_kites(const config::relay_config& cfg, const kite_round
         break;
       default:
         out.response.results.push_back({wire::kite_status::ok, kkey, {}, {}});
+        if (d.grant && d.grant->outcome == auth_grant::kind::granted) {
+          granted.push_back(*d.grant);
+        }
         break;
     }
     if (d.verdict == kite_verdict::accepted) {
@@ -203,6 +258,7 @@ kite_round_result decide_kites(const config::relay_config& cfg, const kite_round
     out.decisions.push_back(std::move(d));
   }
   out.response.misc = wire::make_misc("");
+  add_round_limits(out.response, granted);
   return out;
 }
 

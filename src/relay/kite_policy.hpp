@@ -4,12 +4,14 @@
 #pragma once
 
 #include "config/relay_config.hpp"
+#include "relay/auth_answer.hpp"
 #include "relay/token_book.hpp"
 #include "wire/handshake.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +34,8 @@ enum class kite_verdict : std::uint8_t {
   token_reused,      ///< Invalid "unauthorized": the token authenticated a kite already
   token_store_full,  ///< Invalid "unauthorized": the used-token book is full (fail closed)
   duplicate,         ///< X-PageKite-Duplicate: the same connector serves it on another tunnel
+  authority_refused,  ///< Invalid with the authority's reason (--authdomain said no)
+  authority_failed,   ///< Invalid "unauthorized": no usable authority answer (fail closed)
 };
 
 /// The verdict for one kite line of the round, in the order of the request.
@@ -40,6 +44,9 @@ struct kite_decision {
   std::string key;       ///< "proto:domain" (the registry key)
   bool by_cert = false;  ///< authenticated by a verified client certificate (no secret)
   bool ssl_ok = false;   ///< accepted, and X-PageKite-SSL-OK follows the OK line
+  /// Set when --authdomain decided: the authority's answer (granted for an accepted kite;
+  /// refused/failed otherwise, then its reason and detail say why).
+  std::optional<auth_grant> grant;
 };
 
 /// What the policy reads from the relay's live state. Every member must be set; each call is
@@ -63,6 +70,12 @@ struct kite_round_input {
   std::span<const std::uint16_t> reported_ports;  ///< the relay's ports as it reports them
   std::string_view fe_secret;                     ///< this process's challenge-token secret
   std::uint64_t now = 0;                          ///< token clock (seconds, monotonic)
+  /// The authorities' answers, by kite line (see authority_queries); empty, or one per line
+  /// (nullopt where none was asked). A line that needs one and has none is authority_failed.
+  std::span<const std::optional<auth_grant>> authority = {};
+  /// A quota re-check (spec 8.4) of kite lines the tunnel was granted: no token check (the
+  /// token was used when it was granted), the authority decides again.
+  bool recheck = false;
 };
 
 /// The outcome of a round.
@@ -82,6 +95,13 @@ struct kite_round_result {
 [[nodiscard]] kite_round_result decide_kites(const config::relay_config& cfg,
                                              const kite_round_input& in,
                                              const kite_policy_view& view, token_book& used_tokens);
+
+/// For each kite line of the round, the name to ask its --authdomain authority about, or
+/// nullopt when the line is decided without one (a local secret verifies it, it is refused
+/// before, or no --authdomain covers it). No side effects: ask these, then call decide_kites
+/// with the answers in `in.authority` (spec 4.6 steps 5-6).
+[[nodiscard]] std::vector<std::optional<std::string>> authority_queries(
+    const config::relay_config& cfg, const kite_round_input& in, const kite_policy_view& view);
 
 /// The X-PageKite answer of a verdict (ok, sign_this, invalid, duplicate).
 [[nodiscard]] wire::kite_status kite_answer(kite_verdict v) noexcept;

@@ -20,6 +20,7 @@
 #include "net/asio.hpp"
 #include "tunnel/link.hpp"
 #include "net/worker.hpp"
+#include "relay/auth_answer.hpp"
 #include "relay/errc.hpp"
 #include "relay/kite_registry.hpp"
 #include "relay/snapshot.hpp"
@@ -56,6 +57,8 @@ class tunnel {
   std::vector<std::string> cert_names;   ///< names of a verified client certificate (mTLS)
   std::chrono::system_clock::time_point since;  ///< when the handshake completed (console)
   bool told_draining = false;            ///< the drain notice was sent on it (server::drain)
+  tunnel_limits limits;                  ///< --authdomain quota and limits (relay/auth_answer)
+  bool quota_watched = false;            ///< tunnel_acceptor::watch_quota runs for it
 };
 
 /// What a drain did (server::drain's on_done; also logged).

@@ -2,6 +2,7 @@
 
 #include "accesslog/stream_record.hpp"
 #include "core/text.hpp"
+#include "net/spawn.hpp"
 #include "relay/errc.hpp"
 #include "relay/kite_policy.hpp"
 #include "relay/server_impl.hpp"
@@ -27,15 +28,8 @@ namespace {
 
 std::uint64_t unix_now() { return static_cast<std::uint64_t>(std::time(nullptr)); }
 
-/// Seconds on a monotonic clock: the time of challenge tokens (issued and checked only by this
-/// process, so any steady origin works, and a wall-clock step cannot stretch or cut their life).
-std::uint64_t token_clock() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
+}  // namespace
 
-/// Why a kite was refused, in words for the console's recent refusals ("" = not refused).
 std::string_view refusal_reason(kite_verdict v) noexcept {
   switch (v) {
     case kite_verdict::accepted:
@@ -62,13 +56,30 @@ std::string_view refusal_reason(kite_verdict v) noexcept {
       return "used-token store full";
     case kite_verdict::duplicate:
       return "duplicate";
+    case kite_verdict::authority_refused:
+      return "refused by the authority";
+    case kite_verdict::authority_failed:
+      return "no authority answer (fail closed)";
   }
   return "refused";
 }
 
-}  // namespace
+/// Seconds on a monotonic clock: the time of challenge tokens (issued and checked only by this
+/// process, so any steady origin works, and a wall-clock step cannot stretch or cut their life).
+std::uint64_t token_clock() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
 
-tunnel_acceptor::tunnel_acceptor(server::impl& srv) : srv_(srv), fe_secret_(random_hex(32)) {}
+tunnel_acceptor::tunnel_acceptor(server::impl& srv)
+    : srv_(srv), fe_secret_(random_hex(32)), auth_(srv.cfg().auth, worker_contexts(srv.pool)) {
+  if (!srv.cfg().auth.domains.empty() && srv.cfg().auth.fail_open) {
+    srv.log().warn(
+        "--authfail_open: a kite whose --authdomain lookup fails (error, timeout, queue full) "
+        "is ACCEPTED without authentication");
+  }
+}
 
 outcome<void> tunnel_acceptor::admit_probation(const std::string& ip) {
   std::lock_guard lock(probation_mu_);
@@ -127,9 +138,10 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   if (!req->replace.empty()) {
     replace_session(req->replace);
   }
-  std::vector<std::string> ok_keys;
-  bool rejected = false;
-  auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
+  auto round = co_await process_kites(tun, req->kites);
+  std::vector<std::string> ok_keys = std::move(round.ok_keys);
+  const bool rejected = round.rejected;
+  auto& resp = round.response;
   resp.add_kites = true;
   const bool zchunks_ok = !srv_.cfg().process.nozchunks;
   resp.zchunks = zchunks_ok;
@@ -236,6 +248,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   if (ok_keys.empty()) {
     start_auth_timer(worker, weak);
   }
+  start_quota_watch(tun);
 }
 
 void tunnel_acceptor::start_auth_timer(std::size_t worker, const std::weak_ptr<tunnel>& weak) {
@@ -250,40 +263,6 @@ void tunnel_acceptor::start_auth_timer(std::size_t worker, const std::weak_ptr<t
       t2->link->close("no kite signed");
     }
   });
-}
-
-wire::handshake_response tunnel_acceptor::process_kites(
-    tunnel& tun, const std::vector<wire::kite_request>& kites, std::vector<std::string>& ok_keys,
-    bool& rejected) {
-  std::vector<std::uint16_t> reported;
-  for (auto p : srv_.ports()) {
-    reported.push_back(srv_.reported_port(p));
-  }
-  kite_policy_view view;
-  view.served_elsewhere = [&](std::string_view key, std::string_view bsalt) {
-    return srv_.registry().is_served(key, tun.id, bsalt);
-  };
-  view.has_tls_endpoint = [&](std::string_view domain) {
-    return srv_.endpoints.find(domain) != nullptr;
-  };
-  view.cert_covers = [&](std::string_view domain) {
-    return tls::names_cover(tun.cert_names, domain);
-  };
-  view.token_nonce = [] { return random_hex(4).substr(0, 7); };
-  const kite_round_input in{kites, tun.keys, reported, fe_secret_, token_clock()};
-  kite_round_result round = decide_kites(srv_.cfg(), in, view, used_tokens_);
-  for (std::size_t i = 0; i < kites.size(); ++i) {
-    log_kite_decision(tun, kites[i], round.decisions[i]);
-    if (const auto why = refusal_reason(round.decisions[i].verdict); !why.empty()) {
-      srv_.stats.refusals.note("kite", kites[i].proto + ":" + kites[i].domain, tun.peer, why);
-    }
-    if (round.decisions[i].verdict == kite_verdict::accepted) {
-      tun.bsalts[round.decisions[i].key] = kites[i].bsalt;
-    }
-  }
-  rejected = rejected || round.rejected;
-  ok_keys.insert(ok_keys.end(), round.new_keys.begin(), round.new_keys.end());
-  return std::move(round.response);
 }
 
 void tunnel_acceptor::log_kite_decision(const tunnel& tun, const wire::kite_request& k,
@@ -327,6 +306,10 @@ void tunnel_acceptor::log_kite_decision(const tunnel& tun, const wire::kite_requ
           "until some expire",
           used_tokens_.capacity(), wire::token_lifetime_seconds);
       bad_token("not recorded (used-token store full)");
+      return;
+    case kite_verdict::authority_refused:
+    case kite_verdict::authority_failed:
+      log_authority_refusal(tun, k, d);
       return;
     case kite_verdict::cert_required:
     case kite_verdict::bad_proto:
@@ -401,26 +384,9 @@ void tunnel_acceptor::on_control(const std::shared_ptr<tunnel>& tun, const mux::
     tun->link->close("bad kite round");
     return;
   }
-  std::vector<std::string> ok_keys;
-  bool rejected = false;
-  auto resp = process_kites(*tun, req->kites, ok_keys, rejected);
-  resp.session_id = new_session_id(*tun);
-  {
-    std::lock_guard lock(sessions_mu_);
-    by_session_[tun->session_ids.back()] = {tun->worker, tun};
-  }
-  auto payload = wire::format_result_payload(resp);
-  const std::string framed = wire::frame_control_payload(payload);
-  tun->link->send_control(as_bytes(framed));
-  register_keys(tun, ok_keys);
-  const bool any_ok = std::any_of(resp.results.begin(), resp.results.end(),
-                                  [](const auto& r) { return r.status == wire::kite_status::ok; });
-  if (!any_ok && rejected) {
-    srv_.log().info("tunnel={} closed: kite round rejected", tun->id);
-    // Flush the result chunk first: a plain close() dropped it, so the connector never saw its
-    // X-PageKite-Duplicate / Invalid lines (RelayLifecycle.SecondConnectorTakesOverAfterFirstDies).
-    tun->link->close_when_flushed("kite round rejected");
-  }
+  // Decided on the tunnel's worker, after any authority lookups (relay/tunnel_auth.cpp).
+  asio::co_spawn(srv_.pool.context(tun->worker), kite_round(tun, std::move(req->kites)),
+                 net::log_failure(srv_.log_ptr(), "kite round failed"));
 }
 
 void tunnel_acceptor::on_tunnel_closed(std::size_t worker, std::uint64_t id,

@@ -6,6 +6,7 @@
 #include "core/outcome.hpp"
 #include "mux/session.hpp"
 #include "net/asio.hpp"
+#include "relay/authority.hpp"
 #include "relay/kite_policy.hpp"
 #include "relay/server.hpp"
 #include "relay/token_book.hpp"
@@ -24,9 +25,20 @@
 
 namespace kiteline::relay {
 
+/// Why a kite was refused, in words for the console's recent refusals ("" = not refused).
+[[nodiscard]] std::string_view refusal_reason(kite_verdict v) noexcept;
+/// Seconds on a monotonic clock: the time of challenge tokens.
+[[nodiscard]] std::uint64_t token_clock();
+
+/// The workers' io_contexts, by index (for relay::authority).
+std::vector<asio::io_context*> worker_contexts(net::worker_pool& pool);
+
 /// The tunnel job of one relay. Any worker: its shared state (used tokens, session ids,
 /// probation counts) is under its own locks; a tunnel's own state is touched on its worker only.
 class tunnel_acceptor {
+  struct round_outcome;
+  using awaitable_round = net::awaitable<round_outcome>;
+
  public:
   /// `srv` must outlive every tunnel started here (the relay owns this object).
   explicit tunnel_acceptor(server::impl& srv);
@@ -38,10 +50,27 @@ class tunnel_acceptor {
                            std::size_t head_len, std::string peer);
 
  private:
-  /// Decides a round of kites with decide_kites(), logs each decision, records the accepted
-  /// kites' BSALTs; `ok_keys` gains the keys to register, `rejected` is set if one was refused.
-  wire::handshake_response process_kites(tunnel& tun, const std::vector<wire::kite_request>& kites,
-                                         std::vector<std::string>& ok_keys, bool& rejected);
+  /// A decided round: the answer, the keys to register, whether a kite was refused.
+  struct round_outcome {
+    wire::handshake_response response;
+    std::vector<std::string> ok_keys;
+    bool rejected = false;
+  };
+  /// Decides a round of kites with decide_kites(), after asking the --authdomain authorities
+  /// about the lines that need it (relay/tunnel_auth.cpp); logs each decision, records the
+  /// accepted kites' BSALTs and authority limits. On the tunnel's worker. `recheck`: a quota
+  /// re-check of kites the tunnel serves (no token check, no cache).
+  awaitable_round process_kites(std::shared_ptr<tunnel> tun, std::vector<wire::kite_request> kites,
+                                bool recheck = false);
+  /// An in-tunnel round (Flow B, AddKites): decides, answers with a result chunk, registers.
+  net::awaitable<void> kite_round(std::shared_ptr<tunnel> tun, std::vector<wire::kite_request> kites);
+  /// Quotas (spec 8.4): every --authdomain_recheck_seconds asks again and pushes `Quota:`;
+  /// counts the tunnel's visitor bytes against the quota and closes it when none is left.
+  net::awaitable<void> watch_quota(std::weak_ptr<tunnel> weak);
+  /// Starts watch_quota on the tunnel's worker when its kites have an authority quota.
+  void start_quota_watch(const std::shared_ptr<tunnel>& tun);
+  void log_authority_refusal(const tunnel& tun, const wire::kite_request& k,
+                             const kite_decision& d);
   void log_kite_decision(const tunnel& tun, const wire::kite_request& k, const kite_decision& d);
   void register_keys(const std::shared_ptr<tunnel>& tun, const std::vector<std::string>& keys);
   std::string new_session_id(tunnel& tun);
@@ -59,6 +88,7 @@ class tunnel_acceptor {
 
   server::impl& srv_;
   const std::string fe_secret_;
+  authority auth_;
   /// Challenge tokens already used: each is accepted once (shared by every worker).
   token_book used_tokens_;
   std::atomic<std::uint64_t> next_tunnel_id_{1};

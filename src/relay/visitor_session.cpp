@@ -299,9 +299,16 @@ void visitor_session::dispatch_stream(std::size_t worker, tls::transport t, cons
                                       owned_open info, std::vector<std::byte> first) {
   ++srv_.counters().visitors_routed;
   srv_.stats.visitor(visitor_proto_of(info.proto), visitor_result::routed);
-  auto attach = [info = std::move(info), first = std::move(first),
-                 weak = r.ref.target](tls::transport&& v) {
+  auto attach = [info = std::move(info), first = std::move(first), weak = r.ref.target,
+                 log = srv_.log_ptr()](tls::transport&& v) {
     if (auto tun = weak.lock()) {
+      if (!tun->limits.admits_stream(tun->link->stream_count())) {
+        // The authority's QConns (relay/auth_answer): streams at once on this tunnel.
+        log->info("visitor refused tunnel={} reason=\"QConns: {} streams open\"", tun->id,
+                  tun->link->stream_count());
+        v.close();
+        return;
+      }
       tun->link->attach_visitor(std::move(v), info.view(), first);
     } else {
       v.close();

@@ -235,20 +235,20 @@ TEST(relay_parse, no_way_to_authenticate_is_refused) {
 }
 
 TEST(relay_parse, unimplemented_relay_options_are_refused_by_name) {
-  for (const char* word : {"--authdomain=auth.example", "-Aauth.example", "--client_acl=deny:x",
+  for (const char* word : {"--client_acl=deny:x",
                            "--tunnel_acl=deny:x", "--accept_acl_file=/x", "--ratelimit_ips=4/60",
                            "--overload=10", "--overload_cpu=0.5", "--overload_mem=0.5",
                            "--overload_file=/x", "--dns_hints=a.example", "--upgradeinfo=x",
-                           "--errorurl=http://x/", "--auththreads=2", "--authfail_closed"}) {
+                           "--errorurl=http://x/"}) {
     const auto out = parse({"--isfrontend", "--domain=*:a.example:S", word});
     ASSERT_EQ(out.errors.size(), 1u) << word << "\n" << dump(out.errors);
     EXPECT_EQ(out.errors[0].origin, "argv[3]");
     EXPECT_NE(out.errors[0].message.find("not implemented yet by kiteline"), std::string::npos)
         << word;
   }
-  const auto out = parse({"--isfrontend", "--domain=*:a.example:S", "--authdomain=x"});
+  const auto out = parse({"--isfrontend", "--domain=*:a.example:S", "--dns_hints=x"});
   EXPECT_EQ(out.errors[0].to_string(),
-            "argv[3]: authdomain: --authdomain is recognised but not implemented yet by kiteline");
+            "argv[3]: dns_hints: --dns_hints is recognised but not implemented yet by kiteline");
 }
 
 TEST(relay_parse, connector_options_are_role_errors) {

@@ -74,8 +74,8 @@ bool apply_tls_policy(Config& cfg, const raw_option& o, const apply_context& ctx
   return true;
 }
 
-/// --client_acl, --tunnel_acl, --accept_acl_file, --ratelimit_ips, --overload* (apply_relay_access.cpp).
-/// False when `o` is not one of them.
+/// --client_acl, --tunnel_acl, --accept_acl_file, --ratelimit_ips, --overload*
+/// (apply_relay_access.cpp). False when `o` is not one of them.
 bool apply_relay_access(relay_config& cfg, const raw_option& o, const apply_context& ctx);
 
 /// A relay option (the role's options, then the shared ones).

@@ -1,14 +1,14 @@
 // The relay's access options: --client_acl, --tunnel_acl, --accept_acl_file, --ratelimit_ips and
 // --overload, --overload_file, --overload_cpu, --overload_mem (pagekite.py's semantics; see
 // docs/operations.md "Access control, rate limits and overload").
-#include <algorithm>
-#include <charconv>
-#include <fstream>
-
 #include "config/apply_option.hpp"
 #include "config/values.hpp"
 #include "core/address_pattern.hpp"
 #include "core/text.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
 
 namespace kiteline::config {
 namespace {
@@ -59,10 +59,12 @@ bool apply_relay_access(relay_config& cfg, const raw_option& o, const apply_cont
   } else if (n == "ratelimit_ips") {
     const auto parts = split(v, ':');
     const auto limit = split(parts.back(), '/');
-    const auto count = limit.size() == 2 ? parse_decimal<std::uint32_t>(trim_ows(limit[0]), 1000000000U)
-                                         : std::nullopt;
-    const auto secs = limit.size() == 2 ? parse_decimal<std::uint32_t>(trim_ows(limit[1]), 1000000000U)
-                                        : std::nullopt;
+    const auto count = limit.size() == 2
+                           ? parse_decimal<std::uint32_t>(trim_ows(limit[0]), 1000000000U)
+                           : std::nullopt;
+    const auto secs = limit.size() == 2
+                          ? parse_decimal<std::uint32_t>(trim_ows(limit[1]), 1000000000U)
+                          : std::nullopt;
     if (parts.size() > 2 || !count || !secs || *count == 0 || *secs == 0 ||
         (parts.size() == 2 && trim_ows(parts[0]).empty())) {
       ctx.error(o, "expected [KITE:]N/SECONDS (N and SECONDS at least 1)");

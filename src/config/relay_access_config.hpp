@@ -26,14 +26,14 @@ struct ratelimit_config {
 };
 
 struct relay_access_config {
-  std::vector<acl_rule_config> client_acl;     ///< --client_acl, in order
-  std::vector<acl_rule_config> tunnel_acl;     ///< --tunnel_acl, in order
-  std::string accept_acl_file;                 ///< --accept_acl_file ("" = none)
+  std::vector<acl_rule_config> client_acl;      ///< --client_acl, in order
+  std::vector<acl_rule_config> tunnel_acl;      ///< --tunnel_acl, in order
+  std::string accept_acl_file;                  ///< --accept_acl_file ("" = none)
   std::vector<ratelimit_config> ratelimit_ips;  ///< --ratelimit_ips, in order
-  std::uint64_t overload = 0;                  ///< --overload: base budget (0 = none)
-  std::string overload_file;                   ///< --overload_file ("" = none)
-  double overload_cpu = 0.75;                  ///< --overload_cpu
-  double overload_mem = 0.85;                  ///< --overload_mem (0..1.5)
+  std::uint64_t overload = 0;                   ///< --overload: base budget (0 = none)
+  std::string overload_file;                    ///< --overload_file ("" = none)
+  double overload_cpu = 0.75;                   ///< --overload_cpu
+  double overload_mem = 0.85;                   ///< --overload_mem (0..1.5)
   friend bool operator==(const relay_access_config&, const relay_access_config&) = default;
 };
 

@@ -1,14 +1,13 @@
 #include "relay/access_control.hpp"
 
-#include <sys/stat.h>
+#include "net/spawn.hpp"
+#include "relay/errc.hpp"
+#include "relay/server_impl.hpp"
 
 #include <chrono>
 #include <fstream>
 #include <sstream>
-
-#include "net/spawn.hpp"
-#include "relay/errc.hpp"
-#include "relay/server_impl.hpp"
+#include <sys/stat.h>
 
 namespace kiteline::relay {
 namespace {
@@ -93,6 +92,7 @@ std::shared_ptr<const acl_file> access_control::current_file(std::string& why) {
   struct stat st {};
   if (::stat(f.path.c_str(), &st) != 0) {
     why = f.path + ": " + std::error_code(errno, std::generic_category()).message();
+    f.known = false;  // read it again once it is back, whatever its times
   } else if (f.known && st.st_dev == f.dev && st.st_ino == f.ino && st.st_size == f.size &&
              st.st_mtim.tv_sec == f.mtime.tv_sec && st.st_mtim.tv_nsec == f.mtime.tv_nsec) {
     if (f.rules) {
@@ -124,9 +124,6 @@ std::shared_ptr<const acl_file> access_control::current_file(std::string& why) {
     srv_.log().warn("accept ACL file unusable, refusing every connection: {}", why);
     f.error = why;
   }
-  if (!f.known || ::stat(f.path.c_str(), &st) != 0) {
-    f.known = false;
-  }
   return nullptr;
 }
 
@@ -138,9 +135,10 @@ bool access_control::accept(const std::string& peer, std::uint16_t peer_port, st
   const auto rules = current_file(why);
   if (!rules) {
     ++srv_.counters().visitors_refused;
-    srv_.log().info("connection rejected port={} rip={} rport={} reason=\"accept ACL file "
-                    "unusable (fail closed)\"",
-                    port, peer, peer_port);
+    srv_.log().info(
+        "connection rejected port={} rip={} rport={} reason=\"accept ACL file "
+        "unusable (fail closed)\"",
+        port, peer, peer_port);
     srv_.stats.refusals.note("connection", "", peer, "accept ACL file unusable: " + why);
     return false;
   }
@@ -170,12 +168,15 @@ std::string acl_refusal(const acl_verdict& v, std::string_view which) {
 
 }  // namespace
 
-bool access_control::client_allowed(const std::string& peer, std::string_view what) {
+bool access_control::client_allowed(const std::string& peer, std::string_view proto,
+                                    std::string_view host, std::uint16_t port) {
   const acl_verdict v = check_acl(client_rules_, peer);
   if (v.allowed) {
     return true;
   }
   const std::string why = acl_refusal(v, "client");
+  const std::string what = std::string(proto) + ":" + std::string(host) +
+                           (port != 0 ? ":" + std::to_string(port) : std::string());
   ++srv_.counters().visitors_refused;
   srv_.log().info("visitor forbidden rip={} kite={} reason=\"{}\"", peer, what, why);
   srv_.stats.refusals.note("visitor", what, peer, why);
@@ -228,8 +229,8 @@ bool access_control::admit_visitor(const route& r, const std::string& peer, std:
       peer, host, r.ref.id, to_hex(std::span<const std::uint8_t>(key.data(), 6)), applied.n,
       applied.seconds);
   srv_.stats.refusals.note("visitor", r.proto + ":" + std::string(host), peer,
-                           "rate limit: more than " + std::to_string(applied.n) +
-                               " visitors in " + std::to_string(applied.seconds) + " s");
+                           "rate limit: more than " + std::to_string(applied.n) + " visitors in " +
+                               std::to_string(applied.seconds) + " s");
   return false;
 }
 

@@ -5,6 +5,14 @@
 // console's recent refusals; the caller sends the reply.
 #pragma once
 
+#include "core/outcome.hpp"
+#include "net/asio.hpp"
+#include "relay/acl.hpp"
+#include "relay/kite_registry.hpp"
+#include "relay/overload.hpp"
+#include "relay/server.hpp"
+#include "relay/visitor_limit.hpp"
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -13,18 +21,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <utility>
 #include <vector>
-
-#include <sys/types.h>
-
-#include "core/outcome.hpp"
-#include "net/asio.hpp"
-#include "relay/acl.hpp"
-#include "relay/kite_registry.hpp"
-#include "relay/overload.hpp"
-#include "relay/server.hpp"
-#include "relay/visitor_limit.hpp"
 
 namespace kiteline::relay {
 
@@ -44,8 +43,10 @@ class access_control {
   /// --accept_acl_file for a new connection on listening `port`: false = close it at once (the
   /// file refused the address, or it cannot be read or parsed now: fail closed). Logs refusals.
   bool accept(const std::string& peer, std::uint16_t peer_port, std::uint16_t port);
-  /// --client_acl for a visitor asking for `what` ("http:name", "connect:name:port", ...).
-  bool client_allowed(const std::string& peer, std::string_view what);
+  /// --client_acl for a visitor asking for `proto`:`host` (and `port` for a CONNECT, else 0).
+  /// Costs nothing without rules.
+  bool client_allowed(const std::string& peer, std::string_view proto, std::string_view host,
+                      std::uint16_t port = 0);
   /// --tunnel_acl for a tunnel request.
   bool tunnel_allowed(const std::string& peer);
 

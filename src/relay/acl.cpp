@@ -36,7 +36,9 @@ acl_verdict check_acl(const std::vector<acl_rule>& rules, std::string_view addre
 
 namespace {
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_blank(char c) noexcept {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
 
 /// The blank-separated words of `line`.
 std::vector<std::string_view> words_of(std::string_view line) {
@@ -86,8 +88,11 @@ std::optional<acl_file> parse_acl_file(std::string_view text, acl_file_error& er
       error = {lc, "pattern `" + std::string(words[0]) + "`: " + why};
       return std::nullopt;
     }
-    acl_file_rule rule{lc, std::string(words[0]), words[1].find("allow") != std::string_view::npos,
-                       {}, std::move(*re)};
+    acl_file_rule rule{lc,
+                       std::string(words[0]),
+                       words[1].find("allow") != std::string_view::npos,
+                       {},
+                       std::move(*re)};
     for (std::size_t i = 2; i < words.size(); ++i) {
       rule.reason.append(i > 2 ? " " : "").append(words[i]);
     }

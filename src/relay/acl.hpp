@@ -4,13 +4,13 @@
 // first match wins, default allow). No I/O: the caller reads the file and logs the decisions.
 #pragma once
 
+#include "core/address_pattern.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "core/address_pattern.hpp"
 
 namespace kiteline::relay {
 
@@ -52,7 +52,8 @@ struct acl_file_rule {
 /// A parsed --accept_acl_file.
 struct acl_file {
   std::vector<acl_file_rule> rules;
-  std::vector<std::size_t> skipped;  ///< lines with a pattern but no POLICY (pagekite.py skips them)
+  std::vector<std::size_t>
+      skipped;  ///< lines with a pattern but no POLICY (pagekite.py skips them)
 };
 
 /// What parse_acl_file refuses: the line and why.

@@ -1,9 +1,9 @@
 #include "relay/overload.hpp"
 
+#include "core/text.hpp"
+
 #include <algorithm>
 #include <charconv>
-
-#include "core/text.hpp"
 
 namespace kiteline::relay {
 namespace {
@@ -67,7 +67,8 @@ std::optional<meminfo_figures> parse_meminfo(std::string_view text) noexcept {
     return std::nullopt;
   }
   // pagekite.py: MemAvailable, unless missing or zero; then MemFree + Cached.
-  const std::uint64_t f = (available && *available != 0) ? *available : free.value_or(0) + cached.value_or(0);
+  const std::uint64_t f =
+      (available && *available != 0) ? *available : free.value_or(0) + cached.value_or(0);
   return meminfo_figures{*total, f};
 }
 
@@ -102,8 +103,7 @@ bool overload_level::update(const overload_sample& sample) noexcept {
   // pagekite.py: min(m or l, l or m): a zero factor (cpu or mem set to 0) does not count.
   const std::int64_t m = moverload != 0 ? moverload : loverload;
   const std::int64_t l = loverload != 0 ? loverload : moverload;
-  const std::int64_t target =
-      std::max(static_cast<std::int64_t>(s_.base / 2), std::min(m, l));
+  const std::int64_t target = std::max(static_cast<std::int64_t>(s_.base / 2), std::min(m, l));
   const double next = 0.8 * static_cast<double>(current_) + 0.2 * static_cast<double>(target);
   current_ = next <= 0 ? 0 : static_cast<std::uint64_t>(next);
   return current_ != before;

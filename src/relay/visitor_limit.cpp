@@ -1,9 +1,9 @@
 #include "relay/visitor_limit.hpp"
 
-#include <cstring>
-
 #include "core/text.hpp"
 #include "http/head.hpp"
+
+#include <cstring>
 
 namespace kiteline::relay {
 
@@ -60,9 +60,8 @@ visitor_key make_visitor_key(std::string_view address, std::string_view head) {
   std::size_t pos = head.find('\n');  // skip the request line
   while (pos != std::string_view::npos && pos + 1 < head.size()) {
     const std::size_t next = head.find('\n', pos + 1);
-    std::string_view line = head.substr(pos + 1, next == std::string_view::npos
-                                                     ? std::string_view::npos
-                                                     : next - pos - 1);
+    std::string_view line = head.substr(
+        pos + 1, next == std::string_view::npos ? std::string_view::npos : next - pos - 1);
     pos = next;
     if (!line.empty() && line.back() == '\r') {
       line.remove_suffix(1);

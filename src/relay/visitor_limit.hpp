@@ -4,6 +4,8 @@
 // visitor key, and the window itself (time is passed in; memory is bounded by N).
 #pragma once
 
+#include "wire/sha1.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -11,8 +13,6 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
-
-#include "wire/sha1.hpp"
 
 namespace kiteline::relay {
 

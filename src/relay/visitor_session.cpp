@@ -152,7 +152,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       }
       std::string proto =
           (c.websocket && contains(srv_.cfg().protos, "websocket")) ? "websocket" : "http";
-      if (!srv_.access.client_allowed(peer, proto + ":" + c.host)) {  // --client_acl
+      if (!srv_.access.client_allowed(peer, proto, c.host)) {  // --client_acl
         srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
         const auto page = wire::format_forbidden_page(srv_.uuid(), proto, c.host);
         log_visitor(c.host, proto, page, "forbidden: client ACL");
@@ -174,7 +174,8 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
         const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe", true,
                                                         srv_.access.overloaded());
-        log_visitor(c.host, proto, page, found ? "unavailable: rate limit" : "unavailable: no tunnel");
+        log_visitor(c.host, proto, page,
+                    found ? "unavailable: rate limit" : "unavailable: no tunnel");
         co_await srv_.refuse(t, page);
         co_return;
       }
@@ -191,7 +192,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         co_return;
       }
       std::string name = c.has_sni ? c.host : srv_.cfg().tls_default;
-      if (!srv_.access.client_allowed(peer, "https:" + name)) {  // --client_acl: the TLS alert
+      if (!srv_.access.client_allowed(peer, "https", name)) {  // --client_acl: the TLS alert
         srv_.stats.visitor(visitor_proto::https, visitor_result::refused);
         log_visitor(name, "https", "", "forbidden: client ACL");
         co_await srv_.refuse(t, as_text(wire::tls_alert_unavailable()));
@@ -264,7 +265,7 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
   const std::uint16_t cport = c.port;
   std::vector<std::byte> rest(buf.begin() + static_cast<std::ptrdiff_t>(c.head_length), buf.end());
   auto established = wire::connect_established_reply();
-  if (!srv_.access.client_allowed(peer, "connect:" + host + ":" + std::to_string(cport))) {
+  if (!srv_.access.client_allowed(peer, "connect", host, cport)) {
     srv_.stats.visitor(visitor_proto::raw, visitor_result::refused);
     const auto page = wire::format_forbidden_page(srv_.uuid(), "raw", host);
     srv_.log_visitor(std::chrono::steady_clock::now(), peer, peer_port, host, "connect", cport,

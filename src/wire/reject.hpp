@@ -18,7 +18,8 @@ namespace kiteline::wire {
 /// empty one): "HTTP/1.1 400 Bad request", X-PageKite-UUID, the no-cache headers and a short
 /// page. `uuid`: the relay's, e.g. 40 hex chars. `overloaded`: X-PageKite-Overloaded: Sorry
 /// first (pagekite.py's 400 page carries it).
-[[nodiscard]] std::string format_no_host_page(std::string_view uuid, bool overloaded = false);
+[[nodiscard]] std::string format_no_host_page(std::string_view uuid,
+                                              bool overloaded = false);
 
 // --- 503: no tunnel serves the kite ------------------------------------------------------------
 

@@ -2,22 +2,21 @@
 // refused visitor or tunnel gets (byte for byte) and the relay's log line for it; the accept ACL
 // file re-read and failing closed; --ratelimit_ips's N+1th visitor; an overloaded relay's ping
 // reply, and a connector's pool choosing the relay that is not overloaded.
-#include <sys/wait.h>
-
-#include <cstdio>
-#include <filesystem>
-#include <regex>
-#include <string>
-#include <vector>
-
-#include <gtest/gtest.h>
-
 #include "hostile/hostile_support.hpp"
 #include "support/connector_fixture.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_env.hpp"
 #include "support/test_socket.hpp"
 #include "support/wait.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 namespace kiteline::hostile {
 namespace {
@@ -45,7 +44,7 @@ std::string talk(std::uint16_t port, std::string_view request) {
 
 std::string get(std::uint16_t port, const std::string& host, const std::string& agent = "") {
   return talk(port, "GET / HTTP/1.1\r\nHost: " + host + "\r\n" +
-                            (agent.empty() ? "" : "User-Agent: " + agent + "\r\n") + "\r\n");
+                        (agent.empty() ? "" : "User-Agent: " + agent + "\r\n") + "\r\n");
 }
 
 /// The relay's UUID from its "relay ready ... uuid=HEX" line.
@@ -90,12 +89,12 @@ TEST(Access, ClientAclDenyGives403AndALogLine) {
   ASSERT_EQ(uuid.size(), 40U) << relay.proc().tail();
 
   EXPECT_EQ(get(relay.port(), kite), sorry_page("HTTP/1.1 403 Forbidden", uuid, "HTTP", kite));
-  EXPECT_TRUE(relay.proc().wait_output(
-      {"visitor forbidden rip=127.0.0.1 kite=http:acl.test",
-       R"(reason="rejected by client ACL: deny:127\.0\.0\.1")"}));
+  EXPECT_TRUE(relay.proc().wait_output({"visitor forbidden rip=127.0.0.1 kite=http:acl.test",
+                                        R"(reason="rejected by client ACL: deny:127\.0\.0\.1")"}));
   EXPECT_EQ(talk(relay.port(), "CONNECT acl.test:80 HTTP/1.1\r\nHost: acl.test:80\r\n\r\n"),
             sorry_page("HTTP/1.1 403 Forbidden", uuid, "RAW", kite));
-  EXPECT_TRUE(relay.proc().wait_output({"visitor forbidden rip=127.0.0.1 kite=connect:acl.test:80"}));
+  EXPECT_TRUE(
+      relay.proc().wait_output({"visitor forbidden rip=127.0.0.1 kite=connect:acl.test:80"}));
   EXPECT_EQ(origin.heads().size(), 0U) << "a refused visitor reached the origin";
 }
 
@@ -119,12 +118,14 @@ TEST(Access, TunnelAclDenyRefusesTheTunnelWithALogLine) {
             "HTTP/1.0 403 Forbidden\r\n\r\n");
   EXPECT_TRUE(relay.proc().wait_output(
       {"tunnel refused peer=127.0.0.1", R"(reason="rejected by tunnel ACL: deny:any")"}));
-  process conn({"--frontend=127.0.0.1:" + std::to_string(relay.port()),
-                "--service_on=http:" + kite + ":127.0.0.1:" + std::to_string(origin.port()) +
-                    ":s3cret",
-                "--logfile=stdio"});
+  process conn(
+      {"--frontend=127.0.0.1:" + std::to_string(relay.port()),
+       "--service_on=http:" + kite + ":127.0.0.1:" + std::to_string(origin.port()) + ":s3cret",
+       "--logfile=stdio"});
   EXPECT_TRUE(relay.proc().wait_output({"tunnel refused peer=127.0.0.1"}));
-  ASSERT_TRUE(test::wait_for([&] { return relay.proc().count("tunnel refused peer=127.0.0.1") >= 2; }, "the connector refused"));
+  ASSERT_TRUE(
+      test::wait_for([&] { return relay.proc().count("tunnel refused peer=127.0.0.1") >= 2; },
+                     "the connector refused"));
   EXPECT_EQ(relay.proc().count("tunnel up"), 0U) << relay.proc().tail();
   EXPECT_EQ(conn.count(" live"), 0U) << conn.tail();
 }
@@ -180,8 +181,8 @@ TEST(Access, RateLimitRefusesTheNPlusFirstDistinctVisitor) {
   EXPECT_EQ(get(relay.port(), kite, "agent-b"), origin_reply);
   EXPECT_EQ(get(relay.port(), kite, "agent-c"),
             sorry_page("HTTP/1.1 503 Unavailable", uuid, "HTTP", kite));
-  EXPECT_TRUE(relay.proc().wait_output({"visitor rate-limited rip=127.0.0.1 kite=acl.test",
-                                        "ips_per_sec=2/3600s"}));
+  EXPECT_TRUE(relay.proc().wait_output(
+      {"visitor rate-limited rip=127.0.0.1 kite=acl.test", "ips_per_sec=2/3600s"}));
   EXPECT_EQ(relay.proc().count("visitor rate-limited"), 1U);
   EXPECT_EQ(origin.heads().size(), 4U);
 }
@@ -201,7 +202,8 @@ TEST(Access, OverloadedRelayIsAvoidedByThePool) {
   const std::string uuid = relay_uuid(busy.proc());
   const std::string pong = talk(port, "HEAD /ping HTTP/1.1\r\nHost: ping.pagekite\r\n\r\n");
   EXPECT_EQ(pong.rfind("HTTP/1.1 503 Unavailable\r\nX-PageKite-Overloaded: Sorry\r\n"
-                       "X-PageKite-UUID: " + uuid + "\r\n",
+                       "X-PageKite-UUID: " +
+                           uuid + "\r\n",
                        0),
             0U)
       << pong;
@@ -211,12 +213,13 @@ TEST(Access, OverloadedRelayIsAvoidedByThePool) {
   relay_process calm(relay_with({}, "::1", port));
   ASSERT_TRUE(calm.ok()) << "second relay on [::1]:" << port << "\n" << calm.proc().tail();
   const std::string pool = dir.write("relays", "127.0.0.1\n::1\n");
-  process conn({"--frontends=1:@" + pool + ":" + std::to_string(port),
-                "--service_on=http:" + kite + ":127.0.0.1:" + std::to_string(origin.port()) +
-                    ":s3cret",
-                "--logfile=stdio"});
+  process conn(
+      {"--frontends=1:@" + pool + ":" + std::to_string(port),
+       "--service_on=http:" + kite + ":127.0.0.1:" + std::to_string(origin.port()) + ":s3cret",
+       "--logfile=stdio"});
   const std::string p = std::to_string(port);
-  ASSERT_TRUE(conn.wait_output({"kiteline connector: kite http:" + kite + " live on relay [::1]:" + p}))
+  ASSERT_TRUE(
+      conn.wait_output({"kiteline connector: kite http:" + kite + " live on relay [::1]:" + p}))
       << conn.tail();
   EXPECT_GE(conn.count("relay discovery: 127.0.0.1:" + p + " says it is overloaded"), 1U)
       << conn.tail();

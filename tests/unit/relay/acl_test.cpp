@@ -22,9 +22,7 @@ std::vector<acl_rule> rules(std::initializer_list<std::pair<bool, const char*>> 
   return out;
 }
 
-TEST(Acl, NoRulesAllowEverything) {
-  EXPECT_TRUE(check_acl({}, "203.0.113.9").allowed);
-}
+TEST(Acl, NoRulesAllowEverything) { EXPECT_TRUE(check_acl({}, "203.0.113.9").allowed); }
 
 TEST(Acl, FirstMatchingRuleDecidesAndUnmatchedIsDenied) {
   const auto r = rules({{false, R"(10\.0\.0\.7)"}, {true, R"(10\..*)"}});
@@ -40,8 +38,8 @@ TEST(Acl, FirstMatchingRuleDecidesAndUnmatchedIsDenied) {
 TEST(Acl, PatternsAreAnchoredAtBothEnds) {
   const auto r = rules({{true, R"(10\.0\.0\.1)"}});
   EXPECT_TRUE(check_acl(r, "10.0.0.1").allowed);
-  EXPECT_FALSE(check_acl(r, "10.0.0.12").allowed);   // no prefix match
-  EXPECT_FALSE(check_acl(r, "110.0.0.1").allowed);   // no suffix match
+  EXPECT_FALSE(check_acl(r, "10.0.0.12").allowed);  // no prefix match
+  EXPECT_FALSE(check_acl(r, "110.0.0.1").allowed);  // no suffix match
   // An alternation is anchored as a whole (pagekite.py appends only '$').
   const auto alt = rules({{true, R"(10\.0\.0\.1|192\.0\.2\.1)"}});
   EXPECT_TRUE(check_acl(alt, "10.0.0.1").allowed);

@@ -1,12 +1,12 @@
 // relay visitor_limit: --ratelimit_ips rules, the strictest limit, the visitor key and the window.
 #include "relay/visitor_limit.hpp"
 
+#include "wire/sha1.hpp"
+
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "wire/sha1.hpp"
 
 namespace kiteline::relay {
 namespace {
@@ -16,8 +16,8 @@ visitor_key key(int i) { return make_visitor_key("10.0.0." + std::to_string(i), 
 TEST(VisitorLimit, ParsesNPerSeconds) {
   EXPECT_EQ(parse_ip_limit("5/60"), (ip_limit{5, 60}));
   EXPECT_EQ(parse_ip_limit(" 1 / 1 "), (ip_limit{1, 1}));
-  for (const char* bad : {"", "5", "/60", "5/", "0/60", "5/0", "a/1", "1/b", "-1/5", "5/60/1",
-                          "99999999999/1"}) {
+  for (const char* bad :
+       {"", "5", "/60", "5/", "0/60", "5/0", "a/1", "1/b", "-1/5", "5/60/1", "99999999999/1"}) {
     EXPECT_FALSE(parse_ip_limit(bad)) << bad;
   }
 }

@@ -1,10 +1,10 @@
 // The refusals of the relay's access rules (spec §6.7, §8.5): --client_acl's 403 page, the
 // --tunnel_acl refusal, and the overload header on the relay's error pages.
+#include "wire/reject.hpp"
+
 #include <string>
 
 #include <gtest/gtest.h>
-
-#include "wire/reject.hpp"
 
 namespace kiteline::wire {
 namespace {

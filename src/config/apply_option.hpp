@@ -78,6 +78,9 @@ bool apply_tls_policy(Config& cfg, const raw_option& o, const apply_context& ctx
 /// --authdomain_recheck_seconds (apply_relay_auth.cpp). False when `o` is not one of them.
 bool apply_auth_option(relay_auth_config& auth, const raw_option& o, const std::string& n,
                        const std::string& v, const apply_context& ctx);
+/// --client_acl, --tunnel_acl, --accept_acl_file, --ratelimit_ips, --overload*
+/// (apply_relay_access.cpp). False when `o` is not one of them.
+bool apply_relay_access(relay_config& cfg, const raw_option& o, const apply_context& ctx);
 
 /// A relay option (the role's options, then the shared ones).
 void apply_relay(relay_config& cfg, const raw_option& o, const apply_context& ctx);

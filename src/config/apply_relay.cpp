@@ -32,6 +32,9 @@ void apply_relay(relay_config& cfg, const raw_option& o, const apply_context& ct
     return;
   }
   ctx.origins[o.name] = o.origin;
+  if (apply_relay_access(cfg, o, ctx)) {
+    return;
+  }
   const std::string v = value_of(o);
   const std::string& n = o.name;
   if (n == "host") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/process_config.hpp"
+#include "config/relay_access_config.hpp"
 #include "config/secret.hpp"
 
 namespace kiteline::config {
@@ -101,6 +102,7 @@ struct relay_config {
   std::size_t max_unauth_tunnels = 256;            ///< --max_unauth_tunnels N (kiteline)
   std::size_t max_unauth_per_ip = 16;              ///< --max_unauth_tunnels N/PER_IP
   relay_auth_config auth;                          ///< --authdomain and friends (spec 8.2)
+  relay_access_config access;  ///< ACLs, --ratelimit_ips, --overload* (relay_access_config.hpp)
   process_config process;
 
   friend bool operator==(const relay_config&, const relay_config&) = default;

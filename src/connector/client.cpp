@@ -311,7 +311,11 @@ net::awaitable<void> client::discover(std::shared_ptr<client_context> ctx) {
       }
       auto score = p.rtt;
       if (p.overloaded) {
-        score += std::chrono::milliseconds(250);  // pool relay penalty (§3)
+        // pagekite.py Ping: a pool relay saying X-PageKite-Overloaded counts 250 ms slower, so
+        // a relay that is not overloaded is preferred unless it is that much farther away.
+        score += std::chrono::milliseconds(250);
+        ctx->log->info("relay discovery: {} says it is overloaded (counted 250 ms slower)",
+                       endpoint_label(ep));
       }
       if (std::find(in_use.begin(), in_use.end(), endpoint_label(ep)) != in_use.end()) {
         score -= std::min<std::chrono::microseconds>(score, ctx->opts.pool_stickiness);

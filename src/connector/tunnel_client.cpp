@@ -223,6 +223,11 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       co_return outcome::failed;
     }
     if (!p.error) {
+      if (p.overloaded) {
+        // As pagekite.py: a --frontend relay that answers is used even when overloaded (only
+        // the pool's choice, client::discover, moves away from overloaded relays).
+        ctx_->log->info("relay {}: says it is overloaded; connecting to it anyway", label_);
+      }
       chosen = r.endpoint();
       uuid_ = p.uuid;
       std::lock_guard lock(status_mu_);

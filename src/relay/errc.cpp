@@ -17,6 +17,7 @@ class category final : public std::error_category {
       case errc::probation_full: return "too many tunnels awaiting a kite";
       case errc::probation_full_for_address:
         return "too many tunnels awaiting a kite from this address";
+      case errc::bad_access_rules: return "bad access rules";
     }
     return "unknown kiteline.relay error";
   }

@@ -14,6 +14,7 @@ enum class errc {
   cannot_listen = 4,  ///< a port cannot be bound
   probation_full = 5,              ///< --max_unauth_tunnels tunnels await a kite already
   probation_full_for_address = 6,  ///< as many from this address (--max_unauth_tunnels N/M)
+  bad_access_rules = 7,  ///< an ACL rule or the --accept_acl_file cannot be used at start
 };
 
 /// The "kiteline.relay" category.

@@ -89,6 +89,11 @@ awaitable<void> server::impl::accept_loop(std::size_t worker, tcp::acceptor* acc
     ++counters().connections;
     std::string peer = remote.address().to_string();
     std::uint16_t peer_port = remote.port();
+    if (!access.accept(peer, peer_port, port)) {  // --accept_acl_file: closed at once
+      std::error_code cec;
+      sock.close(cec);
+      continue;
+    }
     std::error_code pec;
     sock.set_option(tcp::no_delay(true), pec);
     // Non-blocking once, as the user's choice: asio then neither sets it again for the first
@@ -175,6 +180,9 @@ outcome<void> server::start() {
       impl_->acceptors[w].push_back(std::make_unique<tcp::acceptor>(std::move(*acc)));
     }
     ports_.push_back(port);
+  }
+  if (outcome<void> access = impl_->access.start(); !access) {
+    return access.error();
   }
   for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
     for (std::size_t i = 0; i < ports_.size(); ++i) {

@@ -6,6 +6,7 @@
 #include "keys/key_reload.hpp"
 #include "net/asio.hpp"
 #include "net/worker.hpp"
+#include "relay/access_control.hpp"
 #include "relay/server.hpp"
 #include "relay/stats.hpp"
 #include "relay/tunnel_acceptor.hpp"
@@ -42,6 +43,8 @@ struct server::impl {
   // Tunnels by worker; each map is touched only on its worker's thread.
   std::vector<std::map<std::uint64_t, std::shared_ptr<tunnel>>> tunnels;
   relay_stats stats;  ///< console counters and recent refusals (any thread)
+  /// ACLs, --ratelimit_ips, overload (relay/access_control.hpp; any thread).
+  access_control access{*this};
   /// The jobs (they keep a reference to this object, which outlives every connection).
   tunnel_acceptor tunnel_job{*this};
   visitor_session visitor_job{*this};

@@ -398,6 +398,7 @@ void tunnel_acceptor::on_tunnel_closed(std::size_t worker, std::uint64_t id,
   auto tun = it->second;
   leave_probation(*tun);
   srv_.registry().remove_tunnel(id);
+  srv_.access.forget_tunnel(id);
   {
     std::lock_guard lock(sessions_mu_);
     for (const auto& s : tun->session_ids) {

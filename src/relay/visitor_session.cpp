@@ -111,7 +111,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
   switch (c.what) {
     case sniff::kind::ping: {
       ++srv_.counters().pings;
-      auto reply = wire::format_ping_reply(srv_.uuid());
+      auto reply = wire::format_ping_reply(srv_.uuid(), srv_.access.overloaded());
       co_await srv_.refuse(t, reply);
       co_return;
     }
@@ -126,6 +126,10 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       t.close();
       co_return;
     case sniff::kind::tunnel_request:
+      if (!srv_.access.tunnel_allowed(peer)) {  // --tunnel_acl (logged there)
+        co_await srv_.refuse(t, wire::connect_forbidden());
+        co_return;
+      }
       co_await srv_.tunnel_job.run(worker, std::move(t), std::move(buf), c.head_length, peer);
       co_return;
     case sniff::kind::visitor_connect:
@@ -141,23 +145,37 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         srv_.log().info("visitor refused rip={} reason=\"no Host header\"", peer);
         srv_.stats.visitor(visitor_proto::http, visitor_result::refused);
         srv_.stats.refusals.note("visitor", "", peer, "no Host header");
-        const auto page = wire::format_no_host_page(srv_.uuid());
+        const auto page = wire::format_no_host_page(srv_.uuid(), srv_.access.overloaded());
         log_visitor("", "http", page, "refused: no Host header");
         co_await srv_.refuse(t, page);
         co_return;
       }
       std::string proto =
           (c.websocket && contains(srv_.cfg().protos, "websocket")) ? "websocket" : "http";
+      if (!srv_.access.client_allowed(peer, proto, c.host)) {  // --client_acl
+        srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
+        const auto page = wire::format_forbidden_page(srv_.uuid(), proto, c.host);
+        log_visitor(c.host, proto, page, "forbidden: client ACL");
+        co_await srv_.refuse(t, page);
+        co_return;
+      }
       route r;
-      if (!srv_.registry().find(proto, c.host, srv_.reported_port(port), r, false,
-                                srv_.round_robin.fetch_add(1))) {
+      const bool found = srv_.registry().find(proto, c.host, srv_.reported_port(port), r, false,
+                                              srv_.round_robin.fetch_add(1));
+      if (!found) {
         ++srv_.counters().visitors_refused;
         srv_.log().info("visitor unavailable rip={} proto={} kite={} reason=\"no tunnel\"", peer,
                         proto, c.host);
-        srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
         srv_.stats.refusals.note("visitor", proto + ":" + c.host, peer, "no tunnel for this kite");
-        const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe");
-        log_visitor(c.host, proto, page, "unavailable: no tunnel");
+      }
+      // --ratelimit_ips refuses like a missing tunnel (pagekite.py); logged in admit_visitor.
+      if (!found || !srv_.access.admit_visitor(r, peer, c.host,
+                                               as_text(buf).substr(0, c.head_length))) {
+        srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
+        const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe", true,
+                                                        srv_.access.overloaded());
+        log_visitor(c.host, proto, page,
+                    found ? "unavailable: rate limit" : "unavailable: no tunnel");
         co_await srv_.refuse(t, page);
         co_return;
       }
@@ -174,10 +192,17 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         co_return;
       }
       std::string name = c.has_sni ? c.host : srv_.cfg().tls_default;
+      if (!srv_.access.client_allowed(peer, "https", name)) {  // --client_acl: the TLS alert
+        srv_.stats.visitor(visitor_proto::https, visitor_result::refused);
+        log_visitor(name, "https", "", "forbidden: client ACL");
+        co_await srv_.refuse(t, as_text(wire::tls_alert_unavailable()));
+        co_return;
+      }
       route r;
       if (!name.empty() && contains(srv_.cfg().protos, "https") &&
           srv_.registry().find("https", name, srv_.reported_port(port), r, false,
-                               srv_.round_robin.fetch_add(1))) {
+                               srv_.round_robin.fetch_add(1)) &&
+          srv_.access.admit_visitor(r, peer, name, "")) {
         owned_open info{"https", name, srv_.reported_port(port), peer, peer_port, false};
         dispatch_stream(worker, std::move(t), r, std::move(info), std::move(buf));
         co_return;
@@ -240,8 +265,20 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
   const std::uint16_t cport = c.port;
   std::vector<std::byte> rest(buf.begin() + static_cast<std::ptrdiff_t>(c.head_length), buf.end());
   auto established = wire::connect_established_reply();
+  if (!srv_.access.client_allowed(peer, "connect", host, cport)) {
+    srv_.stats.visitor(visitor_proto::raw, visitor_result::refused);
+    const auto page = wire::format_forbidden_page(srv_.uuid(), "raw", host);
+    srv_.log_visitor(std::chrono::steady_clock::now(), peer, peer_port, host, "connect", cport,
+                     as_text(buf).substr(0, c.head_length), page, "forbidden: client ACL");
+    co_await srv_.refuse(t, page);
+    co_return;
+  }
   route r;
   auto accept_with = [&](std::string proto) -> awaitable<bool> {
+    if (!srv_.access.admit_visitor(r, peer, host, "")) {  // --ratelimit_ips (logged there)
+      co_await srv_.refuse(t, wire::connect_unavailable());
+      co_return false;
+    }
     auto ec = co_await t.write(asio::buffer(established.data(), established.size()));
     if (ec) {
       t.close();

@@ -53,8 +53,12 @@ std::string connector_page_head(std::string_view status_line, std::string_view u
 
 }  // namespace
 
-std::string format_no_host_page(std::string_view uuid) {
-  std::string out = "HTTP/1.1 400 Bad request\r\nX-PageKite-UUID: ";
+std::string format_no_host_page(std::string_view uuid, bool overloaded) {
+  std::string out = "HTTP/1.1 400 Bad request\r\n";
+  if (overloaded) {
+    out.append("X-PageKite-Overloaded: Sorry\r\n");
+  }
+  out.append("X-PageKite-UUID: ");
   out.append(uuid).append("\r\n").append(page_headers);
   out.append(
       "<html><body><h1>400 Bad request</h1><p>Your request has no Host header.</p>"
@@ -62,10 +66,15 @@ std::string format_no_host_page(std::string_view uuid) {
   return out;
 }
 
-std::string format_unavailable_page(std::string_view uuid, std::string_view proto_label,
-                                    std::string_view host, std::string_view where, bool advertise,
-                                    bool overloaded) {
-  std::string out = "HTTP/1.1 503 Unavailable\r\n";
+namespace {
+
+/// pagekite.py HTTP_Unavailable with any status: status line, [X-PageKite-Overloaded],
+/// X-PageKite-UUID, the page headers and the "Sorry! (WHERE)" body.
+std::string sorry_page(std::string_view status_line, std::string_view uuid,
+                       std::string_view proto_label, std::string_view host,
+                       std::string_view where, bool advertise, bool overloaded) {
+  std::string out(status_line);
+  out.append("\r\n");
   if (overloaded) {
     out.append("X-PageKite-Overloaded: Sorry\r\n");
   }
@@ -75,11 +84,27 @@ std::string format_unavailable_page(std::string_view uuid, std::string_view prot
   return out;
 }
 
+}  // namespace
+
+std::string format_unavailable_page(std::string_view uuid, std::string_view proto_label,
+                                    std::string_view host, std::string_view where, bool advertise,
+                                    bool overloaded) {
+  return sorry_page("HTTP/1.1 503 Unavailable", uuid, proto_label, host, where, advertise,
+                    overloaded);
+}
+
+std::string format_forbidden_page(std::string_view uuid, std::string_view proto_label,
+                                  std::string_view host, bool advertise) {
+  return sorry_page("HTTP/1.1 403 Forbidden", uuid, proto_label, host, "fe", advertise, false);
+}
+
 std::span<const std::byte, 7> tls_alert_unavailable() noexcept {
   return std::span<const std::byte, 7>(tls_alert_bytes);
 }
 
 std::string_view connect_unavailable() noexcept { return "HTTP/1.0 503 Unavailable\r\n\r\n"; }
+
+std::string_view connect_forbidden() noexcept { return "HTTP/1.0 403 Forbidden\r\n\r\n"; }
 
 std::string format_unauthorized_page(std::string_view uuid, std::string_view kite_name) {
   std::string out = connector_page_head("HTTP/1.1 401 Unauthorized", uuid,

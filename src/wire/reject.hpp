@@ -16,8 +16,10 @@ namespace kiteline::wire {
 
 /// The relay's "400 Bad request" page for an HTTP request without a Host header (or with an
 /// empty one): "HTTP/1.1 400 Bad request", X-PageKite-UUID, the no-cache headers and a short
-/// page. `uuid`: the relay's, e.g. 40 hex chars.
-[[nodiscard]] std::string format_no_host_page(std::string_view uuid);
+/// page. `uuid`: the relay's, e.g. 40 hex chars. `overloaded`: X-PageKite-Overloaded: Sorry
+/// first (pagekite.py's 400 page carries it).
+[[nodiscard]] std::string format_no_host_page(std::string_view uuid,
+                                              bool overloaded = false);
 
 // --- 503: no tunnel serves the kite ------------------------------------------------------------
 
@@ -32,6 +34,15 @@ namespace kiteline::wire {
                                                   std::string_view host, std::string_view where,
                                                   bool advertise = true, bool overloaded = false);
 
+// --- 403: a visitor refused by --client_acl ----------------------------------------------------
+
+/// pagekite.py's answer to an HTTP or CONNECT visitor refused by --client_acl: the "Sorry! (fe)"
+/// page of format_unavailable_page with status "HTTP/1.1 403 Forbidden" and never the overload
+/// header (pagekite.py passes none). `proto_label`: "HTTP", "WEBSOCKET" or "RAW" (CONNECT).
+[[nodiscard]] std::string format_forbidden_page(std::string_view uuid,
+                                                std::string_view proto_label,
+                                                std::string_view host, bool advertise = true);
+
 // --- TLS: a ClientHello naming no https kite and no TLS endpoint -------------------------------
 
 /// The 7-byte fatal TLS alert (access_denied) the relay sends for an unroutable ClientHello.
@@ -42,6 +53,10 @@ namespace kiteline::wire {
 /// The relay's answer to a CONNECT it cannot serve, to a malformed tunnel request and to a
 /// tunnel refused for --max_unauth_tunnels: "HTTP/1.0 503 Unavailable\r\n\r\n".
 [[nodiscard]] std::string_view connect_unavailable() noexcept;
+
+/// The relay's answer to a tunnel request refused by --tunnel_acl (pagekite.py
+/// HTTP_ConnectBad(code=403)): "HTTP/1.0 403 Forbidden\r\n\r\n".
+[[nodiscard]] std::string_view connect_forbidden() noexcept;
 
 // --- The connector's pages for one refused HTTP request (pagekite.py's error-page shape) -------
 // Status line, X-PageKite-UUID (only when `uuid` is not empty), the reply's own header lines,

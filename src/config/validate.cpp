@@ -55,11 +55,11 @@ void check_tls_policy(std::string_view protocols, bool legacy, const tls::tls_su
 void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
               std::vector<diagnostic>& warnings, const origin_map& origins,
               const tls::tls_support& tls) {
-  if (cfg.domains.empty() && cfg.tls_client_ca.empty()) {
+  if (cfg.domains.empty() && cfg.tls_client_ca.empty() && cfg.local_kites.empty()) {
     add(errors, "", "domain",
         "the relay refuses to start with no way to authenticate connectors: give "
         "--domain=PROTOS:DOMAIN:SECRET or --tls_client_ca=FILE (DNS --authdomain is not "
-        "implemented yet)");
+        "implemented yet), or serve kites itself with --service_on");
   }
   if (cfg.tls_client_required && cfg.tls_client_ca.empty()) {
     add(errors, origin_of(origins, "tls_client_required"), "tls_client_required",

@@ -4,6 +4,7 @@
 #include "core/text.hpp"
 #include "relay/errc.hpp"
 #include "relay/kite_policy.hpp"
+#include "relay/local_kites.hpp"
 #include "relay/server_impl.hpp"
 #include "tls/client_auth.hpp"
 #include "wire/chunk_encoder.hpp"
@@ -102,7 +103,7 @@ void tunnel_acceptor::leave_probation(tunnel& tun) {
 
 awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
                                      std::vector<std::byte> buf, std::size_t head_len,
-                                     std::string peer) {
+                                     std::string peer, bool local) {
   std::string_view head = as_text(buf).substr(0, head_len);
   auto req = wire::parse_handshake_request(head);
   if (!req) {
@@ -118,6 +119,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   tun->peer = peer;
   tun->since = std::chrono::system_clock::now();
   tun->add_kites = req->add_kites;
+  tun->local = local;
   if (SSL* ssl = t.ssl(); ssl != nullptr) {
     tun->tls = std::string(::SSL_get_version(ssl)) + " " + ::SSL_get_cipher_name(ssl);
   }
@@ -259,13 +261,16 @@ wire::handshake_response tunnel_acceptor::process_kites(
   }
   kite_policy_view view;
   view.served_elsewhere = [&](std::string_view key, std::string_view bsalt) {
-    return srv_.registry().is_served(key, tun.id, bsalt);
+    // A kite the relay serves itself is never taken by an outside connector (Duplicate).
+    return srv_.registry().is_served(key, tun.id, bsalt) ||
+           (!tun.local && takes_local_kite(srv_.cfg().local_kites, key));
   };
   view.has_tls_endpoint = [&](std::string_view domain) {
     return srv_.endpoints.find(domain) != nullptr;
   };
   view.cert_covers = [&](std::string_view domain) {
-    return tls::names_cover(tun.cert_names, domain);
+    return tls::names_cover(tun.cert_names, domain) ||
+           (tun.local && names_local_kite(srv_.cfg().local_kites, domain));
   };
   view.token_nonce = [] { return random_hex(4).substr(0, 7); };
   const kite_round_input in{kites, tun.keys, reported, fe_secret_, token_clock()};
@@ -296,7 +301,8 @@ void tunnel_acceptor::log_kite_decision(const tunnel& tun, const wire::kite_requ
   switch (d.verdict) {
     case kite_verdict::accepted:
       if (d.by_cert) {
-        srv_.log().info("kite authenticated by client certificate tunnel={} peer={} kite={}",
+        srv_.log().info("kite authenticated by {} tunnel={} peer={} kite={}",
+                        tun.local ? "the relay itself (local back-end)" : "client certificate",
                         tun.id, tun.peer, d.key);
       }
       return;

@@ -3,6 +3,7 @@
 #include "core/memory.hpp"
 #include "core/text.hpp"
 #include "net/prefixed_socket.hpp"
+#include "relay/error_page.hpp"
 #include "relay/move_to_worker.hpp"
 #include "relay/server_impl.hpp"
 #include "sniff/classify.hpp"
@@ -156,7 +157,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
                         proto, c.host);
         srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
         srv_.stats.refusals.note("visitor", proto + ":" + c.host, peer, "no tunnel for this kite");
-        const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe");
+        const auto page = unavailable_page(srv_.cfg(), srv_.uuid(), t, proto, c.host);
         log_visitor(c.host, proto, page, "unavailable: no tunnel");
         co_await srv_.refuse(t, page);
         co_return;

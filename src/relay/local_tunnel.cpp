@@ -58,8 +58,9 @@ net::awaitable<void> local_tunnel(server::impl& srv, std::size_t worker, tls::tr
 }  // namespace
 
 result<net::tcp::socket> server::open_local_tunnel(const asio::any_io_executor& connector_ex) {
-  if (!impl_ || impl_->stopping) {
-    return make_error_code(asio::error::operation_aborted);  // stopping
+  if (!impl_ || impl_->stopping || impl_->draining) {
+    // Stopping, or draining (SIGTERM): the local kites go with the relay, as every other kite.
+    return make_error_code(asio::error::shut_down);
   }
   const std::size_t worker = impl_->round_robin.fetch_add(1) % impl_->pool.size();
   auto pair =

@@ -5,6 +5,9 @@
 // an https local kite is routed by SNI, and unknown kites get the --errorurl frameset.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <string>
 #include <vector>
 
@@ -96,6 +99,21 @@ TEST(LocalBackend, HttpsLocalKiteIsRoutedBySni) {
   // Without a kite for the name the relay refuses the ClientHello with its alert.
   o.sni = "nobody.test";
   EXPECT_FALSE(test::tls_handshake(relay.port(), o).ok);
+}
+
+TEST(LocalBackend, DrainEndsTheLocalTunnelWithTheRelay) {
+  // SIGTERM drains: the idle loop-back tunnel is closed like any other and not opened again,
+  // so the relay exits at once rather than at the end of its grace.
+  test::http_origin origin;
+  relay_process relay({{local_backend("http", "local.test", origin.port()), "--grace_seconds=60"}});
+  ASSERT_TRUE(relay.ok()) << relay.proc().tail();
+  ASSERT_TRUE(relay.proc().wait_output({"kite up", "peer=local", "kite=http:local.test"}))
+      << relay.proc().tail();
+  ASSERT_EQ(::kill(relay.proc().pid(), SIGTERM), 0);
+  const auto status = relay.proc().wait_exit(test::test_timeout());
+  ASSERT_TRUE(status) << relay.proc().tail();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << relay.proc().tail();
+  EXPECT_EQ(relay.proc().count("kite up tunnel="), 1u) << relay.proc().tail();
 }
 
 TEST(LocalBackend, RelayErrorUrlFramesetAndPerDomainOverride) {

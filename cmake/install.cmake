@@ -12,6 +12,7 @@ install(FILES ${KL_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
 install(FILES ${CMAKE_SOURCE_DIR}/dist/examples/relay.rc
               ${CMAKE_SOURCE_DIR}/dist/examples/connector.rc
+              ${CMAKE_SOURCE_DIR}/dist/examples/relay-with-local-backends.rc
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 
 # lib/systemd/system under the prefix (Debian's place for packaged units).

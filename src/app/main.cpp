@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "console/role.hpp"
 #include "app/access_log.hpp"
 #include "app/drain.hpp"
+#include "app/local_backends.hpp"
 #include "app/log.hpp"
 #include "app/privileges.hpp"
 #include "app/service.hpp"
@@ -200,7 +202,8 @@ void reopen_logs(spdlog::logger& log) {
   }
 }
 
-int run_relay(const kiteline::config::relay_config& cfg) {
+int run_relay(const kiteline::config::relay_config& cfg,
+              const std::optional<kiteline::config::connector_config>& local_cfg) {
   auto made = kiteline::app::make_logger("relay", cfg.process.logfile, cfg.process.loglevel);
   if (!made) {
     std::fprintf(stderr, "kiteline: %s\n", made.error().message().c_str());
@@ -241,6 +244,10 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   if (const auto started = relay.start(); !started) {
     return start_failed(*log, started.error());
   }
+  auto local = kiteline::app::start_local_backends(relay, local_cfg, log);  // --service_on
+  if (!local) {
+    return start_failed(*log, local.error());
+  }
   if (const auto written = svc.write_pidfile(); !written) {
     return start_failed(*log, written.error());
   }
@@ -264,6 +271,9 @@ int run_relay(const kiteline::config::relay_config& cfg) {
   std::fflush(stdout);
   svc.ready("relay ready ports=" + ports);
   relay.start_threads();
+  if (*local) {
+    (*local)->start_threads();
+  }
   kiteline::app::drain_control drain(cfg.process.grace_seconds, *log);
   for (;;) {
     int sig = 0;
@@ -288,6 +298,9 @@ int run_relay(const kiteline::config::relay_config& cfg) {
     break;
   }
   console->reset();  // its pages read the relay
+  if (*local) {
+    (*local)->stop();
+  }
   relay.stop();
   return 0;
 }
@@ -428,7 +441,7 @@ int main(int argc, char** argv) {
     case action::check_config:
       return outcome.relay ? check_relay(*outcome.relay) : check_connector(*outcome.connector);
     case action::run_relay:
-      return run_relay(*outcome.relay);
+      return run_relay(*outcome.relay, outcome.local_backends);
     case action::run_connector:
       return run_connector(*outcome.connector);
   }

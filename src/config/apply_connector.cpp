@@ -4,6 +4,7 @@
 #include <array>
 
 #include "config/apply_option.hpp"
+#include "config/error_url.hpp"
 #include "config/values.hpp"
 #include "core/text.hpp"
 
@@ -169,12 +170,8 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
   } else if (n == "new") {
     cfg.new_only = true;
   } else if (n == "errorurl") {
-    if (const auto at = v.find(":http"); at != std::string::npos) {
-      cfg.error_urls.push_back(error_url_rule{to_lower(v.substr(0, at)), v.substr(at + 1)});
-    } else if (v.empty()) {
+    if (!apply_error_url(v, cfg.error_url, cfg.error_urls)) {
       ctx.error(o, "needs a URL");
-    } else {
-      cfg.error_url = v;
     }
   } else if (n == "fe_certname") {
     if (v.empty()) {

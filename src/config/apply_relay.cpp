@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/apply_option.hpp"
+#include "config/error_url.hpp"
 #include "config/values.hpp"
 #include "core/text.hpp"
 
@@ -204,7 +205,9 @@ void apply_relay(relay_config& cfg, const raw_option& o, const apply_context& ct
   } else if (apply_auth_option(cfg.auth, o, n, v, ctx)) {
     // --authdomain and friends (apply_relay_auth.cpp)
   } else if (n == "errorurl") {
-    ctx.error(o, "--errorurl is not implemented yet by kiteline for the relay");
+    if (!apply_error_url(v, cfg.error_url, cfg.error_urls)) {
+      ctx.error(o, "needs a URL");
+    }
   } else {
     ctx.error(o, dashed(n) + " is not handled by kiteline's relay (internal: unmapped option)");
   }

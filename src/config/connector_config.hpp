@@ -105,14 +105,6 @@ struct service {
   friend bool operator==(const service&, const service&) = default;
 };
 
-/// A --errorurl=DOMAIN:URL entry.
-struct error_url_rule {
-  std::string domain;
-  std::string url;
-
-  friend bool operator==(const error_url_rule&, const error_url_rule&) = default;
-};
-
 /// The connector's configuration. Plain and immutable once parse_command_line returns it.
 struct connector_config {
   std::vector<frontend_address> frontends;     ///< --frontend (accumulates)

@@ -225,7 +225,9 @@ constexpr std::array table{
     option_spec{"whitelabels", '\0', scalar, connector, impl, con, "DOMAIN",
                 "as --whitelabel, with an https error URL", ""},
     option_spec{"service_on", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
-                "serve a kite (shorter forms: see below)", ""},
+                "serve a kite (shorter forms: see below); on a relay: a kite the relay serves "
+                "itself, no secret needed",
+                ""},
     option_spec{"backend", '\0', list, connector, impl, con, "SPEC", "", "service_on"},
     option_spec{"service_off", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
                 "define a kite, disabled", ""},
@@ -255,7 +257,10 @@ constexpr std::array table{
     option_spec{"new", 'N', flag, connector, impl, con, "",
                 "ignore relays found in the kites' own DNS (kiteline always does)", ""},
     option_spec{"errorurl", 'E', list, both, impl, con, "[DOMAIN:]URL",
-                "error-page URL for connector-generated pages (relay: not implemented yet)", ""},
+                "503 pages (relay: no tunnel; connector: origin down) become a frameset loading "
+                "URL, with &where=FE|BE&proto=..&domain=..[&relay=IP] appended when URL has a "
+                "`?`; DOMAIN:URL for one domain and its subdomains, without the PageKite link",
+                ""},
     option_spec{"nofrontend", '\0', list, connector, nyi, con, "IP:PORT", "exclude a relay", ""},
     option_spec{"proxy", '\0', list, connector, nyi, con, "TYPE:HOST:PORT", "outbound proxy",
                 ""},

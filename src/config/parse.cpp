@@ -5,6 +5,7 @@
 #include <array>
 
 #include "config/apply_option.hpp"
+#include "config/local_backends.hpp"
 #include "config/short_form.hpp"
 #include "config/validate.hpp"
 
@@ -52,14 +53,18 @@ parse_outcome parse_command_line(std::span<const std::string> argv, const enviro
   relay_config relay;
   connector_config connector;
   std::vector<flag_setting> service_cfgs;
+  connector_config local;  // the relay's own back-ends
+  std::vector<flag_setting> local_flags;
   bool check = false;
   for (const auto& o : exp.options) {
     const option_spec* spec = find_option(o.name);
     if (spec == nullptr) {
       continue;  // cannot happen: expand_options only emits known names
     }
+    // A relay takes --service_on & co. for the kites it serves itself (config/local_backends).
+    const bool local_backend = relay_role && is_local_backend_option(o.name);
     if ((spec->role == option_role::relay && !relay_role) ||
-        (spec->role == option_role::connector && relay_role)) {
+        (spec->role == option_role::connector && relay_role && !local_backend)) {
       ctx.error(o, dashed(o.name) + " is a " +
                        (spec->role == option_role::relay ? "relay" : "connector") +
                        " option; it makes no sense for the " + role_name +
@@ -84,7 +89,9 @@ parse_outcome parse_command_line(std::span<const std::string> argv, const enviro
       check = true;
       continue;
     }
-    if (relay_role) {
+    if (local_backend) {
+      apply_connector(local, local_flags, o, ctx);
+    } else if (relay_role) {
       apply_relay(relay, o, ctx);
     } else {
       apply_connector(connector, service_cfgs, o, ctx);
@@ -96,6 +103,9 @@ parse_outcome parse_command_line(std::span<const std::string> argv, const enviro
       add(out.errors, exp.positional_origins.front(), "",
           "unexpected argument `" + exp.positionals.front() +
               "`: the short form (SERVICE KITENAME) is for the connector");
+    }
+    if (finish_local_backends(relay, local, local_flags, out.warnings)) {
+      out.local_backends = std::move(local);
     }
     validate(relay, out.errors, out.warnings, origins, env.tls);
     out.relay = std::move(relay);

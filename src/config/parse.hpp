@@ -27,6 +27,9 @@ struct parse_outcome {
   action what = action::help;
   std::optional<relay_config> relay;          ///< set for run_relay and relay check_config
   std::optional<connector_config> connector;  ///< set for run_connector / connector check
+  /// run_relay / relay check: the kites the relay serves itself (--service_on on a relay), run
+  /// by its in-process connector (config/local_backends.hpp); unset when there are none.
+  std::optional<connector_config> local_backends;
   std::vector<diagnostic> errors;             ///< all problems, in stream order, then validation
   std::vector<diagnostic> warnings;           ///< ignored options, clamped values, ...
   std::string help_text;                      ///< set for action::help

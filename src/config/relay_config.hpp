@@ -50,6 +50,14 @@ struct tls_endpoint {
   friend bool operator==(const tls_endpoint&, const tls_endpoint&) = default;
 };
 
+/// A --errorurl=DOMAIN:URL entry (both roles; config/error_url.hpp chooses among them).
+struct error_url_rule {
+  std::string domain;
+  std::string url;
+
+  friend bool operator==(const error_url_rule&, const error_url_rule&) = default;
+};
+
 /// The protocols a relay accepts by default (§6.1, §10.5).
 inline std::vector<std::string> default_relay_protos() {
   return {"http", "http2", "http3", "https", "websocket", "irc", "raw", "minecraft", "xmpp"};
@@ -103,6 +111,12 @@ struct relay_config {
   std::size_t max_unauth_per_ip = 16;              ///< --max_unauth_tunnels N/PER_IP
   relay_auth_config auth;                          ///< --authdomain and friends (spec 8.2)
   relay_access_config access;  ///< ACLs, --ratelimit_ips, --overload* (relay_access_config.hpp)
+  /// --errorurl=URL: the relay's 503 page ("no tunnel") becomes a frameset loading URL.
+  std::string error_url;
+  std::vector<error_url_rule> error_urls;          ///< --errorurl=DOMAIN:URL
+  /// "proto[-port]:kite" of the kites the relay serves itself (--service_on on a relay, see
+  /// config/local_backends.hpp): only its in-process connector registers them.
+  std::vector<std::string> local_kites;
   process_config process;
 
   friend bool operator==(const relay_config&, const relay_config&) = default;

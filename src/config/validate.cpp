@@ -55,10 +55,12 @@ void check_tls_policy(std::string_view protocols, bool legacy, const tls::tls_su
 void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
               std::vector<diagnostic>& warnings, const origin_map& origins,
               const tls::tls_support& tls) {
-  if (cfg.domains.empty() && cfg.tls_client_ca.empty() && cfg.auth.domains.empty()) {
+  if (cfg.domains.empty() && cfg.tls_client_ca.empty() && cfg.auth.domains.empty() &&
+      cfg.local_kites.empty()) {
     add(errors, "", "domain",
         "the relay refuses to start with no way to authenticate connectors: give "
-        "--domain=PROTOS:DOMAIN:SECRET, --authdomain=[DOMAIN:]SUFFIX or --tls_client_ca=FILE");
+        "--domain=PROTOS:DOMAIN:SECRET, --authdomain=[DOMAIN:]SUFFIX or --tls_client_ca=FILE, "
+        "or serve kites itself with --service_on");
   }
   if (cfg.tls_client_required && cfg.tls_client_ca.empty()) {
     add(errors, origin_of(origins, "tls_client_required"), "tls_client_required",

@@ -16,6 +16,7 @@
 #include "accesslog/sink.hpp"
 #include "config/connector_config.hpp"
 #include "connector/backoff.hpp"
+#include "core/result.hpp"
 #include "net/asio.hpp"
 #include "tls/client_context.hpp"
 
@@ -73,6 +74,10 @@ struct client_options {
   std::shared_ptr<kiteline::keys::key_store> keys;
   /// Where access-log lines go (--accesslog): one per stream served; null = none.
   std::shared_ptr<accesslog::sink> access_log;
+  /// Set: every tunnel is this socket (connected, on the executor given) instead of a relay
+  /// found by name, pinged and dialed: a relay's own back-ends, whose relay is the same process
+  /// (config/local_backends.hpp). Called on the tunnel's worker.
+  std::function<result<net::tcp::socket>(const asio::any_io_executor& ex)> tunnel_dialer;
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).

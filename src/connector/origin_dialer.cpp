@@ -1,5 +1,6 @@
 #include "connector/origin_dialer.hpp"
 
+#include "config/error_url.hpp"
 #include "connector/http_rewriter.hpp"
 #include "connector/service_map.hpp"
 #include "core/text.hpp"
@@ -184,7 +185,8 @@ void origin_dialer::open(const mux::open_local& o,
   const bool http = is_http_proto(o.proto) || ascii_istarts_with(o.proto, "probe");
   std::string refusal;
   if (http) {
-    refusal = wire::format_unavailable_page(uuid, "HTTP", o.host, "be");
+    refusal = config::unavailable_page(ctx_->cfg.error_url, ctx_->cfg.error_urls, uuid, "be",
+                                       o.proto, o.host);
   } else if (o.proto == "https") {
     auto alert = wire::tls_alert_unavailable();
     refusal.assign(reinterpret_cast<const char*>(alert.data()), alert.size());

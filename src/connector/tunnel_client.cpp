@@ -201,6 +201,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     std::lock_guard lock(status_mu_);
     ++status_.attempts;
   }
+  if (ctx_->opts.tunnel_dialer) {
+    co_return co_await attempt_at(tcp::endpoint());  // the same process: no name, no ping
+  }
   // 1. Resolve (asynchronously: never a blocking resolver on the event loop).
   tcp::resolver resolver(ex_);
   auto [rec, results] = co_await resolver.async_resolve(host_, std::to_string(port_), use_tuple);
@@ -243,6 +246,10 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
     ctx_->log->warn("relay {}: {}", label_, ping_error);
     co_return outcome::failed;
   }
+  co_return co_await attempt_at(*chosen);
+}
+
+net::awaitable<tunnel_client::outcome> tunnel_client::attempt_at(tcp::endpoint chosen) {
   // 3. Connect (+TLS) and the handshake: connector::handshake decides, this loop moves bytes.
   salts_.resize(2 * ctx_->cfg.services.size());
   for (auto& salt : salts_) {
@@ -256,7 +263,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
   hp.force_flow_a = ctx_->opts.force_flow_a_for_test;
   hp.session_id = session_id_;
   hs_.emplace(std::move(hp));
-  if (auto ec = co_await open(*chosen); ec) {
+  if (auto ec = co_await open(chosen); ec) {
     co_return outcome::failed;
   }
   handshake::step st = hs_->start();
@@ -265,7 +272,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt() {
       // Flow A (§4.5): close, reconnect and send the signed request.
       close_conn();
       conn_.reset();
-      if (auto ec = co_await open(*chosen); ec) {
+      if (auto ec = co_await open(chosen); ec) {
         co_return outcome::failed;
       }
       st = hs_->on_reconnected();

@@ -83,6 +83,8 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
 
   net::awaitable<void> run(std::shared_ptr<tunnel_client> self);
   net::awaitable<outcome> attempt();
+  /// attempt() once the relay's address is known: connect, handshake, serve until the end.
+  net::awaitable<outcome> attempt_at(net::tcp::endpoint chosen);
   /// Sleeps `delay`, probing an unreachable relay meanwhile (client_options::probe_after).
   net::awaitable<void> retry_sleep(std::chrono::milliseconds delay);
   net::awaitable<void> retire_when_idle(std::shared_ptr<tunnel_client> self,

@@ -17,6 +17,16 @@ using net::use_tuple;
 net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
   rbuf_.clear();
   conn_.reset();
+  if (ctx_->opts.tunnel_dialer) {
+    auto sock = ctx_->opts.tunnel_dialer(ex_);
+    if (!sock) {
+      set_error("local tunnel: " + sock.error().message());
+      ctx_->log->warn("relay {}: local tunnel: {}", label_, sock.error().message());
+      co_return sock.error();
+    }
+    conn_.emplace(net::prefixed_socket(std::move(*sock)));
+    co_return std::error_code{};
+  }
   const auto deadline = std::chrono::steady_clock::now() + ctx_->opts.connect_timeout;
   asio::steady_timer timer(ex_);
   timer.expires_at(deadline);

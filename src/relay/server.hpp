@@ -59,6 +59,7 @@ class tunnel {
   bool told_draining = false;            ///< the drain notice was sent on it (server::drain)
   tunnel_limits limits;                  ///< --authdomain quota and limits (relay/auth_answer)
   bool quota_watched = false;            ///< tunnel_acceptor::watch_quota runs for it
+  bool local = false;  ///< the relay's own in-process connector (server::open_local_tunnel)
 };
 
 /// What a drain did (server::drain's on_done; also logged).
@@ -108,6 +109,13 @@ class server {
   /// (wake the thread that will). Call once, from a thread that is not a worker's, after
   /// start_threads(); it waits (up to 5 s per worker) for the listeners to close.
   void drain(std::chrono::seconds grace, std::function<void(const drain_summary&)> on_done);
+
+  /// A tunnel from this process's own connector, which serves the kites of
+  /// config::relay_config::local_kites (relay/local_tunnel.cpp): a connected loopback TCP pair,
+  /// whose relay end runs the tunnel handshake on a worker, trusted for those kites without
+  /// signatures (spec §8.1). Returns the connector's end on `connector_ex`. Any thread, after
+  /// start(); fails once the relay stops or drains.
+  [[nodiscard]] result<net::tcp::socket> open_local_tunnel(const asio::any_io_executor& connector_ex);
 
   [[nodiscard]] const relay_counters& counters() const noexcept { return counters_; }
   [[nodiscard]] kite_registry& registry() noexcept { return registry_; }

@@ -58,6 +58,7 @@ std::vector<T> on_every_worker(net::worker_pool& pool, Job job) {
 
 void server::drain(std::chrono::seconds grace,
                    std::function<void(const drain_summary&)> on_done) {
+  impl_->draining = true;
   auto st = std::make_shared<impl::drain_state>();
   st->began = std::chrono::steady_clock::now();
   st->deadline = st->began + grace;

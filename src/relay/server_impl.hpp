@@ -40,6 +40,7 @@ struct server::impl {
   std::unique_ptr<kiteline::keys::certificate_reloader> reloader;  // used on worker 0 after start()
   std::atomic<std::size_t> round_robin{0};
   std::atomic<bool> stopping{false};
+  std::atomic<bool> draining{false};  ///< server::drain began (no new local tunnel either)
   // Tunnels by worker; each map is touched only on its worker's thread.
   std::vector<std::map<std::uint64_t, std::shared_ptr<tunnel>>> tunnels;
   relay_stats stats;  ///< console counters and recent refusals (any thread)

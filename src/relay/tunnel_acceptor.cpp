@@ -5,6 +5,7 @@
 #include "net/spawn.hpp"
 #include "relay/errc.hpp"
 #include "relay/kite_policy.hpp"
+#include "relay/local_kites.hpp"
 #include "relay/server_impl.hpp"
 #include "tls/client_auth.hpp"
 #include "wire/chunk_encoder.hpp"
@@ -113,7 +114,7 @@ void tunnel_acceptor::leave_probation(tunnel& tun) {
 
 awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
                                      std::vector<std::byte> buf, std::size_t head_len,
-                                     std::string peer) {
+                                     std::string peer, bool local) {
   std::string_view head = as_text(buf).substr(0, head_len);
   auto req = wire::parse_handshake_request(head);
   if (!req) {
@@ -129,6 +130,7 @@ awaitable<void> tunnel_acceptor::run(std::size_t worker, tls::transport t,
   tun->peer = peer;
   tun->since = std::chrono::system_clock::now();
   tun->add_kites = req->add_kites;
+  tun->local = local;
   if (SSL* ssl = t.ssl(); ssl != nullptr) {
     tun->tls = std::string(::SSL_get_version(ssl)) + " " + ::SSL_get_cipher_name(ssl);
   }
@@ -277,7 +279,8 @@ void tunnel_acceptor::log_kite_decision(const tunnel& tun, const wire::kite_requ
   switch (d.verdict) {
     case kite_verdict::accepted:
       if (d.by_cert) {
-        srv_.log().info("kite authenticated by client certificate tunnel={} peer={} kite={}",
+        srv_.log().info("kite authenticated by {} tunnel={} peer={} kite={}",
+                        tun.local ? "the relay itself (local back-end)" : "client certificate",
                         tun.id, tun.peer, d.key);
       }
       return;

@@ -45,9 +45,11 @@ class tunnel_acceptor {
 
   /// Answers the tunnel request (`buf`'s first `head_len` bytes; the rest are the tunnel's
   /// first bytes) of connector `peer`, and runs the tunnel on `worker` if a kite was accepted
-  /// or Flow B may follow. On `worker`, the transport's executor.
+  /// or Flow B may follow. On `worker`, the transport's executor. `local`: the relay's own
+  /// connector (server::open_local_tunnel): its kites of relay_config::local_kites need no
+  /// signature.
   net::awaitable<void> run(std::size_t worker, tls::transport t, std::vector<std::byte> buf,
-                           std::size_t head_len, std::string peer);
+                           std::size_t head_len, std::string peer, bool local = false);
 
  private:
   /// A decided round: the answer, the keys to register, whether a kite was refused.

@@ -2,6 +2,7 @@
 // before a round is decided, in-tunnel rounds, quota re-checks and the quota's end.
 #include "core/text.hpp"
 #include "net/spawn.hpp"
+#include "relay/local_kites.hpp"
 #include "relay/server_impl.hpp"
 #include "relay/tunnel_acceptor.hpp"
 #include "tls/client_auth.hpp"
@@ -48,13 +49,16 @@ tunnel_acceptor::awaitable_round tunnel_acceptor::process_kites(
   }
   kite_policy_view view;
   view.served_elsewhere = [&](std::string_view key, std::string_view bsalt) {
-    return srv_.registry().is_served(key, tun->id, bsalt);
+    // A kite the relay serves itself is never taken by an outside connector (Duplicate).
+    return srv_.registry().is_served(key, tun->id, bsalt) ||
+           (!tun->local && takes_local_kite(srv_.cfg().local_kites, key));
   };
   view.has_tls_endpoint = [&](std::string_view domain) {
     return srv_.endpoints.find(domain) != nullptr;
   };
   view.cert_covers = [&](std::string_view domain) {
-    return tls::names_cover(tun->cert_names, domain);
+    return tls::names_cover(tun->cert_names, domain) ||
+           (tun->local && names_local_kite(srv_.cfg().local_kites, domain));
   };
   view.token_nonce = [] { return random_hex(4).substr(0, 7); };
   kite_round_input in{kites, tun->keys, reported, fe_secret_, token_clock(), {}};

@@ -3,6 +3,7 @@
 #include "core/memory.hpp"
 #include "core/text.hpp"
 #include "net/prefixed_socket.hpp"
+#include "relay/error_page.hpp"
 #include "relay/move_to_worker.hpp"
 #include "relay/server_impl.hpp"
 #include "sniff/classify.hpp"
@@ -172,8 +173,8 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       if (!found || !srv_.access.admit_visitor(r, peer, c.host,
                                                as_text(buf).substr(0, c.head_length))) {
         srv_.stats.visitor(visitor_proto_of(proto), visitor_result::refused);
-        const auto page = wire::format_unavailable_page(srv_.uuid(), "HTTP", c.host, "fe", true,
-                                                        srv_.access.overloaded());
+        const auto page = unavailable_page(srv_.cfg(), srv_.uuid(), t, proto, c.host,
+                                           srv_.access.overloaded());
         log_visitor(c.host, proto, page,
                     found ? "unavailable: rate limit" : "unavailable: no tunnel");
         co_await srv_.refuse(t, page);

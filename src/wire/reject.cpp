@@ -22,11 +22,12 @@ constexpr std::string_view page_headers =
 
 constexpr std::string_view pagekite_link = "<a href=\"https://pagekite.net/\"><i>PageKite</i></a>";
 
-/// The "Sorry! (WHERE) ... is unavailable at the moment" page body (pagekite.py
-/// HTTP_Unavailable), appended to `out`.
-void append_unavailable_body(std::string& out, std::string_view where,
-                             std::string_view proto_label, std::string_view host, bool advertise) {
-  out.append("<html><body><h1>Sorry! (").append(where).append(")</h1><p>The ");
+/// The "Sorry! (WHERE) ... is unavailable at the moment" message (pagekite.py
+/// HTTP_Unavailable's `message`), appended to `out`.
+void append_unavailable_message(std::string& out, std::string_view where,
+                                std::string_view proto_label, std::string_view host,
+                                bool advertise) {
+  out.append("<h1>Sorry! (").append(where).append(")</h1><p>The ");
   out.append(to_upper(proto_label));
   if (advertise) {
     out.append(" ").append(pagekite_link).append(" for <b>");
@@ -34,8 +35,15 @@ void append_unavailable_body(std::string& out, std::string_view where,
     out.append(" connection for <b>");
   }
   out.append(host).append(
-      "</b> is unavailable at the moment.</p><p>Please try again later.</p><!--  -->"
-      "</body></html>\n");
+      "</b> is unavailable at the moment.</p><p>Please try again later.</p><!--  -->");
+}
+
+/// The page body around that message, appended to `out`.
+void append_unavailable_body(std::string& out, std::string_view where,
+                             std::string_view proto_label, std::string_view host, bool advertise) {
+  out.append("<html><body>");
+  append_unavailable_message(out, where, proto_label, host, advertise);
+  out.append("</body></html>\n");
 }
 
 /// The connector's page head: status line, X-PageKite-UUID when `uuid` is known, `extra` header
@@ -68,11 +76,9 @@ std::string format_no_host_page(std::string_view uuid, bool overloaded) {
 
 namespace {
 
-/// pagekite.py HTTP_Unavailable with any status: status line, [X-PageKite-Overloaded],
-/// X-PageKite-UUID, the page headers and the "Sorry! (WHERE)" body.
-std::string sorry_page(std::string_view status_line, std::string_view uuid,
-                       std::string_view proto_label, std::string_view host,
-                       std::string_view where, bool advertise, bool overloaded) {
+/// The head of a relay page: status line, [X-PageKite-Overloaded], X-PageKite-UUID and the
+/// page headers.
+std::string sorry_head(std::string_view status_line, std::string_view uuid, bool overloaded) {
   std::string out(status_line);
   out.append("\r\n");
   if (overloaded) {
@@ -80,6 +86,14 @@ std::string sorry_page(std::string_view status_line, std::string_view uuid,
   }
   out.append("X-PageKite-UUID: ").append(uuid).append("\r\n");
   out.append(page_headers);
+  return out;
+}
+
+/// pagekite.py HTTP_Unavailable with any status: sorry_head() and the "Sorry! (WHERE)" body.
+std::string sorry_page(std::string_view status_line, std::string_view uuid,
+                       std::string_view proto_label, std::string_view host,
+                       std::string_view where, bool advertise, bool overloaded) {
+  std::string out = sorry_head(status_line, uuid, overloaded);
   append_unavailable_body(out, where, proto_label, host, advertise);
   return out;
 }
@@ -96,6 +110,24 @@ std::string format_unavailable_page(std::string_view uuid, std::string_view prot
 std::string format_forbidden_page(std::string_view uuid, std::string_view proto_label,
                                   std::string_view host, bool advertise) {
   return sorry_page("HTTP/1.1 403 Forbidden", uuid, proto_label, host, "fe", advertise, false);
+}
+
+std::string format_error_frame_page(const error_frame& f) {
+  std::string out = sorry_head(std::string("HTTP/1.1 ").append(f.status), f.uuid, f.overloaded);
+  std::string src = html_escape(f.url);
+  if (f.url.find('?') != std::string_view::npos) {
+    src.append("&amp;where=").append(html_escape(to_upper(f.where)));
+    src.append("&amp;proto=").append(html_escape(to_lower(f.proto)));
+    src.append("&amp;domain=").append(html_escape(f.host));
+    if (!f.relay_ip.empty()) {
+      src.append("&amp;relay=").append(html_escape(f.relay_ip));
+    }
+  }
+  out.append("<html><frameset cols=\"*\"><frame target=\"_top\" src=\"").append(src);
+  out.append("\" /><noframes>");
+  append_unavailable_message(out, to_lower(f.where), f.proto, html_escape(f.host), f.advertise);
+  out.append("</noframes></frameset></html>\n");
+  return out;
 }
 
 std::span<const std::byte, 7> tls_alert_unavailable() noexcept {

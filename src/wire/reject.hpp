@@ -43,6 +43,26 @@ namespace kiteline::wire {
                                                 std::string_view proto_label,
                                                 std::string_view host, bool advertise = true);
 
+/// An error page with --errorurl (spec §6.7; pagekite.py HTTP_Unavailable with a frame URL).
+struct error_frame {
+  std::string_view uuid;       ///< X-PageKite-UUID of the process writing the page
+  std::string_view status = "503 Unavailable";  ///< status code and text
+  std::string_view where;      ///< "fe" (the relay) or "be" (the connector)
+  std::string_view proto;      ///< the visitor's protocol, e.g. "http", "websocket"
+  std::string_view host;       ///< the kite name asked for
+  std::string_view url;        ///< the --errorurl chosen for it (config::choose_error_url)
+  std::string_view relay_ip;   ///< the relay's socket address the visitor reached; "" = none
+  bool advertise = true;       ///< false for a per-domain --errorurl: no PageKite link
+  bool overloaded = false;     ///< X-PageKite-Overloaded: Sorry
+};
+
+/// The page: status line, the headers of format_unavailable_page, then a frameset loading
+/// `url`; when `url` contains '?', "&where=WHERE&proto=PROTO&domain=HOST[&relay=IP]" is
+/// appended to it (WHERE upper-cased, PROTO lower-cased), every `&` written `&amp;` as
+/// pagekite.py writes it. Every value is HTML-escaped (the URL included); <noframes> holds the
+/// "Sorry!" message of format_unavailable_page.
+[[nodiscard]] std::string format_error_frame_page(const error_frame& frame);
+
 // --- TLS: a ClientHello naming no https kite and no TLS endpoint -------------------------------
 
 /// The 7-byte fatal TLS alert (access_denied) the relay sends for an unroutable ClientHello.

@@ -236,8 +236,8 @@ TEST(relay_parse, no_way_to_authenticate_is_refused) {
 
 TEST(relay_parse, unimplemented_relay_options_are_refused_by_name) {
   // (--authdomain and its options, --client_acl, --tunnel_acl, --accept_acl_file,
-  // --ratelimit_ips and --overload* are implemented now.)
-  for (const char* word : {"--dns_hints=a.example", "--upgradeinfo=x", "--errorurl=http://x/"}) {
+  // --ratelimit_ips, --overload* and --errorurl are implemented now.)
+  for (const char* word : {"--dns_hints=a.example", "--upgradeinfo=x"}) {
     const auto out = parse({"--isfrontend", "--domain=*:a.example:S", word});
     ASSERT_EQ(out.errors.size(), 1u) << word << "\n" << dump(out.errors);
     EXPECT_EQ(out.errors[0].origin, "argv[3]");
@@ -251,15 +251,14 @@ TEST(relay_parse, unimplemented_relay_options_are_refused_by_name) {
 
 TEST(relay_parse, connector_options_are_role_errors) {
   const auto out = parse({"frontend", "--domain=*:a.example:S", "--frontend=x:1",
-                          "--fe_certname=a", "--service_on=http:a.example:localhost:80:s",
-                          "80", "a.example"});
+                          "--fe_certname=a", "--dyndns=x", "80", "a.example"});
   ASSERT_EQ(out.errors.size(), 4u) << dump(out.errors);
   EXPECT_EQ(out.errors[0].key, "frontend");
   EXPECT_NE(out.errors[0].message.find("--frontend is a connector option; it makes no sense "
                                        "for the relay"),
             std::string::npos);
   EXPECT_EQ(out.errors[1].key, "fe_certname");
-  EXPECT_EQ(out.errors[2].key, "service_on");
+  EXPECT_EQ(out.errors[2].key, "dyndns");  // --service_on is a relay's own back-end now
   EXPECT_EQ(out.errors[3].origin, "argv[6]");
   EXPECT_NE(out.errors[3].message.find("short form"), std::string::npos);
 }

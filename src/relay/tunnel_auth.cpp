@@ -111,6 +111,10 @@ tunnel_acceptor::awaitable_round tunnel_acceptor::process_kites(
       l.ips_per_sec = std::pair{static_cast<std::uint32_t>(std::stoul(r.ips_per_sec.substr(0, slash))),
                                 static_cast<std::uint32_t>(std::stoul(r.ips_per_sec.substr(slash + 1)))};
     }
+    if (l.ips_per_sec) {  // the authority's IPsPerSec: applied with --ratelimit_ips
+      srv_.access.set_authority_limit(tun->id, ip_limit{l.ips_per_sec->first,
+                                                        l.ips_per_sec->second});
+    }
     srv_.log().info("tunnel={} limits quota_kb={} qconns={} qdays={} ips_per_sec={}", tun->id,
                     r.quota ? std::to_string(*r.quota) : "-",
                     r.qconns ? std::to_string(*r.qconns) : "-",

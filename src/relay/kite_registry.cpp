@@ -5,30 +5,35 @@
 
 namespace kiteline::relay {
 
-std::shared_ptr<const kite_registry::key_map> kite_registry::snapshot() const {
-  std::lock_guard lock(mu_);
-  return map_;
-}
-
 void kite_registry::add(const std::string& key, const tunnel_ref& ref) {
-  std::lock_guard lock(mu_);
-  auto next = std::make_shared<key_map>(*map_);
-  (*next)[key].push_back(ref);
-  map_ = std::move(next);
+  std::unique_lock lock(mu_);
+  map_[key].push_back(ref);
+  keys_of_[ref.id].push_back(key);
 }
 
 void kite_registry::remove_tunnel(std::uint64_t id) {
-  std::lock_guard lock(mu_);
-  auto next = std::make_shared<key_map>(*map_);
-  for (auto it = next->begin(); it != next->end();) {
-    auto& v = it->second;
-    std::erase_if(v, [id](const tunnel_ref& r) { return r.id == id; });
-    it = v.empty() ? next->erase(it) : std::next(it);
+  std::unique_lock lock(mu_);
+  const auto keys = keys_of_.find(id);
+  if (keys == keys_of_.end()) {
+    return;
   }
-  map_ = std::move(next);
+  for (const auto& key : keys->second) {
+    const auto it = map_.find(key);
+    if (it == map_.end()) {
+      continue;  // the tunnel added this key twice
+    }
+    std::erase_if(it->second, [id](const tunnel_ref& r) { return r.id == id; });
+    if (it->second.empty()) {
+      map_.erase(it);
+    }
+  }
+  keys_of_.erase(keys);
 }
 
-std::size_t kite_registry::key_count() const { return snapshot()->size(); }
+std::size_t kite_registry::key_count() const {
+  std::shared_lock lock(mu_);
+  return map_.size();
+}
 
 bool kite_registry::live_pick(const std::vector<tunnel_ref>& refs, std::size_t pick,
                               tunnel_ref& out) {
@@ -58,7 +63,8 @@ bool served_by_other(const kite_registry::key_map& m, const std::string& key,
 
 bool kite_registry::is_served(std::string_view key, std::uint64_t except_id,
                               std::string_view bsalt) const {
-  auto m = snapshot();
+  std::shared_lock lock(mu_);
+  const key_map* m = &map_;
   std::string k(key);
   if (served_by_other(*m, k, except_id, bsalt)) {
     return true;
@@ -88,7 +94,8 @@ bool kite_registry::is_served(std::string_view key, std::uint64_t except_id,
 
 bool kite_registry::find(std::string_view proto, std::string_view domain, std::uint32_t port,
                          route& out, bool exact_only, std::size_t pick) const {
-  auto m = snapshot();
+  std::shared_lock lock(mu_);
+  const key_map* m = &map_;
   std::vector<std::string_view> candidates;
   if (proto == "http") {
     candidates = {"http", "http2", "http3"};

@@ -187,8 +187,10 @@ net::awaitable<std::error_code> tls_stream::fill() {
     in_.resize(read_size_);
   }
   const std::size_t space = in_.size() - in_len_;
+  filling_ = true;
   auto [ec, n] = co_await next_.async_read_some(asio::buffer(in_.data() + in_len_, space),
                                                 net::use_tuple);
+  filling_ = false;
   if (ec == asio::error::eof) {
     in_eof_ = true;
     co_return std::error_code{};
@@ -452,6 +454,21 @@ void tls_stream::release_idle_buffers() noexcept {
       core::release(out_);
     }
   }
+  if (!filling_ && in_pos_ == in_len_ && pend_len_ == 0) {
+    core::release(in_);
+    in_pos_ = 0;
+    in_len_ = 0;
+  }
+}
+
+net::awaitable<std::error_code> tls_stream::wait_readable() {
+  const bool buffered = in_pos_ < in_len_ || pend_len_ > 0 || next_.prefix_size() > 0 ||
+                        (rx_ == nullptr && ::SSL_has_pending(ssl_) != 0);
+  if (buffered || read_error_ || in_eof_) {
+    co_return std::error_code{};
+  }
+  auto [ec] = co_await next_.socket().async_wait(net::tcp::socket::wait_read, net::use_tuple);
+  co_return ec;
 }
 
 net::awaitable<std::error_code> tls_stream::shutdown_send() {

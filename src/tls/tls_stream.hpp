@@ -71,6 +71,11 @@ class tls_stream {
   net::awaitable<std::error_code> handshake(asio::ssl::stream_base::handshake_type type);
   /// Reads at least one byte of plaintext (as many as are available, up to buf.size()).
   net::awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  /// Returns once read_some() has something to work on without waiting for the socket first:
+  /// ciphertext or plaintext already here, the end or an error known, or the socket readable.
+  /// Holds no buffer while it waits, so a quiet connection's read buffer can be given back
+  /// meanwhile (release_idle_buffers()); a relay's idle tunnels then cost no read buffer.
+  net::awaitable<std::error_code> wait_readable();
   /// Encrypts and sends everything in `bufs`; returns once it was handed to the socket.
   net::awaitable<std::error_code> write(std::span<const asio::const_buffer> bufs);
   /// Sends close_notify, then half-closes TCP. Reading stays possible.
@@ -80,7 +85,8 @@ class tls_stream {
   /// plaintext not yet returned all stay. Only between operations (nothing being read, written
   /// or sent); call on `s`'s executor, and use the stream only there afterwards.
   void rebind(net::tcp::socket&& s);
-  /// Frees the ciphertext write buffers when no flush is running (a quiet connection).
+  /// Frees the ciphertext write buffers when no flush is running, and the read buffer when it
+  /// holds nothing unread and no socket read is filling it (a quiet connection).
   void release_idle_buffers() noexcept;
   /// Whether records are read / written by the stream itself (see above), not libssl (both or
   /// neither).
@@ -158,10 +164,11 @@ class tls_stream {
   SSL* ssl_ = nullptr;
   BIO_METHOD* method_ = nullptr;
   std::size_t read_size_;
-  std::vector<std::byte> in_;   // ciphertext read from the socket, in_[in_pos_, in_len_) unread
+  core::byte_buffer in_;        // ciphertext read from the socket, in_[in_pos_, in_len_) unread
   std::size_t in_pos_ = 0;
   std::size_t in_len_ = 0;
   bool in_eof_ = false;
+  bool filling_ = false;        // a socket read into in_ is in progress (in_ must stay)
   core::byte_buffer out_;       // ciphertext produced by OpenSSL or sealed by tx_, not yet sent
   core::byte_buffer out_busy_;  // ciphertext being sent (never touched by OpenSSL)
   bool flushing_ = false;

@@ -73,6 +73,18 @@ net::awaitable<std::error_code> transport::shutdown_send() {
   co_return ec;
 }
 
+net::awaitable<std::error_code> transport::wait_readable() {
+  if (auto* t = std::get_if<1>(&v_)) {
+    co_return co_await (*t)->wait_readable();
+  }
+  auto& plain = std::get<0>(v_);
+  if (plain.prefix_size() > 0) {
+    co_return std::error_code{};
+  }
+  auto [ec] = co_await plain.socket().async_wait(net::tcp::socket::wait_read, net::use_tuple);
+  co_return ec;
+}
+
 void transport::release_idle_buffers() noexcept {
   if (v_.index() == 1) {
     std::get<1>(v_)->release_idle_buffers();

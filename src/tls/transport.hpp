@@ -34,6 +34,9 @@ class transport {
   [[nodiscard]] SSL* ssl() noexcept;  ///< nullptr when plain
 
   net::awaitable<std::tuple<std::error_code, std::size_t>> read_some(std::span<std::byte> buf);
+  /// Returns once read_some() has bytes (or the end, or an error) to give without waiting for the
+  /// socket first; holds no buffer meanwhile (see tls_stream::wait_readable).
+  net::awaitable<std::error_code> wait_readable();
   /// One read that never waits: plain sockets with nothing left to replay only (`recv` with
   /// MSG_DONTWAIT); anything else, or no data yet, gives asio::error::would_block. 0 bytes
   /// without an error is the peer's EOF.

@@ -131,6 +131,16 @@ net::awaitable<void> link::reader([[maybe_unused]] std::shared_ptr<link> self) {
       feed(rest);
       continue;
     }
+    // TLS tunnels only (a relay's public ones): a plain tunnel keeps a read pending, which
+    // meets a reset before any write of ours does (Link.TunnelLostMidFrame...).
+    if (auto* t = std::get_if<tls::transport>(&tunnel_); t && t->is_tls() && read_wait_first_) {
+      reader_waiting_ = true;
+      (void)co_await t->wait_readable();  // an error comes back from the read below
+      reader_waiting_ = false;
+      if (closed_) {
+        break;
+      }
+    }
     const std::size_t want = probation_ ? opts_.probation_read_buffer : opts_.tunnel_read_buffer;
     if (tunnel_rbuf_.size() != want) {
       tunnel_rbuf_.resize(want);
@@ -141,6 +151,7 @@ net::awaitable<void> link::reader([[maybe_unused]] std::shared_ptr<link> self) {
       break;
     }
     stats_.bytes_in += n;
+    read_wait_first_ = n < opts_.wait_first_below;
     session_.on_tunnel_bytes_received(now());
     feed(std::span<const std::byte>(tunnel_rbuf_.data(), n));
     ack_partial_frame();
@@ -464,6 +475,9 @@ net::awaitable<void> link::ticker([[maybe_unused]] std::shared_ptr<link> self) {
     const std::uint64_t moved = stats_.bytes_in + stats_.bytes_out;
     if (moved == moved_at_last_tick_ && outbox_.empty() && !outbox_.writing()) {
       core::release(local_rbuf_);
+      if (reader_waiting_) {
+        core::release(tunnel_rbuf_);
+      }
       outbox_.release();
       if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
         t->release_idle_buffers();

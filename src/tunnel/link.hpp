@@ -49,6 +49,11 @@ struct link_options {
   /// whole chunks with TCP_NODELAY: their data path makes no extra system call.
   bool quick_ack = false;
   std::size_t tunnel_read_buffer = 256 * 1024;
+  /// After a tunnel read of fewer bytes than this (control chunks, requests: not a bulk
+  /// transfer), the next read first waits for the socket with no buffer held, and a tick
+  /// without traffic gives the read buffers back: a relay's idle tunnels then hold none
+  /// (docs/benchmarks.md, "10 000 tunnels"). Larger reads go straight on to the next read.
+  std::size_t wait_first_below = 16 * 1024;
   /// Most bytes one local read takes (one readv into the outbox, or this shared buffer for
   /// compressed streams). Each pass of the event loop (wake-up, read, framing, one sealed
   /// batch, send) carries up to this much; docs/benchmarks.md has the measurements behind it.
@@ -267,7 +272,9 @@ class link : public std::enable_shared_from_this<link> {
   tunnel::outbox outbox_;  // encoded chunks for the tunnel writer
   net::signal wake_tunnel_writer_;
   net::signal resume_tunnel_read_;
-  std::vector<std::byte> tunnel_rbuf_;
+  core::byte_buffer tunnel_rbuf_;  // not zeroed: reads write it
+  bool read_wait_first_ = true;     // see link_options::wait_first_below
+  bool reader_waiting_ = false;     // the reader waits for the socket, holding no buffer
   std::vector<std::byte> local_rbuf_;
   std::vector<std::byte> pending_leftover_;
   std::vector<std::byte> paused_rest_;  // tunnel bytes read but not fed while paused

@@ -212,5 +212,33 @@ TEST(KiteRegistry, LookupsFromOtherThreadsSeeAWholeSnapshot) {
   }
 }
 
+// remove_tunnel() drops exactly that tunnel's keys (through its key index), keeps a key another
+// tunnel still serves, and ignores an id it never saw; adding one key twice is harmless.
+TEST(KiteRegistry, RemovingATunnelDropsOnlyItsKeys) {
+  kite_registry reg;
+  live_tunnel a;
+  live_tunnel b;
+  reg.add("http:a.test", a.ref(1));
+  reg.add("raw-22:a.test", a.ref(1));
+  reg.add("http:shared.test", a.ref(1));
+  reg.add("http:shared.test", a.ref(1));
+  reg.add("http:shared.test", b.ref(2, "other"));
+  reg.add("http:b.test", b.ref(2, "other"));
+  EXPECT_EQ(reg.key_count(), 4u);
+  reg.remove_tunnel(99);
+  EXPECT_EQ(reg.key_count(), 4u);
+  reg.remove_tunnel(1);
+  EXPECT_EQ(reg.key_count(), 2u);
+  EXPECT_EQ(found_id(reg, "http", "a.test", 80), 0u);
+  EXPECT_EQ(found_id(reg, "raw", "a.test", 22, true), 0u);
+  EXPECT_EQ(found_id(reg, "http", "shared.test", 80), 2u);
+  EXPECT_EQ(found_id(reg, "http", "b.test", 80), 2u);
+  reg.remove_tunnel(1);
+  reg.remove_tunnel(2);
+  EXPECT_EQ(reg.key_count(), 0u);
+  reg.add("http:a.test", a.ref(1));  // an id may come back after removal
+  EXPECT_EQ(found_id(reg, "http", "a.test", 80), 1u);
+}
+
 }  // namespace
 }  // namespace kiteline::relay

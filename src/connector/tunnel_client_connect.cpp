@@ -3,6 +3,9 @@
 // within client_options::connect_timeout. Kept apart from the retry loop in tunnel_client.cpp.
 #include <openssl/ssl.h>
 
+#include <algorithm>
+
+#include "connector/kite_signing.hpp"
 #include "connector/tunnel_client.hpp"
 #include "core/text.hpp"
 #include "wire/head.hpp"
@@ -134,6 +137,71 @@ net::awaitable<std::error_code> tunnel_client::open(tcp::endpoint ep) {
                   ::SSL_get_cipher_name(stream->native_handle()));
   conn_.emplace(std::move(stream));
   co_return std::error_code{};
+}
+
+namespace {
+
+std::string kite_label(const config::service& s) { return kite_proto(s) + ":" + s.kite_name; }
+
+}  // namespace
+
+void tunnel_client::apply_results(const round_outcome& r) {
+  const auto& services = ctx_->cfg.services;
+  if (r.quota_kb || r.qconns || r.qdays || !r.ips_per_sec.empty()) {
+    // The relay's authority (--authdomain) set limits on this tunnel (spec 4.4).
+    auto num = [](const std::optional<std::int64_t>& v) {
+      return v ? std::to_string(*v) : std::string("-");
+    };
+    ctx_->log->info("relay {}: quota {} kB, streams {}, days {}, visitor IPs/s {}", label_,
+                    num(r.quota_kb), num(r.qconns), num(r.qdays),
+                    r.ips_per_sec.empty() ? "-" : r.ips_per_sec);
+  }
+  for (const auto& k : r.kites) {
+    const auto& res = k.result;
+    if (!k.service) {
+      ctx_->log->warn("relay {}: result for a kite we did not ask for: {}", label_, res.kite);
+      continue;
+    }
+    const auto& s = services[*k.service];
+    switch (res.status) {
+      case wire::kite_status::ok:
+        if (!live_[*k.service]) {
+          live_[*k.service] = true;
+          ctx_->log->info("kite {} live on relay {}", kite_label(s), label_);
+          if (ctx_->opts.on_kite_live) {
+            ctx_->opts.on_kite_live(kite_label(s), label_);
+          }
+        }
+        break;
+      case wire::kite_status::ssl_ok:
+        ctx_->log->info("kite {}: relay {} terminates HTTPS for it", kite_label(s), label_);
+        break;
+      case wire::kite_status::invalid: {
+        ++ctx_->counters.kites_rejected;
+        const std::string why = res.why.empty() ? "refused" : res.why;
+        ctx_->log->error("kite {} refused by relay {}: {}{}", s.kite_name, label_, why,
+                         why == "signature" ? " (wrong secret?)" : "");
+        break;
+      }
+      case wire::kite_status::duplicate:
+        ++ctx_->counters.kites_rejected;
+        ctx_->log->warn("kite {} refused by relay {}: duplicate (another tunnel serves it; "
+                        "retrying later)",
+                        s.kite_name, label_);
+        break;
+      case wire::kite_status::sign_this:
+        ctx_->log->warn("relay {}: unexpected challenge for kite {}", label_, s.kite_name);
+        break;
+    }
+  }
+  if (!r.session_id.empty()) {
+    session_id_ = r.session_id;
+    std::lock_guard lock(status_mu_);
+    status_.session_id = session_id_;
+  }
+  std::lock_guard lock(status_mu_);
+  status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
+  status_.live_services = live_indexes();
 }
 
 }  // namespace kiteline::connector

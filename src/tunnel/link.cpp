@@ -4,7 +4,6 @@
 #include <variant>
 
 #include "core/memory.hpp"
-#include "net/quick_ack.hpp"
 #include "net/spawn.hpp"
 #include "wire/chunk_encoder.hpp"
 
@@ -501,34 +500,6 @@ net::awaitable<std::error_code> link::tunnel_write(asio::const_buffer buf) {
     return t->write(buf);
   }
   return std::get<1>(tunnel_)->write(buf);
-}
-
-void link::ack_partial_frame() {
-  if (!opts_.quick_ack || closed_ || decoder_.at_frame_boundary()) {
-    return;
-  }
-  ++stats_.quick_acks;
-  if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
-    net::quick_ack(t->socket());
-  }
-}
-
-void link::tunnel_close() noexcept {
-  if (auto* t = std::get_if<tls::transport>(&tunnel_)) {
-    t->close();
-  } else {
-    std::get<1>(tunnel_)->close();
-  }
-}
-
-void link::close_when_flushed(const std::string& why, std::chrono::milliseconds limit) {
-  if (closed_ || close_when_drained_) {
-    return;
-  }
-  close_when_drained_ = true;
-  drain_reason_ = why;
-  drain_deadline_ = std::chrono::steady_clock::now() + limit;
-  wake_tunnel_writer_.notify();
 }
 
 bool link::attach_visitor(tls::transport&& visitor, const mux::stream_open& info,

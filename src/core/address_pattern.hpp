@@ -27,6 +27,10 @@ class address_pattern {
                          : "pattern longer than " + std::to_string(max_address_pattern) + " bytes";
       return std::nullopt;
     }
+    if (const char* bad = too_costly(text)) {
+      why = bad;
+      return std::nullopt;
+    }
     auto flags = std::regex::ECMAScript | std::regex::nosubs;
 #if defined(__GLIBCXX__)
     flags |= std::regex_constants::__polynomial;
@@ -55,6 +59,47 @@ class address_pattern {
 
  private:
   address_pattern() = default;
+
+  /// What std::regex must not be given: a number of more than 9 digits (libstdc++ parses
+  /// back-reference and repetition numbers into a long without an overflow check), and counted
+  /// repetitions whose counts multiply past 4096 (libstdc++ copies the repeated part once per
+  /// count, so nested {n} make the compiled form grow as their product). IP patterns need
+  /// neither ("\\d{1,3}" four times: 81). nullptr when the pattern is fine.
+  static const char* too_costly(std::string_view text) {
+    std::size_t digits = 0;
+    std::size_t product = 1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      digits = (c >= '0' && c <= '9') ? digits + 1 : 0;
+      if (digits > 9) {
+        return "number longer than 9 digits in pattern";
+      }
+      if (c == '\\') {
+        ++i;  // an escaped character is never a repetition
+        digits = 0;
+        continue;
+      }
+      if (c != '{') {
+        continue;
+      }
+      std::size_t n = 0;
+      std::size_t highest = 0;
+      std::size_t j = i + 1;
+      for (; j < text.size() && j < i + 12 && text[j] != '}'; ++j) {
+        if (text[j] >= '0' && text[j] <= '9') {
+          n = n * 10 + static_cast<std::size_t>(text[j] - '0');
+          highest = highest > n ? highest : n;
+        } else if (text[j] == ',') {
+          n = 0;
+        }
+      }
+      product *= highest > 0 ? highest : 1;
+      if (product > 4096) {
+        return "counted repetitions ({n}) too large in pattern";
+      }
+    }
+    return nullptr;
+  }
   std::string text_;
   std::shared_ptr<const std::regex> re_;
 };

@@ -69,6 +69,27 @@ TEST(Acl, BadPatternsAreRefused) {
   EXPECT_FALSE(make_acl_rule(true, R"((1)\1)", why));  // back-references: not polynomial
 }
 
+// libstdc++ parses regex numbers into a long unchecked, and copies a counted repetition once per
+// count: such patterns are refused before std::regex sees them (a fuzz finding:
+// fuzz/corpus/relay_acl_file/crash-backreference-overflow).
+TEST(Acl, PatternsTooCostlyForStdRegexAreRefused) {
+  std::string why;
+  EXPECT_FALSE(make_acl_rule(true, "((n\\" + std::string(40, '3'), why));
+  EXPECT_EQ(why, "number longer than 9 digits in pattern");
+  EXPECT_FALSE(make_acl_rule(true, "1234567890", why));
+  EXPECT_EQ(why, "number longer than 9 digits in pattern");
+  EXPECT_FALSE(make_acl_rule(true, "a{99999999999}", why));
+  EXPECT_EQ(why, "counted repetitions ({n}) too large in pattern");
+  EXPECT_FALSE(make_acl_rule(true, "((a{100}){100})", why));
+  EXPECT_EQ(why, "counted repetitions ({n}) too large in pattern");
+  EXPECT_FALSE(make_acl_rule(true, "a{1,5000}", why));
+  EXPECT_EQ(why, "counted repetitions ({n}) too large in pattern");
+  // What IP patterns use still compiles: \d{1,3} four times, an escaped brace, long addresses.
+  EXPECT_TRUE(make_acl_rule(true, R"(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})", why)) << why;
+  EXPECT_TRUE(make_acl_rule(true, R"(2001:db8::\{?1)", why)) << why;
+  EXPECT_TRUE(make_acl_rule(true, "::ffff:192.168.100.200", why)) << why;
+}
+
 constexpr std::string_view sample_file =
     "# comment\n"
     "\n"

@@ -158,7 +158,8 @@ auth_grant decode_auth_answer(std::array<std::uint8_t, 4> first_a, std::string_v
   return g;
 }
 
-void add_round_limits(wire::handshake_response& resp, std::span<const auth_grant> accepted) {
+std::optional<std::pair<std::uint32_t, std::uint32_t>> add_round_limits(
+    wire::handshake_response& resp, std::span<const auth_grant> accepted) {
   for (const auto& g : accepted) {
     if (g.qconns && *g.qconns != 0 && (!resp.qconns || *g.qconns < *resp.qconns)) {
       resp.qconns = g.qconns;
@@ -182,10 +183,12 @@ void add_round_limits(wire::handshake_response& resp, std::span<const auth_grant
       strictest = &g;
     }
   }
-  if (strictest != nullptr) {
-    resp.ips_per_sec = std::to_string(strictest->ips_per_sec->first) + "/" +
-                       std::to_string(strictest->ips_per_sec->second);
+  if (strictest == nullptr) {
+    return std::nullopt;
   }
+  resp.ips_per_sec = std::to_string(strictest->ips_per_sec->first) + "/" +
+                     std::to_string(strictest->ips_per_sec->second);
+  return strictest->ips_per_sec;
 }
 
 }  // namespace kiteline::relay

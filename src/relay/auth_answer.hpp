@@ -48,11 +48,6 @@ struct tunnel_limits {
   std::optional<std::pair<std::uint32_t, std::uint32_t>> ips_per_sec;  ///< (IPs, seconds)
   std::vector<wire::kite_request> auth_kites;  ///< kite lines the authority granted (re-checks)
 
-  /// The visitor-IP rate limit the authority imposed on this tunnel, (IPs, seconds), if any.
-  [[nodiscard]] std::optional<std::pair<std::uint32_t, std::uint32_t>> ips_per_sec_limit()
-      const noexcept {
-    return ips_per_sec;
-  }
   /// May one more stream open on the tunnel with `open` streams (QConns)?
   [[nodiscard]] bool admits_stream(std::size_t open) const noexcept {
     return !qconns || *qconns <= 0 || static_cast<std::int64_t>(open) < *qconns;
@@ -88,7 +83,9 @@ struct tunnel_limits {
 
 /// Adds a round's limit fields to `resp` from the grants of its accepted kites, as pagekite.py:
 /// the smallest non-zero QConns and QDays, the strictest IPsPerSec (fewest IPs per second), the
-/// smallest positive Quota. Absent fields stay absent.
-void add_round_limits(wire::handshake_response& resp, std::span<const auth_grant> accepted);
+/// smallest positive Quota. Absent fields stay absent. Returns the IPsPerSec chosen, (IPs,
+/// seconds), as numbers for the tunnel's own limit.
+std::optional<std::pair<std::uint32_t, std::uint32_t>> add_round_limits(
+    wire::handshake_response& resp, std::span<const auth_grant> accepted);
 
 }  // namespace kiteline::relay

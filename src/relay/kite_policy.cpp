@@ -258,7 +258,7 @@ kite_round_result decide_kites(const config::relay_config& cfg, const kite_round
     out.decisions.push_back(std::move(d));
   }
   out.response.misc = wire::make_misc("");
-  add_round_limits(out.response, granted);
+  out.ips_per_sec = add_round_limits(out.response, granted);
   return out;
 }
 

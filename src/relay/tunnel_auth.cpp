@@ -105,12 +105,7 @@ tunnel_acceptor::awaitable_round tunnel_acceptor::process_kites(
     l.counted_from = visitor_bytes(*tun);
     l.qconns = r.qconns;
     l.qdays = r.qdays;
-    // The strictest of the round's grants (add_round_limits chose it).
-    l.ips_per_sec.reset();
-    if (const auto slash = r.ips_per_sec.find('/'); slash != std::string::npos) {
-      l.ips_per_sec = std::pair{static_cast<std::uint32_t>(std::stoul(r.ips_per_sec.substr(0, slash))),
-                                static_cast<std::uint32_t>(std::stoul(r.ips_per_sec.substr(slash + 1)))};
-    }
+    l.ips_per_sec = round.ips_per_sec;  // the strictest of the round's grants
     if (l.ips_per_sec) {  // the authority's IPsPerSec: applied with --ratelimit_ips
       srv_.access.set_authority_limit(tun->id, ip_limit{l.ips_per_sec->first,
                                                         l.ips_per_sec->second});

@@ -461,6 +461,17 @@ void tls_stream::release_idle_buffers() noexcept {
   }
 }
 
+void tls_stream::release_libssl() noexcept {
+  if (ssl_ == nullptr || rx_ == nullptr || tx_ == nullptr || counting_) {
+    return;
+  }
+  ::SSL_free(ssl_);  // frees the BIO
+  ssl_ = nullptr;
+  ::BIO_meth_free(method_);
+  method_ = nullptr;
+  ::ERR_clear_error();
+}
+
 net::awaitable<std::error_code> tls_stream::wait_readable() {
   const bool buffered = in_pos_ < in_len_ || pend_len_ > 0 || next_.prefix_size() > 0 ||
                         (rx_ == nullptr && ::SSL_has_pending(ssl_) != 0);

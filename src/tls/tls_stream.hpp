@@ -88,6 +88,12 @@ class tls_stream {
   /// Frees the ciphertext write buffers when no flush is running, and the read buffer when it
   /// holds nothing unread and no socket read is filling it (a quiet connection).
   void release_idle_buffers() noexcept;
+  /// Frees libssl's connection object once the stream moves every record itself (own reads and
+  /// writes, see above; nothing else happens there afterwards): about 8 KiB of libssl state
+  /// per connection, what a relay's idle tunnel would otherwise hold for its whole life.
+  /// native_handle() is nullptr afterwards, so query it (version, cipher, peer certificate)
+  /// first. Does nothing on libssl's path.
+  void release_libssl() noexcept;
   /// Whether records are read / written by the stream itself (see above), not libssl (both or
   /// neither).
   [[nodiscard]] bool own_reads() const noexcept { return rx_ != nullptr; }

@@ -91,6 +91,12 @@ void transport::release_idle_buffers() noexcept {
   }
 }
 
+void transport::release_libssl() noexcept {
+  if (v_.index() == 1) {
+    std::get<1>(v_)->release_libssl();
+  }
+}
+
 void transport::close() noexcept {
   std::error_code ec;
   socket().close(ec);

@@ -50,6 +50,9 @@ class transport {
   void close() noexcept;
   /// Gives back write buffers kept from a burst (TLS; call when the connection went quiet).
   void release_idle_buffers() noexcept;
+  /// TLS: frees libssl's connection object when the stream moves its records itself
+  /// (tls_stream::release_libssl); ssl() is nullptr afterwards.
+  void release_libssl() noexcept;
 
   /// Moving a connection to another worker (style §4: a stream and its tunnel share a thread).
   /// detach() releases the descriptor from this executor's socket; everything read but not yet

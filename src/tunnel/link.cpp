@@ -55,6 +55,9 @@ link::link(tunnel_io&& t, link_options opts, hooks h, std::shared_ptr<spdlog::lo
       resume_tunnel_read_(executor_),
       tick_timer_(executor_),
       stall_timer_(executor_) {
+  if (auto* tls = std::get_if<tls::transport>(&tunnel_)) {
+    tls->release_libssl();  // the handshake's owner read what it needed from it
+  }
   probation_ = opts_.probation;
   inflate_credit_ = static_cast<std::int64_t>(opts_.inflate_waste_allowance);
   if (probation_) {

@@ -15,8 +15,12 @@
 //
 // Usage: kiteline_tunnel_load --port=P --secret=S [--n=10000] [--host=127.0.0.1]
 //          [--domain=load.test] [--concurrency=64] [--sources=1] [--sni=fe.test] [--plain]
-//          [--probe=0] [--probe_ms=10] [--ping=116] [--settle=3] [--max_seconds=300]
-//          [--round1_seconds=240] [--no_restart]
+//          [--probe=0|none] [--probe_ms=10] [--ping=116] [--settle=3] [--max_seconds=300]
+//          [--round1_seconds=240] [--no_restart] [--first=0] [--hold]
+// --first=K names the kites from kK on (a second instance beside a first one). --hold keeps
+// probing after round 2 until SIGTERM/SIGINT, then reports: bench/tunnels.sh runs the probe
+// as its own instance (--n=1 --hold) so that the probe's kite does not wait behind the
+// load's 10 000 handshakes in this single-threaded tool, as a real connector would not.
 // --sources=K binds tunnels to 127.0.0.2 .. 127.0.0.(K+1) in turn (loopback only). "RESULT "
 // lines are for bench/tunnels.sh; a progress line goes to stdout once a second.
 #include <openssl/ssl.h>
@@ -34,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "tunnel_load_options.hpp"
 #include "connector/backoff.hpp"
 #include "connector/kite_signing.hpp"
 #include "net/asio.hpp"
@@ -50,24 +55,7 @@ using kiteline::net::use_tuple;
 using clk = std::chrono::steady_clock;
 using ssl_stream = asio::ssl::stream<tcp::socket>;
 
-struct options {
-  std::string host = "127.0.0.1";
-  unsigned port = 0;
-  std::size_t n = 10000;
-  std::string secret;
-  std::string domain = "load.test";
-  std::size_t concurrency = 64;
-  unsigned sources = 1;
-  std::string sni;
-  bool plain = false;
-  std::size_t probe = 0;
-  int probe_ms = 10;
-  int ping_s = 116;
-  int settle_s = 3;
-  int max_seconds = 300;
-  int round1_seconds = 240;  // then go on with the tunnels that are up (a relay that cannot take N)
-  bool restart = true;
-};
+using kiteline_bench::options;
 
 double secs(clk::duration d) { return std::chrono::duration<double>(d).count(); }
 /// `n` random lower-case hex digits (n <= 16); the first is never 't' (spec §4.3).
@@ -136,6 +124,7 @@ struct load_state {
   bool probe_up = false;
   std::vector<probe_sample> samples;
   bool ready = false;  // READY printed: the next lost tunnel starts round 2
+  bool terminated = false;  // SIGTERM/SIGINT: report and stop
   bool stopping = false;
 };
 
@@ -397,7 +386,7 @@ awaitable<void> probe() {
   asio::steady_timer pace(ex);
   const auto& o = g->opt;
   char name[64];
-  std::snprintf(name, sizeof name, "k%05zu.%s", o.probe, o.domain.c_str());
+  std::snprintf(name, sizeof name, "k%05zu.%s", o.probe + o.first, o.domain.c_str());
   const std::string req =
       std::string("GET / HTTP/1.1\r\nHost: ") + name + "\r\nConnection: close\r\n\r\n";
   tcp::endpoint relay(asio::ip::make_address(o.host), static_cast<unsigned short>(o.port));
@@ -507,19 +496,25 @@ awaitable<void> monitor() {
         g->phase = 2;
       }
     } else if (g->phase == 2 && !g->ready && now - phase_at > std::chrono::seconds(o.settle_s)) {
-      probe_report("steady", secs(phase_at - g->t0), secs(now - g->t0));
+      if (o.probing) probe_report("steady", secs(phase_at - g->t0), secs(now - g->t0));
       print_failures("failures_round1", g->failures);
       std::printf("READY\n");
       std::fflush(stdout);
       g->ready = true;
       if (!o.restart) break;
     } else if (g->phase == 3 && g->up >= g->target) {
-      std::printf("RESULT round2_registered=%zu seconds=%.3f probe_back_after_s=%.3f\n", g->up,
-                  secs(now - g->round2_start), secs(g->probe_back - g->round2_start));
+      std::printf("RESULT round2_registered=%zu seconds=%.3f", g->up, secs(now - g->round2_start));
+      if (o.probing) std::printf(" probe_back_after_s=%.3f", secs(g->probe_back - g->round2_start));
+      std::printf("\n");
       g->phase = 4;
       phase_at = now;
-    } else if (g->phase == 4 && now - phase_at > std::chrono::seconds(o.settle_s)) {
-      probe_report("after_restart", secs(g->probe_back - g->t0), secs(now - g->t0));
+    } else if (g->phase == 4 && (o.hold ? g->terminated
+                                        : now - phase_at > std::chrono::seconds(o.settle_s))) {
+      if (o.probing) probe_report("after_restart", secs(g->probe_back - g->t0), secs(now - g->t0));
+      break;
+    }
+    if (g->terminated && g->phase != 4) {
+      std::printf("RESULT terminated_in_phase=%d\n", g->phase);
       break;
     }
   }
@@ -536,48 +531,12 @@ awaitable<void> monitor() {
   g->io.stop();
 }
 
-bool parse(int argc, char** argv, options& o) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    const auto eq = a.find('=');
-    const std::string k = a.substr(0, eq), v = eq == std::string::npos ? "" : a.substr(eq + 1);
-    auto num = [&] { return std::strtoull(v.c_str(), nullptr, 10); };
-    if (k == "--host") o.host = v;
-    else if (k == "--port") o.port = static_cast<unsigned>(num());
-    else if (k == "--n") o.n = num();
-    else if (k == "--secret") o.secret = v;
-    else if (k == "--domain") o.domain = v;
-    else if (k == "--concurrency") o.concurrency = std::max<std::size_t>(1, num());
-    else if (k == "--sources") o.sources = static_cast<unsigned>(num());
-    else if (k == "--sni") o.sni = v;
-    else if (k == "--plain") o.plain = true;
-    else if (k == "--probe") o.probe = num();
-    else if (k == "--probe_ms") o.probe_ms = static_cast<int>(num());
-    else if (k == "--ping") o.ping_s = static_cast<int>(num());
-    else if (k == "--settle") o.settle_s = static_cast<int>(num());
-    else if (k == "--max_seconds") o.max_seconds = static_cast<int>(num());
-    else if (k == "--round1_seconds") o.round1_seconds = static_cast<int>(num());
-    else if (k == "--no_restart") o.restart = false;
-    else {
-      std::fprintf(stderr, "unknown option %s (see the comment at the top of tunnel_load.cpp)\n",
-                   a.c_str());
-      return false;
-    }
-  }
-  const bool loopback = o.host.starts_with("127.") || o.host == "::1";
-  if (o.port == 0 || o.secret.empty() || !loopback || o.probe >= o.n || o.sources > 250) {
-    std::fprintf(stderr, "need --port, --secret, a loopback --host, --probe < --n\n");
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   load_state st;
   g = &st;
-  if (!parse(argc, argv, st.opt)) return 2;
+  if (!kiteline_bench::parse(argc, argv, st.opt)) return 2;
   st.ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   st.ctx->set_verify_mode(asio::ssl::verify_none);  // a load tool on loopback: no CA to check
   SSL_CTX_set_mode(st.ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
@@ -587,14 +546,18 @@ int main(int argc, char** argv) {
     auto t = std::make_shared<tunnel>();
     t->idx = i;
     char name[64];
-    std::snprintf(name, sizeof name, "k%05zu.%s", i, st.opt.domain.c_str());
+    std::snprintf(name, sizeof name, "k%05zu.%s", i + st.opt.first, st.opt.domain.c_str());
     t->kite = name;
     t->bsalt = hex(st.rng, 16) + hex(st.rng, 16);
     st.tunnels.push_back(t);
     asio::co_spawn(st.io, run_tunnel(t), asio::detached);
   }
   asio::co_spawn(st.io, monitor(), asio::detached);
-  asio::co_spawn(st.io, probe(), asio::detached);
+  if (st.opt.probing) asio::co_spawn(st.io, probe(), asio::detached);
+  asio::signal_set stop(st.io, SIGTERM, SIGINT);
+  stop.async_wait([](std::error_code ec, int) {
+    if (!ec) g->terminated = true;
+  });
   st.io.run();
   return 0;
 }

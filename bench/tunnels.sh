@@ -17,6 +17,11 @@
 #   ROUND1_SECONDS=240 after this long, go on with the tunnels that registered
 #   MAX_SECONDS=420    the tool stops after this long whatever happened
 #   RELAY_EXTRA=       more relay options (word-split)
+#   LOAD_NICE=10       niceness of the load instance (the fleet of simulated connectors): a real
+#                      fleet runs on other machines, here it shares the relay's two cores; at
+#                      a lower priority it takes what the relay leaves instead of preempting it
+#                      (LOAD_NICE=0 for the old, harsher setting). The probe instance runs at
+#                      the shell's niceness, like the relay.
 #   KITELINE, LOAD     binaries (default: build/release/src/kiteline and
 #                      build/release/bench/kiteline_tunnel_load, built if missing)
 #   PAGEKITE           pagekite.py launcher (default /work/shared/interop/pagekite-py3fix.py when
@@ -37,6 +42,7 @@ PING=${PING:-30}
 THREADS=${THREADS:-2}
 KEY=${KEY:-rsa}
 ROUND1_SECONDS=${ROUND1_SECONDS:-240}
+LOAD_NICE=${LOAD_NICE:-10}
 MAX_SECONDS=${MAX_SECONDS:-420}
 SECRET=loadsecret
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,8 +74,10 @@ cat "$OUT/fe.key" "$OUT/fe.crt" > "$OUT/fe.pem"
 
 relay_pid=
 load_pid=
+probe_pid=
 cleanup() {
   [ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null
+  [ -n "$probe_pid" ] && kill "$probe_pid" 2>/dev/null
   [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
   return 0
 }
@@ -121,9 +129,20 @@ mem() {  # VmRSS and VmHWM of a pid, MiB
 }
 
 start_relay 1
-"$LOAD" "--port=$PORT" "--secret=$SECRET" "--n=$N" "--concurrency=$CONCURRENCY" \
+# The probe is its own instance (one tunnel, kite kN, a visitor request every 10 ms), as a
+# real connector would be: inside the load instance it would wait behind the load's own
+# handshakes on the tool's single thread. It holds on after round 2 until told to stop.
+"$LOAD" "--port=$PORT" "--secret=$SECRET" --n=1 "--first=$N" --concurrency=1 --sources=1 \
+  --sni=fe.load.test "--ping=$PING" "--round1_seconds=$ROUND1_SECONDS" \
+  "--max_seconds=$MAX_SECONDS" --hold > "$OUT/probe.out" 2>&1 &
+probe_pid=$!
+if ! wait_for "$OUT/probe.out" '^READY' 60; then
+  echo "no READY from the probe; see $OUT/probe.out" >&2
+  exit 1
+fi
+nice -n "$LOAD_NICE" "$LOAD" "--port=$PORT" "--secret=$SECRET" "--n=$N" "--concurrency=$CONCURRENCY" \
   "--sources=$SOURCES" --sni=fe.load.test "--ping=$PING" "--round1_seconds=$ROUND1_SECONDS" \
-  "--max_seconds=$MAX_SECONDS" > "$OUT/load.out" 2>&1 &
+  "--max_seconds=$MAX_SECONDS" --probe=none --hold > "$OUT/load.out" 2>&1 &
 load_pid=$!
 if ! wait_for "$OUT/load.out" '^READY' "$MAX_SECONDS"; then
   echo "no READY from the load tool; see $OUT/load.out" >&2
@@ -142,8 +161,18 @@ wait "$relay_pid" 2>/dev/null || true
 killed_at=$(date +%s.%N)
 start_relay 2
 echo "relay restarted $(awk -v a="$killed_at" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b - a}') s after the kill" | tee -a "$OUT/summary.txt"
+# Round 2 done: the probe measures a few seconds more with every tunnel back, then stops
+# before the load instance does (its exit closes 10 000 tunnels at once, not part of the test).
+wait_for "$OUT/load.out" '^RESULT (round2_registered|gave_up)' "$MAX_SECONDS" || true
+sleep 3
+kill -TERM "$probe_pid" 2>/dev/null || true
+wait "$probe_pid" || true
+probe_pid=
+kill -TERM "$load_pid" 2>/dev/null || true
 wait "$load_pid" || true
 load_pid=
 echo "relay memory after the re-registration: $(mem "$relay_pid")" | tee -a "$OUT/summary.txt"
 grep -E '^(RESULT|lost)' "$OUT/load.out" | tee -a "$OUT/summary.txt"
+grep -E '^RESULT (probe|round2)' "$OUT/probe.out" | sed 's/^RESULT /RESULT probe-instance /' |
+  tee -a "$OUT/summary.txt"
 echo "output in $OUT" >&2

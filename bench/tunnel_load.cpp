@@ -473,6 +473,9 @@ awaitable<void> monitor() {
     }
     if (secs(now - g->t0) > o.max_seconds) {
       std::printf("RESULT gave_up_after_s=%d up=%zu\n", o.max_seconds, g->up);
+      if (o.probing && g->phase >= 3 && g->probe_back != clk::time_point{}) {
+        probe_report("after_restart", secs(g->probe_back - g->t0), secs(now - g->t0));
+      }
       break;
     }
     const bool round1_late = secs(now - g->t0) > o.round1_seconds;
@@ -515,6 +518,9 @@ awaitable<void> monitor() {
     }
     if (g->terminated && g->phase != 4) {
       std::printf("RESULT terminated_in_phase=%d\n", g->phase);
+      if (o.probing && g->phase >= 3 && g->probe_back != clk::time_point{}) {
+        probe_report("after_restart", secs(g->probe_back - g->t0), secs(now - g->t0));
+      }
       break;
     }
   }

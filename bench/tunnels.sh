@@ -134,7 +134,7 @@ start_relay 1
 # handshakes on the tool's single thread. It holds on after round 2 until told to stop.
 "$LOAD" "--port=$PORT" "--secret=$SECRET" --n=1 "--first=$N" --concurrency=1 --sources=1 \
   --sni=fe.load.test "--ping=$PING" "--round1_seconds=$ROUND1_SECONDS" \
-  "--max_seconds=$MAX_SECONDS" --hold > "$OUT/probe.out" 2>&1 &
+  "--max_seconds=$((MAX_SECONDS + 120))" --hold > "$OUT/probe.out" 2>&1 &
 probe_pid=$!
 if ! wait_for "$OUT/probe.out" '^READY' 60; then
   echo "no READY from the probe; see $OUT/probe.out" >&2

@@ -14,6 +14,11 @@
 #   AB_CHAIN            kiteline (TLS tunnel, default) or kiteline-plain
 #   AB_PARALLEL         visitors per download (default 1: throughput_1; 8 is
 #                       throughput_8's shape, each taking a 128 MiB range)
+#   AB_MODE             bulk (default) or rps: each "download" is then wrk (-t1,
+#                       AB_RPS_C connections, default 8, for AB_RPS_S seconds, default 3)
+#                       on the 1 KiB file, and the figures are requests/s and the
+#                       chain's CPU-ms per 1000 requests (small requests, the tunnel's
+#                       per-chunk costs)
 #   BENCH_KL_FE_EXTRA, BENCH_KL_BE_EXTRA   extra relay / connector options (both binaries)
 #   AB_B_FE_EXTRA, AB_B_BE_EXTRA           extra relay / connector options for binary B only
 #                       (a feature the older binary A lacks, e.g. "--accesslog=FILE")
@@ -22,16 +27,22 @@
 set -u
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
-case "${1:-}" in -h|--help|"") sed -n '2,21p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help|"") sed -n '2,26p' "$0"; exit 0 ;; esac
 [ $# -ge 2 ] || { echo "ab.sh: two binaries needed (see --help)" >&2; exit 2; }
 BIN_A=$(readlink -f "$1"); BIN_B=$(readlink -f "$2")
 STARTS=${3:-4}; DOWNLOADS=${4:-2}
 CHAIN=${AB_CHAIN:-kiteline}; PAR=${AB_PARALLEL:-1}
+MODE=${AB_MODE:-bulk}; RPS_C=${AB_RPS_C:-8}; RPS_S=${AB_RPS_S:-3}
+case "$MODE" in
+  bulk) N_RPS=0; N_BULK=$DOWNLOADS ;;
+  rps) N_RPS=$DOWNLOADS; N_BULK=0 ;;
+  *) echo "ab.sh: AB_MODE is bulk or rps" >&2; exit 2 ;;
+esac
 for b in "$BIN_A" "$BIN_B"; do
   [ -x "$b" ] || { echo "ab.sh: $b is not executable" >&2; exit 2; }
 done
 PATH=$PATH:/usr/sbin
-for tool in nginx curl openssl timeout python3; do
+for tool in nginx curl openssl timeout python3 wrk; do
   command -v "$tool" >/dev/null || { echo "ab.sh: $tool not found (bash scripts/install-deps.sh --bench)" >&2; exit 2; }
 done
 PY=$(command -v python3)
@@ -85,7 +96,20 @@ for ((s = 1; s <= STARTS; s++)); do
       BENCH_KL_FE_EXTRA=$SAVED_FE_EXTRA; BENCH_KL_BE_EXTRA=$SAVED_BE_EXTRA
     fi
     chain_start "$CHAIN" || { echo "ab.sh: $CHAIN ($v) did not start: $CHAIN_ERR" >&2; exit 1; }
-    for ((d = 1; d <= DOWNLOADS; d++)); do
+    for ((d = 1; d <= N_RPS; d++)); do
+      t0=$(ticks)
+      timeout -k 5 $((RPS_S + 30)) wrk -t1 -c"$RPS_C" -d"${RPS_S}s" -H "Host: $SITE" \
+        "http://127.0.0.1:$CHAIN_PORT/1k.bin" > "$WORK/wrk.txt" 2>&1
+      t1=$(ticks)
+      read -r rps _ _ req errs < <("${TOOL[@]}" wrk "$WORK/wrk.txt")
+      [ "${errs:-1}" = 0 ] || echo "ab.sh: wrk errors: ${errs:-?} of ${req:-?}" >&2
+      awk -v v="$v" -v s="$s" -v rps="${rps:-0}" -v req="${req:-0}" -v t=$((t1 - t0)) -v hz="$HZ" \
+          -v out="$WORK/results" 'BEGIN {
+        cpu = req > 0 ? (t / hz) * 1000 / (req / 1000) : 0
+        printf "%s start %d: %9.1f req/s  %.3f CPU-ms/1000 req\n", v, s, rps, cpu
+        printf "%s %.1f %.3f\n", v, rps, cpu >> out }'
+    done
+    for ((d = 1; d <= N_BULK; d++)); do
       t0=$(ticks); n0=$(date +%s%N)
       bytes=$(download)
       n1=$(date +%s%N); t1=$(ticks)
@@ -98,12 +122,14 @@ for ((s = 1; s <= STARTS; s++)); do
     chain_stop
   done
 done
-echo "medians over $((STARTS * DOWNLOADS)) downloads each ($CHAIN, $PAR visitor(s)):"
+unit1="MB/s"; unit2="CPU-s/GiB"
+[ "$MODE" = rps ] && { unit1="req/s"; unit2="CPU-ms/1000 req"; }
+echo "medians over $((STARTS * DOWNLOADS)) runs each ($CHAIN, $MODE, $PAR visitor(s)):"
 for v in A B; do
   bin=$BIN_A; [ "$v" = B ] && bin=$BIN_B
-  awk -v v="$v" '$1 == v {m[++n] = $2; c[n] = $3}
+  awk -v v="$v" -v u1="$unit1" -v u2="$unit2" '$1 == v {m[++n] = $2; c[n] = $3}
     function med(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
       return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
-    END { printf "  %s: %7.1f MB/s  %.3f CPU-s/GiB", v, med(m, n), med(c, n) }' "$WORK/results"
+    END { printf "  %s: %7.1f %s  %.3f %s", v, med(m, n), u1, med(c, n), u2 }' "$WORK/results"
   echo "  ($bin)"
 done

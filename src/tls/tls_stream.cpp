@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 
 #include <openssl/err.h>
+#include <sys/socket.h>
 
 #include "core/memory.hpp"
 
@@ -475,11 +477,35 @@ void tls_stream::release_libssl() noexcept {
 net::awaitable<std::error_code> tls_stream::wait_readable() {
   const bool buffered = in_pos_ < in_len_ || pend_len_ > 0 || next_.prefix_size() > 0 ||
                         (rx_ == nullptr && ::SSL_has_pending(ssl_) != 0);
-  if (buffered || read_error_ || in_eof_) {
+  if (buffered || read_error_ || in_eof_ || try_fill_now()) {
     co_return std::error_code{};
   }
   auto [ec] = co_await next_.socket().async_wait(net::tcp::socket::wait_read, net::use_tuple);
   co_return ec;
+}
+
+bool tls_stream::try_fill_now() noexcept {
+  // Only with the buffer of the last read still here (a busy connection: its next bytes are
+  // often waiting already, and the read the old path started with would have found them; an
+  // idle one gave the buffer back and just waits). One recv that never blocks: no bytes
+  // costs what the failed first try of an Asio read costs, and saves the event loop pass
+  // (and the epoll_ctl re-arm) that waiting first would add.
+  if (filling_ || in_.empty() || in_pos_ != in_len_) {
+    return false;
+  }
+  in_pos_ = 0;
+  in_len_ = 0;
+  const ::ssize_t n = ::recv(next_.socket().native_handle(), in_.data(), in_.size(), MSG_DONTWAIT);
+  if (n > 0) {
+    in_len_ = static_cast<std::size_t>(n);
+    return true;
+  }
+  if (n == 0) {
+    in_eof_ = true;
+    return true;
+  }
+  // EAGAIN: wait. Another error: read_some's socket read meets it again and reports it.
+  return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
 }
 
 net::awaitable<std::error_code> tls_stream::shutdown_send() {

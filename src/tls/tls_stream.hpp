@@ -140,6 +140,9 @@ class tls_stream {
   std::error_code take_error(int ret);
   net::awaitable<std::error_code> flush();
   net::awaitable<std::error_code> fill();
+  /// wait_readable()'s first look: one non-blocking read into the kept ciphertext buffer;
+  /// true when it brought bytes, the end or an error (read_some has work), false to wait.
+  bool try_fill_now() noexcept;
   /// Waits while more than reply_cap reply bytes are unsent (sends them if no one is sending).
   net::awaitable<std::error_code> drain_replies();
   void take_over_records();

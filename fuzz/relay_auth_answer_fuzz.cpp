@@ -44,10 +44,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   require(!g.qdays || *g.qdays > 0);
   require(!g.qconns || *g.qconns > 0);
-  require(!g.ips_per_sec || (g.ips_per_sec->first > 0 && g.ips_per_sec->second > 0));
+  require(!g.ips_per_sec || (g.ips_per_sec->n > 0 && g.ips_per_sec->seconds > 0));
   kiteline::wire::handshake_response r;
   const std::array<auth_grant, 2> both{g, g};
-  add_round_limits(r, both);
+  const auto chosen = add_round_limits(r, both);
+  require(chosen == g.ips_per_sec);
   require(r.quota == (g.quota_kb && *g.quota_kb > 0 ? g.quota_kb : std::nullopt));
   require(r.qconns == g.qconns && r.qdays == g.qdays);
   require(r.ips_per_sec.empty() == !g.ips_per_sec);

@@ -409,6 +409,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt_at(tcp::endpoint c
     status_.live = false;
     status_.live_kites = 0;
     status_.live_services.clear();
+    status_.quota = {};  // the relay states its limits again on the next tunnel
     status_.last_error = why;
   }
   if (!stopped_) {
@@ -494,10 +495,8 @@ void tunnel_client::on_control(const mux::control_chunk& c) {
   if (const auto grace = wire::drain_notice_grace(fields)) {
     on_relay_draining(*grace);
   }
-  for (const auto& f : fields) {
-    if (f.name == "Quota") {
-      ctx_->log->info("relay {}: quota now {} kB", label_, f.value);  // a re-check (spec 5.9)
-    }
+  if (c.quota) {
+    on_quota_chunk(*c.quota);
   }
   if (!wire::has_handshake_fields(fields) || !hs_) {
     return;

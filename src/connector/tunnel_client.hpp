@@ -18,6 +18,7 @@
 #include "connector/handshake.hpp"
 #include "connector/origin_dialer.hpp"
 #include "connector/relay_ping.hpp"
+#include "connector/relay_quota.hpp"
 #include "net/asio.hpp"
 #include "net/signal.hpp"
 #include "tls/transport.hpp"
@@ -41,6 +42,7 @@ struct relay_status {
   /// Round-trip time of the last successful relay ping (negative: none yet).
   std::chrono::microseconds ping_rtt{-1};
   std::vector<std::size_t> live_services;  ///< indexes into cfg.services of the live kites
+  relay_quota quota;            ///< the relay's limits on the current tunnel (--authdomain)
   bool retiring = false;        ///< no longer wanted (pool re-evaluation); closes when idle
   bool draining = false;        ///< the relay sent its drain notice on the current tunnel
   bool stopped = false;         ///< stop() ran: the relay is no longer used
@@ -98,6 +100,8 @@ class tunnel_client : public std::enable_shared_from_this<tunnel_client> {
   /// Applies one round's results: live kites, counters, one log line per kite, session id.
   void apply_results(const round_outcome& r);
   void on_control(const mux::control_chunk& c);
+  /// A Quota: chunk (the relay re-checked, spec 5.9): status_.quota, logged when it changed.
+  void on_quota_chunk(std::int64_t kb);
   /// The relay's drain notice: logged once per tunnel, status_.draining, ctx_->relay_going.
   void on_relay_draining(std::uint32_t grace);
   void set_error(std::string why);

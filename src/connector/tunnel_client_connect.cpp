@@ -145,6 +145,17 @@ std::string kite_label(const config::service& s) { return kite_proto(s) + ":" + 
 
 }  // namespace
 
+void tunnel_client::on_quota_chunk(std::int64_t kb) {
+  bool changed = false;
+  {
+    std::lock_guard lock(status_mu_);
+    changed = status_.quota.apply_chunk(kb);
+  }
+  // The relay re-sends it at every re-check (spec 8.4): logged when it moved.
+  ctx_->log->log(changed ? spdlog::level::info : spdlog::level::debug,
+                 "relay {}: quota now {} kB", label_, kb);
+}
+
 void tunnel_client::apply_results(const round_outcome& r) {
   const auto& services = ctx_->cfg.services;
   if (r.quota_kb || r.qconns || r.qdays || !r.ips_per_sec.empty()) {
@@ -155,6 +166,8 @@ void tunnel_client::apply_results(const round_outcome& r) {
     ctx_->log->info("relay {}: quota {} kB, streams {}, days {}, visitor IPs/s {}", label_,
                     num(r.quota_kb), num(r.qconns), num(r.qdays),
                     r.ips_per_sec.empty() ? "-" : r.ips_per_sec);
+    std::lock_guard lock(status_mu_);
+    status_.quota.apply_round(r);
   }
   for (const auto& k : r.kites) {
     const auto& res = k.result;

@@ -1,7 +1,9 @@
 #include "console/connector_pages.hpp"
 
 #include <algorithm>
+#include <optional>
 
+#include "connector/relay_quota.hpp"
 #include "console/format.hpp"
 #include "metrics/exposition.hpp"
 
@@ -58,6 +60,37 @@ std::string ping_text(const connector::relay_status& st) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f ms", static_cast<double>(st.ping_rtt.count()) / 1000.0);
   return buf;
+}
+
+/// A number, or JSON null.
+std::string json_number(const std::optional<std::int64_t>& v) {
+  return v ? std::to_string(*v) : std::string("null");
+}
+
+/// The relay's limits on the tunnel as JSON members (pagekite.py's names; null when absent).
+std::string quota_json(const connector::relay_quota& q) {
+  return ",\"quota_kb\":" + json_number(q.quota_kb) + ",\"quota_conns\":" +
+         json_number(q.quota_conns) + ",\"quota_days\":" + json_number(q.quota_days) +
+         ",\"ips_per_sec\":" + (q.ips_per_sec.empty() ? "null" : json_string(q.ips_per_sec));
+}
+
+/// The same for people: "1024 kB, 5 conns, 30 days, 2 IPs/60 s"; "-" when the relay set none.
+std::string quota_text(const connector::relay_quota& q) {
+  std::string t;
+  auto add = [&t](const std::string& part) { t += (t.empty() ? "" : ", ") + part; };
+  if (q.quota_kb) {
+    add(std::to_string(*q.quota_kb) + " kB");
+  }
+  if (q.quota_conns) {
+    add(std::to_string(*q.quota_conns) + " conns");
+  }
+  if (q.quota_days) {
+    add(std::to_string(*q.quota_days) + " days");
+  }
+  if (const auto slash = q.ips_per_sec.find('/'); slash != std::string::npos) {
+    add(q.ips_per_sec.substr(0, slash) + " IPs/" + q.ips_per_sec.substr(slash + 1) + " s");
+  }
+  return t.empty() ? "-" : t;
 }
 
 }  // namespace
@@ -136,7 +169,8 @@ std::string connector_json(const connector::connector_snapshot& s,
               ? std::string("null")
               : metrics::format_value(static_cast<double>(r.status.ping_rtt.count()) / 1e6)) +
          ",\"streams\":" + std::to_string(r.streams) +
-         ",\"last_error\":" + json_string(r.status.last_error) + "}";
+         ",\"last_error\":" + json_string(r.status.last_error) + quota_json(r.status.quota) +
+         "}";
   }
   j += "],\"kites\":[";
   bool first = true;
@@ -171,14 +205,15 @@ std::string connector_html(const connector::connector_snapshot& s,
                   html(duration_text(uptime(s))) + " (since " + html(utc_time(s.started)) +
                   ") &middot; " + std::to_string(s.workers) + " worker(s)</p>\n";
   b += "<h2 id=\"relays\">Relays</h2>\n<table><tr><th>Relay</th><th>State</th><th>Ping</th>"
-       "<th>Relay id</th><th>Streams</th><th>Last error</th></tr>\n";
+       "<th>Relay id</th><th>Streams</th><th>Quota</th><th>Last error</th></tr>\n";
   for (const auto& r : s.relays) {
     const std::string state = state_of(r.status);
     b += "<tr><td>" + html(r.status.label) + "</td><td class=\"" +
          (r.status.live ? "up" : "down") + "\">" + html(state) + "</td><td class=\"n\">" +
          html(ping_text(r.status)) + "</td><td><code>" + html(r.status.uuid.substr(0, 12)) +
          "</code></td><td class=\"n\">" + std::to_string(r.streams) + "</td><td>" +
-         html(r.status.last_error) + "</td></tr>\n";
+         html(quota_text(r.status.quota)) + "</td><td>" + html(r.status.last_error) +
+         "</td></tr>\n";
   }
   b += "</table>\n<h2 id=\"kites\">Kites</h2>\n<table><tr><th>Kite</th><th>Public URL</th>"
        "<th>State</th><th>Relays</th></tr>\n";
@@ -222,7 +257,8 @@ std::string connector_dump(const connector::connector_snapshot& s,
     d += "\nstate dump: relay " + r.status.label + " state=" + state_of(r.status) +
          " ping=" + ping_text(r.status) + " streams=" + std::to_string(r.streams) +
          " tunnel_received=" + std::to_string(r.tunnel_received) +
-         " tunnel_sent=" + std::to_string(r.tunnel_sent);
+         " tunnel_sent=" + std::to_string(r.tunnel_sent) +
+         (r.status.quota.quota_kb ? " quota_kb=" + std::to_string(*r.status.quota.quota_kb) : "");
   }
   for (std::size_t i = 0; i < cfg.services.size(); ++i) {
     if (!cfg.services[i].enabled) {

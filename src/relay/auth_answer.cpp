@@ -122,8 +122,8 @@ auth_grant decode_auth_answer(std::array<std::uint8_t, 4> first_a, std::string_v
       const auto ipc = parse_hex(err_parts[1]);
       const auto secs = parse_hex(err_parts[2]);
       if (ipc && secs && *ipc > 0 && *secs > 0 && *ipc <= 0xffffffff && *secs <= 0xffffffff) {
-        g.ips_per_sec = std::pair{static_cast<std::uint32_t>(*ipc),
-                                  static_cast<std::uint32_t>(*secs)};
+        g.ips_per_sec = ip_limit{static_cast<std::uint32_t>(*ipc),
+                                 static_cast<std::uint32_t>(*secs)};
       }
     }
   }
@@ -158,8 +158,8 @@ auth_grant decode_auth_answer(std::array<std::uint8_t, 4> first_a, std::string_v
   return g;
 }
 
-std::optional<std::pair<std::uint32_t, std::uint32_t>> add_round_limits(
-    wire::handshake_response& resp, std::span<const auth_grant> accepted) {
+std::optional<ip_limit> add_round_limits(wire::handshake_response& resp,
+                                         std::span<const auth_grant> accepted) {
   for (const auto& g : accepted) {
     if (g.qconns && *g.qconns != 0 && (!resp.qconns || *g.qconns < *resp.qconns)) {
       resp.qconns = g.qconns;
@@ -171,24 +171,14 @@ std::optional<std::pair<std::uint32_t, std::uint32_t>> add_round_limits(
       resp.quota = g.quota_kb;
     }
   }
-  const auth_grant* strictest = nullptr;
+  std::optional<ip_limit> chosen;
   for (const auto& g : accepted) {
-    if (!g.ips_per_sec) {
-      continue;
-    }
-    // a/b < c/d  <=>  a*d < c*b (no floating point).
-    if (strictest == nullptr ||
-        static_cast<std::uint64_t>(g.ips_per_sec->first) * strictest->ips_per_sec->second <
-            static_cast<std::uint64_t>(strictest->ips_per_sec->first) * g.ips_per_sec->second) {
-      strictest = &g;
-    }
+    chosen = strictest(chosen, g.ips_per_sec);
   }
-  if (strictest == nullptr) {
-    return std::nullopt;
+  if (chosen) {
+    resp.ips_per_sec = std::to_string(chosen->n) + "/" + std::to_string(chosen->seconds);
   }
-  resp.ips_per_sec = std::to_string(strictest->ips_per_sec->first) + "/" +
-                     std::to_string(strictest->ips_per_sec->second);
-  return strictest->ips_per_sec;
+  return chosen;
 }
 
 }  // namespace kiteline::relay

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "config/relay_config.hpp"
+#include "relay/visitor_limit.hpp"
 #include "wire/handshake.hpp"
 
 #include <array>
@@ -14,7 +15,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace kiteline::relay {
@@ -32,7 +32,7 @@ struct auth_grant {
   std::optional<std::int64_t> quota_kb;  ///< granted: the transfer quota (> 0)
   std::optional<std::int64_t> qdays;     ///< from CNAME extras (non-zero)
   std::optional<std::int64_t> qconns;    ///< from CNAME extras (non-zero)
-  std::optional<std::pair<std::uint32_t, std::uint32_t>> ips_per_sec;  ///< (IPs, seconds)
+  std::optional<ip_limit> ips_per_sec;   ///< from CNAME extras: IPs per seconds (both > 0)
 
   friend bool operator==(const auth_grant&, const auth_grant&) = default;
 };
@@ -45,7 +45,7 @@ struct tunnel_limits {
   std::uint64_t counted_from = 0;        ///< visitor bytes at the last answer
   std::optional<std::int64_t> qconns;    ///< streams at once (enforced by the visitor path)
   std::optional<std::int64_t> qdays;     ///< days left (shown only)
-  std::optional<std::pair<std::uint32_t, std::uint32_t>> ips_per_sec;  ///< (IPs, seconds)
+  std::optional<ip_limit> ips_per_sec;   ///< the authority's visitor limit (access_control)
   std::vector<wire::kite_request> auth_kites;  ///< kite lines the authority granted (re-checks)
 
   /// May one more stream open on the tunnel with `open` streams (QConns)?
@@ -82,10 +82,10 @@ struct tunnel_limits {
                                             std::string_view canonical, bool via_cname);
 
 /// Adds a round's limit fields to `resp` from the grants of its accepted kites, as pagekite.py:
-/// the smallest non-zero QConns and QDays, the strictest IPsPerSec (fewest IPs per second), the
-/// smallest positive Quota. Absent fields stay absent. Returns the IPsPerSec chosen, (IPs,
-/// seconds), as numbers for the tunnel's own limit.
-std::optional<std::pair<std::uint32_t, std::uint32_t>> add_round_limits(
-    wire::handshake_response& resp, std::span<const auth_grant> accepted);
+/// the smallest non-zero QConns and QDays, the strictest IPsPerSec (relay/visitor_limit's
+/// strictest(): fewest IPs per second, the first of equals), the smallest positive Quota.
+/// Absent fields stay absent. Returns the IPsPerSec chosen, for the tunnel's own limit.
+std::optional<ip_limit> add_round_limits(wire::handshake_response& resp,
+                                         std::span<const auth_grant> accepted);
 
 }  // namespace kiteline::relay

@@ -15,7 +15,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace kiteline::relay {
@@ -87,8 +86,8 @@ struct kite_round_result {
   std::vector<kite_decision> decisions;  ///< one per kite line, in order
   std::vector<std::string> new_keys;     ///< keys to register now (verdict accepted), in order
   bool rejected = false;                 ///< some kite was refused (Invalid or Duplicate)
-  /// The IPsPerSec of response, (IPs, seconds), as numbers (an authority's grant; else none).
-  std::optional<std::pair<std::uint32_t, std::uint32_t>> ips_per_sec;
+  /// The IPsPerSec of response as a limit (an authority's grant; else none).
+  std::optional<ip_limit> ips_per_sec;
 };
 
 /// Decides one round of kite lines (the handshake's, or an in-tunnel round of Flow B), in the

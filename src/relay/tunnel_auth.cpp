@@ -27,8 +27,8 @@ std::uint64_t visitor_bytes(const tunnel& tun) {
   return tun.link->stats().local_in + tun.link->stats().local_out;
 }
 
-std::string ips_text(const std::optional<std::pair<std::uint32_t, std::uint32_t>>& l) {
-  return l ? std::to_string(l->first) + "/" + std::to_string(l->second) : std::string("-");
+std::string ips_text(const std::optional<ip_limit>& l) {
+  return l ? std::to_string(l->n) + "/" + std::to_string(l->seconds) : std::string("-");
 }
 
 }  // namespace
@@ -107,8 +107,7 @@ tunnel_acceptor::awaitable_round tunnel_acceptor::process_kites(
     l.qdays = r.qdays;
     l.ips_per_sec = round.ips_per_sec;  // the strictest of the round's grants
     if (l.ips_per_sec) {  // the authority's IPsPerSec: applied with --ratelimit_ips
-      srv_.access.set_authority_limit(tun->id, ip_limit{l.ips_per_sec->first,
-                                                        l.ips_per_sec->second});
+      srv_.access.set_authority_limit(tun->id, *l.ips_per_sec);
     }
     srv_.log().info("tunnel={} limits quota_kb={} qconns={} qdays={} ips_per_sec={}", tun->id,
                     r.quota ? std::to_string(*r.quota) : "-",

@@ -6,15 +6,21 @@
 # pagekite.py does (spec 4.3): SALT8 + sha1(secret + "PROTO:DOMAIN:BSALT:FSALT" + SALT8)[:28].
 # Answers: an A record a.b.c.d = the quota in kB; 255.255.255.1 bad signature; 255.255.255.0
 # unknown user; a CNAME ERR[-IPC-SECS].x.DAYS.CONNS.<tag>.quota.<zone> for the extras, whose A
-# is given by <tag>: q<hex> = quota, e<n> = 255.255.255.n.
+# is given by <tag>: q<hex> = quota, e<n> = 255.255.255.n. A ("file", NAME) user reads its
+# answer at each query from ANSWERS_DIR/NAME, "a a.b.c.d" or "cname label.x.DAYS.CONNS.tag"
+# (tests change it to make a re-check see a new quota); no file = unknown user.
+# Usage: pagekite_authority.py ZONE [SLOW_SECONDS [ANSWERS_DIR]]
 import hashlib
+import os
 import sys
 import time
 
 ZONE = sys.argv[1].rstrip('.').lower() if len(sys.argv) > 1 else 'auth.test'
 SLOW_SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 4.0
+ANSWERS_DIR = sys.argv[3] if len(sys.argv) > 3 else None
 
-# kite domain -> (secret, answer). answer: ("a", "a.b.c.d") or ("cname", "label.x.DAYS.CONNS.tag")
+# kite domain -> (secret, answer). answer: ("a", "a.b.c.d"), ("cname", "label.x.DAYS.CONNS.tag")
+# or ("file", NAME). The s3cret users are the kiteline test connector's (connector_process).
 USERS = {
     'good.kites.example': ('goodsecret', ('a', '0.0.4.0')),
     '_any_.wild.kites.example': ('wildsecret', ('a', '0.0.8.0')),
@@ -23,6 +29,9 @@ USERS = {
     'zero.kites.example': ('zerosecret', ('a', '0.0.0.0')),
     'slow.kites.example': ('slowsecret', ('a', '0.0.4.0')),
     'exhaust.kites.example': ('exhaustsecret', ('a', '0.0.0.4')),
+    # 2 distinct visitors per 3600 s (hex 2, e10), quota 1024 kB.
+    'ips.kites.example': ('s3cret', ('cname', 'ok-2-e10.x.0.0.q400')),
+    'quota.kites.example': ('s3cret', ('file', 'quota')),
 }
 
 SOA = 'ns.%s. hostmaster.%s. 1 3600 600 86400 1' % (ZONE, ZONE)
@@ -35,6 +44,15 @@ def out(line):
 
 def data(qname, qtype, content, qid):
     out('DATA\t%s\tIN\t%s\t1\t%s\t%s' % (qname, qtype, qid, content))
+
+
+def file_answer(name):
+    try:
+        with open(os.path.join(ANSWERS_DIR or '.', name)) as f:
+            kind, value = f.read().split()
+        return kind, value
+    except (OSError, ValueError):
+        return None, None
 
 
 def sign_ok(secret, proto, domain, bsalt, fsalt, sig):
@@ -75,6 +93,12 @@ def answer(qname, qtype, qid):
             data(qname, 'A', '255.255.255.0', qid)
         return
     secret, (kind, value) = user
+    if kind == 'file':
+        kind, value = file_answer(value)
+        if kind is None:
+            if qtype != 'CNAME':
+                data(qname, 'A', '255.255.255.0', qid)
+            return
     if domain.startswith('slow.'):
         time.sleep(SLOW_SECONDS)
     if not sign_ok(secret, proto, domain, bsalt, fsalt, sig):

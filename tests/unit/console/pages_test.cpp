@@ -138,5 +138,38 @@ TEST(connector_pages, relays_kites_and_requests) {
             std::string::npos) << j;
 }
 
+// The relay's limits on the tunnel (--authdomain): pagekite.py's names in /status.json (null
+// when the relay set none), a Quota column on the page, quota_kb in the state dump.
+TEST(connector_pages, relay_quota_fields) {
+  config::connector_config cfg;
+  connector::connector_snapshot snap;
+  connector::relay_snapshot plain;
+  plain.status.label = "a.example:443";
+  connector::relay_snapshot limited;
+  limited.status.label = "b.example:443";
+  limited.status.quota.quota_kb = 2048;
+  limited.status.quota.quota_conns = 5;
+  limited.status.quota.quota_days = 30;
+  limited.status.quota.ips_per_sec = "2/3600";
+  snap.relays = {plain, limited};
+  const std::string j = connector_json(snap, cfg);
+  EXPECT_NE(j.find("\"last_error\":\"\",\"quota_kb\":null,\"quota_conns\":null,"
+                   "\"quota_days\":null,\"ips_per_sec\":null}"),
+            std::string::npos)
+      << j;
+  EXPECT_NE(j.find("\"quota_kb\":2048,\"quota_conns\":5,\"quota_days\":30,"
+                   "\"ips_per_sec\":\"2/3600\"}"),
+            std::string::npos)
+      << j;
+  const std::string h = connector_html(snap, cfg);
+  EXPECT_NE(h.find("<th>Quota</th>"), std::string::npos);
+  EXPECT_NE(h.find("<td>2048 kB, 5 conns, 30 days, 2 IPs/3600 s</td>"), std::string::npos) << h;
+  EXPECT_NE(h.find("<td>-</td>"), std::string::npos);
+  const std::string d = connector_dump(snap, cfg);
+  EXPECT_NE(d.find("relay b.example:443 state=starting"), std::string::npos) << d;
+  EXPECT_NE(d.find(" quota_kb=2048"), std::string::npos) << d;
+  EXPECT_EQ(d.find(" quota_kb=", d.find("relay a.example")), d.find(" quota_kb=2048"));
+}
+
 }  // namespace
 }  // namespace kiteline::console

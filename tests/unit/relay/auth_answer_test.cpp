@@ -71,7 +71,7 @@ TEST(AuthAnswer, CnameExtras) {
   EXPECT_EQ(g.qdays, 30);
   EXPECT_EQ(g.qconns, 5);
   ASSERT_TRUE(g.ips_per_sec);
-  EXPECT_EQ(*g.ips_per_sec, (std::pair<std::uint32_t, std::uint32_t>{3, 900}));
+  EXPECT_EQ(*g.ips_per_sec, (ip_limit{3, 900}));
   g = decode_auth_answer({255, 255, 255, 2}, "nodays.x.0.0.rest", true);
   EXPECT_EQ(g.outcome, kind::refused);
   EXPECT_EQ(g.reason, "nodays");
@@ -103,24 +103,43 @@ TEST(AuthAnswer, RoundLimitsAreTheStrictest) {
   a.quota_kb = 2048;
   a.qconns = 5;
   a.qdays = 0;
-  a.ips_per_sec = std::pair{3u, 900u};
+  a.ips_per_sec = ip_limit{3, 900};
   auth_grant b;
   b.outcome = kind::granted;
   b.quota_kb = 1024;
   b.qconns = 7;
   b.qdays = 30;
-  b.ips_per_sec = std::pair{1u, 60u};  // 1/60 > 3/900: less strict
+  b.ips_per_sec = ip_limit{1, 60};  // 1/60 > 3/900: less strict
   const std::vector<auth_grant> both{a, b};
   wire::handshake_response r;
-  add_round_limits(r, both);
+  EXPECT_EQ(add_round_limits(r, both), (ip_limit{3, 900}));
   EXPECT_EQ(r.quota, 1024);
   EXPECT_EQ(r.qconns, 5);
   EXPECT_EQ(r.qdays, 30);
   EXPECT_EQ(r.ips_per_sec, "3/900");
   wire::handshake_response none;
-  add_round_limits(none, {});
+  EXPECT_FALSE(add_round_limits(none, {}));
   EXPECT_FALSE(none.quota || none.qconns || none.qdays);
   EXPECT_TRUE(none.ips_per_sec.empty());
+}
+
+// One comparison of limits (visitor_limit's strictest): equal rates keep the first grant's
+// figures, as pagekite.py's loop does; a grant without IPsPerSec does not clear one.
+TEST(AuthAnswer, RoundIpsPerSecUsesTheVisitorLimitsStrictest) {
+  auth_grant a;
+  a.outcome = kind::granted;
+  a.quota_kb = 10;
+  a.ips_per_sec = ip_limit{2, 120};
+  auth_grant b = a;
+  b.ips_per_sec = ip_limit{1, 60};  // the same rate
+  auth_grant c = a;
+  c.ips_per_sec.reset();
+  const std::vector<auth_grant> grants{a, c, b};
+  wire::handshake_response r;
+  const auto chosen = add_round_limits(r, grants);
+  EXPECT_EQ(chosen, (ip_limit{2, 120}));
+  EXPECT_EQ(chosen, strictest(strictest(a.ips_per_sec, c.ips_per_sec), b.ips_per_sec));
+  EXPECT_EQ(r.ips_per_sec, "2/120");
 }
 
 TEST(AuthAnswer, TunnelQuotaCountsVisitorBytes) {

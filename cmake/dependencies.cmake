@@ -4,6 +4,9 @@ find_package(OpenSSL 3.0 REQUIRED)
 find_package(Threads REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog REQUIRED)
+# JSON of --authdomain auth apps' answers (relay/auth_app_answer): Debian's nlohmann-json3-dev,
+# header only; 3.10 for its non-recursive parser and destructor.
+find_package(nlohmann_json 3.10 REQUIRED)
 
 # Standalone Asio is header-only (libasio-dev).
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)

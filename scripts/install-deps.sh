@@ -11,7 +11,7 @@ if [ "${1:-}" = --bench ]; then BENCH=1; fi
 PACKAGES=(
   build-essential cmake ninja-build clang libclang-rt-14-dev
   libasio-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libspdlog-dev libfmt-dev libc-ares-dev pkg-config
+  libspdlog-dev libfmt-dev libc-ares-dev nlohmann-json3-dev pkg-config
   openssl curl socat python3
   pagekite python3-socksipychain
   pdns-server pdns-backend-pipe

@@ -168,7 +168,8 @@ constexpr std::array table{
     option_spec{"authdomain", 'A', list, relay, impl, rel, "[DOMAIN:]SUFFIX",
                 "authenticate kites with no --domain secret (or a failing one) by asking DNS "
                 "about BSALT.FSALT.SIGNATURE.PROTO.DOMAIN.SUFFIX (pagekite.py's protocol; the "
-                "longest KITEDOMAIN wins)", ""},
+                "longest KITEDOMAIN wins); a SUFFIX holding a '/' is an auth app, "
+                "[DOMAIN:]/path/app, run with --auth DOMAIN or --zk-auth QNAME (spec 8.3)", ""},
     option_spec{"auththreads", '\0', scalar, relay, impl, rel, "N",
                 "authority lookups in flight at once, relay-wide; a kite that finds them all "
                 "busy is refused (default 64; pagekite.py: threads)", ""},
@@ -180,8 +181,8 @@ constexpr std::array table{
     option_spec{"authdns", '\0', scalar, relay, impl, rel, "IP:PORT",
                 "the nameserver --authdomain asks (default: /etc/resolv.conf's; kiteline)", ""},
     option_spec{"authdns_timeout", '\0', scalar, relay, impl, rel, "SECONDS",
-                "give up on an authority lookup after this long and refuse the kite "
-                "(default 5; kiteline)", ""},
+                "give up on an authority lookup (DNS, or an auth app's answer) after this "
+                "long and refuse the kite (default 5; kiteline)", ""},
     option_spec{"authdomain_recheck_seconds", '\0', scalar, relay, impl, rel, "SECONDS",
                 "re-ask the authority about a tunnel's kites this often and push its quota "
                 "(default 900, as pagekite.py; kiteline)", ""},

@@ -64,10 +64,11 @@ inline std::vector<std::string> default_relay_protos() {
 }
 
 /// One --authdomain=[KITEDOMAIN:]SUFFIX (spec 8.2): kites named *.KITEDOMAIN (any kite when
-/// KITEDOMAIN is empty) are authenticated by asking DNS about a name under SUFFIX.
+/// KITEDOMAIN is empty) are authenticated by asking DNS about a name under SUFFIX, or, when
+/// SUFFIX holds a '/', by the auth app at that absolute path (spec 8.3; relay/auth_app).
 struct authdomain_rule {
   std::string kite_domain;  ///< lower case; "" = the default rule
-  std::string suffix;       ///< the authority's zone, without a trailing dot
+  std::string suffix;       ///< the authority's zone, without a trailing dot; or the app's path
 
   friend bool operator==(const authdomain_rule&, const authdomain_rule&) = default;
 };

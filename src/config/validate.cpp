@@ -59,7 +59,8 @@ void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
       cfg.local_kites.empty()) {
     add(errors, "", "domain",
         "the relay refuses to start with no way to authenticate connectors: give "
-        "--domain=PROTOS:DOMAIN:SECRET, --authdomain=[DOMAIN:]SUFFIX or --tls_client_ca=FILE, "
+        "--domain=PROTOS:DOMAIN:SECRET, --authdomain=[DOMAIN:]SUFFIX (or an auth app, "
+        "--authdomain=/path/app) or --tls_client_ca=FILE, "
         "or serve kites itself with --service_on");
   }
   if (cfg.tls_client_required && cfg.tls_client_ca.empty()) {

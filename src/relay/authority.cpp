@@ -16,11 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::size_t cache_capacity = 4096;
-/// Granted and refused answers are kept briefly: a connector that reconnects in a loop does not
-/// make the relay ask again each time. Failures are never kept.
-constexpr auto cache_ttl = 30s;
-
 std::once_flag ares_init_once;
 
 auth_grant failed(std::string detail) {
@@ -225,53 +220,20 @@ authority::authority(const config::relay_auth_config& cfg, std::vector<asio::io_
 
 authority::~authority() = default;
 
-std::optional<auth_grant> authority::cached(const std::string& qname) {
-  std::lock_guard lock(cache_mu_);
-  auto it = cache_.find(qname);
-  if (it == cache_.end()) {
-    return std::nullopt;
-  }
-  if (it->second.expires <= std::chrono::steady_clock::now()) {
-    cache_.erase(it);
-    return std::nullopt;
-  }
-  return it->second.grant;
-}
-
-void authority::remember(const std::string& qname, const auth_grant& g) {
-  if (g.outcome == auth_grant::kind::failed) {
-    return;
-  }
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(cache_mu_);
-  if (cache_.size() >= cache_capacity) {
-    std::erase_if(cache_, [now](const auto& e) { return e.second.expires <= now; });
-    if (cache_.size() >= cache_capacity) {
-      cache_.erase(cache_.begin());  // bounded: drop one (the map's first) rather than grow
-    }
-  }
-  cache_[qname] = {g, now + cache_ttl};
-}
-
 net::awaitable<auth_grant> authority::ask(std::size_t worker, std::string qname, bool fresh) {
   if (!fresh) {
-    if (auto hit = cached(qname)) {
+    if (auto hit = cache_.find(qname)) {
       co_return *hit;
     }
   }
   // The bound on lookups in flight, relay-wide: beyond it a kite is refused at once (fail
   // closed) rather than queued behind a slow authority.
-  std::size_t now_in = in_flight_.load();
-  do {
-    if (now_in >= cfg_.max_in_flight) {
-      co_return failed("authority queue full (" + std::to_string(now_in) +
-                       " lookups in flight, --auththreads)");
-    }
-  } while (!in_flight_.compare_exchange_weak(now_in, now_in + 1));
-  struct release {
-    std::atomic<std::size_t>& n;
-    ~release() { --n; }
-  } releaser{in_flight_};
+  std::size_t taken = 0;
+  const auto slot = in_flight_slot::take(in_flight_, cfg_.max_in_flight, taken);
+  if (!slot) {
+    co_return failed("authority queue full (" + std::to_string(taken) +
+                     " lookups in flight, --auththreads)");
+  }
 
   auto& ch = channels_.at(worker);
   if (!ch) {
@@ -301,7 +263,9 @@ net::awaitable<auth_grant> authority::ask(std::size_t worker, std::string qname,
   }
   deadline.cancel();
   auth_grant g = p->result ? *p->result : failed("lookup abandoned");
-  remember(p->qname, g);
+  if (g.outcome != auth_grant::kind::failed) {
+    cache_.put(p->qname, g);
+  }
   co_return g;
 }
 

@@ -6,6 +6,7 @@
 #include "config/relay_config.hpp"
 #include "net/asio.hpp"
 #include "relay/auth_answer.hpp"
+#include "relay/auth_cache.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -39,19 +40,13 @@ class authority {
   struct channel;  ///< one worker's c-ares channel and watched sockets (authority.cpp)
 
  private:
-  std::optional<auth_grant> cached(const std::string& qname);
-  void remember(const std::string& qname, const auth_grant& g);
-
   const config::relay_auth_config cfg_;
   std::vector<asio::io_context*> contexts_;
   std::vector<std::shared_ptr<channel>> channels_;  ///< [worker], touched on that worker only
   std::atomic<std::size_t> in_flight_{0};
-  std::mutex cache_mu_;
-  struct cache_entry {
-    auth_grant grant;
-    std::chrono::steady_clock::time_point expires;
-  };
-  std::map<std::string, cache_entry, std::less<>> cache_;
+  /// Granted and refused answers, kept briefly: a connector that reconnects in a loop does
+  /// not make the relay ask again each time. Failures are never kept.
+  auth_cache<auth_grant> cache_;
 };
 
 }  // namespace kiteline::relay

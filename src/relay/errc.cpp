@@ -18,6 +18,7 @@ class category final : public std::error_category {
       case errc::probation_full_for_address:
         return "too many tunnels awaiting a kite from this address";
       case errc::bad_access_rules: return "bad access rules";
+      case errc::auth_app: return "unusable auth app";
     }
     return "unknown kiteline.relay error";
   }

@@ -15,6 +15,7 @@ enum class errc {
   probation_full = 5,              ///< --max_unauth_tunnels tunnels await a kite already
   probation_full_for_address = 6,  ///< as many from this address (--max_unauth_tunnels N/M)
   bad_access_rules = 7,  ///< an ACL rule or the --accept_acl_file cannot be used at start
+  auth_app = 8,          ///< an --authdomain auth app cannot be run, or names no capability
 };
 
 /// The "kiteline.relay" category.

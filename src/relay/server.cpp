@@ -121,6 +121,9 @@ server::server(config::relay_config cfg, std::shared_ptr<spdlog::logger> log)
 server::~server() { stop(); }
 
 outcome<void> server::start() {
+  if (auto apps = impl_->tunnel_job.start_auth_apps(); !apps.empty()) {
+    return failure(errc::auth_app, apps);  // --authdomain=/path/app (relay/auth_app)
+  }
   std::vector<std::string> policy_warnings;
   auto policy = tls::make_policy(cfg_.tls_protocols, cfg_.tls_legacy, cfg_.tls_ciphers,
                                  policy_warnings);

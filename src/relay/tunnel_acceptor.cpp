@@ -74,7 +74,10 @@ std::uint64_t token_clock() {
 }
 
 tunnel_acceptor::tunnel_acceptor(server::impl& srv)
-    : srv_(srv), fe_secret_(random_hex(32)), auth_(srv.cfg().auth, worker_contexts(srv.pool)) {
+    : srv_(srv),
+      fe_secret_(random_hex(32)),
+      auth_(srv.cfg().auth, worker_contexts(srv.pool)),
+      apps_(srv.cfg().auth, worker_contexts(srv.pool), srv.log_ptr()) {
   if (!srv.cfg().auth.domains.empty() && srv.cfg().auth.fail_open) {
     srv.log().warn(
         "--authfail_open: a kite whose --authdomain lookup fails (error, timeout, queue full) "

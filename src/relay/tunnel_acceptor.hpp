@@ -6,6 +6,7 @@
 #include "core/outcome.hpp"
 #include "mux/session.hpp"
 #include "net/asio.hpp"
+#include "relay/auth_app.hpp"
 #include "relay/authority.hpp"
 #include "relay/kite_policy.hpp"
 #include "relay/server.hpp"
@@ -51,6 +52,10 @@ class tunnel_acceptor {
   net::awaitable<void> run(std::size_t worker, tls::transport t, std::vector<std::byte> buf,
                            std::size_t head_len, std::string peer, bool local = false);
 
+  /// Asks each --authdomain auth app for its capabilities (relay/auth_app): "" when all can
+  /// be used, else the operator's error. Once, from server::start(), before the workers run.
+  [[nodiscard]] std::string start_auth_apps() { return apps_.start(); }
+
  private:
   /// A decided round: the answer, the keys to register, whether a kite was refused.
   struct round_outcome {
@@ -91,6 +96,7 @@ class tunnel_acceptor {
   server::impl& srv_;
   const std::string fe_secret_;
   authority auth_;
+  auth_apps apps_;  ///< --authdomain=/path/app (relay/auth_app)
   /// Challenge tokens already used: each is accepted once (shared by every worker).
   token_book used_tokens_;
   std::atomic<std::uint64_t> next_tunnel_id_{1};

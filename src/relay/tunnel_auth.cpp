@@ -1,5 +1,5 @@
-// tunnel_acceptor's kite rounds with --authdomain (spec 4.6, 8.2, 8.4): the authority lookups
-// before a round is decided, in-tunnel rounds, quota re-checks and the quota's end.
+// tunnel_acceptor's kite rounds with --authdomain (spec 4.6, 8.2-8.4): the authority lookups
+// (DNS or auth app) before a round is decided, in-tunnel rounds, quota re-checks and the quota's end.
 #include "core/text.hpp"
 #include "net/spawn.hpp"
 #include "relay/local_kites.hpp"
@@ -67,7 +67,14 @@ tunnel_acceptor::awaitable_round tunnel_acceptor::process_kites(
   std::vector<std::optional<auth_grant>> answers(kites.size());
   const auto queries = authority_queries(srv_.cfg(), in, view);
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    if (queries[i]) {
+    if (!queries[i]) {
+      continue;
+    }
+    // The rule that made the query: a DNS suffix, or an auth app (spec 8.3).
+    const auto rule = pick_auth_suffix(srv_.cfg().auth.domains, kites[i].domain);
+    if (rule && is_auth_app(*rule)) {
+      answers[i] = co_await apps_.ask(std::string(*rule), kites[i], recheck);
+    } else {
       answers[i] = co_await auth_.ask(tun->worker, *queries[i], recheck);
     }
   }

@@ -10,7 +10,7 @@
 # -Werror, clang's own check, both fail the build rather than silently parse again):
 #   asio       kiteline_net         -> the I/O modules and the executable
 #   test_asio  kiteline_test_fixtures -> the integration, process and Asio unit suites
-#   test       kiteline_test_base   -> the other unit suites (GoogleTest only)
+#   test       kiteline_test_base   -> (unused: see the end of this file)
 # Targets with few Asio files (config, the pure modules, fuzz and bench) take none: loading a
 # 200 MB header costs a file that needs none of it more than it saves.
 option(KITELINE_PCH "Precompiled headers for Asio/OpenSSL/spdlog/GoogleTest (CI builds)" OFF)
@@ -65,8 +65,7 @@ function(kiteline_precompiled_headers)
                  kiteline_unit_tunnel kiteline_unit_console)
     kiteline_pch(${target} test_asio)
   endforeach()
-  foreach(mod test_base unit_core unit_metrics unit_http unit_wire unit_sniff unit_mux unit_tls
-              unit_keys unit_accesslog unit_config unit_relay unit_connector)
-    kiteline_pch(kiteline_${mod} test)
-  endforeach()
+  # The unit suites without Asio take none: with a GoogleTest-only header, g++ 12 -O2 reported
+  # its std::string -Warray-bounds false positive in unit/wire/error_frame_test.cpp (not seen
+  # without the header); the kind `test` (donor kiteline_test_base) is kept for a later try.
 endfunction()

@@ -63,7 +63,7 @@ void check(const auth_grant& g) {
   }
   require(!g.qdays || *g.qdays > 0);
   require(!g.qconns || *g.qconns > 0);
-  require(!g.ips_per_sec || (g.ips_per_sec->first > 0 && g.ips_per_sec->second > 0));
+  require(!g.ips_per_sec || (g.ips_per_sec->n > 0 && g.ips_per_sec->seconds > 0));
 }
 
 }  // namespace

@@ -142,8 +142,8 @@ std::string limits_text(const auth_grant& g) {
     t += ", " + std::to_string(*g.qconns) + " conns";
   }
   if (g.ips_per_sec) {
-    t += ", " + std::to_string(g.ips_per_sec->first) + " IPs/" +
-         std::to_string(g.ips_per_sec->second) + " s";
+    t += ", " + std::to_string(g.ips_per_sec->n) + " IPs/" +
+         std::to_string(g.ips_per_sec->seconds) + " s";
   }
   return t;
 }
@@ -286,8 +286,8 @@ auth_app_answer decode_auth_app_answer(std::string_view text) {
   constexpr std::int64_t u32_max = 0xffffffff;
   if (ips.st == st::value && secs.st == st::value && ips.v > 0 && secs.v > 0 &&
       ips.v <= u32_max && secs.v <= u32_max) {
-    g.ips_per_sec = std::pair{static_cast<std::uint32_t>(ips.v),
-                              static_cast<std::uint32_t>(secs.v)};
+    g.ips_per_sec = ip_limit{static_cast<std::uint32_t>(ips.v),
+                             static_cast<std::uint32_t>(secs.v)};
   }
   g.detail = "answered a secret (" + limits_text(g) + ")";
   return out;

@@ -96,7 +96,7 @@ TEST(AuthAppAnswer, GoodSecretGrantsWithEveryLimit) {
   EXPECT_EQ(g.quota_kb, 1024);
   EXPECT_EQ(g.qdays, 30);
   EXPECT_EQ(g.qconns, 5);
-  EXPECT_EQ(g.ips_per_sec, (std::pair<std::uint32_t, std::uint32_t>{3, 900}));
+  EXPECT_EQ(g.ips_per_sec, (ip_limit{3, 900}));
   EXPECT_EQ(g.detail, "answered a secret (quota 1024 kB, 30 days, 5 conns, 3 IPs/900 s)");
   EXPECT_TRUE(g.reason.empty());
 }

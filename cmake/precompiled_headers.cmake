@@ -60,11 +60,9 @@ function(kiteline_precompiled_headers)
   set_source_files_properties(${CMAKE_SOURCE_DIR}/src/keys/proxy_key.cpp
                               DIRECTORY ${CMAKE_SOURCE_DIR}/src
                               PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
-  # Only targets that link kiteline_test_fixtures: they share its PUBLIC definitions
-  # (KITELINE_BINARY, ...), which a reused header must match (-Winvalid-pch; the Asio unit
-  # suites lack them and failed CI's first build with the header).
   foreach(target kiteline_test_fixtures kiteline_integration_tests kiteline_test_processes
-                 kiteline_hostile_tests kiteline_service_tests)
+                 kiteline_hostile_tests kiteline_service_tests kiteline_unit_net
+                 kiteline_unit_tunnel kiteline_unit_console)
     kiteline_pch(${target} test_asio)
   endforeach()
   # The unit suites without Asio take none: with a GoogleTest-only header, g++ 12 -O2 reported

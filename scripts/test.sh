@@ -31,15 +31,12 @@ for preset in ${KITELINE_PRESETS:-release asan tsan}; do
   # full -g costs about a fifth of it: the release binary gets none (nothing in CI reads it),
   # the sanitizer builds keep line tables (-g1), enough for their reports' stack traces.
   # A developer's own build trees keep their presets' flags.
-  # CI's clean builds also precompile the Asio/OpenSSL/spdlog/GoogleTest headers
-  # (cmake/precompiled_headers.cmake: an Asio file parses them once per build, not once per file).
   debug_flags=()
   if [ "${CI:-}" = "true" ]; then
-    debug_flags=("-DKITELINE_PCH=ON")
     case "$preset" in
-      release) debug_flags+=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG") ;;
-      tsan) debug_flags+=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG") ;;
-      asan) debug_flags+=("-DCMAKE_CXX_FLAGS_DEBUG=-g1") ;;
+      release) debug_flags=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG") ;;
+      tsan) debug_flags=("-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG") ;;
+      asan) debug_flags=("-DCMAKE_CXX_FLAGS_DEBUG=-g1") ;;
     esac
   fi
   cmake --preset "$preset" -DKITELINE_WERROR=$WERROR -DKITELINE_SHARED_DIR="$SHARED" \

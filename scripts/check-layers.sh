@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Fails when a module includes a module below it in the dependency order (style §2):
 #   core -> metrics -> http -> wire -> sniff -> mux -> net -> tls -> keys -> tunnel -> accesslog
-#   -> config -> relay -> connector -> console -> app
+#   -> config -> fleet -> relay -> connector -> console -> app
 # A module may include itself and any module above it, nothing else; a folder under src/ that
 # is not in the order fails too (every module has its place). It also runs the pure modules'
 # header check (no Asio, OpenSSL, logging or sockets in core, metrics, http, wire, sniff, mux).
 # Usage: scripts/check-layers.sh [SOURCE_DIR]   (prints one line per module, then OK/FAIL)
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
-order=(core metrics http wire sniff mux net tls keys tunnel accesslog config relay connector console app)
+order=(core metrics http wire sniff mux net tls keys tunnel accesslog config fleet relay connector console app)
 pure=(core metrics http wire sniff mux)
 declare -A rank
 for i in "${!order[@]}"; do rank[${order[$i]}]=$i; done

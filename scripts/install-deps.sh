@@ -15,6 +15,7 @@ PACKAGES=(
   openssl curl socat python3
   pagekite python3-socksipychain
   pdns-server pdns-backend-pipe
+  libldns-dev knot knot-dnsutils
   libsystemd-dev systemd prometheus chromium fonts-dejavu-core
 )
 if [ "$BENCH" = 1 ]; then

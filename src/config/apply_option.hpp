@@ -82,6 +82,11 @@ bool apply_auth_option(relay_auth_config& auth, const raw_option& o, const std::
 /// (apply_relay_access.cpp). False when `o` is not one of them.
 bool apply_relay_access(relay_config& cfg, const raw_option& o, const apply_context& ctx);
 
+/// --fleet_dns, --fleet_zone, --fleet_tsig, --fleet_address, --fleet_port, --fleet_secret,
+/// --fleet_ttl, --fleet_cache_seconds, --fleet_peer_timeout, --fleet_ping_seconds
+/// (apply_relay_fleet.cpp). False when `o` is not one of them.
+bool apply_relay_fleet(relay_fleet_config& fleet, const raw_option& o, const apply_context& ctx);
+
 /// A relay option (the role's options, then the shared ones).
 void apply_relay(relay_config& cfg, const raw_option& o, const apply_context& ctx);
 

@@ -33,7 +33,7 @@ void apply_relay(relay_config& cfg, const raw_option& o, const apply_context& ct
     return;
   }
   ctx.origins[o.name] = o.origin;
-  if (apply_relay_access(cfg, o, ctx)) {
+  if (apply_relay_access(cfg, o, ctx) || apply_relay_fleet(cfg.fleet, o, ctx)) {
     return;
   }
   const std::string v = value_of(o);

@@ -198,6 +198,31 @@ constexpr std::array table{
     option_spec{"ratelimit_ips", '\0', list, relay, impl, rel, "[KITE:]N/SECS",
                 "at most N distinct visitors per SECS seconds per kite and tunnel; more get 503",
                 ""},
+    option_spec{"fleet_dns", '\0', scalar, relay, impl, rel, "IP[:PORT]",
+                "publish the kites this relay holds in DNS: the authoritative server taking "
+                "TSIG-signed RFC 2136 updates for --fleet_zone (kiteline)", ""},
+    option_spec{"fleet_zone", '\0', scalar, relay, impl, rel, "ZONE",
+                "the zone kites are published in (KITE.ZONE A/AAAA; the pool is fe.ZONE)", ""},
+    option_spec{"fleet_tsig", '\0', scalar, relay, impl, rel, "ALG:NAME:BASE64",
+                "the TSIG key updates are signed with, e.g. hmac-sha256:fleet:BASE64", ""},
+    option_spec{"fleet_address", '\0', list, relay, impl, rel, "IP",
+                "the address visitors reach this relay on, as published (one IPv4, one IPv6)",
+                ""},
+    option_spec{"fleet_port", '\0', scalar, relay, impl, rel, "PORT",
+                "the peer port other relays forward visitors to (PROXY v2 with an HMAC under "
+                "--fleet_secret; the same number on every relay of the fleet)", ""},
+    option_spec{"fleet_secret", '\0', scalar, relay, impl, rel, "SECRET",
+                "the key the fleet's relays sign forwarded visitors with (16+ characters)", ""},
+    option_spec{"fleet_ttl", '\0', scalar, relay, impl, rel, "SECONDS",
+                "TTL of the published records (default 10)", ""},
+    option_spec{"fleet_cache_seconds", '\0', scalar, relay, impl, rel, "SECONDS",
+                "keep a looked-up holder this long before asking again (default 5; kept "
+                "longer while the DNS server does not answer)", ""},
+    option_spec{"fleet_peer_timeout", '\0', scalar, relay, impl, rel, "SECONDS",
+                "a peer relay silent to pings this long is dead: its records are removed "
+                "(default 30)", ""},
+    option_spec{"fleet_ping_seconds", '\0', scalar, relay, impl, rel, "SECONDS",
+                "ping the fleet's other relays this often (default 5)", ""},
     option_spec{"overload", '\0', scalar, relay, impl, rel, "N",
                 "connection budget: at N live tunnels + streams, pings and error pages say "
                 "X-PageKite-Overloaded (connectors move elsewhere)", ""},

@@ -9,6 +9,7 @@
 
 #include "config/process_config.hpp"
 #include "config/relay_access_config.hpp"
+#include "config/relay_fleet_config.hpp"
 #include "config/secret.hpp"
 
 namespace kiteline::config {
@@ -118,6 +119,7 @@ struct relay_config {
   /// "proto[-port]:kite" of the kites the relay serves itself (--service_on on a relay, see
   /// config/local_backends.hpp): only its in-process connector registers them.
   std::vector<std::string> local_kites;
+  relay_fleet_config fleet;  ///< --fleet_*: publish kites in DNS, forward to peers (issue 24)
   process_config process;
 
   friend bool operator==(const relay_config&, const relay_config&) = default;

@@ -72,6 +72,27 @@ void validate(const relay_config& cfg, std::vector<diagnostic>& errors,
         "no --tls_endpoint: the relay terminates no TLS, so no connector can present a "
         "certificate");
   }
+  if (cfg.fleet.enabled()) {
+    const auto& f = cfg.fleet;
+    if (f.zone.empty() || f.tsig.name.empty() || f.addresses.empty()) {
+      add(errors, origin_of(origins, "fleet_dns"), "fleet_dns",
+          "a fleet relay needs --fleet_zone=ZONE, --fleet_tsig=ALG:NAME:BASE64 and "
+          "--fleet_address=IP (the address visitors reach it on) with --fleet_dns");
+    }
+    if (f.port != 0 && f.peer_secret.empty()) {
+      add(errors, origin_of(origins, "fleet_port"), "fleet_port",
+          "needs --fleet_secret=SECRET (the key every relay of the fleet shares), or the peer "
+          "port would accept forwarded visitors from anybody");
+    }
+  } else {
+    for (const char* key : {"fleet_zone", "fleet_tsig", "fleet_address", "fleet_port",
+                            "fleet_secret"}) {
+      if (origins.count(key) != 0) {
+        add(errors, origin_of(origins, key), key, "needs --fleet_dns=IP[:PORT] (the fleet's DNS server)");
+        break;
+      }
+    }
+  }
   check_tls_policy(cfg.tls_protocols, cfg.tls_legacy, tls, errors, warnings, origins);
   if (cfg.ports.empty()) {
     add(errors, origin_of(origins, "ports"), "ports", "no public ports");

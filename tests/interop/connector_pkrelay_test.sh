@@ -27,17 +27,13 @@ mv "$KL_TMP/www/post8m.bin" "$KL_TMP/post8m.bin"
 kl_start_origin || exit 1
 kl_log "origins http=$ORIGIN_HTTP raw=$ORIGIN_RAW tls=$ORIGIN_TLS"
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 # start_pk_relay NAME MODE(plain|tls): pagekite.py relay on a free port (one retry on a bind
 # race); sets PKR_PORT, PKR_PID, PKR_LOG.
 start_pk_relay() {
   local name=$1 mode=$2 try
   PKR_LOG="$KL_TMP/$name.log"
   for try in 1 2; do
-    PKR_PORT=$(free_port)
+    PKR_PORT=$(kl_free_port)
     : > "$PKR_LOG"
     PK_TIMEOUT=850 PK_LOG="$PKR_LOG" kl_bg "$name" 880 bash "$SHARED/interop/pk-frontend.sh" \
       "$PKR_PORT" "$KL_SECRET" "$mode"

@@ -263,3 +263,46 @@ _kl_wrong_secret_verdict() {
   echo "connections to the relay: $KL_BAD_N0 until the refusal, $more more in the next $(( ($(date +%s%N) - KL_BAD_T) / 1000000000 )) s"
   ! grep -q 'bad.test live' "$KL_TMP/conn-bad.out" && [ "$more" -le 2 ]
 }
+
+# ---- helpers shared by the authority tests (authdomain_test.sh, authapp_test.sh) and others
+
+# kl_free_port [ADDR]: a TCP port the kernel picks on ADDR (default 127.0.0.1).
+kl_free_port() {
+  python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1]); s.close()' \
+    "${1:-127.0.0.1}"
+}
+
+# kl_pk_conn NAME FE_PORT KITE SECRET: pagekite.py connector for KITE (http) -> the HTTP origin;
+# its log is $KL_TMP/NAME.log (PK_LOGFILE).
+kl_pk_conn() {
+  local name=$1 port=$2 kite=$3 secret=$4
+  PK_LOGFILE="$KL_TMP/$name.log"; : > "$PK_LOGFILE"
+  PK_TIMEOUT=850 PK_LOG="$PK_LOGFILE" \
+    kl_bg "$name" 880 bash "$SHARED/interop/pk-backend.sh" "127.0.0.1:$port" "$kite" \
+    "$ORIGIN_HTTP" "$secret" plain
+}
+
+# Checks on the kiteline relay's log ($RELAY_LOG) and a pagekite.py connector's log.
+kl_check_kite_up() { kl_wait_grep "$RELAY_LOG" "kite up .*kite=http:$1( |$)" 30 && grep -F "kite up" "$RELAY_LOG" | grep -F "$1"; }
+kl_check_authority_line() { grep -F "kite authenticated by authority" "$RELAY_LOG" | grep -F "$1" | grep -F "$2"; }
+kl_check_pk_quota() { kl_wait_grep "$1" "quota_bw=$2" 10 && grep -F "quota_bw=$2" "$1" | head -n 2; }
+kl_check_refused() { kl_wait_grep "$RELAY_LOG" "kite http:$1 refused: .*reason=$2" 30 && grep -F "kite http:$1 refused" "$RELAY_LOG" | head -n 2; }
+
+# kl_pk_relay_with_conn EXTRA KITE SECRET: a pagekite.py relay (plain, PK_EXTRA=EXTRA) on a free
+# port and a kiteline connector for http:KITE on it -> the HTTP origin. Sets PKR_PORT, PKR_LOG;
+# the connector logs to $KL_TMP/conn.log and conn.out.
+kl_pk_relay_with_conn() {
+  local extra=$1 kite=$2 secret=$3
+  PKR_PORT=$(kl_free_port); PKR_LOG="$KL_TMP/pkrelay.log"; : > "$PKR_LOG"
+  PK_TIMEOUT=850 PK_LOG="$PKR_LOG" PK_EXTRA="$extra" \
+    kl_bg pkrelay 880 bash "$SHARED/interop/pk-frontend.sh" "$PKR_PORT" "$KL_SECRET" plain
+  kl_wait_grep "$PKR_LOG" "listen=127\.0\.0\.1:$PKR_PORT" 20 || { echo "pagekite.py relay did not start"; cat "$PKR_LOG"; return 1; }
+  kl_bg conn 850 "$KITELINE" --clean --nullui "--frontend=127.0.0.1:$PKR_PORT" \
+    "--logfile=$KL_TMP/conn.log" "--service_on=http:$kite:127.0.0.1:$ORIGIN_HTTP:$secret"
+}
+# kl_check_conn_live KITE / kl_check_conn_quota KB: the kiteline connector of kl_pk_relay_with_conn.
+kl_check_conn_live() { kl_wait_grep "$KL_TMP/conn.out" "kite http:$1 live on relay" 30 && grep -F "live on relay" "$KL_TMP/conn.out"; }
+kl_check_conn_quota() {
+  kl_wait_grep "$KL_TMP/conn.log" "quota $1 kB" 10 || kl_wait_grep "$KL_TMP/conn.out" "quota $1 kB" 2 || return 1
+  grep -hF "quota $1 kB" "$KL_TMP/conn.log" "$KL_TMP/conn.out" | head -n 2
+}

@@ -20,6 +20,8 @@ namespace {
 
 /// A UDP DNS responder on 127.0.0.1 answering A queries from a fixed table (AAAA: no data),
 /// counting the queries it saw. Stops answering on pause().
+using dns_table = std::map<std::string, std::vector<std::string>>;
+
 class fake_dns {
  public:
   explicit fake_dns(std::map<std::string, std::vector<std::string>> table)
@@ -64,7 +66,7 @@ class fake_dns {
           name += '.';
         }
         name.append(reinterpret_cast<const char*>(&q[p + 1]), q[p]);
-        p += q[p] + 1;
+        p += std::size_t{q[p]} + 1;
       }
       const std::size_t qend = p + 5;
       const std::uint16_t type = static_cast<std::uint16_t>((q[p + 1] << 8) | q[p + 2]);
@@ -120,7 +122,7 @@ auto null_log() {
 }
 
 TEST(FleetHolderLookup, AnswersWithoutOwnAddressAndCaches) {
-  fake_dns dns({{"web.test.fleet.test", {"127.0.0.11", "127.0.0.13", "127.0.0.12"}}});
+  fake_dns dns(dns_table{{"web.test.fleet.test", {"127.0.0.11", "127.0.0.13", "127.0.0.12"}}});
   holder_lookup h(fleet_for(dns, std::chrono::seconds(60)), null_log());
   EXPECT_EQ(find_now(h, "WEB.test"), (std::vector<std::string>{"127.0.0.11", "127.0.0.12"}));
   const int asked = dns.queries();
@@ -131,7 +133,7 @@ TEST(FleetHolderLookup, AnswersWithoutOwnAddressAndCaches) {
 }
 
 TEST(FleetHolderLookup, ConcurrentLookupsOfOneNameAreCoalesced) {
-  fake_dns dns({{"web.test.fleet.test", {"127.0.0.11"}}});
+  fake_dns dns(dns_table{{"web.test.fleet.test", {"127.0.0.11"}}});
   holder_lookup h(fleet_for(dns, std::chrono::seconds(60)), null_log());
   std::vector<std::future<std::vector<std::string>>> all;
   std::vector<std::promise<std::vector<std::string>>> ps(20);
@@ -147,7 +149,7 @@ TEST(FleetHolderLookup, ConcurrentLookupsOfOneNameAreCoalesced) {
 }
 
 TEST(FleetHolderLookup, ExpiredAnswerStaysInUseWhileTheServerIsSilent) {
-  fake_dns dns({{"web.test.fleet.test", {"127.0.0.11"}}});
+  fake_dns dns(dns_table{{"web.test.fleet.test", {"127.0.0.11"}}});
   holder_lookup h(fleet_for(dns, std::chrono::seconds(0)), null_log());
   EXPECT_EQ(find_now(h, "web.test"), std::vector<std::string>{"127.0.0.11"});
   dns.pause();
@@ -159,7 +161,7 @@ TEST(FleetHolderLookup, ExpiredAnswerStaysInUseWhileTheServerIsSilent) {
 }
 
 TEST(FleetHolderLookup, ResultIsPostedToTheCallersExecutor) {
-  fake_dns dns({{"web.test.fleet.test", {"127.0.0.11"}}});
+  fake_dns dns(dns_table{{"web.test.fleet.test", {"127.0.0.11"}}});
   holder_lookup h(fleet_for(dns, std::chrono::seconds(60)), null_log());
   asio::io_context io;
   std::vector<std::string> got;

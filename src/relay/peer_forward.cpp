@@ -7,7 +7,10 @@
 #include "wire/proxy_v2.hpp"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <fcntl.h>
+#include <unistd.h>
 #include <vector>
 
 namespace kiteline::relay {
@@ -36,9 +39,15 @@ std::array<std::uint8_t, 16> header_bytes(const asio::ip::address& a, bool v6) {
   return out;
 }
 
-/// One direction of the splice: `from`'s bytes to `to` until `from` ends (then `to` is
-/// half-closed) or either fails (then both are closed, which ends the other direction).
-awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
+/// Closes both sides: an error on either ends both directions.
+void close_both(tcp::socket& a, tcp::socket& b) {
+  std::error_code ec;
+  a.close(ec);
+  b.close(ec);
+}
+
+/// One direction with read/write through a buffer (when no pipe can be had).
+awaitable<void> copy(tcp::socket& from, tcp::socket& to) {
   std::vector<std::byte> buf(splice_buffer);
   for (;;) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_tuple);
@@ -57,9 +66,69 @@ awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
       break;
     }
   }
-  std::error_code cec;
-  from.close(cec);
-  to.close(cec);
+  close_both(from, to);
+}
+
+/// One direction of the splice: `from`'s bytes to `to` until `from` ends (then `to` is
+/// half-closed) or either fails (then both are closed, which ends the other direction). The
+/// bytes go socket -> pipe -> socket with splice(2), never copied to user space (this is the
+/// data path of every forwarded visitor). Both sockets are non-blocking.
+awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
+  int p[2];
+  if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
+    co_await copy(from, to);
+    co_return;
+  }
+  (void)::fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(splice_buffer * 4));
+  bool eof = false;
+  for (;;) {
+    const ssize_t n = ::splice(from.native_handle(), nullptr, p[1], nullptr, splice_buffer * 4,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n == 0) {
+      eof = true;
+      break;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        auto [ec] = co_await from.async_wait(tcp::socket::wait_read, use_tuple);
+        if (ec) {
+          break;
+        }
+        continue;
+      }
+      break;
+    }
+    auto left = static_cast<std::size_t>(n);
+    bool failed = false;
+    while (left > 0) {
+      const ssize_t m = ::splice(p[0], nullptr, to.native_handle(), nullptr, left,
+                                 SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (m < 0 && (errno == EAGAIN || errno == EINTR)) {
+        auto [ec] = co_await to.async_wait(tcp::socket::wait_write, use_tuple);
+        if (ec) {
+          failed = true;
+          break;
+        }
+        continue;
+      }
+      if (m <= 0) {
+        failed = true;
+        break;
+      }
+      left -= static_cast<std::size_t>(m);
+    }
+    if (failed) {
+      break;
+    }
+  }
+  ::close(p[0]);
+  ::close(p[1]);
+  if (eof) {
+    std::error_code sec;
+    to.shutdown(tcp::socket::shutdown_send, sec);
+    co_return;
+  }
+  close_both(from, to);
 }
 
 }  // namespace
@@ -111,6 +180,7 @@ awaitable<bool> forward_to_peer(server::impl& srv, tls::transport& t, std::strin
       continue;
     }
     s.set_option(tcp::no_delay(true), ec);
+    s.non_blocking(true, ec);
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::system_clock::now().time_since_epoch());
     const auto header = fleet::sign_peer_header(h, static_cast<std::uint64_t>(now.count()),
@@ -127,6 +197,7 @@ awaitable<bool> forward_to_peer(server::impl& srv, tls::transport& t, std::strin
     srv.log().info("visitor forwarded rip={} kite={} peer={}:{} hops=1", peer, kite, holder,
                    srv.cfg().fleet.port);
     tcp::socket& v = t.socket();
+    v.non_blocking(true, ec);  // already, from the accept (pump needs it for splice)
     co_await (pump(v, s) && pump(s, v));
     t.close();
     s.close(ec);

@@ -33,8 +33,9 @@ download() {
   info=$(curl -sS --max-time 300 -H 'Host: web.test' -o "$KL_TMP/got.bin" \
     -w '%{http_code} %{speed_download}' "http://$1:$PUB/f/big.bin") || return 1
   read -r code speed <<<"$info"
-  [ "$code" = 200 ] && [ "$(kl_sha "$KL_TMP/got.bin")" = "$WANT" ] ||
-    { echo "fleet.sh: bad download via $1 (status $code)" >&2; return 1; }
+  if [ "$code" != 200 ] || [ "$(kl_sha "$KL_TMP/got.bin")" != "$WANT" ]; then
+    echo "fleet.sh: bad download via $1 (status $code)" >&2; return 1
+  fi
   rm -f "$KL_TMP/got.bin"
   echo "$speed"
 }

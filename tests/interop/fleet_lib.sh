@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Two kiteline relays of one fleet for fleet_forward_test.sh and bench/fleet.sh (issue 24),
 # sourced after lib.sh and knot_lib.sh; call fleet_setup after kl_start_origin and knot_start
 # (zone fleet.test): relays on 127.0.0.11 and 127.0.0.13 with the same public port (PUB) and
@@ -41,7 +42,9 @@ fleet_setup() {
   local k
   PUB=$(fleet_free_port)
   PEER=$(fleet_free_port)
-  [ -n "$PUB" ] && [ -n "$PEER" ] && [ "$PUB" != "$PEER" ] || { echo "no free ports"; return 1; }
+  if [ -z "$PUB" ] || [ -z "$PEER" ] || [ "$PUB" = "$PEER" ]; then
+    echo "no free ports"; return 1
+  fi
   fleet_start_relay relay11 127.0.0.11 || return 1
   LOG11=$RELAY_LOG
   fleet_start_relay relay13 127.0.0.13 || return 1

@@ -6,7 +6,8 @@
 # (web.test) and an https kite (tls.test, TLS done by the origin). The test writes the
 # records itself (publishing is another part of the issue). Checks: a visitor sent to .13 gets
 # the body byte-exact through forwarding and the origin sees the visitor's own source address
-# (127.0.0.99); the https kite forwarded keeps the origin's certificate; records pointing at .13
+# (127.0.0.99); a POST is echoed byte-exact; the https kite forwarded keeps the origin's
+# certificate (SNI) and works through CONNECT; records pointing at .13
 # itself or at .11 without the kite give 503 and at most one hop; the peer port closes and logs
 # a bad MAC and plain HTTP; with Knot stopped, forwarding goes on from the cache.
 # Usage: fleet_forward_test.sh KITELINE_BINARY SHARED_DIR
@@ -18,6 +19,7 @@ kl_init "$@"
 
 kl_make_certs || { echo "openssl failed"; exit 1; }
 kl_make_file 16m.bin $((16 << 20)) 46464646464646464646464646464646
+kl_make_file 4m.bin $((4 << 20)) 49494949494949494949494949494949
 kl_start_origin || exit 1
 knot_start 127.0.0.10 "$FLEET_ZONE" || exit 1
 kl_log "knot on 127.0.0.10:$KNOT_PORT, origins http=$ORIGIN_HTTP tls=$ORIGIN_TLS"
@@ -47,6 +49,26 @@ check_origin_sees_visitor() {
   body=$(cat "$KL_TMP/body")
   echo "status=$code X-Forwarded-For at the origin: $body"
   [ "$code" = 200 ] && [ "$body" = 127.0.0.99 ]
+}
+
+check_forwarded_post_echo() {
+  local code got want
+  code=$(curl -sS --max-time 60 -H 'Host: web.test' -H 'Expect:' --data-binary "@$KL_TMP/www/4m.bin" \
+    -H 'Content-Type: application/octet-stream' -o "$KL_TMP/body" -w '%{http_code}' \
+    "http://127.0.0.13:$PUB/echo") || return 1
+  got=$(kl_sha "$KL_TMP/body"); want=$(kl_sha "$KL_TMP/www/4m.bin")
+  echo "status=$code echoed sha256=${got:0:16}... want ${want:0:16}..."
+  [ "$code" = 200 ] && [ "$got" = "$want" ]
+}
+
+# CONNECT tls.test:443 sent to .13: the CONNECT line is replayed to the holder, which answers it.
+check_https_connect_forwarded() {
+  local body
+  body=$(curl -sS --max-time 30 --cacert "$KL_TMP/tls.crt" -p -x "http://127.0.0.13:$PUB" \
+    https://tls.test/via-connect) || return 1
+  echo "body=$body"
+  [ "$body" = 'hello from tls origin path=/via-connect' ] &&
+    grep -qE "visitor forwarded rip=127.0.0.1 kite=tls.test " "$LOG13"
 }
 
 fingerprint() { openssl x509 -noout -fingerprint -sha256 | cut -d= -f2; }
@@ -135,6 +157,8 @@ kl_check direct_to_holder_works sh -c "curl -sS --max-time 30 -H 'Host: web.test
 kl_check forwarded_body_byte_exact check_forwarded_body
 kl_check origin_sees_visitor_address check_origin_sees_visitor
 kl_check https_forwarded_keeps_origin_certificate check_https_end_to_end
+kl_check forwarded_post_echoed check_forwarded_post_echo
+kl_check https_connect_forwarded check_https_connect_forwarded
 kl_check record_pointing_at_itself_503 check_stale_503 stale.test
 kl_check record_pointing_at_non_holder_503_one_hop check_stale_503 ghost.test
 kl_check routing_from_cache_while_knot_is_down check_cache_while_knot_down

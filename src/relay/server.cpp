@@ -4,6 +4,7 @@
 #include "net/listener.hpp"
 #include "net/prefixed_socket.hpp"
 #include "net/spawn.hpp"
+#include "relay/peer_forward.hpp"
 #include "relay/server_impl.hpp"
 #include "wire/sha1.hpp"
 
@@ -193,6 +194,9 @@ outcome<void> server::start() {
                      impl_->accept_loop(w, impl_->acceptors[w][i].get(), ports_[i]),
                      net::log_failure(log_, "connection handler failed"));
     }
+  }
+  if (outcome<void> fleet = start_fleet(*impl_); !fleet) {
+    return fleet.error();
   }
   std::string list;
   for (auto p : ports_) {

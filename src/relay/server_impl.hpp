@@ -3,6 +3,7 @@
 // visitor_session.cpp the visitors, tunnel_acceptor.cpp the tunnels.
 #pragma once
 
+#include "fleet/holder_lookup.hpp"
 #include "keys/key_reload.hpp"
 #include "net/asio.hpp"
 #include "net/worker.hpp"
@@ -49,6 +50,10 @@ struct server::impl {
   /// The jobs (they keep a reference to this object, which outlives every connection).
   tunnel_acceptor tunnel_job{*this};
   visitor_session visitor_job{*this};
+  /// Fleet forwarding (relay/peer_forward.hpp): who holds a kite; null without a peer port.
+  std::unique_ptr<fleet::holder_lookup> holders;
+  std::atomic<std::int64_t> peer_warned_at{0};        ///< second of the last peer refusal logged
+  std::atomic<std::uint64_t> peer_warn_suppressed{0};  ///< refusals not logged since
 
   [[nodiscard]] const config::relay_config& cfg() const { return srv.cfg_; }
   [[nodiscard]] spdlog::logger& log() { return *srv.log_; }

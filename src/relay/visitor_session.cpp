@@ -5,6 +5,7 @@
 #include "net/prefixed_socket.hpp"
 #include "relay/error_page.hpp"
 #include "relay/move_to_worker.hpp"
+#include "relay/peer_forward.hpp"
 #include "relay/server_impl.hpp"
 #include "sniff/classify.hpp"
 #include "wire/ping.hpp"
@@ -29,7 +30,7 @@ bool contains(const std::vector<std::string>& v, std::string_view x) {
 
 awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::uint16_t port,
                                      std::vector<std::byte> buf, bool via_tls, std::string peer,
-                                     std::uint16_t peer_port) {
+                                     std::uint16_t peer_port, bool forwarded) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
   const auto started = std::chrono::steady_clock::now();
@@ -127,14 +128,15 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       t.close();
       co_return;
     case sniff::kind::tunnel_request:
-      if (!srv_.access.tunnel_allowed(peer)) {  // --tunnel_acl (logged there)
+      if (forwarded || !srv_.access.tunnel_allowed(peer)) {  // --tunnel_acl (logged there)
         co_await srv_.refuse(t, wire::connect_forbidden());
         co_return;
       }
       co_await srv_.tunnel_job.run(worker, std::move(t), std::move(buf), c.head_length, peer);
       co_return;
     case sniff::kind::visitor_connect:
-      co_await connect(worker, std::move(t), port, std::move(buf), std::move(c), peer, peer_port);
+      co_await connect(worker, std::move(t), port, std::move(buf), std::move(c), peer, peer_port,
+                       forwarded);
       co_return;
     case sniff::kind::visitor_http: {
       if (c.ping_method) {
@@ -163,6 +165,10 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       route r;
       const bool found = srv_.registry().find(proto, c.host, srv_.reported_port(port), r, false,
                                               srv_.round_robin.fetch_add(1));
+      if (!found && may_forward(srv_, t, forwarded) &&
+          co_await forward_to_peer(srv_, t, c.host, buf, peer, peer_port)) {
+        co_return;
+      }
       if (!found) {
         ++srv_.counters().visitors_refused;
         srv_.log().info("visitor unavailable rip={} proto={} kite={} reason=\"no tunnel\"", peer,
@@ -213,6 +219,10 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         co_await terminate_tls(worker, std::move(t), port, std::move(buf), ep, peer, peer_port);
         co_return;
       }
+      if (c.has_sni && may_forward(srv_, t, forwarded) &&
+          co_await forward_to_peer(srv_, t, c.host, buf, peer, peer_port)) {
+        co_return;
+      }
       ++srv_.counters().visitors_refused;
       srv_.log().info("visitor refused rip={} sni={} reason=\"no https kite or TLS endpoint\"",
                       peer, c.has_sni ? c.host : std::string("(none)"));
@@ -261,7 +271,8 @@ awaitable<void> visitor_session::terminate_tls(std::size_t worker, tls::transpor
 
 awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, std::uint16_t port,
                                          std::vector<std::byte> buf, sniff::classification c,
-                                         std::string peer, std::uint16_t peer_port) {
+                                         std::string peer, std::uint16_t peer_port,
+                                         bool forwarded) {
   const std::string host = c.host;
   const std::uint16_t cport = c.port;
   std::vector<std::byte> rest(buf.begin() + static_cast<std::ptrdiff_t>(c.head_length), buf.end());
@@ -320,6 +331,10 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
       srv_.registry().find("raw", host, cport, r, true)) {
     co_await accept_with("raw");
     co_return;
+  }
+  if (may_forward(srv_, t, forwarded) &&
+      co_await forward_to_peer(srv_, t, host, buf, peer, peer_port)) {
+    co_return;  // the CONNECT line replayed: the holder answers it
   }
   ++srv_.counters().visitors_refused;
   srv_.log().info("visitor unavailable rip={} connect={}:{} reason=\"no tunnel\"", peer, host,

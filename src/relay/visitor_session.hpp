@@ -28,15 +28,17 @@ class visitor_session {
   /// reads under --visitor_timeout until sniff::classify decides (`buf`: bytes read already,
   /// e.g. after a CONNECT), then routes it. `via_tls`: `t` is a TLS session this relay
   /// terminated (TLS inside it is refused). Runs on `worker`, the transport's executor.
+  /// `forwarded`: it came through the fleet's peer port (relay/peer_forward.hpp), so a kite
+  /// not held here is refused, never forwarded again.
   net::awaitable<void> run(std::size_t worker, tls::transport t, std::uint16_t port,
                            std::vector<std::byte> buf, bool via_tls, std::string peer,
-                           std::uint16_t peer_port);
+                           std::uint16_t peer_port, bool forwarded = false);
 
  private:
   /// An HTTP CONNECT from a visitor (raw kites, https on 443, pagekite.py --fe_certname).
   net::awaitable<void> connect(std::size_t worker, tls::transport t, std::uint16_t port,
                                std::vector<std::byte> buf, sniff::classification c,
-                               std::string peer, std::uint16_t peer_port);
+                               std::string peer, std::uint16_t peer_port, bool forwarded);
   /// TLS terminated here for a --tls_endpoint; then run() again on the decrypted stream.
   net::awaitable<void> terminate_tls(std::size_t worker, tls::transport t, std::uint16_t port,
                                      std::vector<std::byte> buf, const tls::endpoint* ep,

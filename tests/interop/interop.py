@@ -63,6 +63,8 @@ class OriginHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.headers.get('Upgrade', '').lower() == 'websocket' and self.path == '/ws':
             return self._websocket()
+        if self.path == '/xff':  # the visitor address the connector told the origin
+            return self._reply(self.headers.get('X-Forwarded-For', '-').encode())
         if self.path.startswith('/f/'):
             name = os.path.basename(self.path[3:])
             path = os.path.join(self.server.docroot, name)

@@ -3,6 +3,7 @@
 // visitor_session.cpp the visitors, tunnel_acceptor.cpp the tunnels.
 #pragma once
 
+#include "fleet/publisher.hpp"
 #include "keys/key_reload.hpp"
 #include "net/asio.hpp"
 #include "net/worker.hpp"
@@ -46,6 +47,9 @@ struct server::impl {
   relay_stats stats;  ///< console counters and recent refusals (any thread)
   /// ACLs, --ratelimit_ips, overload (relay/access_control.hpp; any thread).
   access_control access{*this};
+  /// The fleet publisher (--fleet_dns), or null. Shared with the registry's observer, which
+  /// may outlive this object's other members.
+  std::shared_ptr<fleet::publisher> publisher;
   /// The jobs (they keep a reference to this object, which outlives every connection).
   tunnel_acceptor tunnel_job{*this};
   visitor_session visitor_job{*this};

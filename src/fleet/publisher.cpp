@@ -100,9 +100,18 @@ void publisher::kite_down(std::string_view kite) {
   cv_.notify_one();
 }
 
-void publisher::set_pool(bool in) {
+void publisher::leave_pool() {
   {
     std::lock_guard lock(mu_);
+    left_pool_ = true;
+  }
+  update_pool(false);
+}
+
+void publisher::update_pool(bool in) {
+  {
+    std::lock_guard lock(mu_);
+    in = in && !left_pool_;
     if (desired_.in_pool() == in) {
       return;
     }
@@ -141,6 +150,9 @@ void publisher::run() {
       zone_due = clock::now() >= next_zone;
     }
     if (zone_due) {
+      if (overloaded_) {
+        update_pool(!overloaded_());
+      }
       read_zone();
       watch_peers();
       next_zone = clock::now() + interval;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -47,8 +48,11 @@ class publisher {
   /// A tunnel for `kite` registered / went (refcounted). Any thread; never blocks on DNS.
   void kite_up(std::string_view kite);
   void kite_down(std::string_view kite);
-  /// In the pool while up and not overloaded. Any thread.
-  void set_pool(bool in);
+  /// Drain: out of the pool for good. Any thread.
+  void leave_pool();
+  /// Asked on the publisher's thread every --fleet_ping_seconds (set before start()): while it
+  /// says true the relay is out of the pool fe.ZONE. Must be safe from any thread.
+  void set_overload_check(std::function<bool()> overloaded) { overloaded_ = std::move(overloaded); }
 
  private:
   void run();
@@ -61,12 +65,14 @@ class publisher {
                    const std::vector<address_record>& deletes, std::chrono::milliseconds timeout,
                    std::string_view what);
   [[nodiscard]] std::set<address_record> desired_now();
+  void update_pool(bool in);
 
   config::relay_fleet_config cfg_;
   std::uint16_t ping_port_;
   std::string uuid_;
   std::shared_ptr<spdlog::logger> log_;
   std::optional<dns_server> server_;
+  std::function<bool()> overloaded_;
   tsig_key key_;
 
   std::mutex mu_;
@@ -74,6 +80,7 @@ class publisher {
   desired_state desired_;  // guarded by mu_
   bool dirty_ = true;      // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
+  bool left_pool_ = false; // guarded by mu_
   std::thread thread_;
 
   // The thread's own state.

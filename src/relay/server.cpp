@@ -193,6 +193,7 @@ outcome<void> server::start() {
     registry_.set_observer([p = impl_->publisher](std::string_view kite, bool up) {
       up ? p->kite_up(kite) : p->kite_down(kite);
     });
+    impl_->publisher->set_overload_check([this] { return impl_->access.overloaded(); });
   }
   for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
     for (std::size_t i = 0; i < ports_.size(); ++i) {

@@ -101,6 +101,7 @@ check_wrong_key() {
   [ -z "$(knot_short "fe.$ZONE" A | grep -F 127.0.0.14)" ]
 }
 
+kl_check stale_record_seeded knot_wait_short "old.$ZONE" A "127.0.0.13" 5
 start_fleet_relay 13 "--fleet_tsig=$KNOT_KEY" || exit 1
 kl_check stale_removed_at_start check_stale_removed
 

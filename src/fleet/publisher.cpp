@@ -160,7 +160,6 @@ void publisher::run() {
     if (clock::now() >= next_try_) {
       if (reconcile(desired_now(), exchange_timeout)) {
         backoff_ = milliseconds(0);
-        refused_logged_ = false;
       } else {
         std::lock_guard lock(mu_);
         dirty_ = true;
@@ -241,14 +240,15 @@ void publisher::read_zone() {
     return;
   }
   if (zone->rcode != 0 || zone->tsig_error != 0) {
-    if (!refused_logged_) {
-      refused_logged_ = true;
+    if (!transfer_refused_logged_) {
+      transfer_refused_logged_ = true;
       log_->error("fleet: {}:{} refused the zone transfer of {} ({}): check --fleet_tsig: the "
                   "server refused the key, or its ACL does not allow transfer",
                   server_->address, server_->port, cfg_.zone, describe(*zone));
     }
     return;
   }
+  transfer_refused_logged_ = false;
   const std::set<address_record> had = published_;
   published_ = own_records(zone->records, cfg_.addresses);
   if (published_ != had) {
@@ -277,7 +277,7 @@ void publisher::watch_peers() {
     auto [seen, fresh] = peer_seen_.try_emplace(address, now);  // first sight counts as alive
     std::string uuid;
     if (ping_relay(address, ping_port_, ping_timeout, uuid)) {
-      seen->second = clock::now();
+      seen->second = clock::now();  // (uuid_ answering: another address of this relay)
       continue;
     }
     if (fresh || clock::now() - seen->second < cfg_.peer_timeout) {

@@ -89,7 +89,7 @@ class publisher {
   std::map<std::string, std::chrono::steady_clock::time_point> peer_seen_;
   std::chrono::milliseconds backoff_{0};
   std::chrono::steady_clock::time_point next_try_{};
-  bool refused_logged_ = false;
+  bool transfer_refused_logged_ = false;  // a zone transfer refusal was logged
   std::uint16_t next_id_ = 1;
   std::chrono::milliseconds stop_budget_{2000};  // guarded by mu_
 };

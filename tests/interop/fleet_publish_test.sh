@@ -44,7 +44,8 @@ PY
 )
 [ -n "$PORT" ] || { echo "no common free port"; exit 1; }
 
-# start_fleet_relay N [EXTRA ARGS]: relay on 127.0.0.N:$PORT; sets RPID_N (kiteline itself).
+declare -A RPID RWRAP CPID  # relay N -> kiteline's pid / its timeout wrapper; connector -> pid
+# start_fleet_relay N [EXTRA ARGS]: relay on 127.0.0.N:$PORT; sets RPID[N], RWRAP[N].
 start_fleet_relay() {
   local n=$1 name="relay$1"; shift
   kl_bg "$name" 900 "$KITELINE" --clean --isfrontend "--host=127.0.0.$n" "--ports=$PORT" \
@@ -55,15 +56,15 @@ start_fleet_relay() {
   local wrapper=$KL_BG_PID
   kl_wait_grep "$KL_TMP/$name.out" '^kiteline relay ready' 20 ||
     { echo "relay $n did not start"; cat "$KL_TMP/$name.out" "$KL_TMP/$name.err"; return 1; }
-  eval "RPID_$n=$(pgrep -P "$wrapper" | head -n 1)"
-  eval "RWRAP_$n=$wrapper"
+  RPID[$n]=$(pgrep -P "$wrapper" | head -n 1)
+  RWRAP[$n]=$wrapper
 }
 
-# start_conn NAME RELAY_N KITE: kiteline connector for KITE on relay N; sets CPID_NAME.
+# start_conn NAME RELAY_N KITE: kiteline connector for KITE on relay N; sets CPID[NAME].
 start_conn() {
   kl_bg "$1" 850 "$KITELINE" --clean --nullui "--frontend=127.0.0.$2:$PORT" \
     "--logfile=$KL_TMP/$1.log" "--service_on=http:$3:127.0.0.1:$ORIGIN_HTTP:$KL_SECRET"
-  eval "CPID_$1=$KL_BG_PID"
+  CPID[$1]=$KL_BG_PID
 }
 
 # kl_check runs its command in a subshell: processes are started out here, checks in there.
@@ -79,7 +80,7 @@ check_two_holders() {
 check_sigkill_peer_removed() {
   local t0 t1
   t0=$(date +%s%N)
-  kill -KILL "$RPID_12"
+  kill -KILL "${RPID[12]}"
   knot_wait_short "fe.$ZONE" A $'127.0.0.11\n127.0.0.13' 15 || return 1
   knot_wait_short "foo.$ZONE" A "127.0.0.11" 5 || return 1
   t1=$(date +%s%N)
@@ -96,7 +97,7 @@ check_wrong_key() {
   kl_wait_grep "$KL_TMP/relay14.log" 'check --fleet_tsig: the server refused the key' 10 ||
     { echo "no refusal logged"; tail "$KL_TMP/relay14.log"; return 1; }
   grep -m1 'refused the update' "$KL_TMP/relay14.log"
-  [ -z "$(knot_short "fe.$ZONE" A | grep -F 127.0.0.14)" ]
+  ! knot_short "fe.$ZONE" A | grep -qF 127.0.0.14
 }
 
 kl_check stale_record_seeded knot_wait_short "old.$ZONE" A "127.0.0.13" 5
@@ -112,7 +113,7 @@ kl_check two_holders check_two_holders || kl_finish
 kl_log "kdig @$KNOT_ADDR -p $KNOT_PORT foo.$ZONE A:"
 kdig @"$KNOT_ADDR" -p "$KNOT_PORT" +time=1 +retry=0 "foo.$ZONE" A | sed 's/^/    /'
 
-kl_stop "$CPID_connB"
+kl_stop "${CPID[connB]}"
 kl_check connector_leaves knot_wait_short "foo.$ZONE" A "127.0.0.11" 10
 
 start_conn connB2 12 "foo.$ZONE"
@@ -130,7 +131,7 @@ kl_check kite_after_knot_restart knot_wait_short "bar.$ZONE" A "127.0.0.13" 40
 start_fleet_relay 14 "--fleet_tsig=hmac-sha256:fleet:$(openssl rand -base64 32)" || exit 1
 kl_check wrong_key check_wrong_key
 
-kl_stop "$RWRAP_13"
+kl_stop "${RWRAP[13]}"
 kl_check graceful_stop knot_wait_short "bar.$ZONE" A "" 5
 kl_check graceful_stop_pool knot_wait_short "fe.$ZONE" A "127.0.0.11" 5
 kl_finish

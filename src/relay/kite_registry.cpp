@@ -5,10 +5,24 @@
 
 namespace kiteline::relay {
 
+namespace {
+std::string_view domain_of(std::string_view key) {
+  const auto colon = key.find(':');
+  return colon == std::string_view::npos ? key : key.substr(colon + 1);
+}
+}  // namespace
+
 void kite_registry::add(const std::string& key, const tunnel_ref& ref) {
   std::unique_lock lock(mu_);
   map_[key].push_back(ref);
-  keys_of_[ref.id].push_back(key);
+  auto& keys = keys_of_[ref.id];
+  const bool first = std::none_of(keys.begin(), keys.end(), [&](const std::string& k) {
+    return domain_of(k) == domain_of(key);
+  });
+  keys.push_back(key);
+  if (first && observer_) {
+    observer_(domain_of(key), true);
+  }
 }
 
 void kite_registry::remove_tunnel(std::uint64_t id) {
@@ -25,6 +39,16 @@ void kite_registry::remove_tunnel(std::uint64_t id) {
     std::erase_if(it->second, [id](const tunnel_ref& r) { return r.id == id; });
     if (it->second.empty()) {
       map_.erase(it);
+    }
+  }
+  if (observer_) {
+    std::vector<std::string_view> told;
+    for (const auto& key : keys->second) {
+      const auto d = domain_of(key);
+      if (std::find(told.begin(), told.end(), d) == told.end()) {
+        told.push_back(d);
+        observer_(d, false);
+      }
     }
   }
   keys_of_.erase(keys);

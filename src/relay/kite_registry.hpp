@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,12 @@ class kite_registry {
  public:
   using key_map = std::map<std::string, std::vector<tunnel_ref>, std::less<>>;
 
+  /// Told when a tunnel starts or stops serving a kite (the domain of its keys; once per
+  /// tunnel and domain, whatever the number of protocols): the fleet publisher counts them.
+  /// Called under the registry's lock: it must only take locks of its own. Set before start.
+  using observer = std::function<void(std::string_view kite, bool up)>;
+  void set_observer(observer o) { observer_ = std::move(o); }
+
   /// Registers `ref` for `key` ("http:foo.test", "raw-22:foo.test", "http:*.foo.test").
   void add(const std::string& key, const tunnel_ref& ref);
   /// Removes every key of tunnel `id`.
@@ -65,6 +72,7 @@ class kite_registry {
  private:
   static bool live_pick(const std::vector<tunnel_ref>& refs, std::size_t pick, tunnel_ref& out);
 
+  observer observer_;
   mutable std::shared_mutex mu_;
   key_map map_;
   std::unordered_map<std::uint64_t, std::vector<std::string>> keys_of_;  // tunnel id -> keys

@@ -188,6 +188,14 @@ outcome<void> server::start() {
   if (outcome<void> access = impl_->access.start(); !access) {
     return access.error();
   }
+  if (cfg_.fleet.enabled() && !ports_.empty()) {
+    // Issue 24: every kite this relay holds goes into the fleet's zone (fleet/publisher).
+    impl_->publisher = std::make_shared<fleet::publisher>(cfg_.fleet, ports_.front(), uuid_, log_);
+    registry_.set_observer([p = impl_->publisher](std::string_view kite, bool up) {
+      up ? p->kite_up(kite) : p->kite_down(kite);
+    });
+    impl_->publisher->set_overload_check([this] { return impl_->access.overloaded(); });
+  }
   for (std::size_t w = 0; w < impl_->pool.size(); ++w) {
     for (std::size_t i = 0; i < ports_.size(); ++i) {
       asio::co_spawn(impl_->pool.context(w),
@@ -203,6 +211,9 @@ outcome<void> server::start() {
     list += (list.empty() ? "" : ",") + std::to_string(p);
   }
   log_->info("relay ready ports={} uuid={} workers={}", list, uuid_, impl_->pool.size());
+  if (impl_->publisher) {
+    impl_->publisher->start();
+  }
   return {};
 }
 
@@ -220,6 +231,9 @@ void server::start_threads() { impl_->pool.start(); }
 void server::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) {
     return;
+  }
+  if (impl_->publisher) {
+    impl_->publisher->stop();  // deletes this relay's records (about 2 s at most)
   }
   // Close everything on its own worker, then stop the contexts.
   for (std::size_t w = 0; w < impl_->pool.size(); ++w) {

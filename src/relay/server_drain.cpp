@@ -59,6 +59,9 @@ std::vector<T> on_every_worker(net::worker_pool& pool, Job job) {
 void server::drain(std::chrono::seconds grace,
                    std::function<void(const drain_summary&)> on_done) {
   impl_->draining = true;
+  if (impl_->publisher) {
+    impl_->publisher->leave_pool();  // no new visitors through fe.ZONE
+  }
   auto st = std::make_shared<impl::drain_state>();
   st->began = std::chrono::steady_clock::now();
   st->deadline = st->began + grace;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "fleet/holder_lookup.hpp"
+#include "fleet/publisher.hpp"
 #include "keys/key_reload.hpp"
 #include "net/asio.hpp"
 #include "net/worker.hpp"
@@ -47,6 +48,9 @@ struct server::impl {
   relay_stats stats;  ///< console counters and recent refusals (any thread)
   /// ACLs, --ratelimit_ips, overload (relay/access_control.hpp; any thread).
   access_control access{*this};
+  /// The fleet publisher (--fleet_dns), or null. Shared with the registry's observer, which
+  /// may outlive this object's other members.
+  std::shared_ptr<fleet::publisher> publisher;
   /// The jobs (they keep a reference to this object, which outlives every connection).
   tunnel_acceptor tunnel_job{*this};
   visitor_session visitor_job{*this};

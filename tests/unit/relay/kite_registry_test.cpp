@@ -240,5 +240,27 @@ TEST(KiteRegistry, RemovingATunnelDropsOnlyItsKeys) {
   EXPECT_EQ(found_id(reg, "http", "a.test", 80), 1u);
 }
 
+// The observer (the fleet publisher) hears each tunnel's domains once, whatever the number of
+// protocols it registered them for, and once more when the tunnel goes.
+TEST(KiteRegistry, ObserverHearsEachTunnelsDomainsOnce) {
+  kite_registry reg;
+  std::vector<std::string> heard;
+  reg.set_observer([&](std::string_view kite, bool up) {
+    heard.push_back((up ? "+" : "-") + std::string(kite));
+  });
+  live_tunnel a;
+  live_tunnel b;
+  reg.add("http:a.test", a.ref(1));
+  reg.add("raw-22:a.test", a.ref(1));
+  reg.add("http:b.test", a.ref(1));
+  reg.add("http:a.test", b.ref(2, "other"));
+  reg.remove_tunnel(1);
+  reg.remove_tunnel(1);  // unknown by now: nothing heard
+  reg.remove_tunnel(2);
+  const std::vector<std::string> want{"+a.test", "+b.test", "+a.test", "-a.test", "-b.test",
+                                      "-a.test"};
+  EXPECT_EQ(heard, want);
+}
+
 }  // namespace
 }  // namespace kiteline::relay

@@ -1,0 +1,209 @@
+#include "fleet/dns_message.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <memory>
+
+#include <ldns/ldns.h>
+
+namespace kiteline::fleet {
+namespace {
+
+struct pkt_free {
+  void operator()(ldns_pkt* p) const noexcept { ldns_pkt_free(p); }
+};
+struct rr_list_free {
+  void operator()(ldns_rr_list* l) const noexcept { ldns_rr_list_deep_free(l); }
+};
+using pkt_ptr = std::unique_ptr<ldns_pkt, pkt_free>;
+using rr_list_ptr = std::unique_ptr<ldns_rr_list, rr_list_free>;
+
+std::string absolute(std::string_view name) {
+  std::string out(name);
+  if (out.empty() || out.back() != '.') {
+    out += '.';
+  }
+  return out;
+}
+
+std::string lower_relative(const ldns_rdf* rdf) {
+  char* text = ldns_rdf2str(rdf);
+  if (text == nullptr) {
+    return {};
+  }
+  std::string out(text);
+  std::free(text);  // NOLINT(cppcoreguidelines-no-malloc): ldns allocates with malloc
+  if (!out.empty() && out.back() == '.') {
+    out.pop_back();
+  }
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// "NAME. TTL CLASS TYPE ADDRESS" through ldns's own parser (checks the name and the address).
+ldns_rr* make_rr(const address_record& r, std::uint32_t ttl, bool remove, std::string& error) {
+  const std::string text = absolute(r.name) + " " + std::to_string(remove ? 0 : ttl) + " IN " +
+                           (r.is_v6() ? "AAAA " : "A ") + r.address;
+  ldns_rr* rr = nullptr;
+  if (ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK ||
+      rr == nullptr) {
+    error = "bad record: " + text;
+    return nullptr;
+  }
+  if (remove) {
+    ldns_rr_set_class(rr, LDNS_RR_CLASS_NONE);  // RFC 2136 §2.5.4: delete this RR only
+  }
+  return rr;
+}
+
+std::vector<std::uint8_t> sign_and_wire(ldns_pkt* pkt, const tsig_key& key, std::uint16_t id,
+                                        std::string& error) {
+  ldns_pkt_set_id(pkt, id);
+  if (!key.name.empty()) {
+    const ldns_status st = ldns_pkt_tsig_sign(pkt, key.name.c_str(), key.secret.c_str(), 300,
+                                              key.algorithm.c_str(), nullptr);
+    if (st != LDNS_STATUS_OK) {
+      error = std::string("TSIG signing failed: ") + ldns_get_errorstr_by_id(st);
+      return {};
+    }
+  }
+  std::uint8_t* wire = nullptr;
+  std::size_t size = 0;
+  if (ldns_pkt2wire(&wire, pkt, &size) != LDNS_STATUS_OK || wire == nullptr) {
+    error = "cannot encode the DNS message";
+    return {};
+  }
+  std::vector<std::uint8_t> out(wire, wire + size);
+  std::free(wire);  // NOLINT(cppcoreguidelines-no-malloc)
+  return out;
+}
+
+}  // namespace
+
+tsig_key make_tsig_key(const config::fleet_tsig& t) {
+  tsig_key k;
+  if (t.name.empty()) {
+    return k;
+  }
+  k.name = absolute(t.name);
+  k.algorithm = t.algorithm == "hmac-md5" ? "hmac-md5.sig-alg.reg.int." : absolute(t.algorithm);
+  k.secret = t.key_base64.reveal();
+  return k;
+}
+
+std::vector<std::uint8_t> build_update(std::string_view zone,
+                                       const std::vector<address_record>& adds,
+                                       const std::vector<address_record>& deletes,
+                                       std::uint32_t ttl, const tsig_key& key, std::uint16_t id,
+                                       std::string& error) {
+  rr_list_ptr up(ldns_rr_list_new());
+  for (const auto& r : adds) {
+    ldns_rr* rr = make_rr(r, ttl, false, error);
+    if (rr == nullptr) {
+      return {};
+    }
+    ldns_rr_list_push_rr(up.get(), rr);
+  }
+  for (const auto& r : deletes) {
+    ldns_rr* rr = make_rr(r, ttl, true, error);
+    if (rr == nullptr) {
+      return {};
+    }
+    ldns_rr_list_push_rr(up.get(), rr);
+  }
+  ldns_rdf* zone_rdf = ldns_dname_new_frm_str(absolute(zone).c_str());
+  if (zone_rdf == nullptr) {
+    error = "bad zone name";
+    return {};
+  }
+  // ldns_update_pkt_new takes the zone name and copies the lists' records.
+  pkt_ptr pkt(ldns_update_pkt_new(zone_rdf, LDNS_RR_CLASS_IN, nullptr, up.get(), nullptr));
+  if (!pkt) {
+    error = "cannot build the UPDATE";
+    return {};
+  }
+  return sign_and_wire(pkt.get(), key, id, error);
+}
+
+std::vector<std::uint8_t> build_axfr_query(std::string_view zone, const tsig_key& key,
+                                           std::uint16_t id, std::string& error) {
+  ldns_rdf* zone_rdf = ldns_dname_new_frm_str(absolute(zone).c_str());
+  if (zone_rdf == nullptr) {
+    error = "bad zone name";
+    return {};
+  }
+  pkt_ptr pkt(ldns_pkt_query_new(zone_rdf, LDNS_RR_TYPE_AXFR, LDNS_RR_CLASS_IN, 0));
+  if (!pkt) {
+    error = "cannot build the AXFR query";
+    return {};
+  }
+  return sign_and_wire(pkt.get(), key, id, error);
+}
+
+std::optional<dns_answer> read_answer(const std::uint8_t* data, std::size_t size) {
+  ldns_pkt* raw = nullptr;
+  if (ldns_wire2pkt(&raw, data, size) != LDNS_STATUS_OK || raw == nullptr) {
+    return std::nullopt;
+  }
+  pkt_ptr pkt(raw);
+  dns_answer out;
+  out.id = ldns_pkt_id(pkt.get());
+  out.rcode = static_cast<int>(ldns_pkt_get_rcode(pkt.get()));
+  out.truncated = ldns_pkt_tc(pkt.get());
+  if (const ldns_rr* tsig = ldns_pkt_tsig(pkt.get());
+      tsig != nullptr && ldns_rr_rd_count(tsig) > 5 && ldns_rr_rdf(tsig, 5) != nullptr &&
+      ldns_rdf_get_type(ldns_rr_rdf(tsig, 5)) == LDNS_RDF_TYPE_INT16) {
+    out.tsig_error = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5));
+  }
+  const ldns_rr_list* answer = ldns_pkt_answer(pkt.get());
+  const std::size_t n = answer == nullptr ? 0 : ldns_rr_list_rr_count(answer);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ldns_rr* rr = ldns_rr_list_rr(answer, i);
+    const ldns_rr_type type = ldns_rr_get_type(rr);
+    if (type == LDNS_RR_TYPE_SOA) {
+      ++out.soa_count;
+      continue;
+    }
+    if (type == LDNS_RR_TYPE_NS && ldns_rr_rd_count(rr) == 1 && ldns_rr_rdf(rr, 0) != nullptr &&
+        ldns_rdf_get_type(ldns_rr_rdf(rr, 0)) == LDNS_RDF_TYPE_DNAME) {
+      out.ns_names.push_back(lower_relative(ldns_rr_rdf(rr, 0)));
+      continue;
+    }
+    if ((type != LDNS_RR_TYPE_A && type != LDNS_RR_TYPE_AAAA) ||
+        ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN || ldns_rr_rd_count(rr) != 1) {
+      continue;
+    }
+    const ldns_rdf* addr = ldns_rr_rdf(rr, 0);
+    const ldns_rdf_type want = type == LDNS_RR_TYPE_A ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA;
+    if (addr == nullptr || ldns_rdf_get_type(addr) != want || ldns_rr_owner(rr) == nullptr) {
+      continue;
+    }
+    address_record rec{lower_relative(ldns_rr_owner(rr)), lower_relative(addr)};
+    if (!rec.name.empty() && !rec.address.empty()) {
+      out.records.push_back(std::move(rec));
+    }
+  }
+  return out;
+}
+
+bool is_refusal(const dns_answer& a) noexcept {
+  return a.rcode == LDNS_RCODE_NOTAUTH || a.rcode == LDNS_RCODE_REFUSED || a.tsig_error != 0;
+}
+
+std::string describe(const dns_answer& a) {
+  std::string out;
+  const ldns_lookup_table* lt = ldns_lookup_by_id(ldns_rcodes, a.rcode);
+  out = lt != nullptr ? lt->name : "RCODE" + std::to_string(a.rcode);
+  switch (a.tsig_error) {
+    case 0: break;
+    case 16: out += "/BADSIG"; break;
+    case 17: out += "/BADKEY"; break;
+    case 18: out += "/BADTIME"; break;
+    default: out += "/TSIG" + std::to_string(a.tsig_error); break;
+  }
+  return out;
+}
+
+}  // namespace kiteline::fleet

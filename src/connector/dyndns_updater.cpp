@@ -202,9 +202,13 @@ net::awaitable<dyndns_updater::attempt> dyndns_updater::fetch(const std::string&
       co_return out;
     }
     asio::ssl::stream<tcp::socket> tls_sock(std::move(sock), **context);
-    // SSL_set_tlsext_host_name() is a macro with a C cast; call what it expands to.
-    ::SSL_ctrl(tls_sock.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(u->host.c_str()));
+    std::error_code literal;
+    (void)asio::ip::make_address(u->host, literal);
+    if (literal) {  // SNI carries names only, not address literals (RFC 6066 §3)
+      // SSL_set_tlsext_host_name() is a macro with a C cast; call what it expands to.
+      ::SSL_ctrl(tls_sock.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME,
+                 TLSEXT_NAMETYPE_host_name, const_cast<char*>(u->host.c_str()));
+    }
     auto h = co_await (tls_sock.async_handshake(asio::ssl::stream_base::client, use_tuple) ||
                        timer.async_wait(use_tuple));
     if (h.index() == 1 || std::get<0>(std::get<0>(h))) {

@@ -196,7 +196,7 @@ TEST(connector_parse, dyndns_forms) {
   EXPECT_EQ(named.connector->dyndns->url_template,
             "http://up.b5p.us/?hostname=%(domain)s&myip=%(ips)s&sign=%(sign)s");
   EXPECT_EQ(named.connector->dyndns->user, "");
-  EXPECT_EQ(named.connector->dyndns->origin, "argv[0]");
+  EXPECT_EQ(named.connector->dyndns->origin, "argv[1]");
 
   const auto dyn = one("me:p@ss:w@dyndns.org");  // split at the last '@', then the first ':'
   ASSERT_TRUE(dyn.ok()) << dump(dyn.errors);
@@ -414,7 +414,7 @@ TEST(connector_parse, max_conns_and_origin_idle_timeout) {
 
 TEST(connector_parse, unimplemented_connector_options_are_refused_by_name) {
   for (const char* word : {"--proxy=socks5:h:1", "--socksify=h:1", "--torify=h:1",
-                           "--dyndns=pagekite.net", "-Dx", "--remoteui",
+                           "--remoteui",
                            "--nofrontend=1.2.3.4:443", "--wschunks", "--signup", "--settings",
                            "--save", "--list", "--local=80", "--nossl", "--sslzlib",
                            "--noisfrontend"}) {

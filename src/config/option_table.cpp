@@ -247,9 +247,10 @@ constexpr std::array table{
                 "pagekite.net presets: relay pool, certificate names, error URL, --dyndns", ""},
     option_spec{"whitelabel", '\0', scalar, connector, impl, con, "DOMAIN",
                 "white-label presets (pagekite.py 1.5.2): relay pool 1:fe4_152.DOMAIN:443, relay "
-                "certificate names fe.DOMAIN, DOMAIN (+ pagekite.net's), error URL", ""},
+                "certificate names fe.DOMAIN, DOMAIN (+ pagekite.net's), error URL, --dyndns "
+                "http://dnsup.DOMAIN/", ""},
     option_spec{"whitelabels", '\0', scalar, connector, impl, con, "DOMAIN",
-                "as --whitelabel, with an https error URL", ""},
+                "as --whitelabel, with https error and --dyndns URLs", ""},
     option_spec{"service_on", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
                 "serve a kite (shorter forms: see below); on a relay: a kite the relay serves "
                 "itself, no secret needed",

@@ -6,11 +6,13 @@ pagekite package: proto.signToken re-signs with the salt of S, as proto.checkSig
 at the 48-character dyndns length pk.py uses), appends one line per request to LOGFILE:
   update hostname=D myip=IPS sign=ok|bad auth=USER|-
 and answers 200 with the text of MODEFILE ("good", "badauth", ...) + " " + IPS, or "badsig"
-when the signature is wrong. Prints "port=N" to PORTFILE once listening.
-Usage: dyndns_server.py SECRET PORTFILE LOGFILE MODEFILE SECONDS
+when the signature is wrong. Prints "port=N" to PORTFILE once listening. With PEMFILE (key and
+certificate), it speaks HTTPS.
+Usage: dyndns_server.py SECRET PORTFILE LOGFILE MODEFILE SECONDS [PEMFILE]
 """
 import base64
 import http.server
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -53,6 +55,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+if len(sys.argv) > 6:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[6])
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
 with open(PORTFILE, 'w') as f:
     f.write('port=%d\n' % server.server_address[1])
 threading.Timer(float(SECONDS), server.shutdown).start()

@@ -6,7 +6,9 @@
 #  both with one kite: the service gets an update listing both relays, signed right; one relay
 #  stopped -> a new update with the other alone; the service answering `badauth` -> the
 #  connector logs the failure with the reply and retries after its back-off (shortened by the
-#  test knob KITELINE_TEST_DYNDNS_BACKOFF_MS), and succeeds once the service answers `good`.
+#  test knob KITELINE_TEST_DYNDNS_BACKOFF_MS), and succeeds once the service answers `good`;
+#  an https service (certificate for localhost, trusted through SSL_CERT_FILE) with USER:PASS@
+#  in the URL gets the update with Basic auth; one whose certificate is not trusted gets none.
 # Usage: dyndns_test.sh KITELINE_BINARY SHARED_DIR
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -74,7 +76,51 @@ check_failure_retry() {
 }
 kl_check failure_logged_and_retried check_failure_retry
 
-kl_check no_bad_signatures bash -c "! grep -q 'sign=bad' '$DLOG'"
 kl_stop "$CONN_PID"
+
+# https: a second service with a self-signed certificate for localhost.
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -keyout "$KL_TMP/dd.key" -out "$KL_TMP/dd.crt" \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost" 2>/dev/null || exit 1
+cat "$KL_TMP/dd.key" "$KL_TMP/dd.crt" > "$KL_TMP/dd.pem"
+SLOG="$KL_TMP/ddns-tls.log"
+: > "$SLOG"
+echo good > "$KL_TMP/ddns-tls.mode"
+kl_bg ddns-tls 60 /usr/bin/python3 "$SERVER" "$KL_SECRET" "$KL_TMP/ddns-tls.port" "$SLOG" \
+  "$KL_TMP/ddns-tls.mode" 55 "$KL_TMP/dd.pem"
+kl_wait_grep "$KL_TMP/ddns-tls.port" '^port=[0-9]+' 20 || { cat "$KL_TMP/ddns-tls.err"; exit 1; }
+SPORT=$(sed -nE 's/^port=([0-9]+)/\1/p' "$KL_TMP/ddns-tls.port")
+TLS_URL="https://me:pw@localhost:$SPORT/?hostname=%(domain)s&myip=%(ips)s&sign=%(sign)s"
+
+check_https() {
+  local log="$KL_TMP/conn-tls.log"
+  SSL_CERT_FILE="$KL_TMP/dd.crt" kl_bg conn-tls 60 "$KITELINE" --clean --nullui \
+    "--frontend=127.0.0.11:$PORT" "--logfile=$log" "--dyndns=$TLS_URL" \
+    "--service_on=http:tls-dyn.test:127.0.0.1:9:$KL_SECRET"
+  local pid=$KL_BG_PID
+  kl_wait_grep "$SLOG" '^update hostname=tls-dyn\.test myip=127\.0\.0\.11 sign=ok auth=me$' 20 ||
+    { cat "$SLOG"; grep dyndns "$log"; kl_stop "$pid"; return 1; }
+  kl_wait_grep "$log" 'dyndns: tls-dyn\.test -> 127\.0\.0\.11: HTTP 200: good' 10 ||
+    { grep dyndns "$log"; kl_stop "$pid"; return 1; }
+  kl_stop "$pid"
+  tail -n 1 "$SLOG"
+}
+kl_check https_basic_auth_verified check_https
+
+check_https_untrusted() {
+  local log="$KL_TMP/conn-tls2.log" before
+  before=$(wc -l < "$SLOG")
+  kl_bg conn-tls2 60 "$KITELINE" --clean --nullui \
+    "--frontend=127.0.0.11:$PORT" "--logfile=$log" "--dyndns=$TLS_URL" \
+    "--service_on=http:tls-dyn2.test:127.0.0.1:9:$KL_SECRET"
+  local pid=$KL_BG_PID
+  kl_wait_grep "$log" 'dyndns: update of tls-dyn2\.test -> 127\.0\.0\.11 failed: ' 20 ||
+    { grep dyndns "$log"; kl_stop "$pid"; return 1; }
+  kl_stop "$pid"
+  grep -m1 'dyndns: update of' "$log"
+  [ "$(wc -l < "$SLOG")" -eq "$before" ]
+}
+kl_check https_untrusted_refused check_https_untrusted
+
+kl_check no_bad_signatures bash -c "! grep -q 'sign=bad' '$DLOG' '$SLOG'"
 kl_stop "$RELAY_A"
 kl_finish

@@ -349,6 +349,15 @@ int run_connector(const kiteline::config::connector_config& cfg) {
     return 1;
   }
   opts.access_log = *access_log;
+  // Tests only (tests/interop/dyndns_test.sh, docs/operations.md): the --dyndns back-off unit
+  // in milliseconds instead of pagekite.py's 56 s, so a retry is seen within a test's time.
+  if (const char* ms = std::getenv("KITELINE_TEST_DYNDNS_BACKOFF_MS")) {
+    const long v = std::strtol(ms, nullptr, 10);
+    if (v > 0) {
+      opts.dyndns_backoff = std::chrono::milliseconds(v);
+      log->warn("KITELINE_TEST_DYNDNS_BACKOFF_MS: --dyndns back-off unit {} ms (a test knob)", v);
+    }
+  }
   kiteline::connector::client connector(cfg, log, std::move(opts));
   if (const auto started = connector.start(); !started) {
     return start_failed(*log, started.error());

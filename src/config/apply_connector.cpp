@@ -25,8 +25,7 @@ std::string replace_all(std::string text, std::string_view from, std::string_vie
 }
 
 void apply_presets(connector_config& cfg, std::string_view domain, bool secure_url,
-                   std::vector<std::string> first_names, const raw_option& o,
-                   const apply_context& ctx) {
+                   std::vector<std::string> first_names) {
   // pk.py APPVER_DNS (§9.3): fe4_152.DOMAIN for the pagekite.py 1.5.2.x kiteline follows.
   cfg.pool = frontend_pool{1, versioned_relay_name(domain), "", 443};
   for (const char* c : service_certs) {
@@ -43,8 +42,6 @@ void apply_presets(connector_config& cfg, std::string_view domain, bool secure_u
   }
   cfg.error_url = (secure_url ? "https://www." : "http://www.") + std::string(domain) +
                   "/offline/?";
-  ctx.warn(o, "the dynamic DNS updates this preset implies in pagekite.py are not implemented "
-              "by kiteline");
 }
 
 }  // namespace
@@ -86,15 +83,26 @@ void apply_connector(connector_config& cfg, std::vector<flag_setting>& cfgs, con
     }
     cfg.pool = std::move(pool);
   } else if (n == "defaults") {
-    apply_presets(cfg, "b5p.us", true, {"b5p.us"}, o, ctx);
+    apply_presets(cfg, "b5p.us", true, {"b5p.us"});
     cfg.error_url = "https://pagekite.net/offline/?";
+    cfg.dyndns = dyndns_setting{*dyndns_provider_template("pagekite.net"), "", {}, o.origin};
   } else if (n == "whitelabel" || n == "whitelabels") {
     const std::string d = to_lower(v);
     if (!is_valid_name(d, false)) {
       ctx.error(o, "`" + v + "` is not a valid domain");
       return;
     }
-    apply_presets(cfg, d, n == "whitelabels", {"fe." + d, d}, o, ctx);
+    apply_presets(cfg, d, n == "whitelabels", {"fe." + d, d});
+    cfg.dyndns =
+        dyndns_setting{dyndns_whitelabel_template(d, n == "whitelabels"), "", {}, o.origin};
+  } else if (n == "dyndns") {
+    std::string why;
+    cfg.dyndns = parse_dyndns(v, why);
+    if (!why.empty()) {
+      ctx.error(o, why);
+    } else if (cfg.dyndns) {
+      cfg.dyndns->origin = o.origin;
+    }
   } else if (n == "service_on" || n == "service_off") {
     const std::string spec = replace_all(replace_all(v, "@kitesecret", cfg.kitesecret.reveal()),
                                          "@kitename", cfg.kitename);

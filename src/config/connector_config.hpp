@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/dyndns_provider.hpp"
 #include "config/process_config.hpp"
 #include "config/relay_config.hpp"
 #include "config/secret.hpp"
@@ -132,6 +133,8 @@ struct connector_config {
   bool new_only = false;                       ///< --new/-N (kiteline never uses kite DNS)
   std::string error_url;                       ///< --errorurl=URL / -E
   std::vector<error_url_rule> error_urls;      ///< --errorurl=DOMAIN:URL
+  /// --dyndns / -D (also set by --defaults, --whitelabel(s)); nullopt = no updates (§9.6).
+  std::optional<dyndns_setting> dyndns;
   process_config process;
 
   friend bool operator==(const connector_config&, const connector_config&) = default;

@@ -244,12 +244,13 @@ constexpr std::array table{
     option_spec{"frontends", '\0', scalar, connector, impl, con, "N:NAME:PORT",
                 "relay pool: all addresses of NAME (or N:@FILE:PORT), keep the N best", ""},
     option_spec{"defaults", '\0', flag, connector, impl, con, "",
-                "pagekite.net presets: relay pool, certificate names, error URL", ""},
+                "pagekite.net presets: relay pool, certificate names, error URL, --dyndns", ""},
     option_spec{"whitelabel", '\0', scalar, connector, impl, con, "DOMAIN",
                 "white-label presets (pagekite.py 1.5.2): relay pool 1:fe4_152.DOMAIN:443, relay "
-                "certificate names fe.DOMAIN, DOMAIN (+ pagekite.net's), error URL", ""},
+                "certificate names fe.DOMAIN, DOMAIN (+ pagekite.net's), error URL, --dyndns "
+                "http://dnsup.DOMAIN/", ""},
     option_spec{"whitelabels", '\0', scalar, connector, impl, con, "DOMAIN",
-                "as --whitelabel, with an https error URL", ""},
+                "as --whitelabel, with https error and --dyndns URLs", ""},
     option_spec{"service_on", '\0', list, connector, impl, con, "PROTOS:KITE:HOST:PORT:SECRET",
                 "serve a kite (shorter forms: see below); on a relay: a kite the relay serves "
                 "itself, no secret needed",
@@ -292,7 +293,11 @@ constexpr std::array table{
                 ""},
     option_spec{"socksify", '\0', list, connector, nyi, con, "HOST:PORT", "SOCKS proxy", ""},
     option_spec{"torify", '\0', list, connector, nyi, con, "HOST:PORT", "Tor proxy", ""},
-    option_spec{"dyndns", 'D', scalar, connector, nyi, con, "PROVIDER", "dynamic DNS updates",
+    option_spec{"dyndns", 'D', scalar, connector, impl, con, "PROVIDER|URL",
+                "dynamic DNS: when the relays holding a kite change, GET this provider's "
+                "update URL (pagekite.net, beanstalks.net, USER:PASS@dyndns.org, "
+                "USER:PASS@no-ip.com) or an http(s) URL template with %(domain)s %(ip)s "
+                "%(ips)s %(sign)s %(user)s %(pass)s; empty = none (--defaults: pagekite.net)",
                 ""},
     option_spec{"webpath", '\0', list, connector, nyi, con, "SPEC", "built-in HTTP paths", ""},
     option_spec{"local", '\0', scalar, connector, nyi, con, "PORTS", "serve without relays", ""},

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "connector/dyndns_updater.hpp"
 #include "connector/kite_signing.hpp"
 #include "connector/relay_ping.hpp"
 #include "connector/static_site.hpp"
@@ -170,6 +171,16 @@ outcome<void> client::start() {
     sites_.push_back(std::move(*site));
   }
   rediscover_ = std::make_unique<net::signal>(ex);
+  if (cfg.dyndns) {
+    // --dyndns (§9.6): the tunnels tell the updater when they change; it runs on worker 0.
+    dyndns_ = std::make_shared<dyndns_updater>(ex, ctx_, [this] { return relays(); });
+    ctx_->tunnels_changed = [weak = std::weak_ptr<dyndns_updater>(dyndns_)] {
+      if (auto d = weak.lock()) {
+        d->notify();
+      }
+    };
+    dyndns_->start();
+  }
   ctx_->relay_going = [this](const std::string& label, const std::string& uuid,
                              std::uint32_t grace) { relay_going(label, uuid, grace); };
   {
@@ -450,6 +461,9 @@ void client::start_threads() {
 void client::stop() {
   if (stopped_.exchange(true)) {
     return;
+  }
+  if (dyndns_) {
+    dyndns_->stop();
   }
   {
     std::lock_guard lock(mu_);

@@ -26,6 +26,7 @@
 namespace kiteline::connector {
 
 class static_site;
+class dyndns_updater;
 
 /// One relay for the console: its status and its live tunnel's figures.
 struct relay_snapshot {
@@ -146,6 +147,7 @@ class client {
   std::unique_ptr<net::signal> rediscover_;  // worker 0: wakes discovery before its interval
   std::atomic<bool> pool_ready_{false};  // discovery's first pass is over
   std::vector<std::shared_ptr<static_site>> sites_;
+  std::shared_ptr<dyndns_updater> dyndns_;  // --dyndns (worker 0)
   bool started_ = false;
   bool threads_started_ = false;
   std::atomic<bool> stopped_{false};

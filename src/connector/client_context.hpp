@@ -78,6 +78,11 @@ struct client_options {
   /// found by name, pinged and dialed: a relay's own back-ends, whose relay is the same process
   /// (config/local_backends.hpp). Called on the tunnel's worker.
   std::function<result<net::tcp::socket>(const asio::any_io_executor& ex)> tunnel_dialer;
+  /// --dyndns: the back-off after the n-th failed round in a row is dyndns_backoff ×
+  /// 2^min(5, n) (pagekite.py: 56 s; main lets tests shorten it, docs/operations.md).
+  std::chrono::milliseconds dyndns_backoff{56000};
+  /// --dyndns: one update's whole exchange (resolve, connect, TLS, request, reply).
+  std::chrono::milliseconds dyndns_timeout{10000};
 };
 
 /// Connector-wide counters (atomics: tests read them from any thread).
@@ -127,6 +132,14 @@ struct client_context {
   /// connector::client::start() before any tunnel runs.
   std::function<void(const std::string& label, const std::string& uuid, std::uint32_t grace)>
       relay_going;
+  /// Set by connector::client::start() for --dyndns: called on any worker when a tunnel goes
+  /// live or is lost, its live kites change, or its relay drains or retires.
+  std::function<void()> tunnels_changed;
+  void notify_tunnels_changed() const {
+    if (tunnels_changed) {
+      tunnels_changed();
+    }
+  }
 };
 
 }  // namespace kiteline::connector

@@ -69,6 +69,7 @@ net::awaitable<void> tunnel_client::retire_when_idle(
     }
     status_.retiring = true;
   }
+  ctx_->notify_tunnels_changed();
   ctx_->log->info("relay {}: no longer wanted; closing it once idle", label_);
   const auto until = std::chrono::steady_clock::now() + grace;
   asio::steady_timer timer(ex_);
@@ -385,6 +386,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt_at(tcp::endpoint c
   {
     std::lock_guard lock(status_mu_);
     status_.live = true;
+    status_.address = ctx_->opts.tunnel_dialer ? "" : chosen.address().to_string();
     status_.draining = false;
     status_.flow = flow;
     status_.session_id = session_id_;
@@ -392,6 +394,7 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt_at(tcp::endpoint c
     status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
     status_.live_services = live_indexes();
   }
+  ctx_->notify_tunnels_changed();
   ctx_->log->info("relay {}: tunnel up (flow {}, {} kite(s), zchunks {})", label_, flow,
                   hs_->round().ok,
                   lo.send_compressed ? "on" : "off");
@@ -411,7 +414,9 @@ net::awaitable<tunnel_client::outcome> tunnel_client::attempt_at(tcp::endpoint c
     status_.live_services.clear();
     status_.quota = {};  // the relay states its limits again on the next tunnel
     status_.last_error = why;
+    status_.address.clear();
   }
+  ctx_->notify_tunnels_changed();
   if (!stopped_) {
     // After a drain notice the relay closing the tunnel is the expected end, not a fault.
     ctx_->log->log(status().draining ? spdlog::level::info : spdlog::level::warn,
@@ -533,6 +538,7 @@ void tunnel_client::on_relay_draining(std::uint32_t grace) {
     }
     status_.draining = true;
   }
+  ctx_->notify_tunnels_changed();
   ctx_->log->info("relay {}: the relay is draining (going away within {} s): its {} stream(s) "
                   "in flight stay on it, new ones go to the other relays",
                   label_, grace, link_ ? link_->stream_count() : 0);

@@ -30,6 +30,7 @@ namespace kiteline::connector {
 /// A snapshot of one relay's state (copied under a lock; readable from any thread).
 struct relay_status {
   std::string label;            ///< "host:port" as configured
+  std::string address;          ///< IP of the live tunnel's relay ("" = none, or in-process)
   bool live = false;            ///< a tunnel with at least one accepted kite is up
   std::size_t live_kites = 0;
   std::uint64_t attempts = 0;   ///< connection attempts

@@ -212,9 +212,12 @@ void tunnel_client::apply_results(const round_outcome& r) {
     std::lock_guard lock(status_mu_);
     status_.session_id = session_id_;
   }
-  std::lock_guard lock(status_mu_);
-  status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
-  status_.live_services = live_indexes();
+  {
+    std::lock_guard lock(status_mu_);
+    status_.live_kites = static_cast<std::size_t>(std::count(live_.begin(), live_.end(), true));
+    status_.live_services = live_indexes();
+  }
+  ctx_->notify_tunnels_changed();
 }
 
 }  // namespace kiteline::connector

@@ -162,11 +162,15 @@ TEST(connector_parse, whitelabel_and_defaults_presets) {
                                              "pagekite.com", "pagekite.org", "testing.is",
                                              "302.is"}));
   EXPECT_EQ(c.error_url, "http://www.example.net/offline/?");
-  ASSERT_EQ(out.warnings.size(), 1u);
-  EXPECT_NE(out.warnings[0].message.find("dynamic DNS"), std::string::npos);
+  EXPECT_TRUE(out.warnings.empty());
+  ASSERT_TRUE(c.dyndns);
+  EXPECT_EQ(c.dyndns->url_template,
+            "http://dnsup.example.net/?hostname=%(domain)s&myip=%(ips)s&sign=%(sign)s");
 
   const auto secure = parse({"--whitelabels=example.net", "--kitesecret=S", "a.example.net"});
   EXPECT_EQ(secure.connector->error_url, "https://www.example.net/offline/?");
+  EXPECT_EQ(secure.connector->dyndns->url_template,
+            "https://dnsup.example.net/?hostname=%(domain)s&myip=%(ips)s&sign=%(sign)s");
 
   const auto defaults = parse({"--defaults", "--kitesecret=S", "a.pagekite.me"});
   ASSERT_TRUE(defaults.ok()) << dump(defaults.errors);
@@ -174,6 +178,54 @@ TEST(connector_parse, whitelabel_and_defaults_presets) {
   EXPECT_EQ(defaults.connector->fe_certnames.size(), 8u);
   EXPECT_EQ(defaults.connector->fe_certnames[0].name, "b5p.us");
   EXPECT_EQ(defaults.connector->error_url, "https://pagekite.net/offline/?");
+  ASSERT_TRUE(defaults.connector->dyndns);
+  EXPECT_EQ(defaults.connector->dyndns->url_template,
+            "http://up.pagekite.net/?hostname=%(domain)s&myip=%(ips)s&sign=%(sign)s");
+  // A later --dyndns replaces the preset's; an empty one turns updates off (pagekite.py).
+  const auto off = parse({"--defaults", "--dyndns=", "--kitesecret=S", "a.pagekite.me"});
+  ASSERT_TRUE(off.ok()) << dump(off.errors);
+  EXPECT_FALSE(off.connector->dyndns);
+}
+
+TEST(connector_parse, dyndns_forms) {
+  const auto one = [](const std::string& v) {
+    return parse({"--dyndns=" + v, "--frontend=x:1", "--kitesecret=S", "k.example"});
+  };
+  const auto named = one("beanstalks.net");
+  ASSERT_TRUE(named.ok()) << dump(named.errors);
+  EXPECT_EQ(named.connector->dyndns->url_template,
+            "http://up.b5p.us/?hostname=%(domain)s&myip=%(ips)s&sign=%(sign)s");
+  EXPECT_EQ(named.connector->dyndns->user, "");
+  EXPECT_EQ(named.connector->dyndns->origin, "argv[1]");
+
+  const auto dyn = one("me:p@ss:w@dyndns.org");  // split at the last '@', then the first ':'
+  ASSERT_TRUE(dyn.ok()) << dump(dyn.errors);
+  EXPECT_EQ(dyn.connector->dyndns->user, "me");
+  EXPECT_EQ(dyn.connector->dyndns->password.reveal(), "p@ss:w");
+  EXPECT_EQ(dyn.connector->dyndns->url_template,
+            "https://%(user)s:%(pass)s@members.dyndns.org/nic/update?wildcard=NOCHG&backmx=NOCHG"
+            "&hostname=%(domain)s&myip=%(ip)s");
+  const auto noip = one("me@no-ip.com");
+  ASSERT_TRUE(noip.ok()) << dump(noip.errors);
+  EXPECT_EQ(noip.connector->dyndns->user, "me");
+  EXPECT_TRUE(noip.connector->dyndns->password.empty());
+  EXPECT_EQ(noip.connector->dyndns->url_template,
+            "https://%(user)s:%(pass)s@dynupdate.no-ip.com/nic/update?hostname=%(domain)s"
+            "&myip=%(ip)s");
+
+  const std::string url =
+      "http://127.0.0.1:8/u?h=%(domain)s&ip=%(ip)s&all=%(ips)s&s=%(sign)s&x=100%%";
+  const auto tmpl = parse({"-D", url, "--frontend=x:1", "--kitesecret=S", "k.example"});
+  ASSERT_TRUE(tmpl.ok()) << dump(tmpl.errors);
+  EXPECT_EQ(tmpl.connector->dyndns->url_template, url);
+
+  for (const char* bad : {"example.org", "me:pw@example.org", "ftp://x/",
+                          "http://x/?a=%(host)s", "http://x/?a=%s", "http://x/?a=%(domain",
+                          "http://x/100%"}) {
+    const auto out = one(bad);
+    ASSERT_EQ(out.errors.size(), 1u) << bad << dump(out.errors);
+    EXPECT_EQ(out.errors[0].key, "dyndns") << bad;
+  }
 }
 
 TEST(connector_parse, fe_certname_pins_and_clearing) {
@@ -362,7 +414,7 @@ TEST(connector_parse, max_conns_and_origin_idle_timeout) {
 
 TEST(connector_parse, unimplemented_connector_options_are_refused_by_name) {
   for (const char* word : {"--proxy=socks5:h:1", "--socksify=h:1", "--torify=h:1",
-                           "--dyndns=pagekite.net", "-Dx", "--remoteui",
+                           "--remoteui",
                            "--nofrontend=1.2.3.4:443", "--wschunks", "--signup", "--settings",
                            "--save", "--list", "--local=80", "--nossl", "--sslzlib",
                            "--noisfrontend"}) {

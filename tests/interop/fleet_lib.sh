@@ -11,22 +11,6 @@
 FLEET_ZONE=fleet.test
 FLEET_SECRET=fleet-s3cret-0123456789abcdef
 
-# A TCP port free on both relay addresses.
-fleet_free_port() {
-  python3 - <<'PY'
-import socket
-for _ in range(50):
-    a = socket.socket(); a.bind(('127.0.0.11', 0)); port = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(('127.0.0.13', port)); print(port); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-PY
-}
-
 # fleet_start_relay NAME ADDR: one relay of the fleet; sets RELAY_LOG (kl_start_relay).
 fleet_start_relay() {
   local name=$1 addr=$2
@@ -40,8 +24,8 @@ fleet_start_relay() {
 # fleet_setup [RECORD LINES...]: relays, connector, records (extra knot_update lines appended).
 fleet_setup() {
   local k
-  PUB=$(fleet_free_port)
-  PEER=$(fleet_free_port)
+  PUB=$(kl_common_port 127.0.0.11 127.0.0.13)
+  PEER=$(kl_common_port 127.0.0.11 127.0.0.13)
   if [ -z "$PUB" ] || [ -z "$PEER" ] || [ "$PUB" = "$PEER" ]; then
     echo "no free ports"; return 1
   fi

@@ -5,7 +5,9 @@
 # 127.0.0.11-13 with one public port number; kiteline connectors register foo.kite.test on .11
 # and .12. Checks: a stale record with .13's address goes when .13 starts; kdig shows exactly
 # the holders and the pool; a connector leaving takes its relay's address off the kite; SIGKILL
-# of .12 -> its records gone within --fleet_peer_timeout (seconds printed); Knot stopped ->
+# of .12 -> its records gone within --fleet_peer_timeout (seconds printed); a visitor sent to
+# .13 (no tunnel for foo) is served by forwarding to a holder, with its address at the origin,
+# before and after the SIGKILL and from the cache while Knot is down; Knot stopped ->
 # visitors go on, a kite registered meanwhile appears after the restart; a wrong TSIG key is
 # refused, logged, and nothing is published; a graceful stop deletes the relay's records.
 # Usage: fleet_publish_test.sh KITELINE_BINARY SHARED_DIR
@@ -25,23 +27,10 @@ echo 'old 60 A 127.0.0.13' > "$KL_TMP/knot/extra.zone"
 knot_start 127.0.0.10 "$ZONE" || exit 1
 kl_log "knot on $KNOT_ADDR:$KNOT_PORT"
 
-# One TCP port number free on .11, .12, .13 and .14 (the kernel picks it on .11).
-PORT=$(python3 - <<'PY'
-import socket
-for _ in range(50):
-    socks = []
-    try:
-        s = socket.socket(); s.bind(("127.0.0.11", 0)); socks.append(s)
-        port = s.getsockname()[1]
-        for a in ("127.0.0.12", "127.0.0.13", "127.0.0.14"):
-            t = socket.socket(); t.bind((a, port)); socks.append(t)
-        print(port); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-)
+# Port numbers free on .11-.14: the public port and the peer port (relays share them).
+PORT=$(kl_common_port 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14)
+PEER=$(kl_common_port 127.0.0.11 127.0.0.12 127.0.0.13 127.0.0.14)
+[ -n "$PEER" ] && [ "$PEER" != "$PORT" ] || { echo "no second common free port"; exit 1; }
 [ -n "$PORT" ] || { echo "no common free port"; exit 1; }
 
 declare -A RPID RWRAP CPID  # relay N -> kiteline's pid / its timeout wrapper; connector -> pid
@@ -52,6 +41,7 @@ start_fleet_relay() {
     --protos=http,https,raw --rawports=virtual "--domain=http,https,raw:*.test:$KL_SECRET" \
     "--logfile=$KL_TMP/$name.log" "--fleet_dns=$KNOT_ADDR:$KNOT_PORT" "--fleet_zone=$ZONE" \
     "--fleet_address=127.0.0.$n" --fleet_ttl=2 --fleet_peer_timeout=3 --fleet_ping_seconds=1 \
+    "--fleet_port=$PEER" --fleet_secret=fleet-s3cret-0123456789abcdef --fleet_cache_seconds=2 \
     "$@"
   local wrapper=$KL_BG_PID
   kl_wait_grep "$KL_TMP/$name.out" '^kiteline relay ready' 20 ||
@@ -88,6 +78,17 @@ check_sigkill_peer_removed() {
   grep -h "peer 127.0.0.12 silent" "$KL_TMP"/relay1[13].log | head -n 2
 }
 
+# forwarded_visit: a visitor from 127.0.0.99 sent to .13 (which holds no foo) is served through
+# forwarding to a holder, byte-exact, and the origin sees 127.0.0.99 in X-Forwarded-For.
+forwarded_visit() {
+  local xff
+  curl -sS --max-time 10 --interface 127.0.0.99 -H "Host: foo.$ZONE" -o "$KL_TMP/1k.fwd" \
+    "http://127.0.0.13:$PORT/f/1k.bin" && cmp "$KL_TMP/1k.fwd" "$KL_TMP/www/1k.bin" || return 1
+  xff=$(curl -sS --max-time 10 --interface 127.0.0.99 -H "Host: foo.$ZONE" "http://127.0.0.13:$PORT/xff") || return 1
+  echo "forwarded by .13; the origin saw X-Forwarded-For: $xff"
+  [[ "$xff" == *127.0.0.99* ]]
+}
+
 visit_foo() {
   curl -sS --max-time 10 -H "Host: foo.$ZONE" -o "$KL_TMP/1k.got" "http://127.0.0.11:$PORT/f/1k.bin" &&
     cmp "$KL_TMP/1k.got" "$KL_TMP/www/1k.bin" && echo "visitor served"
@@ -113,18 +114,21 @@ kl_check two_holders check_two_holders || kl_finish
 kl_log "kdig @$KNOT_ADDR -p $KNOT_PORT foo.$ZONE A:"
 kdig @"$KNOT_ADDR" -p "$KNOT_PORT" +time=1 +retry=0 "foo.$ZONE" A | sed 's/^/    /'
 
+kl_check forwarded_visitor forwarded_visit
 kl_stop "${CPID[connB]}"
 kl_check connector_leaves knot_wait_short "foo.$ZONE" A "127.0.0.11" 10
 
 start_conn connB2 12 "foo.$ZONE"
 knot_wait_short "foo.$ZONE" A $'127.0.0.11\n127.0.0.12' 15
 kl_check sigkill_peer_removed check_sigkill_peer_removed
+kl_check forwarded_after_sigkill forwarded_visit
 
 knot_stop
 kl_check knot_down_visitor visit_foo
 start_conn connC 13 "bar.$ZONE"
 kl_check knot_down_kite_up kl_wait_grep "$KL_TMP/relay13.log" "kite up .*bar.$ZONE" 15
 kl_check knot_down_visitor2 visit_foo
+kl_check knot_down_forwarded_from_cache forwarded_visit
 knot_restart || exit 1
 kl_check kite_after_knot_restart knot_wait_short "bar.$ZONE" A "127.0.0.13" 40
 

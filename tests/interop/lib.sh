@@ -266,6 +266,27 @@ _kl_wrong_secret_verdict() {
 
 # ---- helpers shared by the authority tests (authdomain_test.sh, authapp_test.sh) and others
 
+# kl_common_port ADDR...: a TCP port number the kernel picks on the first ADDR that is also free
+# on every other ADDR (relays of one fleet share port numbers on 127.0.0.11-14); "" if none.
+kl_common_port() {
+  python3 - "$@" <<'PY'
+import socket, sys
+addrs = sys.argv[1:]
+for _ in range(50):
+    socks = []
+    try:
+        s = socket.socket(); s.bind((addrs[0], 0)); socks.append(s)
+        port = s.getsockname()[1]
+        for a in addrs[1:]:
+            t = socket.socket(); t.bind((a, port)); socks.append(t)
+        print(port); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PY
+}
+
 # kl_free_port [ADDR]: a TCP port the kernel picks on ADDR (default 127.0.0.1).
 kl_free_port() {
   python3 -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1], 0)); print(s.getsockname()[1]); s.close()' \

@@ -8,15 +8,17 @@
 #   MIB          size of the download (default 1024)
 #   WRK_SECONDS  length of each latency run (default 5; 4 connections, 1 thread; kept alive,
 #                then a new connection per request)
+#   ROUNDS=N     (environment) downloads each way, interleaved; medians compared (default 3)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-case "${1:-}" in -h|--help|"") sed -n '2,11p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h|--help|"") sed -n '2,12p' "$0"; exit 0 ;; esac
 source "$HERE/../tests/interop/lib.sh"
 source "$HERE/../tests/interop/knot_lib.sh"
 source "$HERE/../tests/interop/fleet_lib.sh"
 kl_init "$1" "$2"
 MIB=${3:-1024}
 WRK_SECONDS=${4:-5}
+ROUNDS=${ROUNDS:-3}
 command -v wrk >/dev/null || { echo "fleet.sh: wrk is not installed" >&2; exit 2; }
 
 kl_make_certs || exit 1
@@ -52,8 +54,16 @@ p99() {
 
 download 127.0.0.11 >/dev/null || exit 1  # warm both paths (page cache, first lookup)
 download 127.0.0.13 >/dev/null || exit 1
-direct=$(download 127.0.0.11) || exit 1
-forwarded=$(download 127.0.0.13) || exit 1
+# ROUNDS downloads each way, interleaved (direct, forwarded, direct, ...): the median of each.
+ds=(); fs=()
+for (( i = 0; i < ROUNDS; i++ )); do
+  ds+=("$(download 127.0.0.11)") || exit 1
+  fs+=("$(download 127.0.0.13)") || exit 1
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+direct=$(median "${ds[@]}")
+forwarded=$(median "${fs[@]}")
+echo "downloads, bytes/s: direct ${ds[*]}; forwarded ${fs[*]}"
 read -r direct_p99 direct_rps <<<"$(p99 127.0.0.11)"
 read -r fwd_p99 fwd_rps <<<"$(p99 127.0.0.13)"
 # A new connection per request: the forwarding relay's lookup (cached) and peer connect each time.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -46,6 +47,8 @@ std::string_view describe(peer_verdict v) noexcept {
       return "time out of range";
     case peer_verdict::bad_hops:
       return "hop count not 1";
+    case peer_verdict::replayed:
+      return "header replayed";
   }
   return "?";
 }
@@ -72,6 +75,45 @@ peer_verdict verify_peer_header(std::span<const std::byte> in, const wire::proxy
     return peer_verdict::bad_hops;
   }
   return peer_verdict::ok;
+}
+
+std::size_t replay_guard::key_hash::operator()(const key& k) const noexcept {
+  std::size_t h = 0;
+  std::memcpy(&h, k.data(), sizeof h);  // MAC bytes: already uniform
+  return h;
+}
+
+bool replay_guard::first_use(std::span<const std::byte> mac, std::uint64_t now) {
+  key k{};
+  std::memcpy(k.data(), mac.data(), std::min(mac.size(), k.size()));
+  const std::uint64_t window = 2 * static_cast<std::uint64_t>(peer_clock_skew_seconds) + 1;
+  const std::lock_guard lock(mu_);
+  while (!order_.empty() &&
+         (order_.front().first + window < now || order_.size() >= capacity_)) {
+    seen_.erase(order_.front().second);
+    order_.pop_front();
+  }
+  if (!seen_.insert(k).second) {
+    return false;
+  }
+  order_.emplace_back(now, k);
+  return true;
+}
+
+std::size_t replay_guard::size() const {
+  const std::lock_guard lock(mu_);
+  return seen_.size();
+}
+
+peer_verdict verify_peer_header(std::span<const std::byte> in, const wire::proxy_decoded& d,
+                                std::string_view key, std::uint64_t now, replay_guard& guard) {
+  const auto verdict = verify_peer_header(in, d, key, now);
+  if (verdict != peer_verdict::ok) {
+    return verdict;
+  }
+  return guard.first_use(in.subspan(d.fleet_mac_offset, wire::fleet_mac_bytes), now)
+             ? peer_verdict::ok
+             : peer_verdict::replayed;
 }
 
 }  // namespace kiteline::fleet

@@ -84,7 +84,8 @@ awaitable<void> peer_session(server::impl& srv, std::size_t worker, tcp::socket 
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::system_clock::now().time_since_epoch());
   const auto verdict = fleet::verify_peer_header(buf, d, srv.cfg().fleet.peer_secret.reveal(),
-                                                 static_cast<std::uint64_t>(now.count()));
+                                                 static_cast<std::uint64_t>(now.count()),
+                                                 srv.peer_replays);
   if (verdict != fleet::peer_verdict::ok) {
     refuse_peer(srv, from, fleet::describe(verdict));
     co_return;

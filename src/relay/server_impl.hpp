@@ -4,6 +4,7 @@
 #pragma once
 
 #include "fleet/holder_lookup.hpp"
+#include "fleet/peer_mark.hpp"
 #include "fleet/publisher.hpp"
 #include "keys/key_reload.hpp"
 #include "net/asio.hpp"
@@ -56,6 +57,7 @@ struct server::impl {
   visitor_session visitor_job{*this};
   /// Fleet forwarding (relay/peer_forward.hpp): who holds a kite; null without a peer port.
   std::unique_ptr<fleet::holder_lookup> holders;
+  fleet::replay_guard peer_replays;  ///< MACs of the peer port's accepted headers (fleet/peer_mark)
   std::atomic<std::int64_t> peer_warned_at{0};        ///< second of the last peer refusal logged
   std::atomic<std::uint64_t> peer_warn_suppressed{0};  ///< refusals not logged since
 

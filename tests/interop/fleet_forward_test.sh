@@ -97,22 +97,51 @@ check_stale_503() {
   [ "$code" = 503 ] && [ "$hops" -le 1 ] && [ "$(grep -c "visitor forwarded" "$LOG11")" = "$before11" ]
 }
 
-# A header shaped like a peer's but signed with another key, then a request.
-send_bad_mac() {
-  python3 - "$PEER" <<'PY'
+# send_signed KEY N: one header shaped like a peer's, signed with KEY, sent N times (a new
+# connection each, the same bytes), each followed by a request; prints the bytes each answer had.
+send_signed() {
+  python3 - "$PEER" "$1" "$2" <<'PY'
 import hashlib, hmac, socket, struct, sys, time
 sig = bytes([0x0D,0x0A,0x0D,0x0A,0x00,0x0D,0x0A,0x51,0x55,0x49,0x54,0x0A])
 mark = bytes([1, 1]) + struct.pack('>Q', int(time.time()))
 body = bytes([127,0,0,99, 127,0,0,11]) + struct.pack('>HH', 40000, 80)
 tlv = bytes([0xE7]) + struct.pack('>H', len(mark) + 32) + mark
 hdr = sig + bytes([0x21, 0x11]) + struct.pack('>H', len(body) + len(tlv) + 32) + body + tlv
-hdr += hmac.new(b'not-the-fleet-secret', hdr + bytes(32), hashlib.sha256).digest()
-s = socket.create_connection(('127.0.0.11', int(sys.argv[1])), timeout=10)
-s.sendall(hdr + b'GET /xff HTTP/1.1\r\nHost: web.test\r\n\r\n')
-data = s.recv(4096)
-print('peer port answered %d bytes' % len(data))
-sys.exit(0 if data == b'' else 1)
+hdr += hmac.new(sys.argv[2].encode(), hdr + bytes(32), hashlib.sha256).digest()
+sizes = []
+for _ in range(int(sys.argv[3])):
+    s = socket.create_connection(('127.0.0.11', int(sys.argv[1])), timeout=10)
+    s.sendall(hdr + b'GET /xff HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n')
+    data = b''
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sizes.append(len(data))
+    s.close()
+print(' '.join(str(n) for n in sizes))
 PY
+}
+send_bad_mac() {
+  local out; out=$(send_signed not-the-fleet-secret 1) || return 1
+  echo "peer port answered $out bytes"
+  [ "$out" = 0 ]
+}
+
+# A captured header replayed: the first use is served, the same header again is refused.
+check_peer_refuses_replay() {
+  local out first second i
+  for i in 1 2 3; do  # refusals are logged at most once a second: try again if this one was not
+    out=$(send_signed "$FLEET_SECRET" 2) || return 1
+    read -r first second <<<"$out"
+    echo "answers: first $first bytes, replayed $second bytes"
+    [ "$first" -gt 0 ] && [ "$second" = 0 ] || return 1
+    kl_wait_grep "$LOG11" 'fleet peer connection refused .*reason="header replayed"' 2 && {
+      grep -E 'fleet peer connection refused .*header replayed' "$LOG11" | tail -n 1; return 0; }
+    sleep 1.1
+  done
+  return 1
 }
 
 check_peer_refuses_bad_mac() {
@@ -163,5 +192,6 @@ kl_check record_pointing_at_itself_503 check_stale_503 stale.test
 kl_check record_pointing_at_non_holder_503_one_hop check_stale_503 ghost.test
 kl_check routing_from_cache_while_knot_is_down check_cache_while_knot_down
 kl_check peer_port_refuses_bad_mac check_peer_refuses_bad_mac
+kl_check peer_port_refuses_replay check_peer_refuses_replay
 kl_check peer_port_refuses_plain_http check_peer_refuses_plain_http
 kl_finish

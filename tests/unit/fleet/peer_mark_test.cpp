@@ -82,5 +82,42 @@ TEST(FleetPeerMark, NoMarkIsRefused) {
   EXPECT_EQ(check(b, "k", now), peer_verdict::no_mark);
 }
 
+TEST(FleetPeerMark, ReplayedHeaderIsRefusedWithinTheWindowOnly) {
+  replay_guard guard;
+  const auto a = sign_peer_header(visitor(), now, "fleet-secret");
+  auto other = visitor();
+  other.src_port = 51001;
+  const auto b = sign_peer_header(other, now, "fleet-secret");
+  const auto da = wire::decode_proxy_v2(a);
+  const auto db = wire::decode_proxy_v2(b);
+  EXPECT_EQ(verify_peer_header(a, da, "fleet-secret", now, guard), peer_verdict::ok);
+  EXPECT_EQ(verify_peer_header(b, db, "fleet-secret", now, guard), peer_verdict::ok);
+  EXPECT_EQ(verify_peer_header(a, da, "fleet-secret", now + 5, guard), peer_verdict::replayed);
+  // A forged header is refused for its MAC and never enters the guard.
+  auto forged = a;
+  forged[20] ^= std::byte{1};
+  EXPECT_EQ(verify_peer_header(forged, wire::decode_proxy_v2(forged), "fleet-secret", now, guard),
+            peer_verdict::bad_mac);
+  EXPECT_EQ(guard.size(), 2u);
+  // Past the window the header is stale anyway; the guard has let it go.
+  EXPECT_EQ(verify_peer_header(a, da, "fleet-secret", now + 31, guard), peer_verdict::stale_time);
+  EXPECT_TRUE(guard.first_use(std::span(a).subspan(da.fleet_mac_offset, wire::fleet_mac_bytes),
+                              now + 62));
+}
+
+TEST(FleetPeerMark, ReplayGuardForgetsTheOldestWhenFull) {
+  replay_guard guard(2);
+  std::array<std::byte, 32> m1{}, m2{}, m3{};
+  m1[0] = std::byte{1};
+  m2[0] = std::byte{2};
+  m3[0] = std::byte{3};
+  EXPECT_TRUE(guard.first_use(m1, now));
+  EXPECT_TRUE(guard.first_use(m2, now));
+  EXPECT_FALSE(guard.first_use(m2, now));
+  EXPECT_TRUE(guard.first_use(m3, now));  // m1 goes
+  EXPECT_EQ(guard.size(), 2u);
+  EXPECT_TRUE(guard.first_use(m1, now));
+}
+
 }  // namespace
 }  // namespace kiteline::fleet

@@ -28,6 +28,49 @@ std::string kites_joined(const relay::tunnel_snapshot& t) {
   return out;
 }
 
+void add_fleet_metrics(metrics::exposition& e, const relay::fleet_snapshot& f) {
+  e.add("kiteline_relay_fleet_forwarded_total",
+        "Visitors forwarded to the fleet relay that holds their kite.", metric_type::counter,
+        static_cast<double>(f.forwarded));
+  const auto ff = e.declare("kiteline_relay_fleet_forward_failures_total",
+                            "Visitors not forwarded: no holder known, or no holder reachable.",
+                            metric_type::counter);
+  for (std::size_t i = 0; i < relay::forward_failure_count; ++i) {
+    e.add(ff, {{"reason", std::string(relay::name_of(static_cast<relay::forward_failure>(i)))}},
+          static_cast<double>(f.forward_failed[i]));
+  }
+  e.add("kiteline_relay_fleet_peer_visitors_total",
+        "Visitors accepted on the fleet peer port (forwarded here by another relay).",
+        metric_type::counter, static_cast<double>(f.peer_accepted));
+  const auto pr = e.declare("kiteline_relay_fleet_peer_refused_total",
+                            "Connections the fleet peer port refused, by reason.",
+                            metric_type::counter);
+  for (std::size_t i = 0; i < relay::peer_refusal_count; ++i) {
+    e.add(pr, {{"reason", std::string(relay::name_of(static_cast<relay::peer_refusal>(i)))}},
+          static_cast<double>(f.peer_refused[i]));
+  }
+  if (!f.publishing) {
+    return;
+  }
+  e.add("kiteline_relay_fleet_kites_published",
+        "Kite names the fleet zone holds with this relay's address (last update or zone read).",
+        metric_type::gauge, static_cast<double>(f.kites_published));
+  e.add("kiteline_relay_fleet_in_pool", "1 while the fleet zone has this relay in fe.ZONE.",
+        metric_type::gauge, f.in_pool ? 1.0 : 0.0);
+  const auto up = e.declare("kiteline_relay_fleet_dns_updates_total",
+                            "RFC 2136 UPDATEs sent to --fleet_dns, by result (failed: no or a "
+                            "bad answer, retried; refused: REFUSED, NOTAUTH or a TSIG error).",
+                            metric_type::counter);
+  e.add(up, {{"result", "ok"}}, static_cast<double>(f.updates_ok));
+  e.add(up, {{"result", "failed"}}, static_cast<double>(f.updates_failed));
+  e.add(up, {{"result", "refused"}}, static_cast<double>(f.updates_refused));
+  e.add("kiteline_relay_fleet_zone_reads_total", "Zone transfers of the fleet zone read.",
+        metric_type::counter, static_cast<double>(f.zone_reads));
+  e.add("kiteline_relay_fleet_peers_removed_total",
+        "Silent fleet relays whose records this relay deleted.", metric_type::counter,
+        static_cast<double>(f.peers_removed));
+}
+
 }  // namespace
 
 std::string relay_metrics(const relay::relay_snapshot& s, const page_options& o) {
@@ -90,6 +133,9 @@ std::string relay_metrics(const relay::relay_snapshot& s, const page_options& o)
         metric_type::gauge, static_cast<double>(outbox));
   e.add("kiteline_relay_workers", "Worker threads.", metric_type::gauge,
         static_cast<double>(s.workers));
+  if (s.fleet) {
+    add_fleet_metrics(e, *s.fleet);
+  }
   if (o.metrics_per_kite) {
     const auto pk = e.declare("kiteline_relay_kite_tunnels", "Tunnels serving each kite.",
                               metric_type::gauge);
@@ -142,7 +188,28 @@ std::string relay_json(const relay::relay_snapshot& s) {
          ",\"peer\":" + json_string(r.peer) + ",\"reason\":" + json_string(r.reason) + "}";
   }
   j += "],\"visitor_received_bytes\":" + std::to_string(s.visitor_received) +
-       ",\"visitor_sent_bytes\":" + std::to_string(s.visitor_sent) + "}\n";
+       ",\"visitor_sent_bytes\":" + std::to_string(s.visitor_sent);
+  if (s.fleet) {
+    const auto& f = *s.fleet;
+    j += ",\"fleet\":{\"forwarded\":" + std::to_string(f.forwarded) +
+         ",\"forward_failures\":" +
+         std::to_string(f.forward_failed[0] + f.forward_failed[1]) +
+         ",\"peer_visitors\":" + std::to_string(f.peer_accepted) +
+         ",\"peer_refused\":" +
+         std::to_string(f.peer_refused[0] + f.peer_refused[1] + f.peer_refused[2] +
+                        f.peer_refused[3]);
+    if (f.publishing) {
+      j += ",\"kites_published\":" + std::to_string(f.kites_published) +
+           ",\"in_pool\":" + std::string(f.in_pool ? "true" : "false") +
+           ",\"dns_updates_ok\":" + std::to_string(f.updates_ok) +
+           ",\"dns_updates_failed\":" + std::to_string(f.updates_failed) +
+           ",\"dns_updates_refused\":" + std::to_string(f.updates_refused) +
+           ",\"zone_reads\":" + std::to_string(f.zone_reads) +
+           ",\"peers_removed\":" + std::to_string(f.peers_removed);
+    }
+    j += "}";
+  }
+  j += "}\n";
   return j;
 }
 

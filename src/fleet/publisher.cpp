@@ -1,5 +1,7 @@
 #include "fleet/publisher.hpp"
 
+#include "fleet/names.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -193,7 +195,23 @@ bool publisher::reconcile(const std::set<address_record>& desired, milliseconds 
     return false;
   }
   published_ = desired;
+  note_published();
   return true;
+}
+
+void publisher::note_published() {
+  const std::string pool = pool_name(cfg_.zone);
+  std::set<std::string_view> kites;
+  bool in_pool = false;
+  for (const auto& r : published_) {
+    if (r.name == pool) {
+      in_pool = true;
+    } else {
+      kites.insert(r.name);
+    }
+  }
+  counts_.kites_published.set(static_cast<std::int64_t>(kites.size()));
+  counts_.in_pool.set(in_pool ? 1 : 0);
 }
 
 bool publisher::send_update(const std::vector<address_record>& adds,
@@ -208,17 +226,20 @@ bool publisher::send_update(const std::vector<address_record>& adds,
     answer = exchange(*server_, msg, timeout, error);
   }
   if (answer && answer->rcode == 0 && answer->tsig_error == 0) {
+    counts_.updates_ok.add();
     log_->info("fleet: {} ok adds=[{}] deletes=[{}]", what, list_records(adds),
                list_records(deletes));
     return true;
   }
   if (answer && is_refusal(*answer)) {
+    counts_.updates_refused.add();
     backoff_ = max_backoff;
     log_->error("fleet: {}:{} refused the update ({}): check --fleet_tsig: the server refused the "
                 "key, or its ACL does not let the key update {}; retrying in {} s",
                 server_->address, server_->port, describe(*answer), cfg_.zone,
                 backoff_.count() / 1000);
   } else {
+    counts_.updates_failed.add();
     backoff_ = backoff_.count() == 0 ? first_backoff : std::min(backoff_ * 2, max_backoff);
     log_->warn("fleet: update to {}:{} failed ({}); retrying in {} s", server_->address,
                server_->port, answer ? describe(*answer) : error, backoff_.count() / 1000);
@@ -249,8 +270,10 @@ void publisher::read_zone() {
     return;
   }
   transfer_refused_logged_ = false;
+  counts_.zone_reads.add();
   const std::set<address_record> had = published_;
   published_ = own_records(zone->records, cfg_.addresses);
+  note_published();
   if (published_ != had) {
     std::lock_guard lock(mu_);
     dirty_ = true;  // records of ours the zone lacks, or stale ones: the next UPDATE fixes it
@@ -286,6 +309,7 @@ void publisher::watch_peers() {
     const auto silent =
         std::chrono::duration_cast<std::chrono::seconds>(clock::now() - seen->second).count();
     if (send_update({}, records, exchange_timeout, "peer removal")) {
+      counts_.peers_removed.add();
       log_->warn("fleet: peer {} silent for {} s: removed its {} record(s)", address, silent,
                  records.size());
       peer_seen_.erase(seen);

@@ -23,6 +23,7 @@
 #include "config/relay_fleet_config.hpp"
 #include "fleet/desired_state.hpp"
 #include "fleet/dns_client.hpp"
+#include "metrics/counter.hpp"
 
 namespace spdlog {
 class logger;
@@ -54,6 +55,18 @@ class publisher {
   /// says true the relay is out of the pool fe.ZONE. Must be safe from any thread.
   void set_overload_check(std::function<bool()> overloaded) { overloaded_ = std::move(overloaded); }
 
+  /// What the publisher did, for the console (read-only, any thread).
+  struct counts {
+    metrics::counter updates_ok;       ///< UPDATEs the server accepted
+    metrics::counter updates_failed;   ///< UPDATEs unanswered or failed (retried)
+    metrics::counter updates_refused;  ///< UPDATEs refused (REFUSED/NOTAUTH or a TSIG error)
+    metrics::counter zone_reads;       ///< zone transfers read
+    metrics::counter peers_removed;    ///< silent peers whose records were deleted
+    metrics::gauge kites_published;    ///< kite names the zone holds with this relay's address
+    metrics::gauge in_pool;            ///< 1 while the zone has this relay in fe.ZONE
+  };
+  [[nodiscard]] const counts& stats() const noexcept { return counts_; }
+
  private:
   void run();
   /// Sends one UPDATE for what `desired` and published_ differ by; true when nothing is left.
@@ -65,6 +78,8 @@ class publisher {
                    const std::vector<address_record>& deletes, std::chrono::milliseconds timeout,
                    std::string_view what);
   [[nodiscard]] std::set<address_record> desired_now();
+  /// counts_'s gauges from published_.
+  void note_published();
   void update_pool(bool in);
 
   config::relay_fleet_config cfg_;
@@ -82,6 +97,7 @@ class publisher {
   bool stopping_ = false;  // guarded by mu_
   bool left_pool_ = false; // guarded by mu_
   std::thread thread_;
+  counts counts_;
 
   // The thread's own state.
   std::set<address_record> published_;

@@ -1,6 +1,7 @@
 // The forwarding side of relay/peer_forward.hpp.
 #include "relay/peer_forward.hpp"
 
+#include "core/text.hpp"
 #include "fleet/holder_lookup.hpp"
 #include "fleet/peer_mark.hpp"
 #include "relay/server_impl.hpp"
@@ -47,12 +48,13 @@ void close_both(tcp::socket& a, tcp::socket& b) {
 }
 
 /// One direction with read/write through a buffer (when no pipe can be had).
-awaitable<void> copy(tcp::socket& from, tcp::socket& to) {
+awaitable<void> copy(tcp::socket& from, tcp::socket& to, std::uint64_t& moved) {
   std::vector<std::byte> buf(splice_buffer);
   for (;;) {
     auto [ec, n] = co_await from.async_read_some(asio::buffer(buf), use_tuple);
     if (n > 0) {
       auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buf.data(), n), use_tuple);
+      moved += wn;
       if (wec) {
         break;
       }
@@ -72,11 +74,12 @@ awaitable<void> copy(tcp::socket& from, tcp::socket& to) {
 /// One direction of the splice: `from`'s bytes to `to` until `from` ends (then `to` is
 /// half-closed) or either fails (then both are closed, which ends the other direction). The
 /// bytes go socket -> pipe -> socket with splice(2), never copied to user space (this is the
-/// data path of every forwarded visitor). Both sockets are non-blocking.
-awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
+/// data path of every forwarded visitor). Both sockets are non-blocking. `moved` counts the
+/// bytes read from `from` (one add per splice call).
+awaitable<void> pump(tcp::socket& from, tcp::socket& to, std::uint64_t& moved) {
   int p[2];
   if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) {
-    co_await copy(from, to);
+    co_await copy(from, to, moved);
     co_return;
   }
   (void)::fcntl(p[1], F_SETPIPE_SZ, static_cast<int>(splice_buffer * 4));
@@ -98,6 +101,7 @@ awaitable<void> pump(tcp::socket& from, tcp::socket& to) {
       }
       break;
     }
+    moved += static_cast<std::uint64_t>(n);
     auto left = static_cast<std::size_t>(n);
     bool failed = false;
     while (left > 0) {
@@ -139,17 +143,20 @@ bool may_forward(server::impl& srv, const tls::transport& t, bool forwarded) {
 
 awaitable<bool> forward_to_peer(server::impl& srv, tls::transport& t, std::string kite,
                                 std::span<const std::byte> replay, std::string peer,
-                                std::uint16_t peer_port) {
+                                std::uint16_t peer_port, std::string_view proto,
+                                std::chrono::steady_clock::time_point started) {
   using namespace asio::experimental::awaitable_operators;
   auto ex = co_await asio::this_coro::executor;
   const auto holders = co_await srv.holders->async_find(kite, asio::use_awaitable);
   if (holders.empty()) {
+    srv.stats.fleet.failed(forward_failure::no_holder);
     co_return false;
   }
   std::error_code ec;
   const auto local = t.socket().local_endpoint(ec);
   const auto visitor = asio::ip::make_address(peer, ec);
   if (ec) {
+    srv.stats.fleet.failed(forward_failure::holders_failed);
     co_return false;
   }
   wire::proxy_header h;
@@ -194,15 +201,21 @@ awaitable<bool> forward_to_peer(server::impl& srv, tls::transport& t, std::strin
       continue;
     }
     ++srv.counters().visitors_routed;
+    srv.stats.fleet.forwarded.add();
     srv.log().info("visitor forwarded rip={} kite={} peer={}:{} hops=1", peer, kite, holder,
                    srv.cfg().fleet.port);
     tcp::socket& v = t.socket();
     v.non_blocking(true, ec);  // already, from the accept (pump needs it for splice)
-    co_await (pump(v, s) && pump(s, v));
+    std::uint64_t from_visitor = 0;
+    std::uint64_t to_visitor = 0;
+    co_await (pump(v, s, from_visitor) && pump(s, v, to_visitor));
     t.close();
     s.close(ec);
+    srv.log_visitor(started, peer, peer_port, kite, proto, srv.reported_port(local.port()),
+                    as_text(replay), "", "forwarded to " + holder, from_visitor, to_visitor);
     co_return true;
   }
+  srv.stats.fleet.failed(forward_failure::holders_failed);
   co_return false;
 }
 

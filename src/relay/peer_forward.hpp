@@ -11,10 +11,12 @@
 #include "relay/server.hpp"
 #include "tls/transport.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace kiteline::relay {
 
@@ -26,10 +28,12 @@ namespace kiteline::relay {
 /// Forwards the visitor on `t` (kite `kite`, `replay` = every byte read from it so far) to a
 /// holder of the kite and splices until both sides are done. False (nothing sent to the
 /// visitor, `t` untouched) when no holder is known or none could be reached: the caller
-/// answers as for a missing tunnel.
+/// answers as for a missing tunnel. A forwarded visitor gets one access-log line here too
+/// (`proto`, since `started`, bytes both ways, note "forwarded to HOLDER").
 net::awaitable<bool> forward_to_peer(server::impl& srv, tls::transport& t, std::string kite,
                                      std::span<const std::byte> replay, std::string peer,
-                                     std::uint16_t peer_port);
+                                     std::uint16_t peer_port, std::string_view proto,
+                                     std::chrono::steady_clock::time_point started);
 
 /// With --fleet_dns and --fleet_port: the holder lookup and a peer port on every
 /// --fleet_address, on every worker (the listeners go with the others at stop and drain).

@@ -33,8 +33,25 @@ std::string address_text(const std::array<std::uint8_t, 16>& b, bool v6) {
                           : a.to_string();
 }
 
+peer_refusal refusal_of(fleet::peer_verdict v) {
+  switch (v) {
+    case fleet::peer_verdict::bad_mac:
+      return peer_refusal::bad_mac;
+    case fleet::peer_verdict::stale_time:
+      return peer_refusal::stale_time;
+    case fleet::peer_verdict::bad_hops:
+      return peer_refusal::bad_hops;
+    case fleet::peer_verdict::ok:
+    case fleet::peer_verdict::no_mark:
+      break;
+  }
+  return peer_refusal::no_header;  // no kiteline mark in the header
+}
+
 /// A refused peer connection: a warning, at most one a second (the rest counted in the next).
-void refuse_peer(server::impl& srv, const std::string& from, std::string_view why) {
+void refuse_peer(server::impl& srv, const std::string& from, std::string_view why,
+                 peer_refusal counted = peer_refusal::no_header) {
+  srv.stats.fleet.refused(counted);
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
                        .count();
@@ -87,11 +104,12 @@ awaitable<void> peer_session(server::impl& srv, std::size_t worker, tcp::socket 
                                                  static_cast<std::uint64_t>(now.count()),
                                                  srv.peer_replays);
   if (verdict != fleet::peer_verdict::ok) {
-    refuse_peer(srv, from, fleet::describe(verdict));
+    refuse_peer(srv, from, fleet::describe(verdict), refusal_of(verdict));
     co_return;
   }
   std::string peer = address_text(d.header.src, d.header.ipv6);
   const std::uint16_t peer_port = d.header.src_port;
+  srv.stats.fleet.peer_accepted.add();
   srv.log().info("visitor from fleet peer={} rip={} rport={}", from, peer, peer_port);
   std::vector<std::byte> rest(buf.begin() + static_cast<std::ptrdiff_t>(d.length), buf.end());
   std::error_code ec;

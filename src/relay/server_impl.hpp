@@ -75,10 +75,11 @@ struct server::impl {
   /// One access-log line for a visitor the relay answered itself or dropped (no stream):
   /// `head` = the bytes read from it (method and path when they are an HTTP request),
   /// `reply` = what was sent (its status line gives the status). No-op without an access log.
+  /// `more_in`/`more_out`: bytes moved beyond `head` and `reply` (a forwarded visitor).
   void log_visitor(std::chrono::steady_clock::time_point started, const std::string& peer,
                    std::uint16_t peer_port, std::string_view kite, std::string_view proto,
                    std::uint16_t port, std::string_view head, std::string_view reply,
-                   std::string_view note);
+                   std::string_view note, std::uint64_t more_in = 0, std::uint64_t more_out = 0);
 
   /// The port a listening port is reported as (--portalias), else `listen` itself.
   [[nodiscard]] std::uint16_t reported_port(std::uint16_t listen) const;

@@ -69,6 +69,30 @@ relay_snapshot server::snapshot(std::chrono::milliseconds wait) {
       s.visitors[p][r] = st.visitors[p][r].value();
     }
   }
+  if (impl_->publisher || impl_->holders) {
+    const auto& fs = st.fleet;
+    fleet_snapshot f;
+    f.forwarded = fs.forwarded.value();
+    for (std::size_t i = 0; i < forward_failure_count; ++i) {
+      f.forward_failed[i] = fs.forward_failed[i].value();
+    }
+    f.peer_accepted = fs.peer_accepted.value();
+    for (std::size_t i = 0; i < peer_refusal_count; ++i) {
+      f.peer_refused[i] = fs.peer_refused[i].value();
+    }
+    if (impl_->publisher) {
+      const auto& pc = impl_->publisher->stats();
+      f.publishing = true;
+      f.kites_published = pc.kites_published.value();
+      f.in_pool = pc.in_pool.value() != 0;
+      f.updates_ok = pc.updates_ok.value();
+      f.updates_failed = pc.updates_failed.value();
+      f.updates_refused = pc.updates_refused.value();
+      f.zone_reads = pc.zone_reads.value();
+      f.peers_removed = pc.peers_removed.value();
+    }
+    s.fleet = f;
+  }
   for (const auto& t : s.tunnels) {
     s.visitor_received += t.visitor_received;
     s.visitor_sent += t.visitor_sent;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,22 @@ struct tunnel_snapshot {
   std::string tls;                 ///< "TLSv1.3 TLS_AES_128_GCM_SHA256", "" for plain
 };
 
+/// The fleet (issue 24): forwarding and the publisher's DNS work. Only with --fleet_dns.
+struct fleet_snapshot {
+  std::uint64_t forwarded = 0;
+  std::array<std::uint64_t, forward_failure_count> forward_failed{};
+  std::uint64_t peer_accepted = 0;
+  std::array<std::uint64_t, peer_refusal_count> peer_refused{};
+  bool publishing = false;  ///< a publisher runs (the fields below are its)
+  std::int64_t kites_published = 0;
+  bool in_pool = false;
+  std::uint64_t updates_ok = 0;
+  std::uint64_t updates_failed = 0;
+  std::uint64_t updates_refused = 0;
+  std::uint64_t zone_reads = 0;
+  std::uint64_t peers_removed = 0;
+};
+
 /// The whole relay.
 struct relay_snapshot {
   std::string uuid;
@@ -52,6 +69,7 @@ struct relay_snapshot {
   std::uint64_t visitor_sent = 0;
   std::uint64_t tunnel_received = 0;
   std::uint64_t tunnel_sent = 0;
+  std::optional<fleet_snapshot> fleet;  ///< with --fleet_dns
 };
 
 }  // namespace kiteline::relay

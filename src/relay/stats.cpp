@@ -30,6 +30,24 @@ std::string_view name_of(visitor_result r) noexcept {
   return "timed_out";
 }
 
+std::string_view name_of(forward_failure f) noexcept {
+  return f == forward_failure::no_holder ? "no_holder" : "holders_failed";
+}
+
+std::string_view name_of(peer_refusal r) noexcept {
+  switch (r) {
+    case peer_refusal::no_header:
+      return "no_header";
+    case peer_refusal::bad_mac:
+      return "bad_mac";
+    case peer_refusal::stale_time:
+      return "stale_time";
+    case peer_refusal::bad_hops:
+      break;
+  }
+  return "bad_hops";
+}
+
 visitor_proto visitor_proto_of(std::string_view proto) noexcept {
   if (proto == "http" || proto == "http2" || proto == "http3") {
     return visitor_proto::http;

@@ -55,6 +55,26 @@ class refusal_log {
   std::deque<refusal> ring_;
 };
 
+/// Why forwarding a visitor to a fleet peer failed (relay/peer_forward.hpp).
+enum class forward_failure : std::uint8_t { no_holder, holders_failed };
+inline constexpr std::size_t forward_failure_count = 2;
+/// Why the fleet peer port refused a connection (relay/peer_port.cpp).
+enum class peer_refusal : std::uint8_t { no_header, bad_mac, stale_time, bad_hops };
+inline constexpr std::size_t peer_refusal_count = 4;
+[[nodiscard]] std::string_view name_of(forward_failure f) noexcept;
+[[nodiscard]] std::string_view name_of(peer_refusal r) noexcept;
+
+/// The fleet's forwarding counters (issue 24; the publisher counts its DNS work itself).
+struct fleet_stats {
+  metrics::counter forwarded;  ///< visitors handed to a holder
+  std::array<metrics::counter, forward_failure_count> forward_failed;
+  metrics::counter peer_accepted;  ///< visitors a peer forwarded to this relay
+  std::array<metrics::counter, peer_refusal_count> peer_refused;
+
+  void failed(forward_failure f) noexcept { forward_failed[static_cast<std::size_t>(f)].add(); }
+  void refused(peer_refusal r) noexcept { peer_refused[static_cast<std::size_t>(r)].add(); }
+};
+
 /// Relay-wide console counters (any thread).
 struct relay_stats {
   std::array<std::array<metrics::counter, visitor_result_count>, visitor_proto_count> visitors;
@@ -69,6 +89,7 @@ struct relay_stats {
   };
   std::vector<closed_totals> closed;  ///< [worker]
   refusal_log refusals;
+  fleet_stats fleet;
   std::chrono::system_clock::time_point started = std::chrono::system_clock::now();
 
   void visitor(visitor_proto p, visitor_result r) noexcept {

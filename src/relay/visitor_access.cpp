@@ -11,7 +11,8 @@ void server::impl::log_visitor(std::chrono::steady_clock::time_point started,
                                const std::string& peer, std::uint16_t peer_port,
                                std::string_view kite, std::string_view proto, std::uint16_t port,
                                std::string_view head, std::string_view reply,
-                               std::string_view note) {
+                               std::string_view note, std::uint64_t more_in,
+                               std::uint64_t more_out) {
   const auto& sink = access_log();
   if (!sink) {
     return;
@@ -31,8 +32,8 @@ void server::impl::log_visitor(std::chrono::steady_clock::time_point started,
     r.path = std::move(line->path);
   }
   r.status = accesslog::parse_status_line(reply);
-  r.bytes_in = head.size();
-  r.bytes_out = reply.size();
+  r.bytes_in = head.size() + more_in;
+  r.bytes_out = reply.size() + more_out;
   r.duration = std::chrono::duration_cast<std::chrono::microseconds>(took);
   r.note = note;
   sink->write(r);

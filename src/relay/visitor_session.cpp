@@ -166,7 +166,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
       const bool found = srv_.registry().find(proto, c.host, srv_.reported_port(port), r, false,
                                               srv_.round_robin.fetch_add(1));
       if (!found && may_forward(srv_, t, forwarded) &&
-          co_await forward_to_peer(srv_, t, c.host, buf, peer, peer_port)) {
+          co_await forward_to_peer(srv_, t, c.host, buf, peer, peer_port, proto, started)) {
         co_return;
       }
       if (!found) {
@@ -220,7 +220,7 @@ awaitable<void> visitor_session::run(std::size_t worker, tls::transport t, std::
         co_return;
       }
       if (c.has_sni && may_forward(srv_, t, forwarded) &&
-          co_await forward_to_peer(srv_, t, c.host, buf, peer, peer_port)) {
+          co_await forward_to_peer(srv_, t, c.host, buf, peer, peer_port, "https", started)) {
         co_return;
       }
       ++srv_.counters().visitors_refused;
@@ -273,6 +273,7 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
                                          std::vector<std::byte> buf, sniff::classification c,
                                          std::string peer, std::uint16_t peer_port,
                                          bool forwarded) {
+  const auto started = std::chrono::steady_clock::now();  // (the CONNECT line is in)
   const std::string host = c.host;
   const std::uint16_t cport = c.port;
   std::vector<std::byte> rest(buf.begin() + static_cast<std::ptrdiff_t>(c.head_length), buf.end());
@@ -333,7 +334,7 @@ awaitable<void> visitor_session::connect(std::size_t worker, tls::transport t, s
     co_return;
   }
   if (may_forward(srv_, t, forwarded) &&
-      co_await forward_to_peer(srv_, t, host, buf, peer, peer_port)) {
+      co_await forward_to_peer(srv_, t, host, buf, peer, peer_port, "raw", started)) {
     co_return;  // the CONNECT line replayed: the holder answers it
   }
   ++srv_.counters().visitors_refused;

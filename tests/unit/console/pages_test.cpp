@@ -59,6 +59,49 @@ TEST(relay_pages, metrics_families_and_values) {
             std::string::npos);
 }
 
+TEST(relay_pages, fleet_metrics_only_with_a_fleet) {
+  auto s = sample_relay();
+  EXPECT_EQ(relay_metrics(s, {false, "1.2.3", false}).find("fleet"), std::string::npos);
+  EXPECT_EQ(relay_json(s).find("\"fleet\""), std::string::npos);
+  relay::fleet_snapshot f;
+  f.forwarded = 4;
+  f.forward_failed[static_cast<std::size_t>(relay::forward_failure::no_holder)] = 2;
+  f.peer_accepted = 3;
+  f.peer_refused[static_cast<std::size_t>(relay::peer_refusal::bad_mac)] = 5;
+  s.fleet = f;
+  std::string m = relay_metrics(s, {false, "1.2.3", false});
+  EXPECT_NE(m.find("# TYPE kiteline_relay_fleet_forwarded_total counter\n"
+                   "kiteline_relay_fleet_forwarded_total 4\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("kiteline_relay_fleet_forward_failures_total{reason=\"no_holder\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_forward_failures_total{reason=\"holders_failed\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_peer_visitors_total 3\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_peer_refused_total{reason=\"bad_mac\"} 5\n"),
+            std::string::npos);
+  EXPECT_EQ(m.find("kiteline_relay_fleet_in_pool"), std::string::npos);  // no publisher
+  s.fleet->publishing = true;
+  s.fleet->kites_published = 7;
+  s.fleet->in_pool = true;
+  s.fleet->updates_ok = 9;
+  s.fleet->updates_refused = 1;
+  s.fleet->zone_reads = 6;
+  m = relay_metrics(s, {false, "1.2.3", false});
+  EXPECT_NE(m.find("# TYPE kiteline_relay_fleet_kites_published gauge\n"
+                   "kiteline_relay_fleet_kites_published 7\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("kiteline_relay_fleet_in_pool 1\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_dns_updates_total{result=\"ok\"} 9\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_dns_updates_total{result=\"refused\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_zone_reads_total 6\n"), std::string::npos);
+  EXPECT_NE(m.find("kiteline_relay_fleet_peers_removed_total 0\n"), std::string::npos);
+  const std::string j = relay_json(s);
+  EXPECT_NE(j.find("\"fleet\":{\"forwarded\":4,\"forward_failures\":2,\"peer_visitors\":3,"
+                   "\"peer_refused\":5,\"kites_published\":7,\"in_pool\":true,"), std::string::npos)
+      << j;
+}
+
 TEST(relay_pages, html_escapes_every_value_and_has_no_script) {
   const std::string h = relay_html(sample_relay());
   EXPECT_EQ(h.find("<script"), std::string::npos);

@@ -41,6 +41,8 @@ peer_refusal refusal_of(fleet::peer_verdict v) {
       return peer_refusal::stale_time;
     case fleet::peer_verdict::bad_hops:
       return peer_refusal::bad_hops;
+    case fleet::peer_verdict::replayed:
+      return peer_refusal::replayed;
     case fleet::peer_verdict::ok:
     case fleet::peer_verdict::no_mark:
       break;

@@ -43,9 +43,11 @@ std::string_view name_of(peer_refusal r) noexcept {
     case peer_refusal::stale_time:
       return "stale_time";
     case peer_refusal::bad_hops:
+      return "bad_hops";
+    case peer_refusal::replayed:
       break;
   }
-  return "bad_hops";
+  return "replayed";
 }
 
 visitor_proto visitor_proto_of(std::string_view proto) noexcept {

@@ -59,8 +59,8 @@ class refusal_log {
 enum class forward_failure : std::uint8_t { no_holder, holders_failed };
 inline constexpr std::size_t forward_failure_count = 2;
 /// Why the fleet peer port refused a connection (relay/peer_port.cpp).
-enum class peer_refusal : std::uint8_t { no_header, bad_mac, stale_time, bad_hops };
-inline constexpr std::size_t peer_refusal_count = 4;
+enum class peer_refusal : std::uint8_t { no_header, bad_mac, stale_time, bad_hops, replayed };
+inline constexpr std::size_t peer_refusal_count = 5;
 [[nodiscard]] std::string_view name_of(forward_failure f) noexcept;
 [[nodiscard]] std::string_view name_of(peer_refusal r) noexcept;
 

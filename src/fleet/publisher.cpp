@@ -205,7 +205,7 @@ bool publisher::send_update(const std::vector<address_record>& adds,
                                 error);
   std::optional<dns_answer> answer;
   if (!msg.empty()) {
-    answer = exchange(*server_, msg, timeout, error);
+    answer = exchange(*server_, msg, key_, timeout, error);
   }
   if (answer && answer->rcode == 0 && answer->tsig_error == 0) {
     log_->info("fleet: {} ok adds=[{}] deletes=[{}]", what, list_records(adds),
@@ -232,7 +232,7 @@ void publisher::read_zone() {
   const auto query = build_axfr_query(cfg_.zone, key_, next_id_++, error);
   std::optional<dns_answer> zone;
   if (!query.empty()) {
-    zone = transfer(*server_, query, transfer_timeout, error);
+    zone = transfer(*server_, query, key_, transfer_timeout, error);
   }
   if (!zone) {
     log_->debug("fleet: zone transfer from {}:{} failed: {}", server_->address, server_->port,

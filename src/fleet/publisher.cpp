@@ -235,8 +235,9 @@ void publisher::read_zone() {
     zone = transfer(*server_, query, key_, transfer_timeout, error);
   }
   if (!zone) {
-    log_->debug("fleet: zone transfer from {}:{} failed: {}", server_->address, server_->port,
-                error);
+    // Unverifiable (fleet/dns_client says "failed TSIG verification"): a warning, once a round.
+    log_->log(error.find("TSIG") != std::string::npos ? spdlog::level::warn : spdlog::level::debug,
+              "fleet: zone transfer from {}:{} failed: {}", server_->address, server_->port, error);
     return;
   }
   if (zone->rcode != 0 || zone->tsig_error != 0) {

@@ -268,7 +268,14 @@ std::optional<dns_answer> reply_verifier::next(const std::uint8_t* data, std::si
                                          key_.secret.c_str(), prior_rdf, 1);
   ldns_rdf_deep_free(prior_rdf);
   if (!ok) {
-    error = "bad MAC";
+    // RFC 8945 §5.3.2: a server that cannot verify our request (BADSIG, BADKEY) answers with
+    // an empty MAC: unsigned, so not to be trusted, but the likely cause is our key.
+    const ldns_rdf* mac = ldns_rr_rdf(tsig, 3);
+    error = mac == nullptr || ldns_rdf_size(mac) <= 2 ? "unsigned " + describe(answer) + " reply"
+                                                      : "bad MAC";
+    if (is_refusal(answer)) {
+      error += ": check --fleet_tsig: the server refused the key, or its ACL";
+    }
     return std::nullopt;
   }
   mac_ = rdf_bytes(ldns_rr_rdf(ldns_pkt_tsig(pkt.get()), 3));

@@ -166,9 +166,15 @@ std::uint16_t message_id(const std::vector<std::uint8_t>& m) {
   return m.size() < 2 ? 0 : static_cast<std::uint16_t>((m[0] << 8) | m[1]);
 }
 
-std::optional<dns_answer> exchange_tcp(const sock_address& a,
+std::string unverified(const dns_server& server, const std::string& why) {
+  return "answer from DNS server " + server.address + ":" + std::to_string(server.port) +
+         " failed TSIG verification: " + why;
+}
+
+std::optional<dns_answer> exchange_tcp(const dns_server& server, const sock_address& a,
                                        const std::vector<std::uint8_t>& message,
-                                       clock::time_point deadline, std::string& error) {
+                                       const tsig_key& key, clock::time_point deadline,
+                                       std::string& error) {
   fd_guard fd(connect_tcp(a, deadline, error));
   if (fd.get() < 0) {
     return std::nullopt;
@@ -182,10 +188,15 @@ std::optional<dns_answer> exchange_tcp(const sock_address& a,
     error = "no TCP answer in time";
     return std::nullopt;
   }
-  auto answer = read_answer(reply->data(), reply->size());
-  if (!answer || answer->id != message_id(message)) {
+  if (message_id(*reply) != message_id(message)) {
     error = "unreadable answer";
     return std::nullopt;
+  }
+  reply_verifier verify(key, message);
+  std::string why;
+  auto answer = verify.next(reply->data(), reply->size(), why);
+  if (!answer) {
+    error = unverified(server, why);
   }
   return answer;
 }
@@ -229,7 +240,7 @@ std::optional<dns_server> parse_dns_server(std::string_view text) {
 }
 
 std::optional<dns_answer> exchange(const dns_server& server,
-                                   const std::vector<std::uint8_t>& message,
+                                   const std::vector<std::uint8_t>& message, const tsig_key& key,
                                    std::chrono::milliseconds timeout, std::string& error) {
   const auto deadline = clock::now() + timeout;
   const auto a = make_address(server.address, server.port);
@@ -238,7 +249,7 @@ std::optional<dns_answer> exchange(const dns_server& server,
     return std::nullopt;
   }
   if (message.size() > 512) {
-    return exchange_tcp(*a, message, deadline, error);
+    return exchange_tcp(server, *a, message, key, deadline, error);
   }
   fd_guard fd(::socket(a->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0 ||
@@ -248,6 +259,7 @@ std::optional<dns_answer> exchange(const dns_server& server,
     return std::nullopt;
   }
   std::array<std::uint8_t, 4096> buf{};
+  std::string refused;  // a reply with our id that did not verify: discarded, reported at the end
   while (wait_for(fd.get(), POLLIN, deadline)) {
     const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
     if (n < 0) {
@@ -257,21 +269,28 @@ std::optional<dns_answer> exchange(const dns_server& server,
       error = std::strerror(errno);  // e.g. ECONNREFUSED: nothing listens there
       return std::nullopt;
     }
-    auto answer = read_answer(buf.data(), static_cast<std::size_t>(n));
-    if (!answer || answer->id != message_id(message)) {
+    const std::vector<std::uint8_t> got(buf.begin(), buf.begin() + n);
+    if (message_id(got) != message_id(message)) {
       continue;  // not ours
     }
+    reply_verifier verify(key, message);
+    std::string why;
+    auto answer = verify.next(got.data(), got.size(), why);
+    if (!answer) {
+      refused = unverified(server, why);
+      continue;  // maybe forged: wait for a verified one until the deadline
+    }
     if (answer->truncated) {
-      return exchange_tcp(*a, message, deadline, error);
+      return exchange_tcp(server, *a, message, key, deadline, error);
     }
     return answer;
   }
-  error = "no answer in time";
+  error = refused.empty() ? "no answer in time" : refused;
   return std::nullopt;
 }
 
 std::optional<dns_answer> transfer(const dns_server& server,
-                                   const std::vector<std::uint8_t>& query,
+                                   const std::vector<std::uint8_t>& query, const tsig_key& key,
                                    std::chrono::milliseconds timeout, std::string& error) {
   const auto deadline = clock::now() + timeout;
   const auto a = make_address(server.address, server.port);
@@ -288,15 +307,21 @@ std::optional<dns_answer> transfer(const dns_server& server,
     return std::nullopt;
   }
   dns_answer all;
+  reply_verifier verify(key, query);
   for (int messages = 0; messages < 100000; ++messages) {
     auto reply = recv_framed(fd.get(), deadline);
     if (!reply) {
       error = "zone transfer cut short or too slow";
       return std::nullopt;
     }
-    auto part = read_answer(reply->data(), reply->size());
-    if (!part || part->id != message_id(query)) {
+    if (message_id(*reply) != message_id(query)) {
       error = "unreadable zone transfer message";
+      return std::nullopt;
+    }
+    std::string why;
+    auto part = verify.next(reply->data(), reply->size(), why);
+    if (!part) {
+      error = unverified(server, why);
       return std::nullopt;
     }
     if (messages == 0) {
@@ -307,12 +332,20 @@ std::optional<dns_answer> transfer(const dns_server& server,
     if (part->rcode != 0 || part->tsig_error != 0) {
       all.rcode = part->rcode;
       all.tsig_error = part->tsig_error;
+      if (!verify.complete()) {
+        error = unverified(server, "the refusal is not signed");
+        return std::nullopt;
+      }
       return all;  // refused: the caller reports it
     }
     all.soa_count += part->soa_count;
     all.records.insert(all.records.end(), part->records.begin(), part->records.end());
     all.ns_names.insert(all.ns_names.end(), part->ns_names.begin(), part->ns_names.end());
     if (all.soa_count >= 2) {
+      if (!verify.complete()) {
+        error = unverified(server, "the last message is not signed");
+        return std::nullopt;
+      }
       return all;
     }
   }

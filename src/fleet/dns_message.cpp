@@ -142,22 +142,163 @@ std::vector<std::uint8_t> build_axfr_query(std::string_view zone, const tsig_key
   return sign_and_wire(pkt.get(), key, id, error);
 }
 
-std::optional<dns_answer> read_answer(const std::uint8_t* data, std::size_t size) {
+namespace {
+
+pkt_ptr parse(const std::uint8_t* data, std::size_t size) {
   ldns_pkt* raw = nullptr;
   if (ldns_wire2pkt(&raw, data, size) != LDNS_STATUS_OK || raw == nullptr) {
+    return nullptr;
+  }
+  return pkt_ptr(raw);
+}
+
+// The wire form of an rdf (an INT16_DATA rdf such as a TSIG MAC keeps its length first).
+std::vector<std::uint8_t> rdf_bytes(const ldns_rdf* rdf) {
+  const auto* d = ldns_rdf_data(rdf);
+  return {d, d + ldns_rdf_size(rdf)};
+}
+
+bool same_name(const ldns_rdf* rdf, const std::string& absolute_name) {
+  return rdf != nullptr && lower_relative(rdf) + "." == [&] {
+    std::string s = absolute_name;
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+  }();
+}
+
+dns_answer answer_of(const ldns_pkt* pkt);
+
+}  // namespace
+
+std::vector<std::uint8_t> build_query(std::string_view name, bool v6, const tsig_key& key,
+                                      std::uint16_t id, std::string& error) {
+  ldns_rdf* qname = ldns_dname_new_frm_str(absolute(name).c_str());
+  if (qname == nullptr) {
+    error = "bad name";
+    return {};
+  }
+  pkt_ptr pkt(ldns_pkt_query_new(qname, v6 ? LDNS_RR_TYPE_AAAA : LDNS_RR_TYPE_A,
+                                 LDNS_RR_CLASS_IN, 0));
+  if (!pkt) {
+    error = "cannot build the query";
+    return {};
+  }
+  return sign_and_wire(pkt.get(), key, id, error);
+}
+
+std::optional<dns_answer> read_answer(const std::uint8_t* data, std::size_t size) {
+  pkt_ptr pkt = parse(data, size);
+  if (!pkt) {
     return std::nullopt;
   }
-  pkt_ptr pkt(raw);
+  return answer_of(pkt.get());
+}
+
+reply_verifier::reply_verifier(tsig_key key, const std::vector<std::uint8_t>& request)
+    : key_(std::move(key)) {
+  if (key_.name.empty()) {
+    return;
+  }
+  if (pkt_ptr pkt = parse(request.data(), request.size())) {
+    if (const ldns_rr* tsig = ldns_pkt_tsig(pkt.get());
+        tsig != nullptr && ldns_rr_rd_count(tsig) > 3 && ldns_rr_rdf(tsig, 3) != nullptr) {
+      mac_ = rdf_bytes(ldns_rr_rdf(tsig, 3));
+    }
+  }
+}
+
+std::optional<dns_answer> reply_verifier::next(const std::uint8_t* data, std::size_t size,
+                                               std::string& error) {
+  pkt_ptr pkt = parse(data, size);
+  if (!pkt) {
+    error = "unreadable message";
+    return std::nullopt;
+  }
+  dns_answer answer = answer_of(pkt.get());
+  if (key_.name.empty()) {
+    return answer;
+  }
+  const ldns_rr* tsig = ldns_pkt_tsig(pkt.get());
+  if (tsig == nullptr) {
+    if (first_) {
+      error = "unsigned " + describe(answer) + " reply";
+      if (is_refusal(answer)) {
+        error += ": check --fleet_tsig: the server refused the key, or its ACL";
+      }
+      return std::nullopt;
+    }
+    if (unsigned_run_ >= max_unsigned_run) {
+      error = "more than 99 unsigned messages in a row";
+      return std::nullopt;
+    }
+    ++unsigned_run_;
+    unsigned_.insert(unsigned_.end(), data, data + size);
+    last_signed_ = false;
+    return answer;
+  }
+  if (ldns_rr_rd_count(tsig) < 5 || !same_name(ldns_rr_owner(tsig), key_.name) ||
+      !same_name(ldns_rr_rdf(tsig, 0), key_.algorithm) || mac_.empty()) {
+    error = "signed with another key";
+    return std::nullopt;
+  }
+  // Not covered by the MAC as ldns computes it: checked here (RFC 8945 §4.2: class ANY, TTL 0;
+  // the original id is the request's).
+  const ldns_rdf* original_id = ldns_rr_rdf(tsig, 4);
+  if (ldns_rr_get_class(tsig) != LDNS_RR_CLASS_ANY || ldns_rr_ttl(tsig) != 0 ||
+      original_id == nullptr || ldns_rdf_size(original_id) != 2 ||
+      ldns_rdf2native_int16(original_id) != answer.id) {
+    error = "malformed TSIG record";
+    return std::nullopt;
+  }
+  // RFC 8945 §5.3.1: the digest covers the prior MAC, then the unsigned messages since, then
+  // this message: ldns puts the "prior MAC" bytes first, so they carry the unsigned ones too.
+  std::vector<std::uint8_t> prior = mac_;
+  prior.insert(prior.end(), unsigned_.begin(), unsigned_.end());
+  ldns_rdf* prior_rdf =
+      ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, prior.size(), prior.data());
+  if (prior_rdf == nullptr) {
+    error = "out of memory";
+    return std::nullopt;
+  }
+  const bool ok =
+      first_ ? ldns_pkt_tsig_verify(pkt.get(), data, size, key_.name.c_str(), key_.secret.c_str(),
+                                    prior_rdf)
+             : ldns_pkt_tsig_verify_next(pkt.get(), data, size, key_.name.c_str(),
+                                         key_.secret.c_str(), prior_rdf, 1);
+  ldns_rdf_deep_free(prior_rdf);
+  if (!ok) {
+    // RFC 8945 §5.3.2: a server that cannot verify our request (BADSIG, BADKEY) answers with
+    // an empty MAC: unsigned, so not to be trusted, but the likely cause is our key.
+    const ldns_rdf* mac = ldns_rr_rdf(tsig, 3);
+    error = mac == nullptr || ldns_rdf_size(mac) <= 2 ? "unsigned " + describe(answer) + " reply"
+                                                      : "bad MAC";
+    if (is_refusal(answer)) {
+      error += ": check --fleet_tsig: the server refused the key, or its ACL";
+    }
+    return std::nullopt;
+  }
+  mac_ = rdf_bytes(ldns_rr_rdf(ldns_pkt_tsig(pkt.get()), 3));
+  unsigned_.clear();
+  unsigned_run_ = 0;
+  first_ = false;
+  last_signed_ = true;
+  return answer;
+}
+
+namespace {
+
+dns_answer answer_of(const ldns_pkt* pkt) {
   dns_answer out;
-  out.id = ldns_pkt_id(pkt.get());
-  out.rcode = static_cast<int>(ldns_pkt_get_rcode(pkt.get()));
-  out.truncated = ldns_pkt_tc(pkt.get());
-  if (const ldns_rr* tsig = ldns_pkt_tsig(pkt.get());
+  out.id = ldns_pkt_id(pkt);
+  out.rcode = static_cast<int>(ldns_pkt_get_rcode(pkt));
+  out.truncated = ldns_pkt_tc(pkt);
+  if (const ldns_rr* tsig = ldns_pkt_tsig(pkt);
       tsig != nullptr && ldns_rr_rd_count(tsig) > 5 && ldns_rr_rdf(tsig, 5) != nullptr &&
       ldns_rdf_get_type(ldns_rr_rdf(tsig, 5)) == LDNS_RDF_TYPE_INT16) {
     out.tsig_error = ldns_rdf2native_int16(ldns_rr_rdf(tsig, 5));
   }
-  const ldns_rr_list* answer = ldns_pkt_answer(pkt.get());
+  const ldns_rr_list* answer = ldns_pkt_answer(pkt);
   const std::size_t n = answer == nullptr ? 0 : ldns_rr_list_rr_count(answer);
   for (std::size_t i = 0; i < n; ++i) {
     const ldns_rr* rr = ldns_rr_list_rr(answer, i);
@@ -187,6 +328,8 @@ std::optional<dns_answer> read_answer(const std::uint8_t* data, std::size_t size
   }
   return out;
 }
+
+}  // namespace
 
 bool is_refusal(const dns_answer& a) noexcept {
   return a.rcode == LDNS_RCODE_NOTAUTH || a.rcode == LDNS_RCODE_REFUSED || a.tsig_error != 0;

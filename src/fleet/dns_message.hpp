@@ -45,6 +45,12 @@ struct tsig_key {
 [[nodiscard]] std::vector<std::uint8_t> build_axfr_query(std::string_view zone, const tsig_key& key,
                                                          std::uint16_t id, std::string& error);
 
+/// An A (or AAAA when `v6`) query for `name`, TSIG-signed with `key` when its name is not empty
+/// (so that the server signs its answer).
+[[nodiscard]] std::vector<std::uint8_t> build_query(std::string_view name, bool v6,
+                                                    const tsig_key& key, std::uint16_t id,
+                                                    std::string& error);
+
 /// What one DNS message says: its id, rcode, TSIG error (0 when none) and TC flag, the number of
 /// SOA records in its answer (an AXFR ends at the second), its A/AAAA answer records.
 struct dns_answer {
@@ -59,6 +65,30 @@ struct dns_answer {
 
 /// Reads one DNS message (outside bytes: any input is safe). nullopt when ldns cannot parse it.
 [[nodiscard]] std::optional<dns_answer> read_answer(const std::uint8_t* data, std::size_t size);
+
+/// Reads the replies to one request and checks their TSIG (RFC 8945 §5.3): with a key, the
+/// first reply must be signed over the request's MAC; in a stream (AXFR), up to 99 messages in
+/// a row may be unsigned, the next signed one covering them with the running MAC, and the
+/// stream must end on a signed message (complete()). Without a key nothing is checked.
+class reply_verifier {
+ public:
+  reply_verifier(tsig_key key, const std::vector<std::uint8_t>& request);
+  /// The next reply, read and verified; nullopt (why in `error`) when it is unreadable or its
+  /// TSIG does not verify. A refused message leaves the verifier as it was.
+  [[nodiscard]] std::optional<dns_answer> next(const std::uint8_t* data, std::size_t size,
+                                               std::string& error);
+  /// True when the last message read was signed and verified (or when there is no key).
+  [[nodiscard]] bool complete() const noexcept { return key_.name.empty() || last_signed_; }
+  static constexpr int max_unsigned_run = 99;
+
+ private:
+  tsig_key key_;
+  std::vector<std::uint8_t> mac_;       ///< wire form (length first) of the last MAC verified
+  std::vector<std::uint8_t> unsigned_;  ///< messages since the last signed one
+  int unsigned_run_ = 0;
+  bool first_ = true;
+  bool last_signed_ = false;
+};
 
 /// True for the answers that mean the server does not take our key or our updates (NOTAUTH,
 /// REFUSED, a TSIG error): retried slowly, logged with a hint.

@@ -4,7 +4,6 @@
 #include "fleet/names.hpp"
 
 #include <algorithm>
-#include <ldns/ldns.h>
 
 namespace kiteline::fleet {
 namespace {
@@ -21,7 +20,10 @@ std::string canonical_ip(const std::string& text) {
 }  // namespace
 
 holder_lookup::holder_lookup(config::relay_fleet_config cfg, std::shared_ptr<spdlog::logger> log)
-    : cfg_(std::move(cfg)), log_(std::move(log)) {
+    : cfg_(std::move(cfg)),
+      log_(std::move(log)),
+      server_(parse_dns_server(cfg_.dns_server)),
+      key_(make_tsig_key(cfg_.tsig)) {
   for (auto& a : cfg_.addresses) {
     a = canonical_ip(a);
   }
@@ -115,80 +117,34 @@ void holder_lookup::loop() {
 }
 
 bool holder_lookup::query(const std::string& name, std::vector<std::string>& out) {
-  std::string server = cfg_.dns_server;
-  std::uint16_t port = 53;
-  // "IP[:PORT]", "[IPv6]:PORT" or a bare IPv6 address.
-  if (!server.empty() && server.front() == '[') {
-    const auto close = server.find(']');
-    if (close != std::string::npos && close + 1 < server.size() && server[close + 1] == ':') {
-      port = static_cast<std::uint16_t>(std::stoul(server.substr(close + 2)));
-    }
-    server = server.substr(1, close == std::string::npos ? std::string::npos : close - 1);
-  } else if (std::count(server.begin(), server.end(), ':') == 1) {
-    const auto colon = server.find(':');
-    port = static_cast<std::uint16_t>(std::stoul(server.substr(colon + 1)));
-    server.resize(colon);
+  if (!server_) {
+    return false;
   }
-  const bool v6 = server.find(':') != std::string::npos;
-  ldns_resolver* res = ldns_resolver_new();
-  ldns_rdf* ns = ldns_rdf_new_frm_str(v6 ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A, server.c_str());
-  ldns_rdf* qname = ldns_dname_new_frm_str(name.c_str());
-  bool answered = false;
-  if (res != nullptr && ns != nullptr && qname != nullptr &&
-      ldns_resolver_push_nameserver(res, ns) == LDNS_STATUS_OK) {
-    ldns_resolver_set_port(res, port);
-    ldns_resolver_set_recursive(res, false);
-    ldns_resolver_set_retry(res, 1);
-    ldns_resolver_set_timeout(res, timeval{1, 0});
-    answered = true;
-    for (ldns_rr_type type : {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA}) {
-      ldns_pkt* pkt = nullptr;
-      const ldns_status st = ldns_resolver_send(&pkt, res, qname, type, LDNS_RR_CLASS_IN, 0);
-      if (st != LDNS_STATUS_OK || pkt == nullptr ||
-          (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR &&
-           ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NXDOMAIN)) {
+  for (const bool v6 : {false, true}) {
+    std::string error;
+    const auto msg = build_query(name, v6, key_, next_id_++, error);
+    std::optional<dns_answer> answer;
+    if (!msg.empty()) {
+      answer = exchange(*server_, msg, key_, std::chrono::seconds(1), error);
+    }
+    if (!answer || (answer->rcode != 0 && answer->rcode != 3)) {  // NOERROR, NXDOMAIN
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= warned_until_) {  // at most one warning a second: names are many
+        warned_until_ = now + retry_pause;
         log_->warn("fleet lookup name={} type={} failed: {} (a cached answer stays in use)", name,
-                   type == LDNS_RR_TYPE_A ? "A" : "AAAA",
-                   st != LDNS_STATUS_OK ? ldns_get_errorstr_by_id(st) : "server error");
-        answered = false;
-        if (pkt != nullptr) {
-          ldns_pkt_free(pkt);
-        }
-        break;
+                   v6 ? "AAAA" : "A", answer ? describe(*answer) : error);
       }
-      if (ldns_rr_list* rrs = ldns_pkt_rr_list_by_type(pkt, type, LDNS_SECTION_ANSWER)) {
-        for (std::size_t i = 0; i < ldns_rr_list_rr_count(rrs); ++i) {
-          const ldns_rdf* rd = ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0);
-          if (rd == nullptr) {
-            continue;
-          }
-          char* text = ldns_rdf2str(rd);
-          if (text != nullptr) {
-            std::string ip = canonical_ip(text);
-            if (!own(ip) && std::find(out.begin(), out.end(), ip) == out.end()) {
-              out.push_back(std::move(ip));
-            }
-            free(text);  // NOLINT: allocated by ldns with malloc
-          }
-        }
-        ldns_rr_list_deep_free(rrs);
+      out.clear();
+      return false;
+    }
+    for (const auto& r : answer->records) {
+      std::string ip = canonical_ip(r.address);
+      if (r.is_v6() == v6 && !own(ip) && std::find(out.begin(), out.end(), ip) == out.end()) {
+        out.push_back(std::move(ip));
       }
-      ldns_pkt_free(pkt);
     }
   }
-  if (qname != nullptr) {
-    ldns_rdf_deep_free(qname);
-  }
-  if (res != nullptr) {
-    ldns_resolver_deep_free(res);  // frees the name servers pushed (copies)
-  }
-  if (ns != nullptr) {
-    ldns_rdf_deep_free(ns);
-  }
-  if (!answered) {
-    out.clear();
-  }
-  return answered;
+  return true;
 }
 
 }  // namespace kiteline::fleet

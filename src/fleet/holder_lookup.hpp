@@ -1,12 +1,13 @@
 // fleet::holder_lookup: which relays of the fleet hold a kite (issue 24): the A/AAAA records of
-// record_name(kite, zone) asked from --fleet_dns with ldns (libldns-dev, already the fleet's
-// DNS library), on one small thread of its own so that no worker ever blocks on DNS. Answers
+// record_name(kite, zone) asked from --fleet_dns with fleet/dns_client (TSIG-signed with
+// --fleet_tsig, answers verified: an unverifiable one counts as no answer), on one small thread of its own so that no worker ever blocks on DNS. Answers
 // are kept --fleet_cache_seconds; an expired answer is still given at once while a refresh runs
 // (so routing from the cache goes on while the DNS server is down). This relay's own
 // --fleet_address values are left out. Lookups in flight are bounded and coalesced per name.
 #pragma once
 
 #include "config/relay_fleet_config.hpp"
+#include "fleet/dns_client.hpp"
 #include "net/asio.hpp"
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +71,10 @@ class holder_lookup {
 
   config::relay_fleet_config cfg_;
   std::shared_ptr<spdlog::logger> log_;
+  std::optional<dns_server> server_;
+  tsig_key key_;
+  std::uint16_t next_id_ = 1;                           ///< lookup thread only
+  std::chrono::steady_clock::time_point warned_until_;  ///< lookup thread only
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

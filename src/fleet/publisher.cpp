@@ -223,7 +223,7 @@ bool publisher::send_update(const std::vector<address_record>& adds,
                                 error);
   std::optional<dns_answer> answer;
   if (!msg.empty()) {
-    answer = exchange(*server_, msg, timeout, error);
+    answer = exchange(*server_, msg, key_, timeout, error);
   }
   if (answer && answer->rcode == 0 && answer->tsig_error == 0) {
     counts_.updates_ok.add();
@@ -253,11 +253,12 @@ void publisher::read_zone() {
   const auto query = build_axfr_query(cfg_.zone, key_, next_id_++, error);
   std::optional<dns_answer> zone;
   if (!query.empty()) {
-    zone = transfer(*server_, query, transfer_timeout, error);
+    zone = transfer(*server_, query, key_, transfer_timeout, error);
   }
   if (!zone) {
-    log_->debug("fleet: zone transfer from {}:{} failed: {}", server_->address, server_->port,
-                error);
+    // Unverifiable (fleet/dns_client says "failed TSIG verification"): a warning, once a round.
+    log_->log(error.find("TSIG") != std::string::npos ? spdlog::level::warn : spdlog::level::debug,
+              "fleet: zone transfer from {}:{} failed: {}", server_->address, server_->port, error);
     return;
   }
   if (zone->rcode != 0 || zone->tsig_error != 0) {

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <netinet/in.h>
 #include <string>
 #include <sys/socket.h>
@@ -15,12 +17,17 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include "unit/fleet/tsig_signer.hpp"
+
 namespace kiteline::fleet {
 namespace {
 
 /// A UDP DNS responder on 127.0.0.1 answering A queries from a fixed table (AAAA: no data),
-/// counting the queries it saw. Stops answering on pause().
+/// counting the queries it saw, signing its answers with `the_key` over the query's MAC (as Knot
+/// does), or not after sign_with(nullopt) / with another key. Stops answering on pause().
 using dns_table = std::map<std::string, std::vector<std::string>>;
+
+const tsig_key the_key = test::make_key("fleet", "c2VjcmV0c2VjcmV0c2VjcmV0");
 
 class fake_dns {
  public:
@@ -46,6 +53,14 @@ class fake_dns {
   [[nodiscard]] std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   [[nodiscard]] int queries() const { return queries_; }
   void pause() { paused_ = true; }
+  void set_table(dns_table t) {
+    std::lock_guard lock(mu_);
+    table_ = std::move(t);
+  }
+  void sign_with(std::optional<tsig_key> k) {
+    std::lock_guard lock(mu_);
+    key_ = std::move(k);
+  }
 
  private:
   void serve() {
@@ -74,7 +89,7 @@ class fake_dns {
       r[2] = 0x84;  // QR, AA
       r[3] = 0x00;
       std::vector<std::string> ips;
-      if (type == 1 && table_.count(name) != 0) {
+      if (std::lock_guard lock(mu_); type == 1 && table_.count(name) != 0) {
         ips = table_.at(name);
       }
       r[6] = 0;
@@ -86,11 +101,20 @@ class fake_dns {
         const auto* b = reinterpret_cast<const std::uint8_t*>(&a);
         r.insert(r.end(), {0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 10, 0, 4, b[0], b[1], b[2], b[3]});
       }
+      if (std::lock_guard lock(mu_); key_) {
+        const std::vector<std::uint8_t> query(q.begin(), q.begin() + n);
+        ldns_pkt* pkt = nullptr;
+        if (ldns_wire2pkt(&pkt, r.data(), r.size()) == LDNS_STATUS_OK) {
+          r = test::signer(*key_, query).sign(pkt);
+        }
+      }
       ::sendto(fd_, r.data(), r.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
     }
   }
 
   std::map<std::string, std::vector<std::string>> table_;
+  std::mutex mu_;
+  std::optional<tsig_key> key_ = the_key;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
@@ -106,6 +130,9 @@ config::relay_fleet_config fleet_for(const fake_dns& dns, std::chrono::seconds c
   c.addresses = {"127.0.0.13"};
   c.port = 4443;
   c.cache = cache;
+  c.tsig.algorithm = "hmac-sha256";
+  c.tsig.name = "fleet";
+  c.tsig.key_base64 = config::secret("c2VjcmV0c2VjcmV0c2VjcmV0");
   return c;
 }
 
@@ -158,6 +185,32 @@ TEST(FleetHolderLookup, ExpiredAnswerStaysInUseWhileTheServerIsSilent) {
   }
   // A name never answered has no holder.
   EXPECT_TRUE(find_now(h, "other.test").empty());
+}
+
+TEST(FleetHolderLookup, UnverifiableAnswerCountsAsNoAnswer) {
+  fake_dns dns(dns_table{{"web.test.fleet.test", {"127.0.0.11"}}});
+  holder_lookup h(fleet_for(dns, std::chrono::seconds(0)), null_log());
+  EXPECT_EQ(find_now(h, "web.test"), std::vector<std::string>{"127.0.0.11"});
+  // Now answers unsigned, or signed with another key, naming another holder: never taken; the
+  // stale answer stays in use, as when the server is silent.
+  dns.set_table(dns_table{{"web.test.fleet.test", {"127.0.0.66"}},
+                          {"u0.test.fleet.test", {"127.0.0.66"}},
+                          {"u1.test.fleet.test", {"127.0.0.66"}},
+                          {"u2.test.fleet.test", {"127.0.0.66"}}});
+  const std::vector<std::optional<tsig_key>> keys{
+      std::nullopt, test::make_key("fleet", "b3RoZXJvdGhlcm90aGVy")};
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    dns.sign_with(keys[i]);
+    const int before = dns.queries();
+    EXPECT_EQ(find_now(h, "web.test"), std::vector<std::string>{"127.0.0.11"});  // refresh queued
+    // One lookup thread, first in first out: when this one is done, the refresh is done too.
+    EXPECT_TRUE(find_now(h, "u" + std::to_string(i) + ".test").empty());
+    EXPECT_GT(dns.queries(), before);  // it was asked, and it answered
+    EXPECT_EQ(find_now(h, "web.test"), std::vector<std::string>{"127.0.0.11"});
+  }
+  // Signed again: the answer is taken.
+  dns.sign_with(the_key);
+  EXPECT_EQ(find_now(h, "u2.test"), std::vector<std::string>{"127.0.0.66"});
 }
 
 TEST(FleetHolderLookup, ResultIsPostedToTheCallersExecutor) {

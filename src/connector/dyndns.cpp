@@ -279,9 +279,11 @@ dyndns_reply parse_dyndns_reply(std::string_view bytes, bool eof) {
   http::line_reader lines(bytes.substr(0, head_end));
   std::string_view status_line;
   lines.next(status_line);
-  // "HTTP/1.x SP 3DIGIT [SP reason]"
+  // "HTTP/1.x SP 3DIGIT [SP reason]"; a status is 100-999 (RFC 9110 15: the first digit is the
+  // class, 1-5 in use), so "020" is not one.
   if (status_line.size() < 12 || !http::parse_http1_version(status_line.substr(0, 8)) ||
       status_line[8] != ' ' || (status_line.size() > 12 && status_line[12] != ' ') ||
+      status_line[9] == '0' ||
       !std::all_of(status_line.begin() + 9, status_line.begin() + 12,
                    [](char c) { return c >= '0' && c <= '9'; })) {
     out.error = "not an HTTP reply";

@@ -142,11 +142,60 @@ std::vector<std::uint8_t> build_axfr_query(std::string_view zone, const tsig_key
   return sign_and_wire(pkt.get(), key, id, error);
 }
 
+bool tsig_placement_ok(const std::uint8_t* data, std::size_t size) noexcept {
+  constexpr std::uint16_t tsig_type = 250;
+  if (size < 12) {
+    return true;  // ldns refuses it
+  }
+  auto u16 = [&](std::size_t at) { return static_cast<std::uint16_t>((data[at] << 8) | data[at + 1]); };
+  const std::size_t qd = u16(4);
+  const std::size_t rrs = std::size_t{u16(6)} + u16(8) + u16(10);
+  std::size_t pos = 12;
+  // Skips a name (labels, ending in a root label or a compression pointer); false past the end.
+  auto skip_name = [&]() -> bool {
+    for (int labels = 0; labels < 128; ++labels) {
+      if (pos >= size) {
+        return false;
+      }
+      const std::uint8_t len = data[pos];
+      if ((len & 0xC0) == 0xC0) {
+        pos += 2;
+        return pos <= size;
+      }
+      if ((len & 0xC0) != 0) {
+        return false;
+      }
+      pos += 1 + len;
+      if (len == 0) {
+        return pos <= size;
+      }
+    }
+    return false;
+  };
+  for (std::size_t i = 0; i < qd; ++i) {
+    if (!skip_name() || (pos += 4) > size) {
+      return true;  // truncated: ldns refuses it
+    }
+  }
+  for (std::size_t i = 0; i < rrs; ++i) {
+    if (!skip_name() || pos + 10 > size) {
+      return true;
+    }
+    const std::uint16_t type = u16(pos);
+    pos += 10 + std::size_t{u16(pos + 8)};
+    if (type == tsig_type && i + 1 != rrs) {
+      return false;  // a TSIG that is not the very last record
+    }
+  }
+  return true;
+}
+
 namespace {
 
 pkt_ptr parse(const std::uint8_t* data, std::size_t size) {
   ldns_pkt* raw = nullptr;
-  if (ldns_wire2pkt(&raw, data, size) != LDNS_STATUS_OK || raw == nullptr) {
+  if (!tsig_placement_ok(data, size) ||
+      ldns_wire2pkt(&raw, data, size) != LDNS_STATUS_OK || raw == nullptr) {
     return nullptr;
   }
   return pkt_ptr(raw);

@@ -66,6 +66,13 @@ struct dns_answer {
 /// Reads one DNS message (outside bytes: any input is safe). nullopt when ldns cannot parse it.
 [[nodiscard]] std::optional<dns_answer> read_answer(const std::uint8_t* data, std::size_t size);
 
+/// RFC 8945 5.1: a message's TSIG record, if any, is the last record of the message, and there
+/// is at most one. False for a message with a TSIG anywhere else. Every message is checked
+/// before libldns reads it: ldns_wire2pkt keeps only the last of several TSIG records and leaks
+/// the others (found by fuzzing), and such a message is malformed anyway. A message too short
+/// to walk is left to ldns, which refuses it.
+[[nodiscard]] bool tsig_placement_ok(const std::uint8_t* data, std::size_t size) noexcept;
+
 /// Reads the replies to one request and checks their TSIG (RFC 8945 §5.3): with a key, the
 /// first reply must be signed over the request's MAC; in a stream (AXFR), up to 99 messages in
 /// a row may be unsigned, the next signed one covering them with the running MAC, and the

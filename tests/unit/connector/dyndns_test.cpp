@@ -150,6 +150,7 @@ TEST(dyndns, reply_check) {
       {"HTTP/1.0 200 OK\r\n", "reply without a complete HTTP head"},
       {"SSH-2.0-x\r\n\r\n", "not an HTTP reply"},
       {"HTTP/1.0 2x0 OK\r\n\r\n", "not an HTTP reply"},
+      {"HTTP/1.1 020 OK\r\n\r\ngood", "not an HTTP reply"},  // fuzz: a status below 100
       {"HTTP/1.0 200OK\r\n\r\n", "not an HTTP reply"},
       {"HTTP/1.0 200 OK\r\nno colon\r\n\r\n", "bad header line in the reply"},
       {"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\ngood\r\n0\r\n\r\n",

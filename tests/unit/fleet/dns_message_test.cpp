@@ -136,6 +136,37 @@ TEST(FleetDnsMessage, RefusalsAreRecognised) {
   EXPECT_FALSE(is_refusal(a));
 }
 
+// A header with `ar` additional records, then those records: each a root name, TYPE, class
+// ANY/IN, TTL 0, no data.
+std::vector<std::uint8_t> message_with(std::initializer_list<std::uint16_t> types) {
+  std::vector<std::uint8_t> m{0x12, 0x34, 0x80, 0, 0, 0, 0, 0, 0, 0, 0,
+                              static_cast<std::uint8_t>(types.size())};
+  for (const std::uint16_t t : types) {
+    const std::uint8_t rr[] = {0, static_cast<std::uint8_t>(t >> 8), static_cast<std::uint8_t>(t),
+                               0, 255, 0, 0, 0, 0, 0, 0};
+    m.insert(m.end(), std::begin(rr), std::end(rr));
+  }
+  return m;
+}
+
+TEST(FleetDnsMessage, TsigOnlyAsTheLastRecord) {
+  for (const auto& m : {message_with({}), message_with({1}), message_with({250}),
+                        message_with({1, 250})}) {
+    EXPECT_TRUE(tsig_placement_ok(m.data(), m.size()));
+  }
+  // Two TSIGs (ldns_wire2pkt leaks the first: the fuzz finding), or one before another record.
+  for (const auto& m : {message_with({250, 250}), message_with({250, 1}),
+                        message_with({1, 250, 250})}) {
+    EXPECT_FALSE(tsig_placement_ok(m.data(), m.size()));
+    EXPECT_FALSE(read_answer(m.data(), m.size()).has_value());
+  }
+  // Every prefix is either fine to hand to ldns (which refuses it) or refused here.
+  const auto two = message_with({250, 250});
+  for (std::size_t cut = 0; cut < two.size(); ++cut) {
+    (void)tsig_placement_ok(two.data(), cut);
+  }
+}
+
 TEST(FleetDnsClient, ParsesServerAddresses) {
   auto s = parse_dns_server("127.0.0.10:5353");
   ASSERT_TRUE(s);
